@@ -1,0 +1,268 @@
+//! The report: what every run ends in. It says exactly what changed, per function and per step.
+
+use crate::types::{AliasName, FunctionRef, Version};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Deployed,
+    AlreadyLive,
+    Skipped,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Deployed => "deployed",
+            Outcome::AlreadyLive => "already_live",
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// The pipeline's steps, in the order they run. The names are the report's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Read the alias and what the version behind it runs.
+    Resolve,
+    /// The alias followed `$LATEST`: freeze what it serves into a version first.
+    PinAlias,
+    /// Wait out an update someone else started.
+    WaitReady,
+    UpdateCode,
+    WaitUpdated,
+    SmokeTest,
+    Publish,
+    PromoteAlias,
+    Prune,
+    /// After a failure: put `$LATEST` back on the image production runs.
+    RestoreLatest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepTiming {
+    pub step: Step,
+    pub ms: u64,
+}
+
+/// What the smoke test saw. Present whenever the smoke test ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmokeResult {
+    pub passed: bool,
+    /// The Invoke call itself failed (throttled beyond retries, access denied, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoke_error: Option<String>,
+    pub status_code: Option<i64>,
+    pub function_error: Option<String>,
+    /// The start of the response payload (bounded), on failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_excerpt: Option<String>,
+    /// The decoded end of the invocation's log (bounded), on failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_tail: Option<String>,
+}
+
+/// Whether `$LATEST` was put back after a failed deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Restore {
+    pub restored: bool,
+    /// The image `$LATEST` was put back on (or would have been).
+    pub image_uri: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deployment {
+    pub function: FunctionRef,
+    pub alias: AliasName,
+    pub outcome: Outcome,
+    /// The version the alias points to at the end of the run.
+    pub version: Option<Version>,
+    /// The version the alias pointed to when the run started.
+    pub previous_version: Option<Version>,
+    pub code_sha256: Option<String>,
+    pub failed_step: Option<Step>,
+    pub reason: Option<String>,
+    pub steps: Vec<StepTiming>,
+    pub pruned_versions: Vec<Version>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smoke_test: Option<SmokeResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_restore: Option<Restore>,
+    /// Things that went wrong without failing the deployment (e.g. a version that could not be pruned).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Deployment {
+    pub fn new(function: FunctionRef, alias: AliasName) -> Self {
+        Self {
+            function,
+            alias,
+            outcome: Outcome::Failed,
+            version: None,
+            previous_version: None,
+            code_sha256: None,
+            failed_step: None,
+            reason: None,
+            steps: Vec::new(),
+            pruned_versions: Vec::new(),
+            smoke_test: None,
+            latest_restore: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// The result of handing the report to the notifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotificationStatus {
+    pub sent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Why nothing was sent when nothing failed (no topic configured, nothing worth telling).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub repository: Option<String>,
+    pub image_tag: Option<String>,
+    pub image_digest: Option<String>,
+    pub image_uri: Option<String>,
+    pub event_time: Option<String>,
+    pub deployments: Vec<Deployment>,
+    pub notification: Option<NotificationStatus>,
+}
+
+impl Report {
+    /// A run that deployed nothing on purpose.
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::Skipped,
+            reason: Some(reason.into()),
+            repository: None,
+            image_tag: None,
+            image_digest: None,
+            image_uri: None,
+            event_time: None,
+            deployments: Vec::new(),
+            notification: None,
+        }
+    }
+
+    /// The top-level outcome follows from the deployments: one failure fails the run.
+    pub fn summarize(deployments: &[Deployment]) -> (Outcome, Option<String>) {
+        let count = |o| deployments.iter().filter(|d| d.outcome == o).count();
+        let failed = count(Outcome::Failed);
+        let deployed = count(Outcome::Deployed);
+        let live = count(Outcome::AlreadyLive);
+        let n = deployments.len();
+        if n == 0 {
+            return (Outcome::Skipped, Some("no function to deploy".into()));
+        }
+        if failed > 0 {
+            let names: Vec<String> = deployments
+                .iter()
+                .filter(|d| d.outcome == Outcome::Failed)
+                .map(|d| {
+                    let step = d
+                        .failed_step
+                        .map(|s| format!(" at {}", step_name(s)))
+                        .unwrap_or_default();
+                    format!("{}{step}", d.function.name())
+                })
+                .collect();
+            return (
+                Outcome::Failed,
+                Some(format!("{failed} of {n} failed: {}", names.join(", "))),
+            );
+        }
+        if deployed > 0 {
+            let already = if live > 0 {
+                format!(", {live} already live")
+            } else {
+                String::new()
+            };
+            return (
+                Outcome::Deployed,
+                Some(format!("{deployed} of {n} deployed{already}")),
+            );
+        }
+        (
+            Outcome::AlreadyLive,
+            Some("the alias already runs this image everywhere: nothing to do".into()),
+        )
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.outcome == Outcome::Failed
+    }
+}
+
+/// The snake_case name of a step, as in the JSON.
+pub fn step_name(step: Step) -> String {
+    serde_json::to_value(step)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(name: &str, outcome: Outcome) -> Deployment {
+        let mut d = Deployment::new(
+            FunctionRef::parse(name).unwrap(),
+            AliasName::parse("live").unwrap(),
+        );
+        d.outcome = outcome;
+        d
+    }
+
+    #[test]
+    fn one_failure_fails_the_run_and_names_the_step() {
+        let mut bad = dep("b", Outcome::Failed);
+        bad.failed_step = Some(Step::SmokeTest);
+        let (o, r) = Report::summarize(&[dep("a", Outcome::Deployed), bad]);
+        assert_eq!(o, Outcome::Failed);
+        assert_eq!(r.unwrap(), "1 of 2 failed: b at smoke_test");
+    }
+
+    #[test]
+    fn deployed_and_already_live_mix_is_deployed() {
+        let (o, r) =
+            Report::summarize(&[dep("a", Outcome::Deployed), dep("b", Outcome::AlreadyLive)]);
+        assert_eq!(o, Outcome::Deployed);
+        assert_eq!(r.unwrap(), "1 of 2 deployed, 1 already live");
+        let (o, _) = Report::summarize(&[dep("a", Outcome::AlreadyLive)]);
+        assert_eq!(o, Outcome::AlreadyLive);
+        assert_eq!(Report::summarize(&[]).0, Outcome::Skipped);
+    }
+
+    #[test]
+    fn json_shape_uses_snake_case_and_string_versions() {
+        let mut d = dep("a", Outcome::Deployed);
+        d.version = Version::new(42);
+        d.steps.push(StepTiming {
+            step: Step::WaitUpdated,
+            ms: 1200,
+        });
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(v["outcome"], "deployed");
+        assert_eq!(v["version"], "42");
+        assert_eq!(v["steps"][0]["step"], "wait_updated");
+        assert_eq!(v["failed_step"], serde_json::Value::Null);
+        assert_eq!(step_name(Step::PromoteAlias), "promote_alias");
+    }
+}
