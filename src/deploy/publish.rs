@@ -1,6 +1,6 @@
 //! Step 5: freeze exactly the smoke-tested code into an immutable version.
 
-use crate::aws::{Clock, describe, is_precondition_failed};
+use crate::aws::{Clock, describe, error_code, is_precondition_failed};
 use crate::deploy::StepError;
 use crate::deploy::poll::until_settled;
 use crate::types::{Digest, RevisionId, Version};
@@ -114,7 +114,11 @@ pub async fn publish(
         .send()
         .await
         .map_err(|e| {
-            if is_precondition_failed(&e) {
+            // A RevisionId mismatch is PreconditionFailed; a CodeSha256 mismatch comes back as
+            // InvalidParameterValue ("CodeSHA256 (...) is different from current CodeSHA256").
+            let sha_mismatch = error_code(&e) == Some("InvalidParameterValueException")
+                && describe(&e).to_ascii_lowercase().contains("codesha256");
+            if is_precondition_failed(&e) || sha_mismatch {
                 StepError::concurrent(format!(
                     "the function changed after the smoke test ({}); nothing was published",
                     describe(&e)
