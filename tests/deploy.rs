@@ -3,10 +3,12 @@
 
 mod support;
 
+use aws_sdk_lambda::types::LastUpdateStatus;
+use aws_smithy_async::time::TimeSource;
 use self_deployer::report::{Outcome, Step};
 use serde_json::json;
 use std::time::Duration;
-use support::world::{Answer, Code, World, digest, image_uri, sha};
+use support::world::{Answer, Code, Fault, World, digest, image_uri, sha};
 use support::{config, engine, push};
 
 fn one_target() -> serde_json::Value {
@@ -312,44 +314,53 @@ async fn an_alias_on_latest_is_pinned_before_latest_changes() {
 }
 
 #[tokio::test]
-async fn an_update_that_takes_ten_minutes_is_noticed_within_a_second() {
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
-    w.with_func("api-dev", |f| f.update_takes = Duration::from_secs(540));
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .unwrap();
-    assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
-    let calls = w.calls();
-    let update_at = calls
-        .iter()
-        .find(|c| c.op == "UpdateFunctionCode")
-        .unwrap()
-        .at
-        .unwrap();
-    let done_at = update_at + Duration::from_secs(540);
-    // The first poll that saw the update finished, and how many polls it took.
-    let polls: Vec<_> = calls
-        .iter()
-        .filter(|c| c.op == "GetFunction" && c.at.unwrap() > update_at)
-        .collect();
-    let noticed = polls
-        .iter()
-        .find(|c| c.at.unwrap() >= done_at)
-        .unwrap()
-        .at
-        .unwrap();
-    let delay = noticed.duration_since(done_at).unwrap();
-    assert!(
-        delay <= Duration::from_secs(1),
-        "noticed {delay:?} after completion"
-    );
-    assert!(
-        polls.len() <= 545,
-        "about one poll per second, got {}",
-        polls.len()
-    );
+async fn updates_of_any_length_are_noticed_within_a_second_at_about_one_poll_per_second() {
+    for secs in [2u64, 30, 120, 600, 601] {
+        let w = World::new();
+        w.live_function("api-dev", "api", 'a');
+        w.with_func("api-dev", |f| {
+            f.update_takes = Duration::from_secs(secs) + Duration::from_millis(secs * 7 % 1000)
+        });
+        let cfg = support::config_with(one_target(), &[("DEPLOYER_UPDATE_TIMEOUT_SECS", "900")]);
+        let report = engine(&w, cfg)
+            .handle(&push("api", 'b', Some("v2")))
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
+        let calls = w.calls();
+        let update_at = calls
+            .iter()
+            .find(|c| c.op == "UpdateFunctionCode")
+            .unwrap()
+            .at
+            .unwrap();
+        let done_at = update_at + w.with_func("api-dev", |f| f.update_takes);
+        let polls: Vec<_> = calls
+            .iter()
+            .filter(|c| c.op == "GetFunction" && c.qualifier.is_none() && c.at.unwrap() > update_at)
+            .map(|c| c.at.unwrap())
+            .collect();
+        let noticed = *polls.iter().find(|t| **t >= done_at).unwrap();
+        let delay = noticed.duration_since(done_at).unwrap();
+        assert!(
+            delay <= Duration::from_secs(1),
+            "{secs}s update noticed {delay:?} after completion"
+        );
+        let max_gap = polls
+            .windows(2)
+            .map(|p| p[1].duration_since(p[0]).unwrap())
+            .max()
+            .unwrap_or_default();
+        assert!(
+            max_gap <= Duration::from_secs(1),
+            "{secs}s update: {max_gap:?} between two polls"
+        );
+        assert!(
+            polls.len() as u64 <= secs + 3,
+            "{secs}s update took {} polls",
+            polls.len()
+        );
+    }
 }
 
 #[tokio::test]
@@ -382,8 +393,10 @@ async fn an_update_still_running_at_the_timeout_fails_with_the_elapsed_time_and_
 async fn a_failed_update_reports_lambdas_reason_and_restores_latest() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
-    w.with_func("api-dev", |f| {
-        f.pending_outcome = aws_sdk_lambda::types::LastUpdateStatus::Failed
+    w.with_func("api-dev", |f| f.pending_outcome = LastUpdateStatus::Failed);
+    // Only our update fails; the restore (the second UpdateFunctionCode) succeeds.
+    w.hook("UpdateFunctionCode", 2, |s| {
+        s.func("api-dev").unwrap().pending_outcome = LastUpdateStatus::Successful;
     });
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
@@ -396,12 +409,505 @@ async fn a_failed_update_reports_lambdas_reason_and_restores_latest() {
         Some("LastUpdateStatus is Failed: ImageAccessDenied: Lambda could not pull the image")
     );
     assert!(!w.ops().contains(&"Invoke") && !w.ops().contains(&"PublishVersion"));
-    w.with_func("api-dev", |f| {
-        f.pending_outcome = aws_sdk_lambda::types::LastUpdateStatus::Successful
-    });
-    // (the restore itself ran with the pending outcome reset only after; check what it attempted)
+    assert!(d.latest_restore.as_ref().unwrap().restored, "{d:#?}");
+    assert_eq!(w.latest_image("api-dev"), image_uri("api", 'a'));
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn skipped_events_make_no_aws_call_at_all() {
+    let targets = json!([{"repository": "api", "functions": ["api-dev"], "tags": ["v*"]}]);
+    let mut delete = push("api", 'b', Some("v2"));
+    delete["detail"]["action-type"] = json!("DELETE");
+    let mut failure = push("api", 'b', Some("v2"));
+    failure["detail"]["result"] = json!("FAILURE");
+    let cases = [
+        (
+            push("api", 'b', Some("latest")),
+            "tag \"latest\" matches none of [\"v*\"]",
+        ),
+        (push("api", 'b', None), "image pushed without a tag"),
+        (
+            push("web", 'b', Some("v2")),
+            "no target is configured for repository \"web\"",
+        ),
+        (delete, "action-type is \"DELETE\""),
+        (failure, "result is \"FAILURE\""),
+    ];
+    for (event, why) in cases {
+        let w = World::new();
+        w.live_function("api-dev", "api", 'a');
+        let report = engine(&w, config(targets.clone()))
+            .handle(&event)
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, Outcome::Skipped);
+        assert!(
+            report.reason.as_deref().unwrap().contains(why),
+            "{:?} should contain {why:?}",
+            report.reason
+        );
+        assert!(report.deployments.is_empty());
+        assert_eq!(w.ops(), Vec::<&str>::new(), "no call for {why}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_payloads_are_rejected_before_any_aws_call() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let e = engine(&w, config(one_target()));
+    let mut bad_digest = push("api", 'b', Some("v2"));
+    bad_digest["detail"]["image-digest"] = json!("sha256:short");
+    for (payload, field) in [
+        (json!(null), "payload"),
+        (json!({"source": "aws.ecr"}), "payload"),
+        (bad_digest, "payload.detail.image-digest"),
+    ] {
+        let err = e.handle(&payload).await.unwrap_err();
+        assert_eq!(err.field, field, "{err}");
+    }
+    assert!(w.ops().is_empty());
+}
+
+#[tokio::test]
+async fn one_repository_fans_out_and_one_failure_does_not_stop_the_others() {
+    let w = World::new();
+    for f in ["api-a", "api-b", "api-c"] {
+        w.live_function(f, "api", 'a');
+    }
+    // api-b's smoke test fails: its own code answers 503. Give it a different image to fail on:
+    // all three run the same pushed image, so fail api-b through an injected Invoke error instead.
+    w.fault("Invoke", 2, Fault::AccessDenied);
+    let targets = json!([{"repository": "api", "functions": ["api-a", "api-b", "api-c"]}]);
+    let cfg = support::config_with(targets, &[("DEPLOYER_MAX_PARALLEL", "1")]);
+    let report = engine(&w, cfg)
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    let outcomes: Vec<_> = report
+        .deployments
+        .iter()
+        .map(|d| (d.function.name().to_owned(), d.outcome))
+        .collect();
     assert_eq!(
-        w.mutating_calls().last().unwrap().image_uri.as_deref(),
-        Some(image_uri("api", 'a').as_str())
+        outcomes,
+        [
+            ("api-a".into(), Outcome::Deployed),
+            ("api-b".into(), Outcome::Failed),
+            ("api-c".into(), Outcome::Deployed)
+        ]
     );
+    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!(
+        report.reason.as_deref(),
+        Some("1 of 3 failed: api-b at smoke_test")
+    );
+    let b = &report.deployments[1];
+    assert_eq!(
+        b.reason.as_deref(),
+        Some(
+            "the smoke test could not invoke $LATEST: AccessDeniedException: User is not authorized to perform this action (injected)"
+        )
+    );
+    assert_eq!(w.alias_version("api-a", "live").as_deref(), Some("2"));
+    assert_eq!(w.alias_version("api-b", "live").as_deref(), Some("1"));
+    assert_eq!(w.alias_version("api-c", "live").as_deref(), Some("2"));
+    assert_eq!(
+        w.latest_image("api-b"),
+        image_uri("api", 'a'),
+        "api-b restored"
+    );
+}
+
+#[tokio::test]
+async fn functions_deploy_concurrently_up_to_the_limit() {
+    let w = World::new();
+    let names: Vec<String> = (0..6).map(|i| format!("fn-{i}")).collect();
+    for f in &names {
+        w.live_function(f, "api", 'a');
+    }
+    let targets = json!([{"repository": "api", "functions": names}]);
+    let cfg = support::config_with(targets, &[("DEPLOYER_MAX_PARALLEL", "3")]);
+    let report = engine(&w, cfg)
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Deployed);
+    // Count how many functions were between their first and last call at each call.
+    let calls = w.calls();
+    let span = |f: &str| {
+        let idx: Vec<usize> = calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.function == f)
+            .map(|(i, _)| i)
+            .collect();
+        (idx[0], *idx.last().unwrap())
+    };
+    let spans: Vec<(usize, usize)> = names.iter().map(|f| span(f)).collect();
+    let most = (0..calls.len())
+        .map(|i| spans.iter().filter(|(a, b)| *a <= i && i <= *b).count())
+        .max()
+        .unwrap();
+    assert_eq!(
+        most, 3,
+        "exactly DEPLOYER_MAX_PARALLEL functions in flight at the busiest moment"
+    );
+}
+
+#[tokio::test]
+async fn an_update_in_progress_is_waited_out_before_ours() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let now = w.lock().now.now();
+    w.with_func("api-dev", |f| {
+        f.status = LastUpdateStatus::InProgress;
+        f.done_at = Some(now + Duration::from_secs(20));
+    });
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
+    let calls = w.calls();
+    let update = calls.iter().find(|c| c.op == "UpdateFunctionCode").unwrap();
+    assert!(
+        update.at.unwrap() >= now + Duration::from_secs(20),
+        "updated only after the other update finished"
+    );
+    assert_eq!(
+        w.ops()
+            .iter()
+            .filter(|o| **o == "UpdateFunctionCode")
+            .count(),
+        1,
+        "no conflict, no retry"
+    );
+}
+
+#[tokio::test]
+async fn a_conflicting_update_is_retried_a_bounded_number_of_times() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.fault("UpdateFunctionCode", 1, Fault::Conflict);
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.outcome,
+        Outcome::Deployed,
+        "one conflict is waited out"
+    );
+    assert_eq!(
+        w.ops()
+            .iter()
+            .filter(|o| **o == "UpdateFunctionCode")
+            .count(),
+        2
+    );
+
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    for n in 1..=3 {
+        w.fault("UpdateFunctionCode", n, Fault::Conflict);
+    }
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    let d = &report.deployments[0];
+    assert_eq!(d.failed_step, Some(Step::UpdateCode));
+    assert!(
+        d.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("UpdateFunctionCode failed (attempt 3 of 3): ResourceConflictException"),
+        "{d:?}"
+    );
+    assert_eq!(
+        w.ops()
+            .iter()
+            .filter(|o| **o == "UpdateFunctionCode")
+            .count(),
+        3
+    );
+    assert!(d.latest_restore.is_none(), "$LATEST was never changed");
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn a_change_made_by_someone_else_before_our_update_stops_the_run() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.fault("UpdateFunctionCode", 1, Fault::Precondition);
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    let d = &report.deployments[0];
+    assert_eq!(d.failed_step, Some(Step::UpdateCode));
+    assert!(
+        d.reason
+            .as_deref()
+            .unwrap()
+            .contains("changed after it was read")
+    );
+    assert_eq!(w.mutating_calls().len(), 1, "the refused update only");
+}
+
+#[tokio::test]
+async fn code_changed_after_the_smoke_test_is_never_published() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    // Someone pushes other code to $LATEST by hand right after our smoke test.
+    w.hook("Invoke", 1, |s| {
+        let f = s.func("api-dev").unwrap();
+        f.latest = Code::of("api", 'e');
+        f.revision = "rev-by-hand".into();
+    });
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    let d = &report.deployments[0];
+    assert_eq!(d.failed_step, Some(Step::Publish), "{d:#?}");
+    assert!(
+        d.reason
+            .as_deref()
+            .unwrap()
+            .contains("changed after the smoke test"),
+        "{d:?}"
+    );
+    assert_eq!(w.versions("api-dev"), [1], "nothing published");
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
+    let restore = d.latest_restore.as_ref().unwrap();
+    assert!(!restore.restored);
+    assert!(restore.detail.contains("someone else changed the function"));
+    assert_eq!(
+        w.latest_image("api-dev"),
+        image_uri("api", 'e'),
+        "their change stays"
+    );
+    assert_eq!(
+        w.mutating_calls()
+            .iter()
+            .filter(|c| c.op == "UpdateFunctionCode")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_alias_moved_by_hand_during_the_deploy_is_left_alone() {
+    let w = World::new();
+    w.add_function("api-dev", Code::of("api", 'a'));
+    w.publish("api-dev", "v1");
+    w.with_func("api-dev", |f| f.latest = Code::of("api", 'c'));
+    w.publish("api-dev", "v2");
+    w.with_func("api-dev", |f| f.latest = Code::of("api", 'a'));
+    w.set_alias("api-dev", "live", "2");
+    // Someone rolls back to version 1 while we are publishing.
+    w.hook("PublishVersion", 1, |s| {
+        let a = s.func("api-dev").unwrap().aliases.get_mut("live").unwrap();
+        a.version = "1".into();
+        a.revision = "rev-rollback-by-hand".into();
+    });
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v3")))
+        .await
+        .unwrap();
+    let d = &report.deployments[0];
+    assert_eq!(d.failed_step, Some(Step::PromoteAlias), "{d:#?}");
+    assert!(
+        d.reason
+            .as_deref()
+            .unwrap()
+            .contains("was changed by someone else")
+    );
+    assert_eq!(
+        w.alias_version("api-dev", "live").as_deref(),
+        Some("1"),
+        "their rollback stands"
+    );
+    assert!(!d.latest_restore.as_ref().unwrap().restored);
+}
+
+#[tokio::test]
+async fn a_pending_version_is_waited_for_before_the_alias_moves() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.with_func("api-dev", |f| {
+        f.version_pending_for = Duration::from_secs(7)
+    });
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
+    let calls = w.calls();
+    let published = calls
+        .iter()
+        .find(|c| c.op == "PublishVersion")
+        .unwrap()
+        .at
+        .unwrap();
+    let moved = calls
+        .iter()
+        .find(|c| c.op == "UpdateAlias")
+        .unwrap()
+        .at
+        .unwrap();
+    assert!(moved >= published + Duration::from_secs(7));
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.op == "GetFunction" && c.qualifier.as_deref() == Some("2"))
+    );
+}
+
+#[tokio::test]
+async fn a_canary_split_is_cleared_when_the_alias_moves() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.with_func("api-dev", |f| {
+        f.aliases
+            .get_mut("live")
+            .unwrap()
+            .routing
+            .insert("1".into(), 0.1);
+    });
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Deployed);
+    assert!(w.with_func("api-dev", |f| f.aliases["live"].routing.is_empty()));
+}
+
+#[tokio::test]
+async fn old_versions_are_pruned_but_never_aliased_or_previous_ones() {
+    let w = World::new();
+    w.add_function("api-dev", Code::of("api", '1'));
+    for (i, c) in ['1', '2', '3', '4', '5'].iter().enumerate() {
+        w.with_func("api-dev", |f| f.latest = Code::of("api", *c));
+        assert_eq!(w.publish("api-dev", "old"), i as u64 + 1);
+    }
+    w.set_alias("api-dev", "live", "5");
+    w.set_alias("api-dev", "pinned-by-qa", "2");
+    let targets = json!([{"repository": "api", "functions": ["api-dev"], "keep_versions": 2}]);
+    let report = engine(&w, config(targets))
+        .handle(&push("api", 'b', Some("v6")))
+        .await
+        .unwrap();
+    let d = &report.deployments[0];
+    assert_eq!(d.outcome, Outcome::Deployed, "{d:#?}");
+    let pruned: Vec<u64> = d.pruned_versions.iter().map(|v| v.get()).collect();
+    assert_eq!(
+        pruned,
+        [1, 3, 4],
+        "keeps 6 (new) and 5 (previous), and 2 (another alias)"
+    );
+    assert_eq!(w.versions("api-dev"), [2, 5, 6]);
+    let deletes: Vec<_> = w
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == "DeleteFunction")
+        .map(|c| c.qualifier)
+        .collect();
+    assert!(
+        deletes.iter().all(|q| q.is_some()),
+        "never an unqualified delete"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_to_prune_is_a_warning_not_a_failed_deployment() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.fault("ListVersionsByFunction", 1, Fault::ServiceError);
+    let targets = json!([{"repository": "api", "functions": ["api-dev"], "keep_versions": 2}]);
+    let report = engine(&w, config(targets))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    let d = &report.deployments[0];
+    assert_eq!(d.outcome, Outcome::Deployed);
+    assert_eq!(
+        d.warnings,
+        [
+            "pruning skipped: ListVersionsByFunction failed: ServiceException: internal failure (injected)"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn zip_functions_and_missing_functions_fail_without_mutation() {
+    let w = World::new();
+    w.live_function("zip-fn", "api", 'a');
+    w.with_func("zip-fn", |f| {
+        f.package_type = aws_sdk_lambda::types::PackageType::Zip
+    });
+    let targets = json!([{"repository": "api", "functions": ["zip-fn", "ghost"]}]);
+    let report = engine(&w, config(targets))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    let zip = &report.deployments[0];
+    assert_eq!(zip.failed_step, Some(Step::WaitReady));
+    assert_eq!(
+        zip.reason.as_deref(),
+        Some("the function is packaged as Zip: self-deployer deploys container images only")
+    );
+    let ghost = &report.deployments[1];
+    assert_eq!(ghost.failed_step, Some(Step::Resolve));
+    assert!(
+        ghost
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("GetAlias failed: ResourceNotFoundException: Function not found")
+    );
+    assert!(w.mutating_calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_publish_error_restores_latest_and_leaves_the_alias() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.fault("PublishVersion", 1, Fault::ServiceError);
+    let report = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .unwrap();
+    let d = &report.deployments[0];
+    assert_eq!(d.failed_step, Some(Step::Publish));
+    assert_eq!(
+        d.reason.as_deref(),
+        Some("PublishVersion failed: ServiceException: internal failure (injected)")
+    );
+    assert!(d.latest_restore.as_ref().unwrap().restored);
+    assert_eq!(w.latest_image("api-dev"), image_uri("api", 'a'));
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
+}
+
+#[tokio::test]
+async fn function_arns_are_passed_to_lambda_as_configured() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let arn = format!(
+        "arn:aws:lambda:{}:{}:function:api-dev",
+        support::world::REGION,
+        support::world::ACCOUNT
+    );
+    let report = engine(
+        &w,
+        config(json!([{"repository": "api", "functions": [arn]}])),
+    )
+    .handle(&push("api", 'b', Some("v2")))
+    .await
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Deployed);
+    assert!(w.calls().iter().all(|c| c.function == arn));
 }

@@ -479,7 +479,7 @@ impl World {
             .interceptor(interceptor)
             .time_source(self.time.clone())
             .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
-                self.sleep.clone(),
+                YieldingSleep(self.sleep.clone()),
             ))
             .retry_config(RetryConfig::disabled())
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
@@ -983,5 +983,21 @@ impl World {
 impl Default for World {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Instant sleep that still yields to other tasks, so that functions deployed side by side really
+/// interleave. (Concurrent sleeps add up on the shared virtual clock; only the concurrency test
+/// runs several functions at once.)
+#[derive(Debug, Clone)]
+struct YieldingSleep(InstantSleep);
+
+impl aws_smithy_async::rt::sleep::AsyncSleep for YieldingSleep {
+    fn sleep(&self, duration: Duration) -> aws_smithy_async::rt::sleep::Sleep {
+        let inner = self.0.sleep(duration);
+        aws_smithy_async::rt::sleep::Sleep::new(async move {
+            inner.await;
+            tokio::task::yield_now().await;
+        })
     }
 }
