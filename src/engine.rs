@@ -30,11 +30,14 @@ impl Engine {
     /// Builds the AWS clients from aws-config's default chain (credentials, region, and
     /// `AWS_ENDPOINT_URL*` for an emulator) and the notifier from the configuration.
     pub async fn from_aws_env(config: Config) -> Self {
-        let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(5);
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(retry)
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            // Throttling during a fan-out should be absorbed, not reported: more attempts than the
+            // SDK's default 3, unless the user chose a number.
+            loader = loader
+                .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+        }
+        let sdk = loader.load().await;
         let lambda = aws_sdk_lambda::Client::new(&sdk);
         let notifier = match &config.topic_arn {
             Some(arn) => Notifier::Sns {

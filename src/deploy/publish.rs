@@ -135,12 +135,10 @@ pub async fn publish(
     })?;
     // Belt and braces: Lambda enforces the CodeSha256 guard; a response that contradicts it
     // (an emulator, a bug) must still not reach the alias.
-    if let Some(sha) = out.code_sha256() {
-        if sha != code_sha256 {
-            return Err(StepError::concurrent(format!(
-                "version {version} has CodeSha256 {sha}, not the smoke-tested {code_sha256}"
-            )));
-        }
+    if let Some(sha) = out.code_sha256().filter(|sha| *sha != code_sha256) {
+        return Err(StepError::concurrent(format!(
+            "version {version} has CodeSha256 {sha}, not the smoke-tested {code_sha256}"
+        )));
     }
     let pending = matches!(out.state(), Some(aws_sdk_lambda::types::State::Pending));
     if pending {

@@ -730,10 +730,8 @@ impl World {
             if func.status == LastUpdateStatus::InProgress {
                 return MockResponse::Error(err!(PublishVersionError, ResourceConflictException, "An update is in progress"));
             }
-            if let Some(sha) = req.code_sha256() {
-                if sha != func.latest.sha {
-                    return MockResponse::Error(err!(PublishVersionError, InvalidParameterValueException, format!("CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST ({}). Please try again with the current CodeSHA256.", func.latest.sha)));
-                }
+            if let Some(sha) = req.code_sha256().filter(|sha| *sha != func.latest.sha) {
+                return MockResponse::Error(err!(PublishVersionError, InvalidParameterValueException, format!("CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST ({}). Please try again with the current CodeSHA256.", func.latest.sha)));
             }
             if req.revision_id().is_some_and(|r| r != func.revision) {
                 return MockResponse::Error(precondition(PublishVersionError::generic));

@@ -1,0 +1,135 @@
+//! The Lambda boundary and the notifier: a failed deployment becomes an error carrying the report,
+//! every report is handed to SNS, and a failed publish never changes the outcome.
+
+mod support;
+
+use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_types::error::ErrorMetadata;
+use self_deployer::engine::Engine;
+use self_deployer::error::DeployerError;
+use self_deployer::lambda::handle;
+use self_deployer::notify::Notifier;
+use self_deployer::report::Outcome;
+use serde_json::json;
+use support::world::{Answer, World};
+use support::{config, push};
+
+const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:deploys";
+
+fn targets() -> serde_json::Value {
+    json!([{"repository": "api", "functions": ["api-dev"]}])
+}
+
+#[tokio::test]
+async fn a_deployment_is_notified_with_a_readable_subject() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|r| {
+            r.topic_arn() == Some(TOPIC)
+                && r.subject() == Some("DEPLOYED api-dev v2 (sha-b)")
+                && r.message()
+                    .is_some_and(|m| m.contains("\"outcome\": \"deployed\""))
+        })
+        .then_output(|| PublishOutput::builder().message_id("m-1").build());
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
+    let notifier = Notifier::Sns {
+        client: sns,
+        topic_arn: TOPIC.into(),
+    };
+    let engine = Engine::new(config(targets()), w.client(), notifier);
+    let report = handle(&engine, push("api", 'b', Some("sha-b")))
+        .await
+        .unwrap();
+    assert_eq!(publish.num_calls(), 1);
+    let n = report.notification.unwrap();
+    assert!(n.sent);
+    assert_eq!(n.message_ids, Some(vec!["m-1".to_owned()]));
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_recorded_and_changes_nothing_else() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let publish = mock!(aws_sdk_sns::Client::publish).then_error(|| {
+        PublishError::generic(
+            ErrorMetadata::builder()
+                .code("AuthorizationError")
+                .message("not allowed")
+                .build(),
+        )
+    });
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
+    let notifier = Notifier::Sns {
+        client: sns,
+        topic_arn: TOPIC.into(),
+    };
+    let engine = Engine::new(config(targets()), w.client(), notifier);
+    let report = handle(&engine, push("api", 'b', Some("sha-b")))
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Deployed);
+    let n = report.notification.unwrap();
+    assert!(!n.sent);
+    assert_eq!(n.error.as_deref(), Some("AuthorizationError: not allowed"));
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
+}
+
+#[tokio::test]
+async fn skips_and_duplicates_are_not_notified() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let publish =
+        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
+    let notifier = Notifier::Sns {
+        client: sns,
+        topic_arn: TOPIC.into(),
+    };
+    let engine = Engine::new(config(targets()), w.client(), notifier);
+    let skipped = handle(&engine, push("web", 'b', Some("v1"))).await.unwrap();
+    assert_eq!(skipped.outcome, Outcome::Skipped);
+    let live = handle(&engine, push("api", 'a', Some("v1"))).await.unwrap();
+    assert_eq!(live.outcome, Outcome::AlreadyLive);
+    assert_eq!(publish.num_calls(), 0);
+    assert!(!live.notification.unwrap().sent);
+}
+
+#[tokio::test]
+async fn a_failed_deployment_is_an_error_that_carries_the_report() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.answer('b', Answer::status(502));
+    let engine = Engine::new(config(targets()), w.client(), Notifier::Disabled);
+    let err = handle(&engine, push("api", 'b', Some("sha-b")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "DeploymentFailed");
+    let DeployerError::DeploymentFailed { report } = &err else {
+        panic!("{err:?}")
+    };
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["deployments"][0]["failed_step"], "smoke_test");
+    let diag: lambda_runtime::Diagnostic = err.into();
+    assert_eq!(diag.error_type, "DeploymentFailed");
+}
+
+#[tokio::test]
+async fn an_invalid_payload_is_an_invalid_payload_error() {
+    let w = World::new();
+    let engine = Engine::new(config(targets()), w.client(), Notifier::Disabled);
+    let err = handle(
+        &engine,
+        json!({"source": "aws.ecr", "detail-type": "ECR Image Action"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "InvalidPayload");
+    assert_eq!(
+        err.to_string(),
+        "invalid payload: payload: missing field `detail`"
+    );
+    assert!(w.ops().is_empty());
+}
