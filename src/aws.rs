@@ -54,7 +54,29 @@ where
     match (err.code(), err.message()) {
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(err).to_string(),
+        _ => {
+            let kind = match err {
+                SdkError::TimeoutError(_) => "timed out",
+                SdkError::DispatchFailure(_) => "could not reach AWS",
+                SdkError::ResponseError(_) => "unreadable response",
+                SdkError::ServiceError(_) => "service error",
+                SdkError::ConstructionFailure(_) => "request not built",
+                _ => "request failed",
+            };
+            // The innermost cause says what happened ("Connection refused"); the layers between
+            // are SDK plumbing. Keep it to one readable line.
+            let mut cause: &dyn std::error::Error = err;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            let detail = cause.to_string();
+            let detail: String = detail.chars().take(300).collect();
+            if detail.is_empty() || detail == err.to_string() {
+                format!("{kind}: {}", DisplayErrorContext(err).to_string().chars().take(300).collect::<String>())
+            } else {
+                format!("{kind}: {detail}")
+            }
+        }
     }
 }
 

@@ -96,8 +96,8 @@ struct Run<'a> {
     latest_changed: bool,
     /// The image production ran when we started (by digest), to put `$LATEST` back on.
     restore_image: Option<String>,
-    /// The function's RevisionId as we last saw it after our update.
-    last_revision: Option<RevisionId>,
+    /// We saw the function settle after our update, with this RevisionId (if Lambda sent one).
+    after_update: Option<Option<RevisionId>>,
 }
 
 impl Run<'_> {
@@ -129,7 +129,7 @@ pub async fn deploy_function(
         dep: Deployment::new(function.clone(), target.alias.clone()),
         latest_changed: false,
         restore_image: None,
-        last_revision: None,
+        after_update: None,
     };
     match pipeline(&mut run, target, image, pushed).await {
         Ok(outcome) => run.dep.outcome = outcome,
@@ -218,7 +218,7 @@ async fn pipeline(
             &ctx.clock,
             f,
             &uri,
-            &before.state.revision_id,
+            before.state.revision_id.as_ref(),
             timeout,
         ),
     )
@@ -231,7 +231,7 @@ async fn pipeline(
             Ok(until_settled(lambda, &ctx.clock, f, None, timeout).await?)
         })
         .await?;
-    run.last_revision = Some(after.state.revision_id.clone());
+    run.after_update = Some(after.state.revision_id.clone());
     tracing::info!(
         function = f,
         polls = after.polls,
@@ -293,7 +293,7 @@ async fn pipeline(
                 &ctx.clock,
                 f,
                 &after.state.code_sha256,
-                &after.state.revision_id,
+                after.state.revision_id.as_ref(),
                 &record.to_description(),
                 timeout,
             ),
@@ -358,7 +358,7 @@ async fn pin(
         &ctx.clock,
         function,
         &s.state.code_sha256,
-        &s.state.revision_id,
+        s.state.revision_id.as_ref(),
         &record.to_description(),
         ctx.update_timeout,
     )
@@ -384,14 +384,14 @@ async fn restore_latest(run: &mut Run<'_>, failure: &Failure) -> Restore {
     let Some(uri) = image.clone() else {
         return not("not restored: there is no earlier image to go back to");
     };
-    if failure.step == Step::WaitUpdated && run.last_revision.is_none() {
+    if failure.step == Step::WaitUpdated && run.after_update.is_none() {
         return not(
             "not restored: the update's outcome is unknown (still in progress or unreadable); $LATEST may run the new image",
         );
     }
     let ctx = run.ctx;
     let f = run.dep.function.as_str().to_owned();
-    let revision = run.last_revision.clone();
+    let revision = run.after_update.clone();
     let res = run
         .step(Step::RestoreLatest, async {
             let revision = match revision {
@@ -408,7 +408,7 @@ async fn restore_latest(run: &mut Run<'_>, failure: &Failure) -> Restore {
                 &ctx.clock,
                 &f,
                 &uri,
-                &revision,
+                revision.as_ref(),
                 ctx.update_timeout,
             )
             .await?;

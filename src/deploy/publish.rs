@@ -101,7 +101,7 @@ pub async fn publish(
     clock: &Clock,
     function: &str,
     code_sha256: &str,
-    revision: &RevisionId,
+    revision: Option<&RevisionId>,
     description: &str,
     timeout: Duration,
 ) -> Result<Version, StepError> {
@@ -109,7 +109,7 @@ pub async fn publish(
         .publish_version()
         .function_name(function)
         .code_sha256(code_sha256)
-        .revision_id(revision.as_str())
+        .set_revision_id(revision.map(|r| r.as_str().to_owned()))
         .description(description)
         .send()
         .await

@@ -6,9 +6,10 @@ use aws_sdk_lambda::types::{LastUpdateStatus, PackageType, State};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionState {
-    pub revision_id: RevisionId,
+    /// Always present in AWS; some emulators omit it, and then only CodeSha256 guards a publish.
+    pub revision_id: Option<RevisionId>,
     pub code_sha256: String,
-    /// The image by digest (`ResolvedImageUri`), or as configured when Lambda did not resolve it.
+    /// The image pinned by digest: `{repository}@{digest}`.
     pub image_uri: Option<String>,
     pub package_type: Option<PackageType>,
     pub state: Option<State>,
@@ -19,26 +20,25 @@ pub struct FunctionState {
 }
 
 impl FunctionState {
-    /// Reads a GetFunction response; a response without the fields the guards need is an error,
-    /// never a default.
+    /// Reads a GetFunction response; one without CodeSha256 (what the publish guard needs) is an
+    /// error, never a default.
     pub fn from_output(out: &GetFunctionOutput) -> Result<Self, String> {
         let c = out
             .configuration()
             .ok_or("GetFunction returned no Configuration")?;
-        let revision_id = c
-            .revision_id()
-            .filter(|r| !r.is_empty())
-            .ok_or("GetFunction returned no RevisionId")?;
+        let revision_id = c.revision_id().filter(|r| !r.is_empty()).map(RevisionId::new);
+        if revision_id.is_none() {
+            tracing::warn!("GetFunction returned no RevisionId: calls are sent without that guard");
+        }
         let code_sha256 = c
             .code_sha256()
             .filter(|s| !s.is_empty())
             .ok_or("GetFunction returned no CodeSha256")?;
-        let code = out.code();
-        let image_uri = code
-            .and_then(|c| c.resolved_image_uri().or(c.image_uri()))
-            .map(str::to_owned);
+        let image_uri = out
+            .code()
+            .and_then(|c| pinned_image_uri(c.image_uri(), c.resolved_image_uri()));
         Ok(Self {
-            revision_id: RevisionId::new(revision_id),
+            revision_id,
             code_sha256: code_sha256.to_owned(),
             image_uri,
             package_type: c.package_type().cloned(),
@@ -98,5 +98,50 @@ impl FunctionState {
             ));
         }
         None
+    }
+}
+
+/// `{repository}@{digest}` from what GetFunction reports: the repository from `ImageUri` (which may
+/// carry a tag), the digest from `ResolvedImageUri` (or from `ImageUri` if that is already pinned).
+/// Rebuilt rather than copied so that a tag or a malformed resolved URI (moto writes
+/// `repo@sha256@sha256:…`) never reaches UpdateFunctionCode.
+pub fn pinned_image_uri(image_uri: Option<&str>, resolved: Option<&str>) -> Option<String> {
+    let digest = resolved
+        .and_then(Digest::from_image_uri)
+        .or_else(|| image_uri.and_then(Digest::from_image_uri))?;
+    let source = image_uri.or(resolved)?;
+    let without_digest = source.split('@').next().unwrap_or(source);
+    // A tag follows the last ':' after the last '/' (a ':' before it is a registry port).
+    let slash = without_digest.rfind('/').unwrap_or(0);
+    let repository = match without_digest[slash..].find(':') {
+        Some(i) => &without_digest[..slash + i],
+        None => without_digest,
+    };
+    Some(format!("{repository}@{digest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    #[test]
+    fn image_uris_are_rebuilt_pinned_by_digest() {
+        let repo = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api";
+        let pinned = format!("{repo}@{D}");
+        // AWS: configured by tag, resolved by digest.
+        assert_eq!(pinned_image_uri(Some(&format!("{repo}:v1")), Some(&pinned)), Some(pinned.clone()));
+        // Configured by digest.
+        assert_eq!(pinned_image_uri(Some(&pinned), None), Some(pinned.clone()));
+        // moto's malformed resolved URI.
+        assert_eq!(pinned_image_uri(Some(&pinned), Some(&format!("{repo}@sha256@{D}"))), Some(pinned.clone()));
+        // A registry with a port is not a tag.
+        assert_eq!(
+            pinned_image_uri(Some(&format!("localhost:5000/api:v1")), Some(&format!("localhost:5000/api@{D}"))),
+            Some(format!("localhost:5000/api@{D}"))
+        );
+        // No digest anywhere: cannot pin.
+        assert_eq!(pinned_image_uri(Some(&format!("{repo}:v1")), None), None);
     }
 }

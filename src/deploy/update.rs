@@ -18,17 +18,17 @@ pub async fn update_code(
     clock: &Clock,
     function: &str,
     image_uri: &str,
-    revision: &RevisionId,
+    revision: Option<&RevisionId>,
     timeout: Duration,
 ) -> Result<(), StepError> {
-    let mut revision = revision.clone();
+    let mut revision = revision.cloned();
     let mut attempt = 1;
     loop {
         let res = lambda
             .update_function_code()
             .function_name(function)
             .image_uri(image_uri)
-            .revision_id(revision.as_str())
+            .set_revision_id(revision.as_ref().map(|r| r.as_str().to_owned()))
             .publish(false)
             .send()
             .await;
