@@ -72,7 +72,14 @@ where
             let detail = cause.to_string();
             let detail: String = detail.chars().take(300).collect();
             if detail.is_empty() || detail == err.to_string() {
-                format!("{kind}: {}", DisplayErrorContext(err).to_string().chars().take(300).collect::<String>())
+                format!(
+                    "{kind}: {}",
+                    DisplayErrorContext(err)
+                        .to_string()
+                        .chars()
+                        .take(300)
+                        .collect::<String>()
+                )
             } else {
                 format!("{kind}: {detail}")
             }

@@ -15,6 +15,7 @@ pub const ALIAS_VAR: &str = "DEPLOYER_ALIAS";
 pub const TOPIC_VAR: &str = "DEPLOYER_TOPIC_ARN";
 pub const TIMEOUT_VAR: &str = "DEPLOYER_UPDATE_TIMEOUT_SECS";
 pub const PARALLEL_VAR: &str = "DEPLOYER_MAX_PARALLEL";
+pub const DRY_RUN_VAR: &str = "DEPLOYER_DRY_RUN";
 
 const DEFAULT_ALIAS: &str = "live";
 const DEFAULT_TIMEOUT_SECS: u64 = 600;
@@ -46,6 +47,8 @@ pub struct Config {
     pub topic_arn: Option<String>,
     pub update_timeout: Duration,
     pub max_parallel: usize,
+    /// ECR events are only reported on, never acted on (manual payloads choose for themselves).
+    pub dry_run: bool,
 }
 
 /// One repository and the functions that run its images.
@@ -171,7 +174,19 @@ impl Config {
         let timeout_secs =
             parse_number(&get, TIMEOUT_VAR, DEFAULT_TIMEOUT_SECS as usize, 1, 86_400)?;
         let max_parallel = parse_number(&get, PARALLEL_VAR, DEFAULT_MAX_PARALLEL, 1, 64)?;
+        let dry_run = match get(DRY_RUN_VAR).as_deref().map(str::trim) {
+            None | Some("") | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    DRY_RUN_VAR,
+                    "",
+                    format!("{other:?} is not a boolean: use true or false"),
+                ));
+            }
+        };
         Ok(Self {
+            dry_run,
             targets,
             alias,
             topic_arn,
@@ -503,6 +518,7 @@ mod tests {
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (TIMEOUT_VAR, "0".into())], "DEPLOYER_UPDATE_TIMEOUT_SECS: 0 is out of range"),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "0".into())], "DEPLOYER_MAX_PARALLEL: 0 is out of range"),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "-1".into())], "DEPLOYER_MAX_PARALLEL: \"-1\" is not a whole number"),
+            (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (DRY_RUN_VAR, "yes".into())], "DEPLOYER_DRY_RUN: \"yes\" is not a boolean"),
         ];
         for (vars, expected) in cases {
             let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();

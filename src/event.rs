@@ -31,6 +31,7 @@ impl InputError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     Ecr(EcrImageAction),
+    Manual(crate::action::Action),
 }
 
 /// The fields of an "ECR Image Action" event that matter, validated.
@@ -73,15 +74,12 @@ pub fn parse_request(payload: &Value) -> Result<Request, InputError> {
     if obj.contains_key("source") || obj.contains_key("detail-type") || obj.contains_key("detail") {
         return parse_ecr_event(payload).map(Request::Ecr);
     }
-    if let Some(action) = obj.get("action") {
-        return Err(InputError::new(
-            "payload.action",
-            format!("{action} is not an action this deployer supports"),
-        ));
+    if obj.contains_key("action") {
+        return crate::action::parse_action(payload).map(Request::Manual);
     }
     Err(InputError::new(
         "payload",
-        "is not an ECR Image Action event: it has no \"source\", \"detail-type\" and \"detail\"",
+        "is neither an ECR Image Action event (\"source\", \"detail-type\", \"detail\") nor a manual action (\"action\")",
     ))
 }
 
@@ -169,7 +167,7 @@ fn parse_ecr_event(payload: &Value) -> Result<EcrImageAction, InputError> {
 }
 
 /// ECR image tags: 1-128 characters of letters, digits, `.`, `_`, `-`.
-fn check_tag(tag: &str) -> Result<(), String> {
+pub fn check_tag(tag: &str) -> Result<(), String> {
     if tag.is_empty() || tag.len() > 128 {
         return Err(format!(
             "{tag:?} is not an image tag: it must be 1 to 128 characters"
@@ -217,7 +215,9 @@ mod tests {
 
     #[test]
     fn a_real_push_event_parses() {
-        let Request::Ecr(e) = parse_request(&push()).unwrap();
+        let Ok(Request::Ecr(e)) = parse_request(&push()) else {
+            panic!("not an ECR event")
+        };
         assert_eq!(e.repository, "api");
         assert_eq!(e.digest.unwrap().as_str(), DIGEST);
         assert_eq!(e.tag.as_deref(), Some("sha-abc123"));
@@ -231,7 +231,9 @@ mod tests {
         let mut p = push();
         p["detail"]["action-type"] = json!("DELETE");
         p["detail"].as_object_mut().unwrap().remove("image-digest");
-        let Request::Ecr(e) = parse_request(&p).unwrap();
+        let Ok(Request::Ecr(e)) = parse_request(&p) else {
+            panic!("not an ECR event")
+        };
         assert_eq!(e.digest, None);
         p["detail"]["action-type"] = json!("PUSH");
         assert_eq!(
@@ -270,7 +272,7 @@ mod tests {
                 json!("push"),
                 "payload: must be a JSON object (an ECR Image Action event), got a string",
             ),
-            (json!({}), "payload: is not an ECR Image Action event"),
+            (json!({}), "payload: is neither an ECR Image Action event"),
             (
                 json!({"action": "explode"}),
                 "payload.action: \"explode\" is not an action",

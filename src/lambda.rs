@@ -2,8 +2,8 @@
 
 use crate::config::ConfigError;
 use crate::engine::Engine;
+use crate::engine::Response;
 use crate::error::DeployerError;
-use crate::report::Report;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ pub async fn run(engine: Result<Engine, ConfigError>) -> Result<(), lambda_runti
 }
 
 /// A failed deployment becomes an error carrying the whole report, so alarms fire on it.
-pub async fn handle(engine: &Engine, payload: Value) -> Result<Report, DeployerError> {
+pub async fn handle(engine: &Engine, payload: Value) -> Result<Response, DeployerError> {
     let report = engine.handle(&payload).await?;
     if report.is_failure() {
         let report = serde_json::to_string(&report)

@@ -22,8 +22,8 @@ impl Notifier {
             Notifier::Disabled => return not_sent("DEPLOYER_TOPIC_ARN is not set"),
             Notifier::Sns { client, topic_arn } => (client, topic_arn),
         };
-        if matches!(report.outcome, Outcome::Skipped | Outcome::AlreadyLive) {
-            return not_sent("nothing changed: skips and duplicates are not notified");
+        if !(report.outcome.changed_production() || report.outcome == Outcome::Failed) {
+            return not_sent("nothing changed: skips, duplicates and dry runs are not notified");
         }
         let message = match serde_json::to_string_pretty(report) {
             Ok(m) => m,
@@ -93,6 +93,13 @@ pub fn subject(report: &Report) -> String {
                 )
             }
             (Outcome::Deployed, Some(v), _) => format!("DEPLOYED {} v{v}", d.function.name()),
+            (Outcome::RolledBack, Some(v), _) => format!(
+                "ROLLED BACK {} v{} -> v{v}",
+                d.function.name(),
+                d.previous_version
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            ),
             (o, _, _) => format!("{} {}", o.as_str().to_uppercase(), d.function.name()),
         },
         many => format!(

@@ -10,6 +10,10 @@ pub enum Outcome {
     AlreadyLive,
     Skipped,
     Failed,
+    RolledBack,
+    /// Dry run: this is what a real run would have done.
+    WouldDeploy,
+    WouldRollBack,
 }
 
 impl Outcome {
@@ -19,7 +23,15 @@ impl Outcome {
             Outcome::AlreadyLive => "already_live",
             Outcome::Skipped => "skipped",
             Outcome::Failed => "failed",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::WouldDeploy => "would_deploy",
+            Outcome::WouldRollBack => "would_roll_back",
         }
+    }
+
+    /// Did this run change what callers get?
+    pub fn changed_production(self) -> bool {
+        matches!(self, Outcome::Deployed | Outcome::RolledBack)
     }
 }
 
@@ -29,6 +41,8 @@ impl Outcome {
 pub enum Step {
     /// Read the alias and what the version behind it runs.
     Resolve,
+    /// Rollback: the version's image still exists in ECR.
+    CheckImage,
     /// The alias followed `$LATEST`: freeze what it serves into a version first.
     PinAlias,
     /// Wait out an update someone else started.
@@ -131,8 +145,18 @@ pub struct NotificationStatus {
     pub reason: Option<String>,
 }
 
+/// What the run was asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Deploy,
+    Rollback,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    pub action: ActionKind,
+    pub dry_run: bool,
     pub outcome: Outcome,
     pub reason: Option<String>,
     pub repository: Option<String>,
@@ -140,6 +164,9 @@ pub struct Report {
     pub image_digest: Option<String>,
     pub image_uri: Option<String>,
     pub event_time: Option<String>,
+    /// The free-text reason a person gave with a manual rollback or deploy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_reason: Option<String>,
     pub deployments: Vec<Deployment>,
     pub notification: Option<NotificationStatus>,
 }
@@ -148,6 +175,8 @@ impl Report {
     /// A run that deployed nothing on purpose.
     pub fn skipped(reason: impl Into<String>) -> Self {
         Self {
+            action: ActionKind::Deploy,
+            dry_run: false,
             outcome: Outcome::Skipped,
             reason: Some(reason.into()),
             repository: None,
@@ -155,6 +184,7 @@ impl Report {
             image_digest: None,
             image_uri: None,
             event_time: None,
+            request_reason: None,
             deployments: Vec::new(),
             notification: None,
         }
@@ -166,6 +196,9 @@ impl Report {
         let failed = count(Outcome::Failed);
         let deployed = count(Outcome::Deployed);
         let live = count(Outcome::AlreadyLive);
+        let rolled = count(Outcome::RolledBack);
+        let would_deploy = count(Outcome::WouldDeploy);
+        let would_roll = count(Outcome::WouldRollBack);
         let n = deployments.len();
         if n == 0 {
             return (Outcome::Skipped, Some("no function to deploy".into()));
@@ -185,6 +218,24 @@ impl Report {
             return (
                 Outcome::Failed,
                 Some(format!("{failed} of {n} failed: {}", names.join(", "))),
+            );
+        }
+        if rolled > 0 {
+            return (
+                Outcome::RolledBack,
+                Some(format!("{rolled} of {n} rolled back")),
+            );
+        }
+        if would_roll > 0 {
+            return (
+                Outcome::WouldRollBack,
+                Some(format!("dry run: {would_roll} of {n} would be rolled back")),
+            );
+        }
+        if would_deploy > 0 {
+            return (
+                Outcome::WouldDeploy,
+                Some(format!("dry run: {would_deploy} of {n} would be deployed")),
             );
         }
         if deployed > 0 {

@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::IntoReport;
+
 use aws_sdk_lambda::types::LastUpdateStatus;
 use aws_smithy_async::time::TimeSource;
 use self_deployer::report::{Outcome, Step};
@@ -22,7 +24,7 @@ async fn a_push_goes_live_through_every_guarded_step() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("sha-b")))
         .await
-        .unwrap();
+        .report();
 
     assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
     let d = &report.deployments[0];
@@ -138,9 +140,9 @@ async fn the_same_event_again_changes_nothing() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     let e = engine(&w, config(one_target()));
-    e.handle(&push("api", 'b', Some("v2"))).await.unwrap();
+    e.handle(&push("api", 'b', Some("v2"))).await.report();
     let before = w.calls().len();
-    let again = e.handle(&push("api", 'b', Some("v2"))).await.unwrap();
+    let again = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(again.outcome, Outcome::AlreadyLive);
     assert_eq!(again.deployments[0].version.map(|v| v.get()), Some(2));
     let new_calls: Vec<_> = w.calls()[before..].iter().map(|c| c.op).collect();
@@ -158,7 +160,7 @@ async fn a_failed_smoke_test_leaves_production_and_restores_latest() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
 
     assert_eq!(report.outcome, Outcome::Failed);
     let d = &report.deployments[0];
@@ -224,7 +226,7 @@ async fn a_function_error_fails_the_smoke_test_even_when_no_status_is_expected()
     let report = engine(&w, config(targets))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::SmokeTest));
     assert_eq!(
@@ -260,7 +262,7 @@ async fn expect_status_null_passes_any_answer_without_a_function_error() {
     let report = engine(&w, config(targets))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(report.outcome, Outcome::Deployed);
 }
 
@@ -271,7 +273,7 @@ async fn first_deployment_creates_the_alias() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v1")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "{d:#?}");
     assert_eq!(d.previous_version, None);
@@ -292,7 +294,7 @@ async fn an_alias_on_latest_is_pinned_before_latest_changes() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "{d:#?}");
     assert_eq!(
@@ -325,7 +327,7 @@ async fn updates_of_any_length_are_noticed_within_a_second_at_about_one_poll_per
         let report = engine(&w, cfg)
             .handle(&push("api", 'b', Some("v2")))
             .await
-            .unwrap();
+            .report();
         assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
         let calls = w.calls();
         let update_at = calls
@@ -372,7 +374,7 @@ async fn an_update_still_running_at_the_timeout_fails_with_the_elapsed_time_and_
     let report = engine(&w, cfg)
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::WaitUpdated));
     let reason = d.reason.as_deref().unwrap();
@@ -401,7 +403,7 @@ async fn a_failed_update_reports_lambdas_reason_and_restores_latest() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::WaitUpdated));
     assert_eq!(
@@ -440,7 +442,7 @@ async fn skipped_events_make_no_aws_call_at_all() {
         let report = engine(&w, config(targets.clone()))
             .handle(&event)
             .await
-            .unwrap();
+            .report();
         assert_eq!(report.outcome, Outcome::Skipped);
         assert!(
             report.reason.as_deref().unwrap().contains(why),
@@ -484,7 +486,7 @@ async fn one_repository_fans_out_and_one_failure_does_not_stop_the_others() {
     let report = engine(&w, cfg)
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let outcomes: Vec<_> = report
         .deployments
         .iter()
@@ -532,7 +534,7 @@ async fn functions_deploy_concurrently_up_to_the_limit() {
     let report = engine(&w, cfg)
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(report.outcome, Outcome::Deployed);
     // Count how many functions were between their first and last call at each call.
     let calls = w.calls();
@@ -568,7 +570,7 @@ async fn an_update_in_progress_is_waited_out_before_ours() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
     let calls = w.calls();
     let update = calls.iter().find(|c| c.op == "UpdateFunctionCode").unwrap();
@@ -594,7 +596,7 @@ async fn a_conflicting_update_is_retried_a_bounded_number_of_times() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(
         report.outcome,
         Outcome::Deployed,
@@ -616,7 +618,7 @@ async fn a_conflicting_update_is_retried_a_bounded_number_of_times() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::UpdateCode));
     assert!(
@@ -645,7 +647,7 @@ async fn a_change_made_by_someone_else_before_our_update_stops_the_run() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::UpdateCode));
     assert!(
@@ -670,7 +672,7 @@ async fn code_changed_after_the_smoke_test_is_never_published() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::Publish), "{d:#?}");
     assert!(
@@ -717,7 +719,7 @@ async fn an_alias_moved_by_hand_during_the_deploy_is_left_alone() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v3")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::PromoteAlias), "{d:#?}");
     assert!(
@@ -744,7 +746,7 @@ async fn a_pending_version_is_waited_for_before_the_alias_moves() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
     let calls = w.calls();
     let published = calls
@@ -781,7 +783,7 @@ async fn a_canary_split_is_cleared_when_the_alias_moves() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(report.outcome, Outcome::Deployed);
     assert!(w.with_func("api-dev", |f| f.aliases["live"].routing.is_empty()));
 }
@@ -800,7 +802,7 @@ async fn old_versions_are_pruned_but_never_aliased_or_previous_ones() {
     let report = engine(&w, config(targets))
         .handle(&push("api", 'b', Some("v6")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "{d:#?}");
     let pruned: Vec<u64> = d.pruned_versions.iter().map(|v| v.get()).collect();
@@ -831,7 +833,7 @@ async fn a_failure_to_prune_is_a_warning_not_a_failed_deployment() {
     let report = engine(&w, config(targets))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed);
     assert_eq!(
@@ -853,7 +855,7 @@ async fn zip_functions_and_missing_functions_fail_without_mutation() {
     let report = engine(&w, config(targets))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let zip = &report.deployments[0];
     assert_eq!(zip.failed_step, Some(Step::WaitReady));
     assert_eq!(
@@ -880,7 +882,7 @@ async fn a_publish_error_restores_latest_and_leaves_the_alias() {
     let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some("v2")))
         .await
-        .unwrap();
+        .report();
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::Publish));
     assert_eq!(
@@ -907,7 +909,7 @@ async fn function_arns_are_passed_to_lambda_as_configured() {
     )
     .handle(&push("api", 'b', Some("v2")))
     .await
-    .unwrap();
+    .report();
     assert_eq!(report.outcome, Outcome::Deployed);
     assert!(w.calls().iter().all(|c| c.function == arn));
 }

@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::IntoReport;
+
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
@@ -38,10 +40,10 @@ async fn a_deployment_is_notified_with_a_readable_subject() {
         client: sns,
         topic_arn: TOPIC.into(),
     };
-    let engine = Engine::new(config(targets()), w.client(), notifier);
+    let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(publish.num_calls(), 1);
     let n = report.notification.unwrap();
     assert!(n.sent);
@@ -65,10 +67,10 @@ async fn a_failed_publish_is_recorded_and_changes_nothing_else() {
         client: sns,
         topic_arn: TOPIC.into(),
     };
-    let engine = Engine::new(config(targets()), w.client(), notifier);
+    let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
-        .unwrap();
+        .report();
     assert_eq!(report.outcome, Outcome::Deployed);
     let n = report.notification.unwrap();
     assert!(!n.sent);
@@ -87,10 +89,10 @@ async fn skips_and_duplicates_are_not_notified() {
         client: sns,
         topic_arn: TOPIC.into(),
     };
-    let engine = Engine::new(config(targets()), w.client(), notifier);
-    let skipped = handle(&engine, push("web", 'b', Some("v1"))).await.unwrap();
+    let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
+    let skipped = handle(&engine, push("web", 'b', Some("v1"))).await.report();
     assert_eq!(skipped.outcome, Outcome::Skipped);
-    let live = handle(&engine, push("api", 'a', Some("v1"))).await.unwrap();
+    let live = handle(&engine, push("api", 'a', Some("v1"))).await.report();
     assert_eq!(live.outcome, Outcome::AlreadyLive);
     assert_eq!(publish.num_calls(), 0);
     assert!(!live.notification.unwrap().sent);
@@ -101,7 +103,12 @@ async fn a_failed_deployment_is_an_error_that_carries_the_report() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.answer('b', Answer::status(502));
-    let engine = Engine::new(config(targets()), w.client(), Notifier::Disabled);
+    let engine = Engine::new(
+        config(targets()),
+        w.client(),
+        w.ecr_client(),
+        Notifier::Disabled,
+    );
     let err = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .unwrap_err();
@@ -119,7 +126,12 @@ async fn a_failed_deployment_is_an_error_that_carries_the_report() {
 #[tokio::test]
 async fn an_invalid_payload_is_an_invalid_payload_error() {
     let w = World::new();
-    let engine = Engine::new(config(targets()), w.client(), Notifier::Disabled);
+    let engine = Engine::new(
+        config(targets()),
+        w.client(),
+        w.ecr_client(),
+        Notifier::Disabled,
+    );
     let err = handle(
         &engine,
         json!({"source": "aws.ecr", "detail-type": "ECR Image Action"}),

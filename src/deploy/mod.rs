@@ -64,9 +64,23 @@ impl From<PollError> for StepError {
 
 /// A step that failed, and how.
 #[derive(Debug)]
-struct Failure {
+pub(crate) struct Failure {
+    pub step: Step,
+    pub error: StepError,
+}
+
+/// Runs one step, appending its duration to `steps`, and tags a failure with the step's name.
+pub(crate) async fn timed<T>(
+    clock: &Clock,
+    steps: &mut Vec<StepTiming>,
     step: Step,
-    error: StepError,
+    fut: impl Future<Output = Result<T, StepError>>,
+) -> Result<T, Failure> {
+    let start = clock.now();
+    let res = fut.await;
+    let ms = clock.since(start).as_millis() as u64;
+    steps.push(StepTiming { step, ms });
+    res.map_err(|error| Failure { step, error })
 }
 
 /// What the pipeline needs from outside: the Lambda client, its clock, the update timeout.
@@ -107,11 +121,7 @@ impl Run<'_> {
         step: Step,
         fut: impl Future<Output = Result<T, StepError>>,
     ) -> Result<T, Failure> {
-        let start = self.ctx.clock.now();
-        let res = fut.await;
-        let ms = self.ctx.clock.since(start).as_millis() as u64;
-        self.dep.steps.push(StepTiming { step, ms });
-        res.map_err(|error| Failure { step, error })
+        timed(&self.ctx.clock, &mut self.dep.steps, step, fut).await
     }
 }
 
@@ -123,6 +133,7 @@ pub async fn deploy_function(
     target: &Target,
     image: &ImageRef,
     pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
 ) -> Deployment {
     let mut run = Run {
         ctx,
@@ -131,7 +142,7 @@ pub async fn deploy_function(
         restore_image: None,
         after_update: None,
     };
-    match pipeline(&mut run, target, image, pushed).await {
+    match pipeline(&mut run, target, image, pushed, dry_run).await {
         Ok(outcome) => run.dep.outcome = outcome,
         Err(f) => {
             tracing::warn!(function = %function, step = ?f.step, reason = %f.error.reason, "deployment failed");
@@ -152,6 +163,7 @@ async fn pipeline(
     target: &Target,
     image: &ImageRef,
     pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
 ) -> Result<Outcome, Failure> {
     let ctx = run.ctx;
     let lambda = &ctx.lambda;
@@ -166,6 +178,9 @@ async fn pipeline(
         .await?;
     let mut alias_state = live.alias;
     let mut live_code = live.code;
+    if dry_run {
+        return dry_run_verdict(run, &alias, alias_state.as_ref(), live_code.as_ref(), image).await;
+    }
     if let Some(a) = alias_state
         .clone()
         .filter(|a| a.target == AliasTarget::Latest)
@@ -322,6 +337,63 @@ async fn pipeline(
         run.dep.warnings.extend(warnings);
     }
     Ok(Outcome::Deployed)
+}
+
+/// What a real run would do, from reads only: already live, or which alias would move from where.
+async fn dry_run_verdict(
+    run: &mut Run<'_>,
+    alias: &AliasName,
+    alias_state: Option<&AliasState>,
+    live_code: Option<&FunctionState>,
+    image: &ImageRef,
+) -> Result<Outcome, Failure> {
+    let ctx = run.ctx;
+    let f = run.dep.function.as_str().to_owned();
+    let latest = run
+        .step(Step::WaitReady, async {
+            let out = ctx
+                .lambda
+                .get_function()
+                .function_name(&f)
+                .send()
+                .await
+                .map_err(|e| {
+                    StepError::new(format!("GetFunction failed: {}", crate::aws::describe(&e)))
+                })?;
+            let state = FunctionState::from_output(&out).map_err(StepError::new)?;
+            check_image_package(&state)?;
+            Ok(state)
+        })
+        .await?;
+    let previous = match alias_state.map(|a| a.target) {
+        Some(AliasTarget::Version(v)) => Some(v),
+        _ => None,
+    };
+    run.dep.previous_version = previous;
+    let pinned = alias_state.is_some_and(|a| a.target == AliasTarget::Latest);
+    if !pinned && live_code.is_some_and(|c| c.runs(&image.digest)) {
+        run.dep.version = previous;
+        run.dep.reason = Some(format!("alias {alias} already runs {}", image.digest));
+        return Ok(Outcome::AlreadyLive);
+    }
+    let from = match (alias_state.map(|a| a.target), previous) {
+        (None, _) => format!("create alias {alias}"),
+        (Some(AliasTarget::Latest), _) => {
+            format!("pin alias {alias} (now on $LATEST) to a version first, then move it")
+        }
+        (_, Some(v)) => format!("move alias {alias} from version {v}"),
+        _ => format!("move alias {alias}"),
+    };
+    let busy = if latest.is_settling() {
+        " after the update in progress"
+    } else {
+        ""
+    };
+    run.dep.reason = Some(format!(
+        "dry run: would update $LATEST to {}{busy}, smoke test it, publish a version and {from}",
+        image.uri()
+    ));
+    Ok(Outcome::WouldDeploy)
 }
 
 fn check_image_package(s: &FunctionState) -> Result<(), StepError> {

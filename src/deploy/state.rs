@@ -26,7 +26,10 @@ impl FunctionState {
         let c = out
             .configuration()
             .ok_or("GetFunction returned no Configuration")?;
-        let revision_id = c.revision_id().filter(|r| !r.is_empty()).map(RevisionId::new);
+        let revision_id = c
+            .revision_id()
+            .filter(|r| !r.is_empty())
+            .map(RevisionId::new);
         if revision_id.is_none() {
             tracing::warn!("GetFunction returned no RevisionId: calls are sent without that guard");
         }
@@ -131,14 +134,23 @@ mod tests {
         let repo = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api";
         let pinned = format!("{repo}@{D}");
         // AWS: configured by tag, resolved by digest.
-        assert_eq!(pinned_image_uri(Some(&format!("{repo}:v1")), Some(&pinned)), Some(pinned.clone()));
+        assert_eq!(
+            pinned_image_uri(Some(&format!("{repo}:v1")), Some(&pinned)),
+            Some(pinned.clone())
+        );
         // Configured by digest.
         assert_eq!(pinned_image_uri(Some(&pinned), None), Some(pinned.clone()));
         // moto's malformed resolved URI.
-        assert_eq!(pinned_image_uri(Some(&pinned), Some(&format!("{repo}@sha256@{D}"))), Some(pinned.clone()));
+        assert_eq!(
+            pinned_image_uri(Some(&pinned), Some(&format!("{repo}@sha256@{D}"))),
+            Some(pinned.clone())
+        );
         // A registry with a port is not a tag.
         assert_eq!(
-            pinned_image_uri(Some(&format!("localhost:5000/api:v1")), Some(&format!("localhost:5000/api@{D}"))),
+            pinned_image_uri(
+                Some(&format!("localhost:5000/api:v1")),
+                Some(&format!("localhost:5000/api@{D}"))
+            ),
             Some(format!("localhost:5000/api@{D}"))
         );
         // No digest anywhere: cannot pin.

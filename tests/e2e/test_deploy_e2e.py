@@ -109,7 +109,7 @@ def test_malformed_payloads_and_configs_exit_2_and_mutate_nothing(world):
     cases = [
         (world.handle("{oops", targets), "payload: not JSON"),
         (world.handle(bad_digest, targets), "payload.detail.image-digest"),
-        (world.handle({"hello": "world"}, targets), "is not an ECR Image Action event"),
+        (world.handle({"hello": "world"}, targets), "is neither an ECR Image Action event"),
         (world.handle(ecr_event("api", new, "v2"), [{"repository": "api"}]), "DEPLOYER_TARGETS[0]: missing field `functions`"),
         (world.handle(ecr_event("api", new, "v2"), targets, DEPLOYER_MAX_PARALLEL="lots"), "DEPLOYER_MAX_PARALLEL"),
     ]

@@ -29,7 +29,12 @@ pub fn config_with(targets: Value, extra: &[(&str, &str)]) -> Config {
 }
 
 pub fn engine(world: &World, config: Config) -> Engine {
-    Engine::new(config, world.client(), Notifier::Disabled)
+    Engine::new(
+        config,
+        world.client(),
+        world.ecr_client(),
+        Notifier::Disabled,
+    )
 }
 
 /// An "ECR Image Action" push event as EventBridge delivers it.
@@ -46,4 +51,17 @@ pub fn push(repo: &str, c: char, tag: Option<&str>) -> Value {
         "account": ACCOUNT, "time": "2026-11-26T07:00:00Z", "region": REGION,
         "resources": [], "detail": detail
     })
+}
+
+/// The report of a run that must have been a deploy or rollback with a valid payload.
+pub trait IntoReport {
+    fn report(self) -> self_deployer::report::Report;
+}
+
+impl<E: std::fmt::Debug> IntoReport for Result<self_deployer::engine::Response, E> {
+    fn report(self) -> self_deployer::report::Report {
+        self.expect("a valid payload")
+            .into_report()
+            .expect("a deploy or rollback report")
+    }
 }
