@@ -27,7 +27,7 @@ pub struct Engine {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Response {
-    Report(Report),
+    Report(Box<Report>),
     Status(StatusReport),
 }
 
@@ -35,7 +35,7 @@ impl Response {
     /// The deploy or rollback report, if this is one.
     pub fn into_report(self) -> Option<Report> {
         match self {
-            Response::Report(r) => Some(r),
+            Response::Report(r) => Some(*r),
             Response::Status(_) => None,
         }
     }
@@ -108,7 +108,7 @@ impl Engine {
         };
         report.notification = Some(self.notifier.notify(&report).await);
         tracing::info!(outcome = report.outcome.as_str(), reason = ?report.reason, "run finished");
-        Ok(Response::Report(report))
+        Ok(Response::Report(Box::new(report)))
     }
 
     async fn on_image_action(

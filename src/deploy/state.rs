@@ -148,7 +148,7 @@ mod tests {
         // A registry with a port is not a tag.
         assert_eq!(
             pinned_image_uri(
-                Some(&format!("localhost:5000/api:v1")),
+                Some("localhost:5000/api:v1"),
                 Some(&format!("localhost:5000/api@{D}"))
             ),
             Some(format!("localhost:5000/api@{D}"))
