@@ -223,7 +223,11 @@ class World:
 
     def handle(self, payload: dict | str, targets: list, **extra: str) -> Run:
         data = payload if isinstance(payload, str) else json.dumps(payload)
-        p = subprocess.run([str(binary()), "handle", "-"], input=data, capture_output=True, text=True,
+        return self.cli(["handle", "-"], targets, stdin=data, **extra)
+
+    def cli(self, args: list[str], targets: list, stdin: str = "", **extra: str) -> Run:
+        """Runs `self-deployer ARGS...` against the emulator."""
+        p = subprocess.run([str(binary()), *args], input=stdin, capture_output=True, text=True,
                            env=self.env(targets, **extra), timeout=120)
         try:
             report = json.loads(p.stdout) if p.stdout.strip() else None
