@@ -147,6 +147,10 @@ pub async fn deploy_function(
         Err(f) => {
             tracing::warn!(function = %function, step = ?f.step, reason = %f.error.reason, "deployment failed");
             run.dep.outcome = Outcome::Failed;
+            // We never moved the alias, so it is where we found it, unless someone else moved it.
+            if !f.error.concurrent {
+                run.dep.version = run.dep.previous_version;
+            }
             run.dep.failed_step = Some(f.step);
             run.dep.reason = Some(f.error.reason.clone());
             if run.latest_changed {
