@@ -16,6 +16,7 @@ pub const TOPIC_VAR: &str = "DEPLOYER_TOPIC_ARN";
 pub const TIMEOUT_VAR: &str = "DEPLOYER_UPDATE_TIMEOUT_SECS";
 pub const PARALLEL_VAR: &str = "DEPLOYER_MAX_PARALLEL";
 pub const DRY_RUN_VAR: &str = "DEPLOYER_DRY_RUN";
+pub const NOTIFY_SKIPPED_VAR: &str = "DEPLOYER_NOTIFY_SKIPPED";
 
 const DEFAULT_ALIAS: &str = "live";
 const DEFAULT_TIMEOUT_SECS: u64 = 600;
@@ -49,6 +50,8 @@ pub struct Config {
     pub max_parallel: usize,
     /// ECR events are only reported on, never acted on (manual payloads choose for themselves).
     pub dry_run: bool,
+    /// Also notify skips, duplicates and dry runs.
+    pub notify_skipped: bool,
 }
 
 /// One repository and the functions that run its images.
@@ -174,19 +177,11 @@ impl Config {
         let timeout_secs =
             parse_number(&get, TIMEOUT_VAR, DEFAULT_TIMEOUT_SECS as usize, 1, 86_400)?;
         let max_parallel = parse_number(&get, PARALLEL_VAR, DEFAULT_MAX_PARALLEL, 1, 64)?;
-        let dry_run = match get(DRY_RUN_VAR).as_deref().map(str::trim) {
-            None | Some("") | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    DRY_RUN_VAR,
-                    "",
-                    format!("{other:?} is not a boolean: use true or false"),
-                ));
-            }
-        };
+        let dry_run = parse_bool(&get, DRY_RUN_VAR)?;
+        let notify_skipped = parse_bool(&get, NOTIFY_SKIPPED_VAR)?;
         Ok(Self {
             dry_run,
+            notify_skipped,
             targets,
             alias,
             topic_arn,
@@ -201,6 +196,21 @@ impl Config {
             .iter()
             .filter(|t| t.repository == repository)
             .collect()
+    }
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<bool, ConfigError> {
+    match get(var).as_deref().map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ConfigError::new(
+            var,
+            "",
+            format!("{other:?} is not a boolean: use true or false"),
+        )),
     }
 }
 

@@ -73,11 +73,17 @@ impl Engine {
         }
         let sdk = loader.load().await;
         let notifier = match &config.topic_arn {
-            Some(arn) => Notifier::Sns {
-                client: aws_sdk_sns::Client::new(&sdk),
-                topic_arn: arn.clone(),
-            },
-            None => Notifier::Disabled,
+            Some(arn) => {
+                let settings = crate::notify::NotifySettings {
+                    notify_skipped: config.notify_skipped,
+                    render: crate::notify::RenderSettings {
+                        // In Lambda, our own name: the rollback command in messages invokes it.
+                        deployer_function: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
+                    },
+                };
+                Notifier::sns(aws_sdk_sns::Client::new(&sdk), arn.clone(), settings)
+            }
+            None => Notifier::disabled(),
         };
         Self::new(
             config,

@@ -169,7 +169,11 @@ async fn a_failed_smoke_test_leaves_production_and_restores_latest() {
         d.reason.as_deref(),
         Some("statusCode 500 is not one of [200]")
     );
-    assert_eq!(d.version.map(|v| v.get()), Some(1), "the alias stays where it was");
+    assert_eq!(
+        d.version.map(|v| v.get()),
+        Some(1),
+        "the alias stays where it was"
+    );
     let smoke = d.smoke_test.as_ref().unwrap();
     assert_eq!(smoke.status_code, Some(500));
     assert!(

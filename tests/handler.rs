@@ -29,17 +29,37 @@ async fn a_deployment_is_notified_with_a_readable_subject() {
     w.live_function("api-dev", "api", 'a');
     let publish = mock!(aws_sdk_sns::Client::publish)
         .match_requests(|r| {
+            let attr = |k: &str| {
+                r.message_attributes()
+                    .and_then(|a| a.get(k))
+                    .and_then(|v| v.string_value())
+                    .map(str::to_owned)
+            };
+            let body: serde_json::Value =
+                serde_json::from_str(r.message().unwrap_or_default()).unwrap_or_default();
+            let sqs: serde_json::Value =
+                serde_json::from_str(body["sqs"].as_str().unwrap_or_default()).unwrap_or_default();
+            let chatbot: serde_json::Value =
+                serde_json::from_str(body["https"].as_str().unwrap_or_default())
+                    .unwrap_or_default();
             r.topic_arn() == Some(TOPIC)
                 && r.subject() == Some("DEPLOYED api-dev v2 (sha-b)")
-                && r.message()
-                    .is_some_and(|m| m.contains("\"outcome\": \"deployed\""))
+                && r.message_structure() == Some("json")
+                && attr("outcome").as_deref() == Some("deployed")
+                && attr("function").as_deref() == Some("api-dev")
+                && attr("repository").as_deref() == Some("api")
+                && body["email"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("DEPLOYED api-dev v2 (sha-b)\n"))
+                && body["default"] == body["email"]
+                && sqs["outcome"] == "deployed"
+                && sqs["deployments"][0]["version"] == "2"
+                && chatbot["source"] == "custom"
+                && body["lambda"] == body["sqs"]
         })
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let notifier = Notifier::Sns {
-        client: sns,
-        topic_arn: TOPIC.into(),
-    };
+    let notifier = Notifier::sns(sns, TOPIC, Default::default());
     let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
@@ -63,10 +83,7 @@ async fn a_failed_publish_is_recorded_and_changes_nothing_else() {
         )
     });
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let notifier = Notifier::Sns {
-        client: sns,
-        topic_arn: TOPIC.into(),
-    };
+    let notifier = Notifier::sns(sns, TOPIC, Default::default());
     let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
@@ -74,7 +91,10 @@ async fn a_failed_publish_is_recorded_and_changes_nothing_else() {
     assert_eq!(report.outcome, Outcome::Deployed);
     let n = report.notification.unwrap();
     assert!(!n.sent);
-    assert_eq!(n.error.as_deref(), Some("AuthorizationError: not allowed"));
+    assert_eq!(
+        n.error.as_deref(),
+        Some("api-dev: AuthorizationError: not allowed")
+    );
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
 }
 
@@ -85,10 +105,7 @@ async fn skips_and_duplicates_are_not_notified() {
     let publish =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let notifier = Notifier::Sns {
-        client: sns,
-        topic_arn: TOPIC.into(),
-    };
+    let notifier = Notifier::sns(sns, TOPIC, Default::default());
     let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
     let skipped = handle(&engine, push("web", 'b', Some("v1"))).await.report();
     assert_eq!(skipped.outcome, Outcome::Skipped);
@@ -107,7 +124,7 @@ async fn a_failed_deployment_is_an_error_that_carries_the_report() {
         config(targets()),
         w.client(),
         w.ecr_client(),
-        Notifier::Disabled,
+        Notifier::disabled(),
     );
     let err = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
@@ -130,7 +147,7 @@ async fn an_invalid_payload_is_an_invalid_payload_error() {
         config(targets()),
         w.client(),
         w.ecr_client(),
-        Notifier::Disabled,
+        Notifier::disabled(),
     );
     let err = handle(
         &engine,
@@ -144,4 +161,46 @@ async fn an_invalid_payload_is_an_invalid_payload_error() {
         "invalid payload: payload: missing field `detail`"
     );
     assert!(w.ops().is_empty());
+}
+
+#[tokio::test]
+async fn one_message_per_function_and_skips_only_on_request() {
+    let w = World::new();
+    for f in ["api-a", "api-b"] {
+        w.live_function(f, "api", 'a');
+    }
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .then_output(|| PublishOutput::builder().message_id("m").build());
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
+    let targets = json!([{"repository": "api", "functions": ["api-a", "api-b"]}]);
+    let engine = Engine::new(
+        config(targets.clone()),
+        w.client(),
+        w.ecr_client(),
+        Notifier::sns(sns, TOPIC, Default::default()),
+    );
+    let report = handle(&engine, push("api", 'b', Some("v2"))).await.report();
+    assert_eq!(report.outcome, Outcome::Deployed);
+    assert_eq!(publish.num_calls(), 2, "one message per function");
+    assert_eq!(report.notification.unwrap().message_ids.unwrap().len(), 2);
+
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .then_output(|| PublishOutput::builder().message_id("m").build());
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
+    let settings = self_deployer::notify::NotifySettings {
+        notify_skipped: true,
+        ..Default::default()
+    };
+    let engine = Engine::new(
+        config(targets),
+        w.client(),
+        w.ecr_client(),
+        Notifier::sns(sns, TOPIC, settings),
+    );
+    handle(&engine, push("web", 'b', Some("v2"))).await.report();
+    assert_eq!(
+        publish.num_calls(),
+        1,
+        "DEPLOYER_NOTIFY_SKIPPED: the skip is told"
+    );
 }

@@ -374,9 +374,10 @@ async fn dry_run_verdict(
         _ => None,
     };
     run.dep.previous_version = previous;
+    // A dry run leaves the alias where it is.
+    run.dep.version = previous;
     let pinned = alias_state.is_some_and(|a| a.target == AliasTarget::Latest);
     if !pinned && live_code.is_some_and(|c| c.runs(&image.digest)) {
-        run.dep.version = previous;
         run.dep.reason = Some(format!("alias {alias} already runs {}", image.digest));
         return Ok(Outcome::AlreadyLive);
     }

@@ -32,7 +32,10 @@ def test_a_push_goes_live_and_is_notified(world):
     assert world.latest_image("api-dev") == World.image_uri("api", new)
     msgs = world.messages()
     assert len(msgs) == 1
-    assert json.loads(msgs[0]["Body"])["outcome"] == "deployed"
+    body = json.loads(msgs[0]["Body"])
+    assert body["outcome"] == "deployed" and body["deployments"][0]["function"] == "api-dev"
+    attrs = {k: v["StringValue"] for k, v in msgs[0]["MessageAttributes"].items()}
+    assert attrs == {"outcome": "deployed", "function": "api-dev", "repository": "api"}
 
 
 def test_the_same_event_again_is_already_live_and_silent(world):
@@ -121,3 +124,20 @@ def test_malformed_payloads_and_configs_exit_2_and_mutate_nothing(world):
     assert world.versions("api-dev") == ["1"]
     assert world.latest_image("api-dev") == World.image_uri("api", good)
     assert world.messages() == []
+
+
+def test_a_filter_policy_subscription_gets_only_failures(world):
+    _, targets = setup(world)
+    sqs, sns = world.moto.client("sqs"), world.moto.client("sns")
+    url = sqs.create_queue(QueueName="failures-only")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=world.topic_arn, Protocol="sqs", Endpoint=arn, Attributes={
+        "RawMessageDelivery": "true", "FilterPolicy": json.dumps({"outcome": ["failed"]})})
+    good = world.push_image("api", "v2", "release 2")
+    bad = world.push_image("api", "v3", "release 3")
+    world.moto.queue_invoke_results(OK, {"statusCode": 500})
+    assert world.handle(ecr_event("api", good, "v2"), targets).code == 0
+    assert world.handle(ecr_event("api", bad, "v3"), targets).code == 1
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    assert [json.loads(m["Body"])["outcome"] for m in got] == ["failed"]
+    assert len(world.messages()) == 2, "the unfiltered queue got both"

@@ -33,7 +33,7 @@ pub fn engine(world: &World, config: Config) -> Engine {
         config,
         world.client(),
         world.ecr_client(),
-        Notifier::Disabled,
+        Notifier::disabled(),
     )
 }
 
