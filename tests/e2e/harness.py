@@ -131,6 +131,7 @@ class World:
     role_arn: str = ""
     topic_arn: str = ""
     queue_url: str = ""
+    envelope_queue_url: str = ""
     targets: list = field(default_factory=list)
 
     @classmethod
@@ -147,6 +148,10 @@ class World:
         queue_arn = sqs.get_queue_attributes(QueueUrl=w.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=w.topic_arn, Protocol="sqs", Endpoint=queue_arn,
                       Attributes={"RawMessageDelivery": "true"})
+        # A second queue without raw delivery receives SNS's envelope, which carries the Subject.
+        w.envelope_queue_url = sqs.create_queue(QueueName="deploys-envelopes")["QueueUrl"]
+        env_arn = sqs.get_queue_attributes(QueueUrl=w.envelope_queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=w.topic_arn, Protocol="sqs", Endpoint=env_arn)
         return w
 
     # --- ECR -------------------------------------------------------------------------------
@@ -195,17 +200,25 @@ class World:
     # --- SNS via SQS -------------------------------------------------------------------------
     def messages(self) -> list[dict]:
         """Every message published since the last call, with its attributes (raw delivery)."""
+        self._drain(self.envelope_queue_url)
+        return self._drain(self.queue_url)
+
+    def envelopes(self) -> list[dict]:
+        """SNS envelopes (Subject, Message, MessageAttributes) published since the last call."""
+        return [json.loads(m["Body"]) for m in self._drain(self.envelope_queue_url)]
+
+    def _drain(self, url: str) -> list[dict]:
         sqs = self.moto.client("sqs")
         out = []
         while True:
-            got = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                       MessageAttributeNames=["All"], WaitTimeSeconds=0)
             msgs = got.get("Messages", [])
             if not msgs:
                 return out
             for m in msgs:
                 out.append(m)
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
     # --- the product -------------------------------------------------------------------------
     def env(self, targets: list, **extra: str) -> dict:

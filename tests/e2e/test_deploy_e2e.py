@@ -24,6 +24,8 @@ def test_a_push_goes_live_and_is_notified(world):
 
     assert run.code == 0, run.stderr
     assert run.report["outcome"] == "deployed"
+    envelopes = world.envelopes()
+    assert [e["Subject"] for e in envelopes] == ["DEPLOYED api-dev v2 (v2)"]
     d = run.report["deployments"][0]
     assert (d["previous_version"], d["version"]) == ("1", "2")
     assert world.alias_version("api-dev") == "2"
