@@ -17,6 +17,7 @@ pub const TIMEOUT_VAR: &str = "DEPLOYER_UPDATE_TIMEOUT_SECS";
 pub const PARALLEL_VAR: &str = "DEPLOYER_MAX_PARALLEL";
 pub const DRY_RUN_VAR: &str = "DEPLOYER_DRY_RUN";
 pub const NOTIFY_SKIPPED_VAR: &str = "DEPLOYER_NOTIFY_SKIPPED";
+pub const KEEP_VERSIONS_VAR: &str = "DEPLOYER_KEEP_VERSIONS";
 
 const DEFAULT_ALIAS: &str = "live";
 const DEFAULT_TIMEOUT_SECS: u64 = 600;
@@ -115,7 +116,7 @@ struct RawTarget {
     #[serde(default)]
     smoke: RawSmoke,
     #[serde(default)]
-    keep_versions: u32,
+    keep_versions: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -167,7 +168,15 @@ impl Config {
                 "is not set: it must be a JSON array of {\"repository\": ..., \"functions\": [...]}",
             )
         })?;
-        let targets = parse_targets(&raw, &alias)?;
+        let keep_default = parse_number(&get, KEEP_VERSIONS_VAR, 0, 0, 10_000)?;
+        if keep_default == 1 {
+            return Err(ConfigError::new(
+                KEEP_VERSIONS_VAR,
+                "",
+                "must be 0 (never prune) or at least 2: keeping one version would leave nothing to roll back to",
+            ));
+        }
+        let targets = parse_targets(&raw, &alias, keep_default as u32)?;
         let topic_arn = match get(TOPIC_VAR).filter(|s| !s.is_empty()) {
             Some(arn) => {
                 Some(check_topic_arn(&arn).map_err(|p| ConfigError::new(TOPIC_VAR, "", p))?)
@@ -238,7 +247,11 @@ fn parse_number(
     Ok(n)
 }
 
-fn parse_targets(raw: &str, default_alias: &AliasName) -> Result<Vec<Target>, ConfigError> {
+fn parse_targets(
+    raw: &str,
+    default_alias: &AliasName,
+    default_keep: u32,
+) -> Result<Vec<Target>, ConfigError> {
     let de = &mut serde_json::Deserializer::from_str(raw);
     let raws: Vec<RawTarget> = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -321,7 +334,8 @@ fn parse_targets(raw: &str, default_alias: &AliasName) -> Result<Vec<Target>, Co
                 ));
             }
         }
-        if r.keep_versions == 1 {
+        let keep_versions = r.keep_versions.unwrap_or(default_keep);
+        if keep_versions == 1 {
             return Err(ConfigError::new(
                 TARGETS_VAR,
                 at("keep_versions"),
@@ -338,7 +352,7 @@ fn parse_targets(raw: &str, default_alias: &AliasName) -> Result<Vec<Target>, Co
                 payload: r.smoke.payload,
                 expect_status: r.smoke.expect_status,
             },
-            keep_versions: r.keep_versions,
+            keep_versions,
         });
     }
     Ok(targets)
@@ -467,13 +481,19 @@ mod tests {
         assert_eq!(c.update_timeout, Duration::from_secs(900));
         assert_eq!(c.max_parallel, 8);
         assert!(c.topic_arn.is_some());
-        // Targets without an alias inherit DEPLOYER_ALIAS.
+        // Targets without their own settings inherit DEPLOYER_ALIAS and DEPLOYER_KEEP_VERSIONS.
         let c = load(&[
-            (TARGETS_VAR, r#"[{"repository":"api","functions":["f"]}]"#),
+            (TARGETS_VAR, r#"[{"repository":"api","functions":["f"]},{"repository":"web","functions":["w"],"keep_versions":0}]"#),
             (ALIAS_VAR, "current"),
+            (KEEP_VERSIONS_VAR, "10"),
         ])
         .unwrap();
         assert_eq!(c.targets[0].alias.as_str(), "current");
+        assert_eq!(c.targets[0].keep_versions, 10);
+        assert_eq!(
+            c.targets[1].keep_versions, 0,
+            "an explicit 0 wins over the default"
+        );
     }
 
     #[test]
@@ -529,6 +549,7 @@ mod tests {
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "0".into())], "DEPLOYER_MAX_PARALLEL: 0 is out of range"),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "-1".into())], "DEPLOYER_MAX_PARALLEL: \"-1\" is not a whole number"),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (DRY_RUN_VAR, "yes".into())], "DEPLOYER_DRY_RUN: \"yes\" is not a boolean"),
+            (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (KEEP_VERSIONS_VAR, "1".into())], "DEPLOYER_KEEP_VERSIONS: must be 0 (never prune) or at least 2"),
         ];
         for (vars, expected) in cases {
             let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
