@@ -8,10 +8,10 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BIN := target/debug/self-deployer
 
-.PHONY: test lint unit e2e demo venv build clean
+.PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov build deploy clean
 
-## test: every check CI runs: lint, Rust tests, end-to-end tests on the emulator
-test: lint unit e2e
+## test: every check CI runs: lint, Rust tests, end-to-end tests on the emulator, IaC checks
+test: lint unit e2e iac
 
 ## lint: formatting and clippy, warnings are errors
 lint:
@@ -26,6 +26,10 @@ unit:
 e2e: venv $(BIN)
 	cd tests/e2e && SELF_DEPLOYER_BIN=$(CURDIR)/$(BIN) ../../$(VPY) -m pytest -q
 
+## iac: template.yaml and terraform/ linted, translated, created in the emulator, checked for parity and least privilege
+iac: venv venv-sam venv-checkov
+	cd tests/iac && ../../$(VPY) -m pytest -q
+
 ## demo: the story on a local emulator: deploy, a failing image, rollback, status
 demo: venv $(BIN)
 	SELF_DEPLOYER_BIN=$(CURDIR)/$(BIN) $(VPY) scripts/demo.py
@@ -37,16 +41,40 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# aws-sam-cli and checkov pin packages that clash with each other and with moto: a venv each.
+venv-sam: .venv-sam/.installed
+.venv-sam/.installed: requirements-sam.txt
+	$(PYTHON) -m venv .venv-sam
+	.venv-sam/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+venv-checkov: .venv-checkov/.installed
+.venv-checkov/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 $(BIN): FORCE
 	$(CARGO) build --locked
 
-## build: release binary for this machine
-build:
-	$(CARGO) build --release --locked
+## build: the Lambda artifact, target/lambda/self-deployer/bootstrap.zip (arm64, provided.al2023)
+build: venv-build
+	.venv-build/bin/cargo-lambda lambda build --release --arm64 --output-format zip --locked
+
+venv-build: .venv-build/.installed
+.venv-build/.installed: requirements-build.txt
+	$(PYTHON) -m venv .venv-build
+	.venv-build/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $@
+
+## deploy: build with SAM (BuildMethod rust-cargolambda) and deploy, asking for parameters
+deploy: venv-sam venv-build
+	PATH="$(CURDIR)/.venv-build/bin:$$PATH" .venv-sam/bin/sam build
+	.venv-sam/bin/sam deploy --guided
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-sam .venv-checkov .venv-build
 
 .PHONY: FORCE
 FORCE:

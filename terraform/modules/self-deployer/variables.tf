@@ -1,0 +1,77 @@
+variable "name" {
+  description = "Name of the deployer function (and prefix of its resources)."
+  type        = string
+  default     = "self-deployer"
+}
+
+variable "package_zip" {
+  description = "The bootstrap.zip that `make build` produces (cargo lambda build --release --arm64 --output-format zip)."
+  type        = string
+}
+
+variable "targets" {
+  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions)."
+  type = list(object({
+    repository     = string
+    functions      = list(string)
+    tags           = optional(list(string))
+    allow_untagged = optional(bool)
+    alias          = optional(string)
+    smoke = optional(object({
+      payload       = optional(any)
+      expect_status = optional(list(number))
+    }))
+    keep_versions = optional(number)
+  }))
+
+  validation {
+    condition     = length(var.targets) > 0 && alltrue([for t in var.targets : length(t.functions) > 0])
+    error_message = "Configure at least one target, each with at least one function."
+  }
+}
+
+variable "alias_name" {
+  description = "DEPLOYER_ALIAS: the alias moved for targets that do not name their own."
+  type        = string
+  default     = "live"
+}
+
+variable "update_timeout_seconds" {
+  description = "DEPLOYER_UPDATE_TIMEOUT_SECS. At most 840 so that a timed-out update is still reported within the 900 s Lambda timeout."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.update_timeout_seconds >= 1 && var.update_timeout_seconds <= 840
+    error_message = "update_timeout_seconds must be between 1 and 840."
+  }
+}
+
+variable "keep_versions" {
+  description = "DEPLOYER_KEEP_VERSIONS: versions to keep per function (0 = never prune; otherwise at least 2)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.keep_versions == 0 || var.keep_versions >= 2
+    error_message = "keep_versions must be 0 or at least 2."
+  }
+}
+
+variable "notification_email" {
+  description = "Optional e-mail address subscribed to the notification topic."
+  type        = string
+  default     = ""
+}
+
+variable "log_retention_days" {
+  description = "Retention of the deployer's log group."
+  type        = number
+  default     = 365
+}
+
+variable "memory_size" {
+  description = "The deployer waits on AWS APIs; 128 MB is enough (see BENCHMARKS.md for the measured peak)."
+  type        = number
+  default     = 128
+}
