@@ -54,8 +54,10 @@ venv-checkov: .venv-checkov/.installed
 	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
+# Built as `cargo test` builds it (dev-dependency features unified), so the e2e tests reuse the unit
+# tests' compiled dependencies instead of compiling the AWS SDK a second time.
 $(BIN): FORCE
-	$(CARGO) build --locked
+	$(CARGO) test --no-run --locked --quiet
 
 ## build: the Lambda artifact, target/lambda/self-deployer/bootstrap.zip (arm64, provided.al2023)
 build: venv-build
