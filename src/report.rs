@@ -220,6 +220,11 @@ impl Report {
                 Some(format!("{failed} of {n} failed: {}", names.join(", "))),
             );
         }
+        let skipped = count(Outcome::Skipped);
+        if skipped == n {
+            let why = deployments.iter().find_map(|d| d.reason.clone());
+            return (Outcome::Skipped, why);
+        }
         if rolled > 0 {
             return (
                 Outcome::RolledBack,

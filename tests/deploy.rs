@@ -918,3 +918,114 @@ async fn function_arns_are_passed_to_lambda_as_configured() {
     assert_eq!(report.outcome, Outcome::Deployed);
     assert!(w.calls().iter().all(|c| c.function == arn));
 }
+
+fn push_at(c: char, tag: &str, time: &str) -> serde_json::Value {
+    let mut e = push("api", c, Some(tag));
+    e["time"] = json!(time);
+    e
+}
+
+#[tokio::test]
+async fn a_stale_event_never_rolls_production_back_by_accident() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let e = engine(&w, config(one_target()));
+    // B was pushed at 10:00 and is live.
+    let r = e
+        .handle(&push_at('b', "v2", "2026-11-26T10:00:00Z"))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::Deployed);
+    let muts = w.mutating_calls().len();
+
+    // A's event (pushed at 09:59) arrives late.
+    let stale = e
+        .handle(&push_at('c', "v1", "2026-11-26T09:59:00Z"))
+        .await
+        .report();
+    assert_eq!(stale.outcome, Outcome::Skipped, "{stale:#?}");
+    let reason = stale.deployments[0].reason.as_deref().unwrap();
+    assert!(reason.starts_with("stale_event: this image was pushed at 2026-11-26T09:59:00Z, but the live code (v2) was pushed later, at 2026-11-26T10:00:00Z"), "{reason}");
+    assert_eq!(stale.reason.as_deref(), Some(reason));
+    assert_eq!(w.mutating_calls().len(), muts, "nothing touched");
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
+
+    // On purpose, a manual deploy still can.
+    let uri = image_uri("api", 'c');
+    let manual = e
+        .handle(&json!({"action": "deploy", "function": "api-dev", "image_uri": uri}))
+        .await
+        .report();
+    assert_eq!(manual.outcome, Outcome::Deployed);
+
+    // A newer push deploys as usual.
+    let newer = e
+        .handle(&push_at('d', "v3", "2026-11-26T10:05:00Z"))
+        .await
+        .report();
+    assert_eq!(newer.outcome, Outcome::Deployed);
+}
+
+#[tokio::test]
+async fn two_repositories_for_one_function_deploy_whichever_was_pushed_last() {
+    // Documented behaviour: each repository's pushes deploy to the function; the later push wins,
+    // and an event older than what is live is skipped as stale, whichever repository it names.
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let targets = json!([
+        {"repository": "api", "functions": ["api-dev"]},
+        {"repository": "api-canary", "functions": ["api-dev"]}
+    ]);
+    let e = engine(&w, config(targets));
+    let mut canary = push("api-canary", 'b', Some("c1"));
+    canary["time"] = json!("2026-11-26T10:00:00Z");
+    assert_eq!(e.handle(&canary).await.report().outcome, Outcome::Deployed);
+    assert_eq!(w.latest_image("api-dev"), image_uri("api-canary", 'b'));
+    let old_main = e
+        .handle(&push_at('c', "v9", "2026-11-26T09:00:00Z"))
+        .await
+        .report();
+    assert_eq!(old_main.outcome, Outcome::Skipped);
+    let new_main = e
+        .handle(&push_at('d', "v10", "2026-11-26T11:00:00Z"))
+        .await
+        .report();
+    assert_eq!(new_main.outcome, Outcome::Deployed);
+    assert_eq!(w.latest_image("api-dev"), image_uri("api", 'd'));
+}
+
+#[tokio::test]
+async fn an_alias_move_that_errors_but_went_through_is_a_deployment() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    // The move happens, then the answer is lost (a 5xx on the way back).
+    w.hook("UpdateAlias", 1, |s| {
+        let a = s.func("api-dev").unwrap().aliases.get_mut("live").unwrap();
+        a.version = "2".into();
+        a.revision = "rev-moved".into();
+    });
+    w.fault("UpdateAlias", 1, Fault::ServiceError);
+    let r = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
+    assert_eq!(
+        w.latest_image("api-dev"),
+        image_uri("api", 'b'),
+        "$LATEST not restored under a live version"
+    );
+
+    // And one that really failed is a failure, with $LATEST restored.
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.fault("UpdateAlias", 1, Fault::ServiceError);
+    let r = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .report();
+    assert_eq!(r.deployments[0].failed_step, Some(Step::PromoteAlias));
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
+    assert_eq!(w.latest_image("api-dev"), image_uri("api", 'a'));
+}

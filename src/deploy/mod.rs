@@ -180,8 +180,19 @@ async fn pipeline(
     let live = run
         .step(Step::Resolve, resolve::resolve(lambda, f, &alias))
         .await?;
+    run.dep.previous_version = match live.alias.as_ref().map(|a| a.target) {
+        Some(AliasTarget::Version(v)) => Some(v),
+        _ => None,
+    };
     let mut alias_state = live.alias;
     let mut live_code = live.code;
+    if let Some(why) = stale_event(live_code.as_ref(), image, pushed) {
+        // EventBridge does not keep order: an older push arriving after a newer one went live must
+        // not roll production back by accident (a manual deploy can still do it on purpose).
+        run.dep.version = run.dep.previous_version;
+        run.dep.reason = Some(why);
+        return Ok(Outcome::Skipped);
+    }
     if dry_run {
         return dry_run_verdict(run, &alias, alias_state.as_ref(), live_code.as_ref(), image).await;
     }
@@ -399,6 +410,30 @@ async fn dry_run_verdict(
         image.uri()
     ));
     Ok(Outcome::WouldDeploy)
+}
+
+/// `Some(reason)` when the live version records a push later than this event's: this event is
+/// stale. Pure, for the report's sake and for tests.
+pub fn stale_event(
+    live: Option<&FunctionState>,
+    image: &ImageRef,
+    pushed: Option<DateTime<Utc>>,
+) -> Option<String> {
+    let pushed = pushed?;
+    let live = live?;
+    if live.runs(&image.digest) {
+        return None;
+    }
+    let record = VersionRecord::parse(&live.description)?;
+    let live_pushed = record.pushed?;
+    (live_pushed > pushed).then(|| {
+        format!(
+            "stale_event: this image was pushed at {}, but the live code ({}) was pushed later, at {}",
+            pushed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            record.tag.as_deref().unwrap_or(record.digest.as_str()),
+            live_pushed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+    })
 }
 
 fn check_image_package(s: &FunctionState) -> Result<(), StepError> {

@@ -18,6 +18,53 @@ pub async fn promote(
     current: Option<&AliasState>,
     version: Version,
 ) -> Result<RevisionId, StepError> {
+    match try_promote(lambda, function, alias, current, version).await {
+        Ok(r) => Ok(r),
+        Err(e) if e.concurrent => Err(e),
+        Err(e) => {
+            // A timeout or 5xx may hide a move that went through. Look before reporting a failure
+            // (and before $LATEST is restored under a version that is in fact live).
+            match landed(lambda, function, alias, version).await {
+                Some(revision) => {
+                    tracing::warn!(function, %alias, %version, error = %e.reason, "the alias move reported an error but went through");
+                    Ok(revision)
+                }
+                None => Err(e),
+            }
+        }
+    }
+}
+
+/// The alias's RevisionId if it points fully at `version`.
+async fn landed(
+    lambda: &Client,
+    function: &str,
+    alias: &AliasName,
+    version: Version,
+) -> Option<RevisionId> {
+    let out = lambda
+        .get_alias()
+        .function_name(function)
+        .name(alias.as_str())
+        .send()
+        .await
+        .ok()?;
+    let split = out
+        .routing_config()
+        .and_then(|r| r.additional_version_weights())
+        .is_some_and(|w| !w.is_empty());
+    (out.function_version() == Some(version.to_string().as_str()) && !split)
+        .then(|| out.revision_id().map(RevisionId::new))
+        .flatten()
+}
+
+async fn try_promote(
+    lambda: &Client,
+    function: &str,
+    alias: &AliasName,
+    current: Option<&AliasState>,
+    version: Version,
+) -> Result<RevisionId, StepError> {
     let revision = match current {
         Some(a) => {
             let mut req = lambda
