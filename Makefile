@@ -8,7 +8,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BIN := target/debug/self-deployer
 
-.PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov build deploy clean
+.PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov build deploy verify-arm64 clean
 
 ## test: every check CI runs: lint, Rust tests, end-to-end tests on the emulator, IaC checks
 test: lint unit e2e iac
@@ -68,6 +68,10 @@ venv-build: .venv-build/.installed
 	$(PYTHON) -m venv .venv-build
 	.venv-build/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
 	touch $@
+
+## verify-arm64: build the arm64 zip offline (Debian toolchain), check it, boot it under qemu, deploy + rollback
+verify-arm64: venv venv-build
+	bash scripts/verify_arm64.sh
 
 ## deploy: build with SAM (BuildMethod rust-cargolambda) and deploy, asking for parameters
 deploy: venv-sam venv-build

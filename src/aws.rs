@@ -59,7 +59,7 @@ where
                 SdkError::TimeoutError(_) => "timed out",
                 SdkError::DispatchFailure(_) => "could not reach AWS",
                 SdkError::ResponseError(_) => "unreadable response",
-                SdkError::ServiceError(_) => "service error",
+                SdkError::ServiceError(_) => "unexpected response",
                 SdkError::ConstructionFailure(_) => "request not built",
                 _ => "request failed",
             };

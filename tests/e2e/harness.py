@@ -42,6 +42,13 @@ def binary() -> Path:
     return p
 
 
+def command() -> list[str]:
+    """How to start the binary: directly, or under qemu for the arm64 artifact
+    (SELF_DEPLOYER_QEMU=qemu-aarch64-static; no -L, which hangs threaded programs)."""
+    qemu = os.environ.get("SELF_DEPLOYER_QEMU")
+    return [qemu, str(binary())] if qemu else [str(binary())]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

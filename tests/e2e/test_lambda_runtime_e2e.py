@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from harness import ACCOUNT, REGION, binary, ecr_event
+from harness import ACCOUNT, REGION, command, ecr_event
 from runtime_api import RuntimeApi
 
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:self-deployer"
@@ -29,7 +29,7 @@ def lambda_process(world):
             "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/self-deployer",
             "AWS_LAMBDA_LOG_STREAM_NAME": "test",
         })
-        proc = subprocess.Popen([str(binary())], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(command(), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         started.append((api, proc))
         return api, proc
 

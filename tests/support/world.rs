@@ -31,6 +31,7 @@ use aws_sdk_lambda::types::{
 use aws_smithy_async::test_util::{InstantSleep, ManualTimeSource, instant_time_and_sleep};
 use aws_smithy_async::time::TimeSource;
 use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, Rule, RuleMode, mock};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::error::ErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -148,12 +149,61 @@ pub enum Fault {
     ServiceError,
     NotFound,
     AccessDenied,
+    /// HTTP 429 TooManyRequestsException, as the SDK sees it once its retries are used up.
+    Throttled,
+    /// HTTP 502 with an HTML body (a proxy error): no modeled error at all.
+    BadGateway,
+    /// HTTP 200 with a body that is not JSON.
+    Malformed,
+    /// No answer: the SDK's attempt timeout fires.
+    Timeout,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 8] = [
+        Fault::Throttled,
+        Fault::ServiceError,
+        Fault::BadGateway,
+        Fault::Timeout,
+        Fault::Conflict,
+        Fault::Precondition,
+        Fault::Malformed,
+        Fault::AccessDenied,
+    ];
+
+    /// The raw HTTP answer for faults that are not modeled errors.
+    fn http(self) -> Option<HttpResponse> {
+        let (status, error_type, body) = match self {
+            Fault::Throttled => (
+                429,
+                Some("TooManyRequestsException"),
+                r#"{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}"#,
+            ),
+            Fault::BadGateway => (502, None, "<html><body>502 Bad Gateway</body></html>"),
+            Fault::Malformed => (200, None, "{\"Configuration\": [truncated"),
+            // Answered with an empty 200 that the connector never delivers (see FaultyHttp).
+            Fault::Timeout => (200, None, "{}"),
+            _ => return None,
+        };
+        let mut resp = HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(status).expect("valid status"),
+            aws_smithy_types::body::SdkBody::from(body),
+        );
+        if let Some(t) = error_type {
+            resp.headers_mut().insert("x-amzn-errortype", t);
+        }
+        resp.headers_mut()
+            .insert("content-type", "application/json");
+        Some(resp)
+    }
 }
 
 /// Hooks run just before a call is served: e.g. "someone moves the alias during our deploy".
 type Hook = Box<dyn FnMut(&mut WorldState) + Send>;
 
 pub struct WorldState {
+    /// Set by a Timeout fault: the connector never answers the request being served.
+    pub timeout_next: Arc<std::sync::atomic::AtomicBool>,
     pub functions: HashMap<String, Func>,
     /// ECR: repository → images (digest, tags).
     pub images: HashMap<String, Vec<(String, Vec<String>)>>,
@@ -271,6 +321,23 @@ macro_rules! err {
     }};
 }
 
+/// The fault as the operation's answer: a raw HTTP response for transport-level faults (the SDK
+/// parses it for real), else the operation's modeled error.
+macro_rules! fault_resp {
+    ($op:ident, $fault:expr, $state:expr) => {{
+        let fault: Fault = $fault;
+        if fault == Fault::Timeout {
+            $state
+                .timeout_next
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        match fault.http() {
+            Some(resp) => MockResponse::Http(resp),
+            None => MockResponse::Error(fault_err!($op, fault)),
+        }
+    }};
+}
+
 /// The fault as the operation's error, carrying the AWS error code the engine classifies by.
 macro_rules! fault_err {
     ($op:ident, $fault:expr) => {{
@@ -280,6 +347,7 @@ macro_rules! fault_err {
             Fault::ServiceError => ("ServiceException", "internal failure (injected)"),
             Fault::NotFound => ("ResourceNotFoundException", "Function not found (injected)"),
             Fault::AccessDenied => ("AccessDeniedException", "User is not authorized to perform this action (injected)"),
+            Fault::Throttled | Fault::BadGateway | Fault::Malformed | Fault::Timeout => unreachable!("answered over HTTP"),
         };
         $op::generic(ErrorMetadata::builder().code(code).message(msg).build())
     }};
@@ -317,6 +385,7 @@ impl World {
     pub fn new() -> Self {
         let (time, sleep) = instant_time_and_sleep(UNIX_EPOCH + Duration::from_secs(1_790_000_000));
         let state = WorldState {
+            timeout_next: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             functions: HashMap::new(),
             images: HashMap::new(),
             calls: Vec::new(),
@@ -562,20 +631,32 @@ impl World {
     /// A Lambda client that talks to this world, on virtual time, with SDK retries off so that
     /// every injected fault reaches the engine exactly once.
     pub fn client(&self) -> Client {
+        self.client_with(Vec::new(), RetryConfig::disabled())
+    }
+
+    /// A client with `before` rules consulted ahead of the world (MatchAny: the first rule with a
+    /// response left wins) and the given retry policy, for tests of the SDK's own retries.
+    pub fn client_with(&self, before: Vec<Rule>, retry: RetryConfig) -> Client {
         let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        for rule in self.rules() {
+        for rule in before.iter().chain(self.rules().iter()) {
             interceptor = interceptor.with_rule(&rule);
         }
         let conf = aws_sdk_lambda::Config::builder()
             .with_test_defaults_v2()
             .region(Region::new(REGION))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .http_client(FaultyHttp::wrap(self.lock().timeout_next.clone()))
             .interceptor(interceptor)
             .time_source(self.time.clone())
+            // Needed by the Timeout fault; answers that arrive are ready at once and always win.
+            .timeout_config(
+                aws_sdk_lambda::config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
             .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
                 YieldingSleep(self.sleep.clone()),
             ))
-            .retry_config(RetryConfig::disabled())
+            .retry_config(retry)
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .build();
         Client::from_conf(conf)
@@ -603,7 +684,7 @@ impl World {
             let function = req.function_name().unwrap_or_default().to_owned();
             let alias = req.name().unwrap_or_default().to_owned();
             if let Some(f) = s.begin(Call { op: "GetAlias", function: function.clone(), qualifier: Some(alias.clone()), ..Default::default() }) {
-                return MockResponse::Error(fault_err!(GetAliasError, f));
+                return fault_resp!(GetAliasError, f, s);
             }
             let Some(func) = s.func(&function) else {
                 return MockResponse::Error(err!(GetAliasError, ResourceNotFoundException, format!("Function not found: arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}")));
@@ -633,7 +714,7 @@ impl World {
                 qualifier: qualifier.clone(),
                 ..Default::default()
             }) {
-                return MockResponse::Error(fault_err!(GetFunctionError, f));
+                return fault_resp!(GetFunctionError, f, s);
             }
             let Some(func) = s.func(&function) else {
                 return MockResponse::Error(err!(
@@ -711,7 +792,7 @@ impl World {
                 ..Default::default()
             };
             if let Some(f) = s.begin(call) {
-                return MockResponse::Error(fault_err!(UpdateFunctionCodeError, f));
+                return fault_resp!(UpdateFunctionCodeError, f, s);
             }
             let now = s.t();
             let rev = s.next_revision();
@@ -761,7 +842,7 @@ impl World {
                 ..Default::default()
             };
             if let Some(f) = s.begin(call) {
-                return MockResponse::Error(fault_err!(InvokeError, f));
+                return fault_resp!(InvokeError, f, s);
             }
             let q = req.qualifier().unwrap_or("$LATEST").to_owned();
             let Some(func) = s.func(&function) else {
@@ -815,7 +896,7 @@ impl World {
                 ..Default::default()
             };
             if let Some(f) = s.begin(call) {
-                return MockResponse::Error(fault_err!(PublishVersionError, f));
+                return fault_resp!(PublishVersionError, f, s);
             }
             let now = s.t();
             let Some(func) = s.func(&function) else {
@@ -877,7 +958,7 @@ impl World {
                 ..Default::default()
             };
             if let Some(f) = s.begin(call) {
-                return MockResponse::Error(fault_err!(UpdateAliasError, f));
+                return fault_resp!(UpdateAliasError, f, s);
             }
             let rev = s.next_revision();
             let Some(func) = s.func(&function) else {
@@ -936,7 +1017,7 @@ impl World {
                 ..Default::default()
             };
             if let Some(f) = s.begin(call) {
-                return MockResponse::Error(fault_err!(CreateAliasError, f));
+                return fault_resp!(CreateAliasError, f, s);
             }
             let rev = s.next_revision();
             let Some(func) = s.func(&function) else {
@@ -982,7 +1063,7 @@ impl World {
                 function: function.clone(),
                 ..Default::default()
             }) {
-                return MockResponse::Error(fault_err!(ListVersionsByFunctionError, f));
+                return fault_resp!(ListVersionsByFunctionError, f, s);
             }
             let func = s.func(&function).expect("function exists").clone();
             let name = function.rsplit(':').next().unwrap_or(&function).to_owned();
@@ -1014,7 +1095,7 @@ impl World {
                 function: function.clone(),
                 ..Default::default()
             }) {
-                return MockResponse::Error(fault_err!(ListAliasesError, f));
+                return fault_resp!(ListAliasesError, f, s);
             }
             let func = s.func(&function).expect("function exists").clone();
             let mut out = ListAliasesOutput::builder();
@@ -1048,7 +1129,7 @@ impl World {
                 qualifier: q.clone(),
                 ..Default::default()
             }) {
-                return MockResponse::Error(fault_err!(DeleteFunctionError, f));
+                return fault_resp!(DeleteFunctionError, f, s);
             }
             let q = q.expect("the engine must never delete a whole function");
             let func = s.func(&function).expect("function exists");
@@ -1091,5 +1172,59 @@ impl aws_smithy_async::rt::sleep::AsyncSleep for YieldingSleep {
             inner.await;
             tokio::task::yield_now().await;
         })
+    }
+}
+
+/// The mock HTTP client, except that a request marked by a Timeout fault is never answered.
+#[derive(Debug, Clone)]
+struct FaultyHttp {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    timeout_next: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FaultyHttp {
+    fn wrap(
+        timeout_next: Arc<std::sync::atomic::AtomicBool>,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+        aws_smithy_runtime_api::client::http::SharedHttpClient::new(Self {
+            inner: aws_smithy_mocks::create_mock_http_client(),
+            timeout_next,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FaultyConnector {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    timeout_next: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for FaultyHttp {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(FaultyConnector {
+            inner: self.inner.http_connector(settings, components),
+            timeout_next: self.timeout_next.clone(),
+        })
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for FaultyConnector {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        if self
+            .timeout_next
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return aws_smithy_runtime_api::client::http::HttpConnectorFuture::new(
+                std::future::pending(),
+            );
+        }
+        self.inner.call(request)
     }
 }

@@ -1,0 +1,243 @@
+//! The fault matrix: every AWS call of a deployment, at every step, answered with throttling, a
+//! 5xx, a proxy error, a timeout, a conflict, a tripped guard, a malformed response or a denial.
+//! After each case: the alias is on the old version or on a version of exactly the smoke-tested
+//! code; nothing untested was published; `$LATEST` is restored wherever the engine changed it (or the
+//! report says why not); the report and the notification name the failed step; and running the
+//! same event again converges to the new version.
+
+mod support;
+
+use aws_sdk_sns::operation::publish::PublishOutput;
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use self_deployer::engine::Engine;
+use self_deployer::notify::Notifier;
+use self_deployer::report::{Outcome, step_name};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use support::IntoReport;
+use support::world::{Fault, World, image_uri, sha};
+use support::{config, push};
+
+/// Where a fault lands: the n-th call of an operation in a deployment of image b over live a.
+const CALLS: &[(&str, usize, &str)] = &[
+    ("GetAlias", 1, "resolve: read the alias"),
+    ("GetFunction", 1, "resolve: what the live version runs"),
+    ("GetFunction", 2, "wait_ready"),
+    ("UpdateFunctionCode", 1, "update_code"),
+    ("GetFunction", 3, "first poll after the update"),
+    ("GetFunction", 5, "a later poll"),
+    ("Invoke", 1, "smoke_test"),
+    ("PublishVersion", 1, "publish"),
+    ("UpdateAlias", 1, "promote_alias"),
+];
+
+fn engine_with_sns(w: &World, subjects: Arc<Mutex<Vec<String>>>) -> Engine {
+    let rule = mock!(aws_sdk_sns::Client::publish).then_compute_output(move |req| {
+        subjects
+            .lock()
+            .unwrap()
+            .push(req.subject().unwrap_or_default().to_owned());
+        PublishOutput::builder().message_id("m").build()
+    });
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]);
+    let targets = json!([{"repository": "api", "functions": ["api-dev"]}]);
+    let notifier = Notifier::sns(
+        sns,
+        "arn:aws:sns:eu-west-1:123456789012:deploys",
+        Default::default(),
+    );
+    Engine::new(config(targets), w.client(), w.ecr_client(), notifier)
+}
+
+#[tokio::test]
+async fn every_fault_at_every_call_leaves_production_safe_and_a_rerun_converges() {
+    let mut outcomes = Vec::new();
+    for &(op, nth, what) in CALLS {
+        for fault in Fault::ALL {
+            let case = format!("{fault:?} at {op} #{nth} ({what})");
+            let w = World::new();
+            w.live_function("api-dev", "api", 'a');
+            w.fault(op, nth, fault);
+            let subjects = Arc::new(Mutex::new(Vec::new()));
+            let e = engine_with_sns(&w, subjects.clone());
+            let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+            let d = &r.deployments[0];
+
+            // The alias: old version, or a version of exactly the new code.
+            let alias = w.alias_version("api-dev", "live").unwrap();
+            let alias_code = w.with_func("api-dev", |f| {
+                f.versions[&alias.parse().unwrap()].code.sha.clone()
+            });
+            assert!(
+                alias == "1" || alias_code == sha('b'),
+                "{case}: alias on {alias}"
+            );
+            // Nothing untested was published: every new version runs b, and was published after
+            // a smoke test of b that passed.
+            let calls = w.calls();
+            for v in w.versions("api-dev").into_iter().filter(|v| *v > 1) {
+                assert_eq!(
+                    w.with_func("api-dev", |f| f.versions[&v].code.sha.clone()),
+                    sha('b'),
+                    "{case}"
+                );
+                let publish = calls.iter().position(|c| c.op == "PublishVersion").unwrap();
+                let smoke_ok =
+                    calls[..publish].iter().any(|c| c.op == "Invoke") && !(op == "Invoke");
+                assert!(
+                    smoke_ok,
+                    "{case}: version {v} published without a passing smoke test"
+                );
+            }
+            match r.outcome {
+                Outcome::Deployed => {
+                    assert_eq!(alias, d.version.unwrap().to_string(), "{case}");
+                    assert_eq!(
+                        subjects.lock().unwrap().as_slice(),
+                        ["DEPLOYED api-dev v2 (v2)"],
+                        "{case}"
+                    );
+                }
+                Outcome::Failed => {
+                    assert_eq!(alias, "1", "{case}: a failed run never moves the alias");
+                    let step = d
+                        .failed_step
+                        .unwrap_or_else(|| panic!("{case}: no failed step"));
+                    assert!(
+                        d.reason.as_deref().is_some_and(|r| !r.is_empty()),
+                        "{case}: no reason"
+                    );
+                    let subject = format!("FAILED api-dev at {} (v2)", step_name(step));
+                    assert_eq!(subjects.lock().unwrap().as_slice(), [subject], "{case}");
+                    // $LATEST: back on the live image, or the report says why not.
+                    let latest = w.latest_image("api-dev");
+                    match &d.latest_restore {
+                        None => assert_eq!(
+                            latest,
+                            image_uri("api", 'a'),
+                            "{case}: changed but no restore reported"
+                        ),
+                        Some(rs) if rs.restored => {
+                            assert_eq!(latest, image_uri("api", 'a'), "{case}")
+                        }
+                        Some(rs) => {
+                            assert!(rs.detail.starts_with("not restored: "), "{case}: {rs:?}")
+                        }
+                    }
+                }
+                other => panic!("{case}: unexpected outcome {other:?}"),
+            }
+            outcomes.push((case.clone(), r.outcome, d.failed_step));
+
+            // The event again, with AWS healthy: the new code goes live.
+            let again = e.handle(&push("api", 'b', Some("v2"))).await.report();
+            assert!(
+                matches!(again.outcome, Outcome::Deployed | Outcome::AlreadyLive),
+                "{case}: rerun {again:#?}"
+            );
+            let alias = w.alias_version("api-dev", "live").unwrap();
+            assert_eq!(
+                w.with_func("api-dev", |f| f.versions[&alias.parse().unwrap()]
+                    .code
+                    .sha
+                    .clone()),
+                sha('b'),
+                "{case}"
+            );
+            assert_eq!(w.latest_image("api-dev"), image_uri("api", 'b'), "{case}");
+        }
+    }
+    // Every fault at a mutating call or before it fails the run; faults that only hit a read which
+    // is retried by our own loop (none here) would not. Spot-check the table's shape.
+    assert_eq!(outcomes.len(), CALLS.len() * Fault::ALL.len());
+    let failed = outcomes
+        .iter()
+        .filter(|(_, o, _)| *o == Outcome::Failed)
+        .count();
+    assert!(
+        failed >= outcomes.len() - CALLS.len(),
+        "nearly every injected fault fails its run: {failed}"
+    );
+}
+
+#[tokio::test]
+async fn transport_faults_are_reported_in_plain_words() {
+    let cases = [
+        (
+            Fault::Throttled,
+            "GetAlias failed: TooManyRequestsException: Rate exceeded",
+        ),
+        (Fault::BadGateway, "GetAlias failed: unexpected response"),
+        (Fault::Malformed, "GetAlias failed: unexpected response: "),
+        (Fault::Timeout, "GetAlias failed: timed out"),
+    ];
+    for (fault, expected) in cases {
+        let w = World::new();
+        w.live_function("api-dev", "api", 'a');
+        w.fault("GetAlias", 1, fault);
+        let r = support::engine(
+            &w,
+            config(json!([{"repository": "api", "functions": ["api-dev"]}])),
+        )
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .report();
+        let reason = r.deployments[0].reason.clone().unwrap();
+        assert!(reason.starts_with(expected), "{fault:?}: {reason}");
+        assert!(
+            reason.len() < 400,
+            "{fault:?}: one readable line, got {} chars",
+            reason.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk_and_the_deployment_goes_on() {
+    use aws_sdk_lambda::config::retry::RetryConfig;
+    use aws_sdk_lambda::operation::get_alias::GetAliasOutput;
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let (version, revision) = w.with_func("api-dev", |f| {
+        (
+            f.aliases["live"].version.clone(),
+            f.aliases["live"].revision.clone(),
+        )
+    });
+    let throttled = mock!(aws_sdk_lambda::Client::get_alias)
+        .sequence()
+        .http_response(|| {
+            let mut r = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(429).unwrap(),
+                aws_smithy_types::body::SdkBody::from(r#"{"message":"Rate exceeded"}"#),
+            );
+            r.headers_mut()
+                .insert("x-amzn-errortype", "TooManyRequestsException");
+            r
+        })
+        .times(2)
+        .output(move || {
+            GetAliasOutput::builder()
+                .name("live")
+                .function_version(&version)
+                .revision_id(&revision)
+                .build()
+        })
+        .build();
+    // As in production: standard retries with 5 attempts (Engine::from_aws_env).
+    let lambda = w.client_with(
+        vec![throttled.clone()],
+        RetryConfig::standard().with_max_attempts(5),
+    );
+    let targets = json!([{"repository": "api", "functions": ["api-dev"]}]);
+    let e = Engine::new(
+        config(targets),
+        lambda,
+        w.ecr_client(),
+        Notifier::disabled(),
+    );
+    let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+    assert_eq!(throttled.num_calls(), 3, "two 429s, then the answer");
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
+}
