@@ -639,7 +639,7 @@ impl World {
     pub fn client_with(&self, before: Vec<Rule>, retry: RetryConfig) -> Client {
         let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
         for rule in before.iter().chain(self.rules().iter()) {
-            interceptor = interceptor.with_rule(&rule);
+            interceptor = interceptor.with_rule(rule);
         }
         let conf = aws_sdk_lambda::Config::builder()
             .with_test_defaults_v2()
