@@ -82,8 +82,7 @@ async fn every_fault_at_every_call_leaves_production_safe_and_a_rerun_converges(
                     "{case}"
                 );
                 let publish = calls.iter().position(|c| c.op == "PublishVersion").unwrap();
-                let smoke_ok =
-                    calls[..publish].iter().any(|c| c.op == "Invoke") && !(op == "Invoke");
+                let smoke_ok = calls[..publish].iter().any(|c| c.op == "Invoke") && op != "Invoke";
                 assert!(
                     smoke_ok,
                     "{case}: version {v} published without a passing smoke test"
