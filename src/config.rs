@@ -37,7 +37,7 @@ impl ConfigError {
         Self {
             variable,
             path: path.into(),
-            problem: problem.into(),
+            problem: crate::event::bounded(problem.into()),
         }
     }
 }

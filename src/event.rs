@@ -22,9 +22,27 @@ impl InputError {
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
         Self {
             field: field.into(),
-            problem: problem.into(),
+            problem: bounded(problem.into()),
         }
     }
+}
+
+/// Error messages echo the bad value; a 100 KB value must not make a 100 KB message.
+pub fn bounded(problem: String) -> String {
+    const MAX: usize = 300;
+    if problem.chars().count() <= MAX {
+        return problem;
+    }
+    let head: String = problem.chars().take(MAX / 2).collect();
+    let tail: String = problem
+        .chars()
+        .rev()
+        .take(MAX / 2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{head}…{tail}")
 }
 
 /// Everything the deployer can be asked to do.

@@ -159,3 +159,25 @@ fn help_documents_the_handle_command_and_exit_codes() {
     assert!(out.contains("handle"), "{out}");
     assert!(out.contains("Exit codes: 0 deployed"), "{out}");
 }
+
+#[test]
+fn deeply_nested_or_huge_payloads_exit_2_without_a_crash() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let o = run(&["handle"], &[("DEPLOYER_TARGETS", TARGETS)], &deep);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("payload: not JSON: recursion limit exceeded"),
+        "{}",
+        stderr(&o)
+    );
+
+    let huge =
+        serde_json::json!({"action": "rollback", "function": "f".repeat(5_000_000)}).to_string();
+    let o = run(&["handle"], &[("DEPLOYER_TARGETS", TARGETS)], &huge);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).len() < 1000,
+        "a bounded message, got {} bytes",
+        stderr(&o).len()
+    );
+}
