@@ -1029,3 +1029,56 @@ async fn an_alias_move_that_errors_but_went_through_is_a_deployment() {
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
     assert_eq!(w.latest_image("api-dev"), image_uri("api", 'a'));
 }
+
+#[tokio::test]
+async fn a_duplicate_delivered_while_the_first_runs_makes_one_version_and_one_alias_move() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.with_func("api-dev", |f| f.update_takes = Duration::from_secs(20));
+    let e = engine(&w, config(one_target()));
+    let event = push("api", 'b', Some("v2"));
+    let (first, second) = tokio::join!(e.handle(&event), e.handle(&event));
+    let (first, second) = (first.report(), second.report());
+    let outcomes = [first.outcome, second.outcome];
+    assert!(
+        outcomes.contains(&Outcome::Deployed),
+        "{first:#?}\n{second:#?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Deployed | Outcome::AlreadyLive)),
+        "{outcomes:?}"
+    );
+    assert_eq!(w.versions("api-dev"), [1, 2], "one new version");
+    let moves = w
+        .calls()
+        .iter()
+        .filter(|c| c.op == "UpdateAlias" && c.version.as_deref() == Some("2"))
+        .count();
+    assert!(moves >= 1);
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
+    assert_eq!(
+        w.ops()
+            .iter()
+            .filter(|o| **o == "UpdateFunctionCode")
+            .count(),
+        1,
+        "the code was updated once"
+    );
+}
+
+#[tokio::test]
+async fn a_rerun_after_a_failure_does_not_update_latest_again_when_it_already_runs_the_image() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    // A run that failed after updating $LATEST and could not restore it.
+    w.with_func("api-dev", |f| f.latest = Code::of("api", 'b'));
+    let r = engine(&w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::Deployed);
+    assert!(!w.ops().contains(&"UpdateFunctionCode"));
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
+}

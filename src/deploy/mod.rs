@@ -240,34 +240,46 @@ async fn pipeline(
         // First deployment: no alias yet, so "what production runs" is what $LATEST ran.
         run.restore_image = before.state.image_uri.clone();
     }
-    let uri = image.uri();
-    run.step(
-        Step::UpdateCode,
-        update::update_code(
-            lambda,
-            &ctx.clock,
-            f,
-            &uri,
-            before.state.revision_id.as_ref(),
-            timeout,
-        ),
-    )
-    .await?;
-    run.latest_changed = true;
+    let after: Settled =
+        if before.state.runs(&image.digest) && before.state.update_failure().is_none() {
+            // $LATEST already runs this digest: a duplicate delivery being handled right now, or a
+            // rerun after a failure. Updating again would only disturb the other run's smoke test.
+            tracing::info!(
+                function = f,
+                "$LATEST already runs the pushed digest; not updating it again"
+            );
+            before
+        } else {
+            let uri = image.uri();
+            run.step(
+                Step::UpdateCode,
+                update::update_code(
+                    lambda,
+                    &ctx.clock,
+                    f,
+                    &uri,
+                    before.state.revision_id.as_ref(),
+                    timeout,
+                ),
+            )
+            .await?;
+            run.latest_changed = true;
 
-    // 3. Until Lambda has applied it.
-    let after: Settled = run
-        .step(Step::WaitUpdated, async {
-            Ok(until_settled(lambda, &ctx.clock, f, None, timeout).await?)
-        })
-        .await?;
-    run.after_update = Some(after.state.revision_id.clone());
-    tracing::info!(
-        function = f,
-        polls = after.polls,
-        waited_ms = after.waited.as_millis() as u64,
-        "update settled"
-    );
+            // 3. Until Lambda has applied it.
+            let after: Settled = run
+                .step(Step::WaitUpdated, async {
+                    Ok(until_settled(lambda, &ctx.clock, f, None, timeout).await?)
+                })
+                .await?;
+            run.after_update = Some(after.state.revision_id.clone());
+            tracing::info!(
+                function = f,
+                polls = after.polls,
+                waited_ms = after.waited.as_millis() as u64,
+                "update settled"
+            );
+            after
+        };
     if let Some(why) = after.state.update_failure() {
         return Err(Failure {
             step: Step::WaitUpdated,
@@ -331,11 +343,28 @@ async fn pipeline(
         .await?;
 
     // 6. Go live.
-    run.step(
-        Step::PromoteAlias,
-        promote::promote(lambda, f, &alias, alias_state.as_ref(), version),
-    )
-    .await?;
+    let moved = run
+        .step(
+            Step::PromoteAlias,
+            promote::promote(lambda, f, &alias, alias_state.as_ref(), version),
+        )
+        .await;
+    match moved {
+        Ok(_) => {}
+        // The guard tripped because another run of the same push got there first: the alias
+        // already serves exactly this version. Anything else someone did stays theirs.
+        Err(f_)
+            if f_.error.concurrent
+                && promote::landed(lambda, f, &alias, version).await.is_some() =>
+        {
+            run.dep.version = Some(version);
+            run.dep.reason = Some(format!(
+                "another run of this push moved alias {alias} to version {version} first"
+            ));
+            return Ok(Outcome::AlreadyLive);
+        }
+        Err(f_) => return Err(f_),
+    }
     run.dep.version = Some(version);
     tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
 

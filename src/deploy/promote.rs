@@ -36,7 +36,7 @@ pub async fn promote(
 }
 
 /// The alias's RevisionId if it points fully at `version`.
-async fn landed(
+pub async fn landed(
     lambda: &Client,
     function: &str,
     alias: &AliasName,
