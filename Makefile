@@ -8,7 +8,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BIN := target/debug/self-deployer
 
-.PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov build deploy verify-arm64 clean
+.PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov venv-bench build deploy verify-arm64 bench fuzz clean
 
 ## test: every check CI runs: lint, Rust tests, end-to-end tests on the emulator, IaC checks
 test: lint unit e2e iac
@@ -73,6 +73,17 @@ venv-build: .venv-build/.installed
 verify-arm64: venv venv-build
 	bash scripts/verify_arm64.sh
 
+## bench: measure against the seed's script and the SDK waiter; writes BENCHMARKS.md (not part of CI)
+bench: venv venv-bench
+	$(CARGO) build --release --locked
+	$(VPY) bench/run.py
+
+venv-bench: .venv-bench/.installed
+.venv-bench/.installed: requirements-bench.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
 ## deploy: build with SAM (BuildMethod rust-cargolambda) and deploy, asking for parameters
 deploy: venv-sam venv-build
 	PATH="$(CURDIR)/.venv-build/bin:$$PATH" .venv-sam/bin/sam build
@@ -80,7 +91,7 @@ deploy: venv-sam venv-build
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) .venv-sam .venv-checkov .venv-build
+	rm -rf $(VENV) .venv-sam .venv-checkov .venv-build .venv-bench
 
 .PHONY: FORCE
 FORCE:
