@@ -153,6 +153,15 @@ async fn run(payload: Value, as_json: bool) -> ExitCode {
         Err(e) => return invalid(&format!("invalid configuration: {e}")),
     };
     let engine = Engine::from_aws_env(config).await;
+    // Images are accepted only from our own account's registry (or a target's registry_account):
+    // learn which account that is, only when the payload may deploy something.
+    let deploys = payload.get("source").is_some()
+        || payload.get("action").and_then(Value::as_str) == Some("deploy");
+    if deploys {
+        if let Err(e) = engine.discover_home().await {
+            tracing::warn!(error = %e, "cannot tell this deployer's account: images will be refused");
+        }
+    }
     match engine.handle(&payload).await {
         Ok(response) => {
             match (&response, as_json) {

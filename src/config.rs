@@ -66,6 +66,9 @@ pub struct Target {
     pub smoke: Smoke,
     /// 0 = never prune; otherwise how many published versions to keep (>= 2).
     pub keep_versions: u32,
+    /// The account whose ECR registry holds the images (a central registry). `None`: the
+    /// deployer's own account.
+    pub registry_account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +120,8 @@ struct RawTarget {
     smoke: RawSmoke,
     #[serde(default)]
     keep_versions: Option<u32>,
+    #[serde(default)]
+    registry_account: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -334,6 +339,17 @@ fn parse_targets(
                 ));
             }
         }
+        if let Some(acct) = r
+            .registry_account
+            .as_deref()
+            .filter(|a| !crate::types::is_account(a))
+        {
+            return Err(ConfigError::new(
+                TARGETS_VAR,
+                at("registry_account"),
+                format!("{acct:?} is not a 12-digit AWS account id"),
+            ));
+        }
         let keep_versions = r.keep_versions.unwrap_or(default_keep);
         if keep_versions == 1 {
             return Err(ConfigError::new(
@@ -353,6 +369,7 @@ fn parse_targets(
                 expect_status: r.smoke.expect_status,
             },
             keep_versions,
+            registry_account: r.registry_account,
         });
     }
     Ok(targets)
@@ -539,6 +556,7 @@ mod tests {
             (vec![(TARGETS_VAR, r#"[{"repository":"api","functions":["arn:aws:lambda:eu-west-1:123456789012:function:f:live"]}]"#.into())], "DEPLOYER_TARGETS[0].functions[0]: \"arn:aws:lambda:eu-west-1:123456789012:function:f:live\" is a qualified ARN"),
             (vec![(TARGETS_VAR, r#"[{"repository":"api","functions":["f","arn:aws:lambda:eu-west-1:123456789012:function:f"]}]"#.into())], "DEPLOYER_TARGETS[0].functions[1]: function \"f\" is listed more than once for repository \"api\""),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"tags":[]}}]"#))], "DEPLOYER_TARGETS[0].tags: must not be empty"),
+            (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"registry_account":"12345"}}]"#))], "DEPLOYER_TARGETS[0].registry_account: \"12345\" is not a 12-digit AWS account id"),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"tags":["v 1"]}}]"#))], "DEPLOYER_TARGETS[0].tags[0]: \"v 1\" is not a tag pattern"),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"alias":"1"}}]"#))], "DEPLOYER_TARGETS[0].alias: \"1\" is not an alias name: Lambda rejects all-digit alias names"),
             (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}},{{"repository":"web","functions":"f"}}]"#))], "DEPLOYER_TARGETS[1].functions: invalid type: string \"f\", expected a sequence"),

@@ -6,7 +6,7 @@ use crate::config::{Config, Target};
 use crate::deploy::{Ctx, deploy_function};
 use crate::event::{EcrImageAction, InputError, Request, parse_request};
 use crate::notify::Notifier;
-use crate::plan::{Plan, plan};
+use crate::plan::{Home, Plan, plan};
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::rollback::rollback;
 use crate::status::{StatusReport, status};
@@ -21,6 +21,11 @@ pub struct Engine {
     ctx: Ctx,
     ecr: aws_sdk_ecr::Client,
     notifier: Notifier,
+    /// This deployer's account and region: set once (from the function ARN in Lambda, from STS
+    /// in the CLI). Unknown means images are refused, never trusted.
+    home: std::sync::Arc<std::sync::OnceLock<Home>>,
+    /// For the CLI to ask which account it runs in.
+    sts: Option<aws_sdk_sts::Client>,
 }
 
 /// What a payload gets back: a report of a deploy or rollback, or the status of every function.
@@ -58,6 +63,8 @@ impl Engine {
             ctx,
             ecr,
             notifier,
+            home: Default::default(),
+            sts: None,
         }
     }
 
@@ -85,16 +92,47 @@ impl Engine {
             }
             None => Notifier::disabled(),
         };
-        Self::new(
+        let mut engine = Self::new(
             config,
             aws_sdk_lambda::Client::new(&sdk),
             aws_sdk_ecr::Client::new(&sdk),
             notifier,
-        )
+        );
+        engine.sts = Some(aws_sdk_sts::Client::new(&sdk));
+        engine
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Sets where this deployer runs (first call wins: it does not change while it runs).
+    pub fn set_home(&self, home: Home) {
+        let _ = self.home.set(home);
+    }
+
+    pub fn home(&self) -> Option<&Home> {
+        self.home.get()
+    }
+
+    /// The CLI's way to learn its account: STS GetCallerIdentity, and the configured region.
+    pub async fn discover_home(&self) -> Result<(), String> {
+        if self.home().is_some() {
+            return Ok(());
+        }
+        let sts = self.sts.as_ref().ok_or("no STS client")?;
+        let out =
+            sts.get_caller_identity().send().await.map_err(|e| {
+                format!("STS GetCallerIdentity failed: {}", crate::aws::describe(&e))
+            })?;
+        let account = out.account().ok_or("STS returned no account")?.to_owned();
+        let region = sts
+            .config()
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("no AWS region is configured (AWS_REGION)")?;
+        self.set_home(Home { account, region });
+        Ok(())
     }
 
     /// Validates the payload (no AWS call before it is known to be good), runs it, and hands a
@@ -123,7 +161,20 @@ impl Engine {
         dry_run: bool,
         request_reason: Option<String>,
     ) -> Report {
-        let mut report = match plan(&self.config, ev) {
+        let wants = ev.action_type == "PUSH"
+            && ev.result == "SUCCESS"
+            && !self.config.targets_for(&ev.repository).is_empty();
+        if wants && self.home().is_none() {
+            // Not a skip: something is wrong (credentials, STS) and a person should look.
+            let mut r = Report::skipped("");
+            r.outcome = Outcome::Failed;
+            r.reason = Some(
+                "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed".into(),
+            );
+            r.repository = Some(ev.repository.clone());
+            return r;
+        }
+        let mut report = match plan(&self.config, ev, self.home()) {
             Plan::Skip(reason) => {
                 tracing::info!(repository = %ev.repository, %reason, "skipped");
                 Report::skipped(reason)
@@ -240,6 +291,10 @@ impl Engine {
         let mut report = match &d.source {
             DeploySource::Image { function, image } => {
                 let (function, target) = self.allowed(function)?;
+                if let Some(why) = Home::refuses(self.home(), target, &image.account, &image.region)
+                {
+                    return Err(InputError::new("payload.image_uri", why));
+                }
                 if image.repository != target.repository {
                     return Err(InputError::new(
                         "payload.image_uri",

@@ -4,6 +4,7 @@ use crate::config::ConfigError;
 use crate::engine::Engine;
 use crate::engine::Response;
 use crate::error::DeployerError;
+use crate::plan::Home;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -14,7 +15,12 @@ pub async fn run(engine: Result<Engine, ConfigError>) -> Result<(), lambda_runti
     let engine = &engine;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         match engine {
-            Ok(engine) => handle(engine, event.payload).await,
+            Ok(engine) => {
+                if let Some(home) = Home::from_function_arn(&event.context.invoked_function_arn) {
+                    engine.set_home(home);
+                }
+                handle(engine, event.payload).await
+            }
             Err(e) => Err(DeployerError::Config(e.clone())),
         }
     }))

@@ -4,6 +4,57 @@ use crate::config::{Config, Target};
 use crate::event::EcrImageAction;
 use crate::types::{FunctionRef, ImageRef};
 
+/// Where this deployer runs: images are taken only from this account's registry (or a target's
+/// `registry_account`) in this region, whatever an event claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Home {
+    pub account: String,
+    pub region: String,
+}
+
+impl Home {
+    /// From the deployer's own function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
+    pub fn from_function_arn(arn: &str) -> Option<Self> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        match parts.as_slice() {
+            ["arn", _, "lambda", region, account, "function", ..]
+                if crate::types::is_account(account) =>
+            {
+                Some(Self {
+                    account: (*account).to_owned(),
+                    region: (*region).to_owned(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Why `target` must not take an image from `account`/`region`, if it must not.
+    pub fn refuses(
+        home: Option<&Home>,
+        target: &Target,
+        account: &str,
+        region: &str,
+    ) -> Option<String> {
+        let Some(home) = home else {
+            return Some("this deployer's own account and region are unknown, so the image's registry cannot be checked".into());
+        };
+        let expected = target.registry_account.as_deref().unwrap_or(&home.account);
+        if account != expected {
+            return Some(format!(
+                "the image is in account {account}'s registry, not {expected}'s (set registry_account on the target to deploy from a central registry)"
+            ));
+        }
+        if region != home.region {
+            return Some(format!(
+                "the image is in region {region}, not this deployer's {}",
+                home.region
+            ));
+        }
+        None
+    }
+}
+
 /// One function to deploy, with the target settings that govern it.
 #[derive(Debug, Clone)]
 pub struct Job<'a> {
@@ -21,7 +72,7 @@ pub enum Plan<'a> {
     },
 }
 
-pub fn plan<'a>(config: &'a Config, ev: &EcrImageAction) -> Plan<'a> {
+pub fn plan<'a>(config: &'a Config, ev: &EcrImageAction, home: Option<&Home>) -> Plan<'a> {
     if ev.action_type != "PUSH" {
         return Plan::Skip(format!(
             "action-type is {:?}: only pushes are deployed",
@@ -48,6 +99,10 @@ pub fn plan<'a>(config: &'a Config, ev: &EcrImageAction) -> Plan<'a> {
     let mut jobs = Vec::new();
     let mut mismatches = Vec::new();
     for t in targets {
+        if let Some(why) = Home::refuses(home, t, &ev.account, &ev.region) {
+            mismatches.push(why);
+            continue;
+        }
         match t.tag_mismatch(ev.tag.as_deref()) {
             None => jobs.extend(t.functions.iter().map(|f| Job {
                 target: t,
@@ -76,6 +131,13 @@ mod tests {
     use super::*;
     use crate::types::Digest;
     use chrono::TimeZone;
+
+    fn home() -> Home {
+        Home {
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+        }
+    }
 
     fn config(targets: &str) -> Config {
         Config::from_lookup(|k| (k == "DEPLOYER_TARGETS").then(|| targets.to_owned())).unwrap()
@@ -117,7 +179,7 @@ mod tests {
                 {"repository":"api","functions":["prod"],"tags":["v*"]},
                 {"repository":"web","functions":["web"]}]"#,
         );
-        let p = plan(&c, &push("api", Some("dev-42")));
+        let p = plan(&c, &push("api", Some("dev-42")), Some(&home()));
         assert_eq!(names(&p), ["dev-a", "dev-b"]);
         let Plan::Deploy { image, .. } = p else {
             unreachable!()
@@ -127,7 +189,10 @@ mod tests {
                 .uri()
                 .ends_with(&format!("/api@sha256:{}", "a".repeat(64)))
         );
-        assert_eq!(names(&plan(&c, &push("api", Some("v1.0")))), ["prod"]);
+        assert_eq!(
+            names(&plan(&c, &push("api", Some("v1.0")), Some(&home()))),
+            ["prod"]
+        );
     }
 
     #[test]
@@ -136,29 +201,64 @@ mod tests {
         let mut e = push("api", Some("v1"));
         e.action_type = "DELETE".into();
         assert_eq!(
-            skip_reason(plan(&c, &e)),
+            skip_reason(plan(&c, &e, Some(&home()))),
             "action-type is \"DELETE\": only pushes are deployed"
         );
         let mut e = push("api", Some("v1"));
         e.result = "FAILURE".into();
         assert_eq!(
-            skip_reason(plan(&c, &e)),
+            skip_reason(plan(&c, &e, Some(&home()))),
             "result is \"FAILURE\": only successful pushes are deployed"
         );
         assert_eq!(
-            skip_reason(plan(&c, &push("other", Some("v1")))),
+            skip_reason(plan(&c, &push("other", Some("v1")), Some(&home()))),
             "no target is configured for repository \"other\""
         );
         assert!(
-            skip_reason(plan(&c, &push("api", Some("latest"))))
+            skip_reason(plan(&c, &push("api", Some("latest")), Some(&home())))
                 .contains("tag \"latest\" matches none")
         );
-        assert!(skip_reason(plan(&c, &push("api", None))).contains("allow_untagged"));
+        assert!(
+            skip_reason(plan(&c, &push("api", None), Some(&home()))).contains("allow_untagged")
+        );
+    }
+
+    #[test]
+    fn images_come_only_from_our_own_or_the_configured_registry() {
+        let c = config(
+            r#"[{"repository":"api","functions":["f"]},{"repository":"central","functions":["g"],"registry_account":"210987654321"}]"#,
+        );
+        let mut e = push("api", Some("v1"));
+        e.account = "999999999999".into();
+        assert!(
+            skip_reason(plan(&c, &e, Some(&home())))
+                .contains("account 999999999999's registry, not 123456789012's")
+        );
+        let mut e = push("api", Some("v1"));
+        e.region = "us-east-1".into();
+        assert!(
+            skip_reason(plan(&c, &e, Some(&home())))
+                .contains("region us-east-1, not this deployer's eu-west-1")
+        );
+        assert!(
+            skip_reason(plan(&c, &push("api", Some("v1")), None))
+                .contains("own account and region are unknown")
+        );
+        let mut e = push("central", Some("v1"));
+        e.account = "210987654321".into();
+        assert_eq!(names(&plan(&c, &e, Some(&home()))), ["g"]);
+        let e = push("central", Some("v1"));
+        assert!(skip_reason(plan(&c, &e, Some(&home()))).contains("not 210987654321's"));
+        assert_eq!(
+            Home::from_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:self-deployer"),
+            Some(home())
+        );
+        assert_eq!(Home::from_function_arn("nonsense"), None);
     }
 
     #[test]
     fn untagged_pushes_deploy_only_when_allowed() {
         let c = config(r#"[{"repository":"api","functions":["f"],"allow_untagged":true}]"#);
-        assert_eq!(names(&plan(&c, &push("api", None))), ["f"]);
+        assert_eq!(names(&plan(&c, &push("api", None), Some(&home()))), ["f"]);
     }
 }

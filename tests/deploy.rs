@@ -1082,3 +1082,45 @@ async fn a_rerun_after_a_failure_does_not_update_latest_again_when_it_already_ru
     assert!(!w.ops().contains(&"UpdateFunctionCode"));
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
 }
+
+#[tokio::test]
+async fn images_from_another_account_or_region_are_refused_whatever_the_event_says() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let e = engine(&w, config(one_target()));
+    let mut foreign = push("api", 'b', Some("v2"));
+    foreign["account"] = json!("999999999999");
+    let r = e.handle(&foreign).await.report();
+    assert_eq!(r.outcome, Outcome::Skipped);
+    assert!(
+        r.reason
+            .as_deref()
+            .unwrap()
+            .contains("account 999999999999's registry, not 123456789012's")
+    );
+    let mut elsewhere = push("api", 'b', Some("v2"));
+    elsewhere["region"] = json!("us-east-1");
+    assert_eq!(
+        e.handle(&elsewhere).await.report().outcome,
+        Outcome::Skipped
+    );
+    let uri = format!(
+        "999999999999.dkr.ecr.eu-west-1.amazonaws.com/api@{}",
+        digest('b')
+    );
+    let err = e
+        .handle(&json!({"action": "deploy", "function": "api-dev", "image_uri": uri}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.field, "payload.image_uri");
+    assert!(w.ops().is_empty(), "nothing reached AWS");
+
+    // A central registry, named on the target, is accepted.
+    let central = json!([{"repository": "api", "functions": ["api-dev"], "registry_account": "999999999999"}]);
+    let r = engine(&w, config(central)).handle(&foreign).await.report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    assert!(
+        w.latest_image("api-dev")
+            .starts_with("999999999999.dkr.ecr.eu-west-1.amazonaws.com/api@")
+    );
+}

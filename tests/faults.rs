@@ -46,7 +46,12 @@ fn engine_with_sns(w: &World, subjects: Arc<Mutex<Vec<String>>>) -> Engine {
         "arn:aws:sns:eu-west-1:123456789012:deploys",
         Default::default(),
     );
-    Engine::new(config(targets), w.client(), w.ecr_client(), notifier)
+    support::home(Engine::new(
+        config(targets),
+        w.client(),
+        w.ecr_client(),
+        notifier,
+    ))
 }
 
 #[tokio::test]
@@ -229,12 +234,12 @@ async fn throttling_is_retried_by_the_sdk_and_the_deployment_goes_on() {
         RetryConfig::standard().with_max_attempts(5),
     );
     let targets = json!([{"repository": "api", "functions": ["api-dev"]}]);
-    let e = Engine::new(
+    let e = support::home(Engine::new(
         config(targets),
         lambda,
         w.ecr_client(),
         Notifier::disabled(),
-    );
+    ));
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(throttled.num_calls(), 3, "two 429s, then the answer");
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");

@@ -60,7 +60,12 @@ async fn a_deployment_is_notified_with_a_readable_subject() {
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
     let notifier = Notifier::sns(sns, TOPIC, Default::default());
-    let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
+    let engine = support::home(Engine::new(
+        config(targets()),
+        w.client(),
+        w.ecr_client(),
+        notifier,
+    ));
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .report();
@@ -84,7 +89,12 @@ async fn a_failed_publish_is_recorded_and_changes_nothing_else() {
     });
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
     let notifier = Notifier::sns(sns, TOPIC, Default::default());
-    let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
+    let engine = support::home(Engine::new(
+        config(targets()),
+        w.client(),
+        w.ecr_client(),
+        notifier,
+    ));
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .report();
@@ -106,7 +116,12 @@ async fn skips_and_duplicates_are_not_notified() {
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
     let notifier = Notifier::sns(sns, TOPIC, Default::default());
-    let engine = Engine::new(config(targets()), w.client(), w.ecr_client(), notifier);
+    let engine = support::home(Engine::new(
+        config(targets()),
+        w.client(),
+        w.ecr_client(),
+        notifier,
+    ));
     let skipped = handle(&engine, push("web", 'b', Some("v1"))).await.report();
     assert_eq!(skipped.outcome, Outcome::Skipped);
     let live = handle(&engine, push("api", 'a', Some("v1"))).await.report();
@@ -120,12 +135,12 @@ async fn a_failed_deployment_is_an_error_that_carries_the_report() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.answer('b', Answer::status(502));
-    let engine = Engine::new(
+    let engine = support::home(Engine::new(
         config(targets()),
         w.client(),
         w.ecr_client(),
         Notifier::disabled(),
-    );
+    ));
     let err = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .unwrap_err();
@@ -143,12 +158,12 @@ async fn a_failed_deployment_is_an_error_that_carries_the_report() {
 #[tokio::test]
 async fn an_invalid_payload_is_an_invalid_payload_error() {
     let w = World::new();
-    let engine = Engine::new(
+    let engine = support::home(Engine::new(
         config(targets()),
         w.client(),
         w.ecr_client(),
         Notifier::disabled(),
-    );
+    ));
     let err = handle(
         &engine,
         json!({"source": "aws.ecr", "detail-type": "ECR Image Action"}),
@@ -173,12 +188,12 @@ async fn one_message_per_function_and_skips_only_on_request() {
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
     let targets = json!([{"repository": "api", "functions": ["api-a", "api-b"]}]);
-    let engine = Engine::new(
+    let engine = support::home(Engine::new(
         config(targets.clone()),
         w.client(),
         w.ecr_client(),
         Notifier::sns(sns, TOPIC, Default::default()),
-    );
+    ));
     let report = handle(&engine, push("api", 'b', Some("v2"))).await.report();
     assert_eq!(report.outcome, Outcome::Deployed);
     assert_eq!(publish.num_calls(), 2, "one message per function");
@@ -191,12 +206,12 @@ async fn one_message_per_function_and_skips_only_on_request() {
         notify_skipped: true,
         ..Default::default()
     };
-    let engine = Engine::new(
+    let engine = support::home(Engine::new(
         config(targets),
         w.client(),
         w.ecr_client(),
         Notifier::sns(sns, TOPIC, settings),
-    );
+    ));
     handle(&engine, push("web", 'b', Some("v2"))).await.report();
     assert_eq!(
         publish.num_calls(),

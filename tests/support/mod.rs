@@ -28,13 +28,23 @@ pub fn config_with(targets: Value, extra: &[(&str, &str)]) -> Config {
     .expect("test config is valid")
 }
 
+/// An engine on the world, running in the world's account and region.
 pub fn engine(world: &World, config: Config) -> Engine {
-    Engine::new(
+    home(Engine::new(
         config,
         world.client(),
         world.ecr_client(),
         Notifier::disabled(),
-    )
+    ))
+}
+
+/// Tells the engine it runs in the world's account and region (as Lambda or STS would).
+pub fn home(e: Engine) -> Engine {
+    e.set_home(self_deployer::plan::Home {
+        account: ACCOUNT.into(),
+        region: REGION.into(),
+    });
+    e
 }
 
 /// An "ECR Image Action" push event as EventBridge delivers it.
