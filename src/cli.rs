@@ -157,10 +157,8 @@ async fn run(payload: Value, as_json: bool) -> ExitCode {
     // learn which account that is, only when the payload may deploy something.
     let deploys = payload.get("source").is_some()
         || payload.get("action").and_then(Value::as_str) == Some("deploy");
-    if deploys {
-        if let Err(e) = engine.discover_home().await {
-            tracing::warn!(error = %e, "cannot tell this deployer's account: images will be refused");
-        }
+    if deploys && let Err(e) = engine.discover_home().await {
+        tracing::warn!(error = %e, "cannot tell this deployer's account: images will be refused");
     }
     match engine.handle(&payload).await {
         Ok(response) => {
