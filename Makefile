@@ -9,6 +9,7 @@ VPY := $(VENV)/bin/python
 BIN := target/debug/self-deployer
 
 .PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov venv-bench build deploy verify-arm64 bench fuzz clean
+FUZZ_SECONDS ?= 60
 
 ## test: every check CI runs: lint, Rust tests, end-to-end tests on the emulator, IaC checks
 test: lint unit e2e iac
@@ -83,6 +84,13 @@ venv-bench: .venv-bench/.installed
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $@
+
+## fuzz: payload and config parsing under libFuzzer (cargo-fuzz), FUZZ_SECONDS per target
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
+	# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run payload --fuzz-dir fuzz -s none fuzz/corpus/payload -- -max_total_time=$(FUZZ_SECONDS)
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run config --fuzz-dir fuzz -s none fuzz/corpus/config -- -max_total_time=$(FUZZ_SECONDS)
 
 ## deploy: build with SAM (BuildMethod rust-cargolambda) and deploy, asking for parameters
 deploy: venv-sam venv-build
