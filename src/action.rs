@@ -1,7 +1,7 @@
 //! Manual payloads: `{"action": "rollback" | "deploy" | "status", ...}`, parsed and validated before
 //! anything touches AWS. Unknown fields are errors, as in the configuration.
 
-use crate::event::InputError;
+use crate::event::{InputError, deserialize_payload};
 use crate::types::{AliasName, FunctionRef, ImageRef, Version};
 use serde::Deserialize;
 use serde_json::Value;
@@ -101,18 +101,6 @@ struct RawStatus {
     dry_run: bool,
 }
 
-fn de<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, InputError> {
-    serde_path_to_error::deserialize(payload).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            "payload".to_owned()
-        } else {
-            format!("payload.{path}")
-        };
-        InputError::new(field, e.into_inner().to_string())
-    })
-}
-
 pub fn parse_action(payload: &Value) -> Result<Action, InputError> {
     let action = match payload.get("action") {
         Some(Value::String(s)) => s.as_str(),
@@ -125,10 +113,10 @@ pub fn parse_action(payload: &Value) -> Result<Action, InputError> {
         None => return Err(InputError::new("payload.action", "is missing")),
     };
     match action {
-        "rollback" => parse_rollback(de(payload)?).map(Action::Rollback),
-        "deploy" => parse_deploy(de(payload)?).map(Action::Deploy),
+        "rollback" => parse_rollback(deserialize_payload(payload)?).map(Action::Rollback),
+        "deploy" => parse_deploy(deserialize_payload(payload)?).map(Action::Deploy),
         "status" => {
-            let raw: RawStatus = de(payload)?;
+            let raw: RawStatus = deserialize_payload(payload)?;
             let function = raw.function.as_deref().map(parse_function).transpose()?;
             Ok(Action::Status(StatusRequest { function }))
         }

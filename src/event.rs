@@ -79,6 +79,21 @@ struct RawDetail {
     image_tag: Option<String>,
 }
 
+/// Deserializes a payload, naming the exact field of any problem (`payload.detail.image-tag`).
+pub fn deserialize_payload<T: serde::de::DeserializeOwned>(
+    payload: &Value,
+) -> Result<T, InputError> {
+    serde_path_to_error::deserialize(payload).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "payload".to_owned()
+        } else {
+            format!("payload.{path}")
+        };
+        InputError::new(field, e.into_inner().to_string())
+    })
+}
+
 pub fn parse_request(payload: &Value) -> Result<Request, InputError> {
     let Some(obj) = payload.as_object() else {
         return Err(InputError::new(
@@ -102,16 +117,7 @@ pub fn parse_request(payload: &Value) -> Result<Request, InputError> {
 }
 
 fn parse_ecr_event(payload: &Value) -> Result<EcrImageAction, InputError> {
-    let ev: EventBridgeEvent<RawDetail> =
-        serde_path_to_error::deserialize(payload).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
-                "payload".to_owned()
-            } else {
-                format!("payload.{path}")
-            };
-            InputError::new(field, e.into_inner().to_string())
-        })?;
+    let ev: EventBridgeEvent<RawDetail> = deserialize_payload(payload)?;
     if ev.source != ECR_SOURCE {
         return Err(InputError::new(
             "payload.source",

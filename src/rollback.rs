@@ -8,7 +8,7 @@ use crate::deploy::resolve::AliasState;
 use crate::deploy::state::FunctionState;
 use crate::deploy::{Ctx, Failure, StepError, promote, timed};
 use crate::report::{Deployment, Outcome, Step};
-use crate::types::{AliasName, AliasTarget, FunctionRef, ImageRef, RevisionId, Version};
+use crate::types::{AliasName, AliasTarget, FunctionRef, ImageRef, Version};
 
 /// Where the alias is and where it would go.
 struct Plan {
@@ -132,33 +132,14 @@ async fn plan(
                 StepError::new(format!("GetAlias failed: {}", describe(&e)))
             }
         })?;
-    let raw = got.function_version().unwrap_or_default();
-    let current = match AliasTarget::parse(raw) {
-        Some(AliasTarget::Version(v)) => v,
-        Some(AliasTarget::Latest) => {
+    let alias_state = AliasState::from_output(&got, alias)?;
+    let current = match alias_state.target {
+        AliasTarget::Version(v) => v,
+        AliasTarget::Latest => {
             return Err(StepError::new(format!(
                 "alias {alias} points to $LATEST, not a version: there is no earlier version it ran"
             )));
         }
-        None => {
-            return Err(StepError::new(format!(
-                "alias {alias} points to {raw:?}, which is not a version"
-            )));
-        }
-    };
-    let revision_id = got
-        .revision_id()
-        .filter(|r| !r.is_empty())
-        .map(RevisionId::new)
-        .ok_or_else(|| StepError::new("GetAlias returned no RevisionId"))?;
-    let has_routing = got
-        .routing_config()
-        .and_then(|r| r.additional_version_weights())
-        .is_some_and(|w| !w.is_empty());
-    let alias_state = AliasState {
-        revision_id,
-        target: AliasTarget::Version(current),
-        has_routing,
     };
 
     let (target, how) = match explicit {

@@ -49,13 +49,9 @@ pub async fn landed(
         .send()
         .await
         .ok()?;
-    let split = out
-        .routing_config()
-        .and_then(|r| r.additional_version_weights())
-        .is_some_and(|w| !w.is_empty());
-    (out.function_version() == Some(version.to_string().as_str()) && !split)
-        .then(|| out.revision_id().map(RevisionId::new))
-        .flatten()
+    let state = AliasState::from_output(&out, alias).ok()?;
+    (state.target == crate::types::AliasTarget::Version(version) && !state.has_routing)
+        .then_some(state.revision_id)
 }
 
 async fn try_promote(

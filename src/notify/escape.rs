@@ -24,23 +24,15 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// get a zero-width joiner so they do not notify; `*`, `_`, `~` and backticks are replaced by
 /// look-alikes so outside text cannot format or break out of a code span.
 pub fn slack(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in strip_controls(s).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '`' => out.push('ˋ'),
-            '*' => out.push('∗'),
-            '_' => out.push('ˍ'),
-            '~' => out.push('∼'),
-            _ => out.push(c),
-        }
-    }
-    for word in ["here", "channel", "everyone"] {
-        out = out.replace(&format!("@{word}"), &format!("@\u{200d}{word}"));
-    }
-    out
+    slack_code(s)
+        .chars()
+        .map(|c| match c {
+            '*' => '∗',
+            '_' => 'ˍ',
+            '~' => '∼',
+            c => c,
+        })
+        .collect()
 }
 
 /// Text inside a Slack code span or block, where `*`, `_` and `~` do not format (so they stay, and
