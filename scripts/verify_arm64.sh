@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 GLIBC_MAX=2.34
 TARGET_DIR=target/arm64
 LAMBDA_DIR=target/lambda
-BOOTSTRAP=$LAMBDA_DIR/self-deployer/bootstrap
 ZIP=$LAMBDA_DIR/self-deployer/bootstrap.zip
+# What Lambda runs: the binary inside the zip.
+BOOTSTRAP=$LAMBDA_DIR/self-deployer/unzipped/bootstrap
 
 need_toolchain() {
   ! { [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/aarch64-unknown-linux-gnu ] \
@@ -38,8 +39,11 @@ PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo CARGO_TARGET_DIR
     --compiler cargo --skip-target-check --locked --lambda-dir "$LAMBDA_DIR"
 
 echo "== checking the binary"
-unzip -o -q "$ZIP" -d "$LAMBDA_DIR/self-deployer/unzipped"
-cmp "$LAMBDA_DIR/self-deployer/unzipped/bootstrap" "$BOOTSTRAP"
+rm -rf "$LAMBDA_DIR/self-deployer/unzipped"
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$ZIP" "$LAMBDA_DIR/self-deployer/unzipped"
+chmod +x "$BOOTSTRAP"
+[ "$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).namelist())' "$ZIP")" = "['bootstrap']" ] \
+  || { echo "the zip must hold exactly one file, bootstrap" >&2; exit 1; }
 machine=$(aarch64-linux-gnu-readelf -h "$BOOTSTRAP" | awk -F: '/Machine/ {gsub(/^ +/, "", $2); print $2}')
 [ "$machine" = "AArch64" ] || { echo "not an aarch64 ELF: $machine" >&2; exit 1; }
 glibc=$(aarch64-linux-gnu-objdump -T "$BOOTSTRAP" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
