@@ -211,7 +211,7 @@ Medians of {RUNS} runs unless said otherwise; the two sides of each comparison r
 the same session against the same emulator (moto server on loopback), so the ratios are the numbers
 to trust, not the absolute milliseconds. Rerun: `make bench` (`BENCH_RUNS=N` for more runs).
 
-## 1. Noticing that an update finished (virtual time, deterministic)
+## 1. Noticing that an update finished (virtual time)
 
 A simulated function whose update finishes after T; each strategy polls GetFunction on the modelled
 Lambda world (`examples/poll_strategies.rs`). "late" is the time between completion and detection.
@@ -266,7 +266,7 @@ parallelism hides that wait.
 
 ## Cost
 
-A team pushing 50 images a day (1,500 deploys a month), 128 MB, arm64 at ${ARM_GB_SECOND} per
+A team pushing 50 images a day (1,500 deploys a month), 128 MB, arm64 at ${ARM_GB_SECOND:.10f} per
 GB-second and $0.20 per million requests (us-east-1 list price for the first 6 billion GB-s):
 
 - as measured here ({flow['ours'] / 1000:.2f} s per deploy): **${measured_cost:.4f} a month**;

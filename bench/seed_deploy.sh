@@ -16,7 +16,6 @@ aws lambda update-function-code --function-name "$FUNCTION_NAME" --image-uri "$I
   --query 'FunctionArn' --output text >/dev/null
 aws lambda wait function-updated --function-name "$FUNCTION_NAME"
 aws lambda invoke --function-name "$FUNCTION_NAME" --qualifier '$LATEST' \
-  --cli-binary-format raw-in-base64-out \
   --payload '{"httpMethod": "GET", "path": "/api/v1/health"}' "$out" >/dev/null
 if ! grep -q '"statusCode":200' "$out"; then
   echo "smoke test failed" >&2
