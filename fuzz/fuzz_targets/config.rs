@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use self_deployer::config::Config;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     // The first line may carry the other variables, so they are fuzzed too.
     let (head, targets) = text.split_once('\n').unwrap_or(("", text));
     let mut parts = head.split('\t');
