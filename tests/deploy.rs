@@ -17,6 +17,14 @@ fn one_target() -> serde_json::Value {
     json!([{"repository": "api", "functions": ["api-dev"]}])
 }
 
+/// The usual run: image b, tagged v2, pushed to the repository of api-dev.
+async fn push_b(w: &World) -> self_deployer::report::Report {
+    engine(w, config(one_target()))
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .report()
+}
+
 #[tokio::test]
 async fn a_push_goes_live_through_every_guarded_step() {
     let w = World::new();
@@ -157,10 +165,7 @@ async fn a_failed_smoke_test_leaves_production_and_restores_latest() {
     let mut bad = Answer::status(500);
     bad.log = "START\nTraceback: KeyError 'DATABASE_URL'\nEND\n".into();
     w.answer('b', bad);
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
 
     assert_eq!(report.outcome, Outcome::Failed);
     let d = &report.deployments[0];
@@ -296,10 +301,7 @@ async fn an_alias_on_latest_is_pinned_before_latest_changes() {
     let w = World::new();
     w.add_function("api-dev", Code::of("api", 'a'));
     w.set_alias("api-dev", "live", "$LATEST");
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     let d = &report.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "{d:#?}");
     assert_eq!(
@@ -405,10 +407,7 @@ async fn a_failed_update_reports_lambdas_reason_and_restores_latest() {
     w.hook("UpdateFunctionCode", 2, |s| {
         s.func("api-dev").unwrap().pending_outcome = LastUpdateStatus::Successful;
     });
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::WaitUpdated));
     assert_eq!(
@@ -572,10 +571,7 @@ async fn an_update_in_progress_is_waited_out_before_ours() {
         f.status = LastUpdateStatus::InProgress;
         f.done_at = Some(now + Duration::from_secs(20));
     });
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
     let calls = w.calls();
     let update = calls.iter().find(|c| c.op == "UpdateFunctionCode").unwrap();
@@ -598,10 +594,7 @@ async fn a_conflicting_update_is_retried_a_bounded_number_of_times() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.fault("UpdateFunctionCode", 1, Fault::Conflict);
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     assert_eq!(
         report.outcome,
         Outcome::Deployed,
@@ -620,10 +613,7 @@ async fn a_conflicting_update_is_retried_a_bounded_number_of_times() {
     for n in 1..=3 {
         w.fault("UpdateFunctionCode", n, Fault::Conflict);
     }
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::UpdateCode));
     assert!(
@@ -649,10 +639,7 @@ async fn a_change_made_by_someone_else_before_our_update_stops_the_run() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.fault("UpdateFunctionCode", 1, Fault::Precondition);
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::UpdateCode));
     assert!(
@@ -674,10 +661,7 @@ async fn code_changed_after_the_smoke_test_is_never_published() {
         f.latest = Code::of("api", 'e');
         f.revision = "rev-by-hand".into();
     });
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::Publish), "{d:#?}");
     assert!(
@@ -748,10 +732,7 @@ async fn a_pending_version_is_waited_for_before_the_alias_moves() {
     w.with_func("api-dev", |f| {
         f.version_pending_for = Duration::from_secs(7)
     });
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     assert_eq!(report.outcome, Outcome::Deployed, "{report:#?}");
     let calls = w.calls();
     let published = calls
@@ -785,10 +766,7 @@ async fn a_canary_split_is_cleared_when_the_alias_moves() {
             .routing
             .insert("1".into(), 0.1);
     });
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     assert_eq!(report.outcome, Outcome::Deployed);
     assert!(w.with_func("api-dev", |f| f.aliases["live"].routing.is_empty()));
 }
@@ -884,10 +862,7 @@ async fn a_publish_error_restores_latest_and_leaves_the_alias() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.fault("PublishVersion", 1, Fault::ServiceError);
-    let report = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let report = push_b(&w).await;
     let d = &report.deployments[0];
     assert_eq!(d.failed_step, Some(Step::Publish));
     assert_eq!(
@@ -1005,10 +980,7 @@ async fn an_alias_move_that_errors_but_went_through_is_a_deployment() {
         a.revision = "rev-moved".into();
     });
     w.fault("UpdateAlias", 1, Fault::ServiceError);
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
     assert_eq!(
@@ -1021,10 +993,7 @@ async fn an_alias_move_that_errors_but_went_through_is_a_deployment() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.fault("UpdateAlias", 1, Fault::ServiceError);
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     assert_eq!(r.deployments[0].failed_step, Some(Step::PromoteAlias));
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
     assert_eq!(w.latest_image("api-dev"), image_uri("api", 'a'));
@@ -1074,10 +1043,7 @@ async fn a_rerun_after_a_failure_does_not_update_latest_again_when_it_already_ru
     w.live_function("api-dev", "api", 'a');
     // A run that failed after updating $LATEST and could not restore it.
     w.with_func("api-dev", |f| f.latest = Code::of("api", 'b'));
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     assert_eq!(r.outcome, Outcome::Deployed);
     assert!(!w.ops().contains(&"UpdateFunctionCode"));
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));

@@ -19,6 +19,22 @@ use support::{config, push};
 
 const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:deploys";
 
+/// An engine on the world whose SNS client answers with `publish`.
+fn with_sns(
+    w: &World,
+    config: self_deployer::config::Config,
+    publish: &aws_smithy_mocks::Rule,
+    settings: self_deployer::notify::NotifySettings,
+) -> Engine {
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [publish]);
+    support::home(Engine::new(
+        config,
+        w.client(),
+        w.ecr_client(),
+        Notifier::sns(sns, TOPIC, settings),
+    ))
+}
+
 fn targets() -> serde_json::Value {
     json!([{"repository": "api", "functions": ["api-dev"]}])
 }
@@ -58,14 +74,7 @@ async fn a_deployment_is_notified_with_a_readable_subject() {
                 && body["lambda"] == body["sqs"]
         })
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let notifier = Notifier::sns(sns, TOPIC, Default::default());
-    let engine = support::home(Engine::new(
-        config(targets()),
-        w.client(),
-        w.ecr_client(),
-        notifier,
-    ));
+    let engine = with_sns(&w, config(targets()), &publish, Default::default());
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .report();
@@ -87,14 +96,7 @@ async fn a_failed_publish_is_recorded_and_changes_nothing_else() {
                 .build(),
         )
     });
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let notifier = Notifier::sns(sns, TOPIC, Default::default());
-    let engine = support::home(Engine::new(
-        config(targets()),
-        w.client(),
-        w.ecr_client(),
-        notifier,
-    ));
+    let engine = with_sns(&w, config(targets()), &publish, Default::default());
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .report();
@@ -114,14 +116,7 @@ async fn skips_and_duplicates_are_not_notified() {
     w.live_function("api-dev", "api", 'a');
     let publish =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let notifier = Notifier::sns(sns, TOPIC, Default::default());
-    let engine = support::home(Engine::new(
-        config(targets()),
-        w.client(),
-        w.ecr_client(),
-        notifier,
-    ));
+    let engine = with_sns(&w, config(targets()), &publish, Default::default());
     let skipped = handle(&engine, push("web", 'b', Some("v1"))).await.report();
     assert_eq!(skipped.outcome, Outcome::Skipped);
     let live = handle(&engine, push("api", 'a', Some("v1"))).await.report();
