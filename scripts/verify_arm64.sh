@@ -55,11 +55,11 @@ if aarch64-linux-gnu-readelf -S "$BOOTSTRAP" | grep -q '\.debug_'; then
 fi
 echo "   aarch64 ELF, highest glibc symbol GLIBC_$glibc (<= $GLIBC_MAX), no debug sections"
 
-echo "== booting it under qemu as a Lambda: one deploy, one rollback"
-(cd tests/e2e && SELF_DEPLOYER_BIN="$PWD/../../$BOOTSTRAP" SELF_DEPLOYER_QEMU="$(command -v qemu-aarch64-static)" \
-  ../../.venv/bin/python -m pytest -q test_lambda_runtime_e2e.py)
-
 echo "== sizes"
 printf '   bootstrap      %8d bytes\n' "$(stat -c %s "$BOOTSTRAP")"
 printf '   bootstrap.zip  %8d bytes\n' "$(stat -c %s "$ZIP")"
 printf '   sha256         %s\n' "$(sha256sum "$BOOTSTRAP" | cut -d' ' -f1)"
+
+echo "== booting it under qemu as a Lambda: one deploy, one rollback"
+(cd tests/e2e && SELF_DEPLOYER_BIN="$PWD/../../$BOOTSTRAP" SELF_DEPLOYER_QEMU="$(command -v qemu-aarch64-static)" \
+  ../../.venv/bin/python -m pytest -q test_lambda_runtime_e2e.py)
