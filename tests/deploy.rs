@@ -579,14 +579,7 @@ async fn an_update_in_progress_is_waited_out_before_ours() {
         update.at.unwrap() >= now + Duration::from_secs(20),
         "updated only after the other update finished"
     );
-    assert_eq!(
-        w.ops()
-            .iter()
-            .filter(|o| **o == "UpdateFunctionCode")
-            .count(),
-        1,
-        "no conflict, no retry"
-    );
+    assert_eq!(w.count("UpdateFunctionCode"), 1, "no conflict, no retry");
 }
 
 #[tokio::test]
@@ -600,13 +593,7 @@ async fn a_conflicting_update_is_retried_a_bounded_number_of_times() {
         Outcome::Deployed,
         "one conflict is waited out"
     );
-    assert_eq!(
-        w.ops()
-            .iter()
-            .filter(|o| **o == "UpdateFunctionCode")
-            .count(),
-        2
-    );
+    assert_eq!(w.count("UpdateFunctionCode"), 2);
 
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
@@ -623,13 +610,7 @@ async fn a_conflicting_update_is_retried_a_bounded_number_of_times() {
             .starts_with("UpdateFunctionCode failed (attempt 3 of 3): ResourceConflictException"),
         "{d:?}"
     );
-    assert_eq!(
-        w.ops()
-            .iter()
-            .filter(|o| **o == "UpdateFunctionCode")
-            .count(),
-        3
-    );
+    assert_eq!(w.count("UpdateFunctionCode"), 3);
     assert!(d.latest_restore.is_none(), "$LATEST was never changed");
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
 }
@@ -1028,10 +1009,7 @@ async fn a_duplicate_delivered_while_the_first_runs_makes_one_version_and_one_al
     assert!(moves >= 1);
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
     assert_eq!(
-        w.ops()
-            .iter()
-            .filter(|o| **o == "UpdateFunctionCode")
-            .count(),
+        w.count("UpdateFunctionCode"),
         1,
         "the code was updated once"
     );

@@ -1,16 +1,8 @@
 import pytest
 
-from harness import Moto, World
+from harness import World, running_moto
 
-
-@pytest.fixture(scope="session")
-def moto():
-    """One emulator for the session, stopped at the end (no leftover process)."""
-    m = Moto()
-    try:
-        yield m
-    finally:
-        m.stop()
+moto = pytest.fixture(scope="session", name="moto")(running_moto)
 
 
 @pytest.fixture

@@ -123,6 +123,15 @@ class Moto:
         self.stop()
 
 
+def running_moto():
+    """A pytest session fixture body: one emulator, stopped at the end (no leftover process)."""
+    m = Moto()
+    try:
+        yield m
+    finally:
+        m.stop()
+
+
 @dataclass
 class Run:
     """One run of the binary."""

@@ -589,6 +589,11 @@ impl World {
         self.lock().calls.clone()
     }
 
+    /// How many calls of `op` were made.
+    pub fn count(&self, op: &str) -> usize {
+        self.lock().calls.iter().filter(|c| c.op == op).count()
+    }
+
     pub fn ops(&self) -> Vec<&'static str> {
         self.lock().calls.iter().map(|c| c.op).collect()
     }
