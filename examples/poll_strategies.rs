@@ -14,8 +14,6 @@ use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::types::LastUpdateStatus;
 use aws_smithy_async::rt::sleep::AsyncSleep;
 use aws_smithy_async::time::TimeSource;
-use self_deployer::aws::Clock;
-use self_deployer::deploy::poll::until_settled;
 use std::time::{Duration, SystemTime};
 use world::{Code, World};
 
@@ -50,12 +48,13 @@ async fn measure(strategy: Strategy, t: Duration) -> (Option<Duration>, usize) {
         f.done_at = Some(done_at);
     });
     let client = w.client();
-    let clock = Clock::of(client.config());
     let noticed: Option<SystemTime> = match strategy {
-        Strategy::Ours => until_settled(&client, &clock, "f", None, Duration::from_secs(3600))
-            .await
-            .ok()
-            .map(|_| w.time.now()),
+        Strategy::Ours => {
+            self_deployer::wait_until_settled(client.clone(), "f", Duration::from_secs(3600))
+                .await
+                .ok()
+                .map(|_| w.time.now())
+        }
         Strategy::SdkWaiter => client
             .wait_until_function_updated_v2()
             .function_name("f")

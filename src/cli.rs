@@ -1,28 +1,35 @@
-//! The command-line door: the same engine as the Lambda, for a terminal, CI, or tests.
+//! The command-line door: the same engine as the Lambda, for a terminal, CI, or tests. Flags are
+//! parsed into the same typed [`Request`] a payload becomes, checked before anything touches AWS.
 
-use crate::config::Config;
-use crate::engine::{Engine, Response};
+use crate::config::{Config, VARIABLES};
+use crate::engine::{Invocation, Response};
+use crate::input::{DeployRequest, DeploySource, Request, RollbackRequest, StatusRequest};
+use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
 use clap::{Parser, Subcommand};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Read;
 use std::process::ExitCode;
 
-/// Exit codes: 0 deployed, already live or skipped; 1 a deployment failed; 2 bad input or configuration.
+/// Exit codes: 0 deployed, already live or skipped; 1 a deployment failed (or status could not read
+/// a function); 2 bad input or configuration.
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INVALID: u8 = 2;
 
+const ABOUT: &str = "Deploys Lambda functions when their container image lands in ECR: smoke-tested, zero downtime, instant rollback.";
+
+fn long_about() -> String {
+    let vars: Vec<String> = VARIABLES
+        .iter()
+        .map(|(name, what)| format!("  {name}: {what}"))
+        .collect();
+    format!(
+        "{ABOUT}\n\nRuns as a Lambda when AWS_LAMBDA_RUNTIME_API is set, otherwise as this CLI. Configuration comes from the environment:\n{}\n\nAWS credentials, region and endpoint come from the usual AWS environment (AWS_REGION, AWS_PROFILE, AWS_MAX_ATTEMPTS; AWS_ENDPOINT_URL points it at an emulator).\n\nExit codes: 0 deployed, already live or skipped; 1 a deployment failed, or status could not read a function; 2 invalid payload, flags or configuration.",
+        vars.join("\n")
+    )
+}
+
 #[derive(Parser, Debug)]
-#[command(
-    name = "self-deployer",
-    version,
-    about = "Deploys Lambda functions when their container image lands in ECR: smoke-tested, zero downtime, instant rollback.",
-    long_about = "Deploys Lambda functions when their container image lands in ECR: smoke-tested, zero downtime, instant rollback.\n\n\
-        Runs as a Lambda when AWS_LAMBDA_RUNTIME_API is set, otherwise as this CLI. Configuration comes from the \
-        environment (DEPLOYER_TARGETS, DEPLOYER_ALIAS, DEPLOYER_TOPIC_ARN, DEPLOYER_UPDATE_TIMEOUT_SECS, \
-        DEPLOYER_MAX_PARALLEL); AWS credentials, region and endpoint from the usual AWS environment \
-        (AWS_ENDPOINT_URL points it at an emulator).\n\n\
-        Exit codes: 0 deployed, already live or skipped; 1 a deployment failed; 2 invalid payload or configuration."
-)]
+#[command(name = "self-deployer", version, about = ABOUT, long_about = long_about())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,21 +44,21 @@ pub enum Command {
         #[arg(value_name = "FILE|-")]
         file: Option<String>,
     },
-    /// Move the alias back to the version it pointed to before the current one (or to --to N).
-    /// Instant: no rebuild, one guarded UpdateAlias.
+    /// Move the alias back to the version it pointed to before the current one (or to --to N), or
+    /// clear a canary split. Instant: no rebuild, one guarded UpdateAlias.
     Rollback {
         /// Function name or ARN, as in DEPLOYER_TARGETS.
         #[arg(long)]
-        function: String,
+        function: FunctionRef,
         /// Version to roll back to (default: the one live before the current one).
         #[arg(long, value_name = "N")]
-        to: Option<String>,
+        to: Option<Version>,
         /// Alias to move (default: the target's alias).
         #[arg(long)]
-        alias: Option<String>,
+        alias: Option<AliasName>,
         /// Why: goes into the report and the notification.
         #[arg(long)]
-        reason: Option<String>,
+        reason: Option<Reason>,
         /// Report what would happen; change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -64,106 +71,150 @@ pub enum Command {
     Deploy {
         /// Function name or ARN (with --image).
         #[arg(long, requires = "image", conflicts_with_all = ["repository", "tag"])]
-        function: Option<String>,
+        function: Option<FunctionRef>,
         /// Image URI pinned by digest: ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO@sha256:...
         #[arg(long, requires = "function")]
-        image: Option<String>,
+        image: Option<ImageRef>,
         /// ECR repository (with --tag).
         #[arg(long, requires = "tag")]
-        repository: Option<String>,
+        repository: Option<Repository>,
         /// Tag whose current digest to deploy (with --repository).
         #[arg(long, requires = "repository")]
-        tag: Option<String>,
+        tag: Option<Tag>,
         /// Why: goes into the report and the notification.
         #[arg(long)]
-        reason: Option<String>,
+        reason: Option<Reason>,
         /// Report what would happen; change nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Where every configured function's alias points, what it runs, and what a rollback would do.
+    /// Never changes anything.
     Status {
         /// Only this function.
         #[arg(long)]
-        function: Option<String>,
+        function: Option<FunctionRef>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
 }
 
+impl Command {
+    /// The request these flags ask for; `Handle` reads a payload instead.
+    pub fn request(&self) -> Option<Request> {
+        let blank = |r: &Option<Reason>| r.clone().filter(|r| !r.is_blank());
+        Some(match self {
+            Command::Handle { .. } => return None,
+            Command::Rollback {
+                function,
+                to,
+                alias,
+                reason,
+                dry_run,
+                force,
+            } => Request::Rollback(RollbackRequest {
+                function: function.clone(),
+                version: *to,
+                alias: alias.clone(),
+                reason: blank(reason),
+                dry_run: *dry_run,
+                force: *force,
+            }),
+            Command::Deploy {
+                function,
+                image,
+                repository,
+                tag,
+                reason,
+                dry_run,
+            } => {
+                let source = match (function, image, repository, tag) {
+                    (Some(function), Some(image), _, _) => DeploySource::Image {
+                        function: function.clone(),
+                        image: image.clone(),
+                    },
+                    (_, _, Some(repository), Some(tag)) => DeploySource::Tag {
+                        repository: repository.clone(),
+                        tag: tag.clone(),
+                    },
+                    // clap's `requires` makes every other combination a usage error.
+                    _ => return None,
+                };
+                Request::Deploy(DeployRequest {
+                    source,
+                    pushed: None,
+                    reason: blank(reason),
+                    dry_run: *dry_run,
+                })
+            }
+            Command::Status { function, .. } => Request::Status(StatusRequest {
+                function: function.clone(),
+            }),
+        })
+    }
+}
+
 pub async fn main(cli: Cli) -> ExitCode {
-    match cli.command {
-        Command::Handle { file } => match read_input(file.as_deref()) {
-            Ok(text) => match serde_json::from_str::<Value>(&text) {
-                Ok(payload) => run(payload, true).await,
-                Err(e) => invalid(&format!("invalid payload: payload: not JSON: {e}")),
+    // The request first: bad input is reported before the AWS configuration is even loaded.
+    let request = match cli.command.request() {
+        Some(r) => r,
+        None => match &cli.command {
+            Command::Handle { file } => match read_payload(file.as_deref()) {
+                Ok(r) => r,
+                Err(e) => return invalid(&e),
             },
-            Err(e) => invalid(&e),
+            _ => return invalid("deploy needs --function and --image, or --repository and --tag"),
         },
-        Command::Rollback {
-            function,
-            to,
-            alias,
-            reason,
-            dry_run,
-            force,
-        } => {
-            let mut p = json!({"action": "rollback", "function": function, "dry_run": dry_run, "force": force});
-            insert(&mut p, "version", to);
-            insert(&mut p, "alias", alias);
-            insert(&mut p, "reason", reason);
-            run(p, true).await
-        }
-        Command::Deploy {
-            function,
-            image,
-            repository,
-            tag,
-            reason,
-            dry_run,
-        } => {
-            let mut p = json!({"action": "deploy", "dry_run": dry_run});
-            insert(&mut p, "function", function);
-            insert(&mut p, "image_uri", image);
-            insert(&mut p, "repository", repository);
-            insert(&mut p, "tag", tag);
-            insert(&mut p, "reason", reason);
-            run(p, true).await
-        }
-        Command::Status { function, json } => {
-            let mut p = json!({"action": "status"});
-            insert(&mut p, "function", function);
-            run(p, json).await
-        }
-    }
+    };
+    let table = matches!(cli.command, Command::Status { json: false, .. });
+    run(request, table).await
 }
 
-fn insert(p: &mut Value, key: &str, v: Option<String>) {
-    if let (Some(v), Some(obj)) = (v, p.as_object_mut()) {
-        obj.insert(key.to_owned(), Value::String(v));
-    }
+fn read_payload(file: Option<&str>) -> Result<Request, String> {
+    let text = match file {
+        None | Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read the payload from stdin: {e}"))?;
+            s
+        }
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the payload from {path}: {e}"))?,
+    };
+    let payload: Value =
+        serde_json::from_str(&text).map_err(|e| format!("invalid payload: not JSON: {e}"))?;
+    crate::input::parse_request(&payload, chrono::Utc::now())
+        .map_err(|e| format!("invalid payload: {e}"))
 }
 
-/// Validates the configuration, then runs the payload through the engine (which validates the
-/// payload before any AWS call).
-async fn run(payload: Value, as_json: bool) -> ExitCode {
+async fn run(request: Request, table: bool) -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return invalid(&format!("invalid configuration: {e}")),
     };
-    let engine = Engine::from_aws_env(config).await;
+    let sdk = match crate::setup::sdk_config(&config).await {
+        Ok(sdk) => sdk,
+        Err(e) => return invalid(&e),
+    };
+    let engine = crate::setup::engine(config, &sdk);
     // Images are accepted only from our own account's registry (or a target's registry_account):
-    // learn which account that is, only when the payload may deploy something.
-    let deploys = payload.get("source").is_some()
-        || payload.get("action").and_then(Value::as_str) == Some("deploy");
-    if deploys && let Err(e) = engine.discover_home().await {
-        tracing::warn!(error = %e, "cannot tell this deployer's account: images will be refused");
+    // learn which account that is, only when the request may deploy something.
+    if request.may_deploy() {
+        match crate::setup::discover_home(&sdk).await {
+            Ok(home) => engine.set_home(home),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell this deployer's account: images will be refused")
+            }
+        }
     }
-    match engine.handle(&payload).await {
+    match engine.run(request, Invocation::default()).await {
         Ok(response) => {
-            match (&response, as_json) {
-                (Response::Status(s), false) => print!("{}", crate::status::render_table(s)),
+            match (&response, table) {
+                (Response::Status(s), true) => {
+                    print!("{}", crate::actions::status::render_table(s))
+                }
                 _ => match serde_json::to_string_pretty(&response) {
                     Ok(json) => println!("{json}"),
                     Err(e) => eprintln!("error: could not render the report: {e}"),
@@ -179,21 +230,133 @@ async fn run(payload: Value, as_json: bool) -> ExitCode {
     }
 }
 
-fn read_input(file: Option<&str>) -> Result<String, String> {
-    match file {
-        None | Some("-") => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("cannot read the payload from stdin: {e}"))?;
-            Ok(s)
-        }
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the payload from {path}: {e}")),
-    }
-}
-
 fn invalid(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(EXIT_INVALID)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flags(args: &[&str]) -> Request {
+        let mut argv = vec!["self-deployer"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .expect("valid flags")
+            .command
+            .request()
+            .expect("a request")
+    }
+
+    fn payload(v: Value) -> Request {
+        crate::input::parse_request(&v, chrono::Utc::now()).expect("valid payload")
+    }
+
+    #[test]
+    fn flags_and_payloads_make_equal_requests() {
+        let image = format!(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:{}",
+            "a".repeat(64)
+        );
+        let cases = [
+            (
+                flags(&[
+                    "rollback",
+                    "--function",
+                    "api",
+                    "--to",
+                    "3",
+                    "--alias",
+                    "prod",
+                    "--reason",
+                    "bad\u{202E} release",
+                    "--dry-run",
+                    "--force",
+                ]),
+                payload(
+                    json!({"action": "rollback", "function": "api", "version": "3", "alias": "prod", "reason": "bad\u{202E} release", "dry_run": true, "force": true}),
+                ),
+            ),
+            (
+                flags(&["rollback", "--function", "api"]),
+                payload(json!({"action": "rollback", "function": "api"})),
+            ),
+            (
+                flags(&[
+                    "deploy",
+                    "--function",
+                    "api",
+                    "--image",
+                    &image,
+                    "--reason",
+                    "hotfix",
+                ]),
+                payload(
+                    json!({"action": "deploy", "function": "api", "image_uri": image, "reason": "hotfix"}),
+                ),
+            ),
+            (
+                flags(&["deploy", "--repository", "api", "--tag", "v2", "--dry-run"]),
+                payload(
+                    json!({"action": "deploy", "repository": "api", "tag": "v2", "dry_run": true}),
+                ),
+            ),
+            (
+                flags(&["status", "--function", "api"]),
+                payload(json!({"action": "status", "function": "api"})),
+            ),
+            (
+                flags(&["status", "--json"]),
+                payload(json!({"action": "status"})),
+            ),
+        ];
+        for (from_flags, from_payload) in cases {
+            assert_eq!(from_flags, from_payload);
+        }
+    }
+
+    #[test]
+    fn bad_flags_are_refused_by_the_same_checks_as_payloads() {
+        let err = |args: &[&str]| {
+            let mut argv = vec!["self-deployer"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).unwrap_err().to_string()
+        };
+        assert!(
+            err(&["rollback", "--function", "api", "--to", "$LATEST"])
+                .contains("is not a published version number")
+        );
+        assert!(err(&["rollback", "--function", "a b"]).contains("is not a function name"));
+        assert!(
+            err(&["deploy", "--function", "f", "--image", "api:v1"])
+                .contains("is not pinned by digest")
+        );
+        assert!(
+            err(&["deploy", "--repository", "API", "--tag", "v1"])
+                .contains("is not an ECR repository name")
+        );
+    }
+
+    #[test]
+    fn help_lists_every_variable() {
+        let help = long_about();
+        for (name, _) in VARIABLES {
+            assert!(help.contains(name), "{name} missing from --help");
+        }
+        for var in [
+            crate::config::TARGETS_VAR,
+            crate::config::ALIAS_VAR,
+            crate::config::TOPIC_VAR,
+            crate::config::TIMEOUT_VAR,
+            crate::config::API_TIMEOUT_VAR,
+            crate::config::PARALLEL_VAR,
+            crate::config::DRY_RUN_VAR,
+            crate::config::NOTIFY_SKIPPED_VAR,
+            crate::config::KEEP_VERSIONS_VAR,
+        ] {
+            assert!(help.contains(var), "{var} missing from --help");
+        }
+    }
 }

@@ -2,20 +2,42 @@
 //!
 //! `$LATEST` is staging, versions are immutable snapshots, the alias is the contract with callers.
 //! The alias only ever moves to a version published from code that passed the smoke test.
+//!
+//! The doors: [`runtime`] (Lambda) and [`cli`]. Both parse [`input`] into a request and hand it
+//! to the [`engine`], which dispatches to one of the [`actions`]; deployments run the
+//! [`pipeline`], one file per step. Only the [`gateway`] talks to AWS.
 
-pub mod action;
-pub mod aws;
+pub mod actions;
 pub mod cli;
 pub mod config;
-pub mod deploy;
-pub mod ecr;
 pub mod engine;
 pub mod error;
-pub mod event;
-pub mod lambda;
+pub mod input;
 pub mod notify;
 pub mod plan;
 pub mod report;
-pub mod rollback;
-pub mod status;
+pub mod runtime;
+pub mod setup;
 pub mod types;
+
+pub(crate) mod gateway;
+pub(crate) mod pipeline;
+pub(crate) mod record;
+pub(crate) mod text;
+
+/// For benchmarks and tests that measure the poll schedule.
+pub use pipeline::poll_interval;
+
+/// The pipeline's own wait for Lambda to finish an update of `$LATEST`, on the client's clock
+/// (`examples/poll_strategies.rs` compares it with the SDK's waiter). `Err` says why it stopped.
+pub async fn wait_until_settled(
+    client: aws_sdk_lambda::Client,
+    function: &str,
+    timeout: std::time::Duration,
+) -> Result<(), String> {
+    let lambda = gateway::Lambda::new(client);
+    pipeline::wait::until_settled(&lambda, function, None, timeout)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -1,5 +1,5 @@
 use clap::Parser;
-use self_deployer::{cli, config::Config, engine::Engine, lambda};
+use self_deployer::{cli, runtime};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -17,14 +17,7 @@ fn main() -> ExitCode {
         // Honours AWS_LAMBDA_LOG_FORMAT (JSON) and AWS_LAMBDA_LOG_LEVEL as set by Lambda.
         lambda_runtime::tracing::init_default_subscriber();
         return rt.block_on(async {
-            let engine = match Config::from_env() {
-                Ok(config) => Ok(Engine::from_aws_env(config).await),
-                Err(e) => {
-                    tracing::error!(error = %e, "invalid configuration");
-                    Err(e)
-                }
-            };
-            match lambda::run(engine).await {
+            match runtime::run(runtime::engine_from_env().await).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "runtime stopped");

@@ -166,19 +166,19 @@ pub struct Report {
     pub event_time: Option<String>,
     /// The free-text reason a person gave with a manual rollback or deploy.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_reason: Option<String>,
+    pub request_reason: Option<crate::types::Reason>,
     pub deployments: Vec<Deployment>,
     pub notification: Option<NotificationStatus>,
 }
 
 impl Report {
-    /// A run that deployed nothing on purpose.
-    pub fn skipped(reason: impl Into<String>) -> Self {
+    /// An empty report of `action`; its outcome follows from what is added.
+    pub fn new(action: ActionKind) -> Self {
         Self {
-            action: ActionKind::Deploy,
+            action,
             dry_run: false,
             outcome: Outcome::Skipped,
-            reason: Some(reason.into()),
+            reason: None,
             repository: None,
             image_tag: None,
             image_digest: None,
@@ -188,6 +188,41 @@ impl Report {
             deployments: Vec::new(),
             notification: None,
         }
+    }
+
+    /// A run that deployed nothing on purpose.
+    pub fn skipped(action: ActionKind, reason: impl Into<String>) -> Self {
+        Self {
+            reason: Some(reason.into()),
+            ..Self::new(action)
+        }
+    }
+
+    /// A run that could not start its work (the reason says what a person should look at).
+    pub fn failed(action: ActionKind, reason: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::Failed,
+            reason: Some(reason.into()),
+            ..Self::new(action)
+        }
+    }
+
+    /// The deployments, and the outcome and reason that follow from them.
+    pub fn with_deployments(mut self, deployments: Vec<Deployment>) -> Self {
+        let (outcome, reason) = Self::summarize(&deployments);
+        self.outcome = outcome;
+        self.reason = reason;
+        self.deployments = deployments;
+        self
+    }
+
+    /// The image the run was about.
+    pub fn with_image(mut self, image: &crate::types::ImageRef) -> Self {
+        self.repository = Some(image.repository.to_string());
+        self.image_tag = image.tag.as_ref().map(|t| t.to_string());
+        self.image_digest = Some(image.digest.to_string());
+        self.image_uri = Some(image.uri());
+        self
     }
 
     /// The top-level outcome follows from the deployments: one failure fails the run.

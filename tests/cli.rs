@@ -24,7 +24,12 @@ fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
-        cmd.env(k, v);
+        // An empty value removes the variable.
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
     }
     let mut child = cmd.spawn().expect("binary starts");
     child
@@ -85,10 +90,61 @@ fn a_payload_that_is_not_json_exits_2() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("invalid payload: payload: not JSON"),
+        stderr(&o).starts_with("error: invalid payload: not JSON: "),
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn an_invalid_payload_is_reported_before_any_aws_setup() {
+    // No region, no credentials, no IMDS switch-off: loading the AWS configuration would warn about
+    // the metadata service. The payload is refused first, so stderr is one line.
+    let o = run(
+        &["handle", "-"],
+        &[
+            ("DEPLOYER_TARGETS", TARGETS),
+            ("AWS_REGION", ""),
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_EC2_METADATA_DISABLED", ""),
+        ],
+        r#"{"action":"rollback"}"#,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: invalid payload: payload: missing field `function`\n"
+    );
+}
+
+#[test]
+fn a_missing_region_is_named_not_a_confusing_refusal_later() {
+    let o = run(
+        &["status", "--json"],
+        &[("DEPLOYER_TARGETS", TARGETS), ("AWS_REGION", "")],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error: no AWS region: set AWS_REGION"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn an_event_from_the_future_is_invalid_input() {
+    let future = push("api").replace("2026-11-26T07:00:00Z", "2099-01-01T00:00:00Z");
+    let o = run(&["handle", "-"], &[("DEPLOYER_TARGETS", TARGETS)], &future);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error: invalid payload: payload.time: 2099-01-01T00:00:00Z is "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("EventBridge never sends events from the future"));
 }
 
 #[test]

@@ -321,7 +321,7 @@ async fn deploy_by_hand_refuses_images_of_other_repositories() {
     assert_eq!(err.field, "payload.image_uri");
     assert_eq!(
         err.problem,
-        "repository \"payments\" is not configured for function \"api-dev\" (its repository is \"api\")"
+        "repository \"payments\" is not configured for function \"api-dev\" (its repositories: api)"
     );
     assert_eq!(w.calls().len(), calls);
 }
@@ -372,7 +372,7 @@ async fn status_tells_where_everything_points() {
     assert_eq!(f.latest_differs, Some(true));
     assert_eq!(f.versions, Some(3));
     assert_eq!(f.error, None);
-    let table = self_deployer::status::render_table(&s);
+    let table = self_deployer::actions::status::render_table(&s);
     assert!(
         table.starts_with("FUNCTION  ALIAS  VERSION  IMAGE"),
         "{table}"

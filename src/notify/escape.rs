@@ -2,22 +2,7 @@
 //! not control: they must not ping a Slack channel, inject links or formatting, or carry terminal
 //! escapes into a mail client; and no field may grow a message towards SNS's 256 KB limit.
 
-/// Drops control characters except newline and tab.
-pub fn strip_controls(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
-}
-
-/// At most `max` characters, with `…` when cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub use crate::text::{strip_controls, truncate};
 
 /// Text for Slack/Chatbot markdown. `&`, `<`, `>` are entity-escaped (Slack's own rule), which
 /// defuses `<!channel>`, `<@U123>` and `<http://x|links>`; bare `@here`/`@channel`/`@everyone`
@@ -112,8 +97,9 @@ mod tests {
     }
 
     #[test]
-    fn truncation_counts_characters_not_bytes() {
-        assert_eq!(truncate("ééééé", 3), "éé…");
-        assert_eq!(truncate("abc", 3), "abc");
+    fn bidi_overrides_never_reach_slack_or_mail_text() {
+        assert_eq!(slack("rolled back to v1\u{202E}2v"), "rolled back to v12v");
+        assert_eq!(slack_code("a\u{2066}b\u{2069}"), "ab");
+        assert_eq!(strip_controls("x\u{202A}y"), "xy");
     }
 }

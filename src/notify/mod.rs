@@ -5,8 +5,8 @@
 pub mod escape;
 pub mod render;
 
+use crate::gateway::sns::Sns;
 use crate::report::{NotificationStatus, Outcome, Report};
-use aws_sdk_sns::types::MessageAttributeValue;
 pub use render::{Message, RenderSettings};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,7 +18,7 @@ pub struct NotifySettings {
 
 #[derive(Clone, Debug)]
 pub struct Notifier {
-    sns: Option<(aws_sdk_sns::Client, String)>,
+    sns: Option<Sns>,
     settings: NotifySettings,
 }
 
@@ -37,7 +37,7 @@ impl Notifier {
         settings: NotifySettings,
     ) -> Self {
         Self {
-            sns: Some((client, topic_arn.into())),
+            sns: Some(Sns::new(client, topic_arn)),
             settings,
         }
     }
@@ -48,7 +48,7 @@ impl Notifier {
     }
 
     pub async fn notify(&self, report: &Report) -> NotificationStatus {
-        let Some((client, topic_arn)) = &self.sns else {
+        let Some(sns) = &self.sns else {
             return not_sent("DEPLOYER_TOPIC_ARN is not set");
         };
         let messages: Vec<Message> = render::messages(report, &self.settings.render)
@@ -63,41 +63,15 @@ impl Notifier {
         let mut ids = Vec::new();
         let mut errors = Vec::new();
         for m in &messages {
-            let attr = |v: &str| {
-                MessageAttributeValue::builder()
-                    .data_type("String")
-                    .string_value(v)
-                    .build()
-            };
-            let (outcome, function, repository) = match (
-                attr(m.outcome.as_str()),
-                attr(&m.function),
-                attr(&m.repository),
-            ) {
-                (Ok(o), Ok(f), Ok(r)) => (o, f, r),
-                _ => {
-                    errors.push(format!(
-                        "{}: could not build message attributes",
-                        m.function
-                    ));
-                    continue;
-                }
-            };
-            let res = client
-                .publish()
-                .topic_arn(topic_arn)
-                .subject(&m.subject)
-                .message_structure("json")
-                .message(m.sns_json())
-                .message_attributes("outcome", outcome)
-                .message_attributes("function", function)
-                .message_attributes("repository", repository)
-                .send()
-                .await;
-            match res {
-                Ok(out) => ids.extend(out.message_id().map(str::to_owned)),
+            let attributes = [
+                ("outcome", m.outcome.as_str()),
+                ("function", m.function.as_str()),
+                ("repository", m.repository.as_str()),
+            ];
+            match sns.publish(&m.subject, m.sns_json(), &attributes).await {
+                Ok(id) => ids.extend(id),
                 Err(e) => {
-                    let msg = format!("{}: {}", m.function, crate::aws::describe(&e));
+                    let msg = format!("{}: {e}", m.function);
                     tracing::error!(error = %msg, "notification not sent");
                     errors.push(msg);
                 }

@@ -4,6 +4,7 @@
 
 use super::escape::{slack, slack_code, strip_controls, subject as ascii_subject, truncate};
 use crate::report::{ActionKind, Deployment, Outcome, Report, step_name};
+use crate::text::short_digest;
 use serde_json::{Value, json};
 
 pub const MAX_SUBJECT: usize = 100;
@@ -84,10 +85,6 @@ fn label(report: &Report) -> Option<String> {
         .image_tag
         .clone()
         .or_else(|| report.image_digest.as_ref().map(|d| short_digest(d)))
-}
-
-fn short_digest(d: &str) -> String {
-    d.chars().take("sha256:".len() + 12).collect()
 }
 
 fn v(version: Option<crate::types::Version>) -> String {
@@ -315,7 +312,7 @@ pub fn text(report: &Report, d: Option<&Deployment>, settings: &RenderSettings) 
         field(
             &mut t,
             "Requested:",
-            &truncate(&strip_controls(why), MAX_REASON),
+            &truncate(&strip_controls(why.as_str()), MAX_REASON),
         );
     }
     if let Some(d) = d {
@@ -452,7 +449,7 @@ pub fn chatbot(report: &Report, d: Option<&Deployment>, settings: &RenderSetting
     if let Some(why) = &report.request_reason {
         desc.push_str(&format!(
             "*Requested:* {}\n",
-            slack(&truncate(why, MAX_REASON))
+            slack(&truncate(why.as_str(), MAX_REASON))
         ));
     }
     if let Some(d) = d {

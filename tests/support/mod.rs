@@ -41,8 +41,8 @@ pub fn engine(world: &World, config: Config) -> Engine {
 /// Tells the engine it runs in the world's account and region (as Lambda or STS would).
 pub fn home(e: Engine) -> Engine {
     e.set_home(self_deployer::plan::Home {
-        account: ACCOUNT.into(),
-        region: REGION.into(),
+        account: ACCOUNT.parse().unwrap(),
+        region: REGION.parse().unwrap(),
     });
     e
 }

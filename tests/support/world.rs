@@ -383,7 +383,7 @@ fn config_of(
 
 impl World {
     pub fn new() -> Self {
-        let (time, sleep) = instant_time_and_sleep(UNIX_EPOCH + Duration::from_secs(1_790_000_000));
+        let (time, sleep) = instant_time_and_sleep(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
         let state = WorldState {
             timeout_next: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             functions: HashMap::new(),

@@ -1,9 +1,21 @@
-//! What every step needs from the SDK: error classification and the client's own clock.
+//! The only code that talks to AWS. Each service has one file; each returns domain types and
+//! [`ApiError`]s that say what happened in one line, so the rest of the program never sees the SDK.
+
+pub mod ecr;
+pub mod lambda;
+pub mod sns;
+mod state;
+
+pub use lambda::Lambda;
+pub use state::{AliasState, FunctionState};
 
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource};
 use std::time::{Duration, SystemTime};
+
+/// How long a connection to AWS may take to open.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The sleep and time source configured on the Lambda client. Production gets tokio and the
 /// system clock; tests give the client virtual time, and every wait in the engine follows it.
@@ -29,6 +41,10 @@ impl Clock {
         self.time.now()
     }
 
+    pub fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
+        self.now().into()
+    }
+
     /// Time since `start`, zero if the clock went backwards.
     pub fn since(&self, start: SystemTime) -> Duration {
         self.now().duration_since(start).unwrap_or_default()
@@ -40,7 +56,7 @@ impl Clock {
 }
 
 /// The AWS error code (`ResourceConflictException`, `ThrottlingException`, ...), if the service sent one.
-pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+pub(crate) fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     err.code()
 }
 
@@ -70,7 +86,7 @@ where
                 cause = next;
             }
             let detail = cause.to_string();
-            let detail: String = detail.chars().take(300).collect();
+            let detail = crate::text::truncate(&crate::text::one_line(&detail), 300);
             if detail.is_empty() || detail == err.to_string() {
                 format!(
                     "{kind}: {}",
@@ -87,16 +103,52 @@ where
     }
 }
 
-/// A guard tripped: somebody else changed the function or alias since we read it.
-pub fn is_precondition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    error_code(err) == Some("PreconditionFailedException")
+/// What kind of failure an API call ended in: the engine decides on the kind, people read the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A RevisionId guard tripped: the function or alias changed since we read it (perhaps by our
+    /// own earlier attempt whose response was lost: callers re-read before blaming anyone).
+    PreconditionFailed,
+    /// A CodeSha256 guard tripped (Lambda says InvalidParameterValue, naming CodeSHA256).
+    CodeShaMismatch,
+    /// Lambda is busy with another update of this function, or the resource already exists.
+    Conflict,
+    NotFound,
+    /// Anything else: throttled beyond the SDK's retries, access denied, timed out, unreadable.
+    Other,
 }
 
-/// Lambda is busy with another update of this function.
-pub fn is_conflict<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    error_code(err) == Some("ResourceConflictException")
+/// A failed API call: which operation, what kind of failure, and one line for the report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{op} failed: {message}")]
+pub struct ApiError {
+    pub op: &'static str,
+    pub kind: ErrorKind,
+    pub message: String,
 }
 
-pub fn is_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    error_code(err) == Some("ResourceNotFoundException")
+impl ApiError {
+    pub(crate) fn from_sdk<E, R>(op: &'static str, err: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let message = describe(err);
+        let kind = match error_code(err) {
+            Some("PreconditionFailedException") => ErrorKind::PreconditionFailed,
+            Some("ResourceConflictException") => ErrorKind::Conflict,
+            Some("ResourceNotFoundException") => ErrorKind::NotFound,
+            Some("InvalidParameterValueException")
+                if message.to_ascii_lowercase().contains("codesha256") =>
+            {
+                ErrorKind::CodeShaMismatch
+            }
+            _ => ErrorKind::Other,
+        };
+        Self { op, kind, message }
+    }
+
+    pub fn is(&self, kind: ErrorKind) -> bool {
+        self.kind == kind
+    }
 }

@@ -1,8 +1,74 @@
-//! What Lambda says about one function or version, reduced to what the pipeline decides on.
+//! What Lambda says about a function, a version or an alias, reduced to what the engine decides on.
 
-use crate::types::{Digest, RevisionId};
+use crate::record::AliasRecord;
+use crate::types::{AliasTarget, Digest, RevisionId, Version};
+use aws_sdk_lambda::operation::get_alias::GetAliasOutput;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::types::{LastUpdateStatus, PackageType, State};
+
+/// An alias as found: where it points, its canary split, its lock token, and what we last wrote
+/// into its description when we moved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasState {
+    pub revision_id: RevisionId,
+    pub target: AliasTarget,
+    /// `AdditionalVersionWeights`: at most one other published version and its share of traffic.
+    pub routing: Vec<(Version, f64)>,
+    pub description: String,
+}
+
+impl AliasState {
+    /// Reads a GetAlias response; a target that is not a version or `$LATEST`, or a missing
+    /// RevisionId (which the move's guard needs), is an error.
+    pub fn from_output(out: &GetAliasOutput, alias: &str) -> Result<Self, String> {
+        let raw = out.function_version().unwrap_or_default();
+        let target = AliasTarget::parse(raw)
+            .ok_or_else(|| format!("alias {alias} points to {raw:?}, which is not a version"))?;
+        let revision_id = out
+            .revision_id()
+            .filter(|r| !r.is_empty())
+            .map(RevisionId::new)
+            .ok_or("GetAlias returned no RevisionId")?;
+        let mut routing: Vec<(Version, f64)> = out
+            .routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .map(|w| {
+                w.iter()
+                    .filter_map(|(k, v)| Version::parse(k).map(|k| (k, *v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        routing.sort_by_key(|(v, _)| *v);
+        Ok(Self {
+            revision_id,
+            target,
+            routing,
+            description: out.description().unwrap_or_default().to_owned(),
+        })
+    }
+
+    pub fn has_routing(&self) -> bool {
+        !self.routing.is_empty()
+    }
+
+    /// Serves exactly `version`: no split.
+    pub fn serves_only(&self, version: Version) -> bool {
+        self.target == AliasTarget::Version(version) && !self.has_routing()
+    }
+
+    pub fn record(&self) -> Option<AliasRecord> {
+        AliasRecord::parse(&self.description)
+    }
+
+    /// `2`, or `2 + 50% 3` while a split is set: how people read an alias.
+    pub fn describe(&self) -> String {
+        let mut s = self.target.to_string();
+        for (v, w) in &self.routing {
+            s.push_str(&format!(" + {}% {v}", (w * 100.0).round()));
+        }
+        s
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionState {
@@ -73,13 +139,11 @@ impl FunctionState {
         self.image_uri
             .as_deref()
             .and_then(Digest::from_image_uri)
-            .or_else(|| {
-                Digest::parse(&format!(
-                    "sha256:{}",
-                    self.code_sha256.trim_start_matches("sha256:")
-                ))
-                .ok()
-            })
+            .or_else(|| Digest::from_code_sha256(&self.code_sha256))
+    }
+
+    pub fn is_image(&self) -> bool {
+        matches!(self.package_type, Some(PackageType::Image) | None)
     }
 
     /// The reason an update ended as it did, for the report.

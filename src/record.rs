@@ -1,19 +1,27 @@
-//! Step 5: freeze exactly the smoke-tested code into an immutable version.
+//! What the deployer writes where the next run can read it, without a database: into the
+//! description of each version it publishes, and of the alias each time it moves it.
+//!
+//! The version record makes rollback exact (`previous=`) and tells a stale event from a new one
+//! (`pushed=`). The alias record says who moved the alias last, how and when: a replayed push older
+//! than the last rollback must not undo it, and a run whose response was lost can recognise its own
+//! move (`run=`).
 
-use crate::aws::{Clock, describe, error_code, is_precondition_failed};
-use crate::deploy::StepError;
-use crate::deploy::poll::until_settled;
-use crate::types::{Digest, RevisionId, Version};
-use aws_sdk_lambda::Client;
+use crate::types::{Digest, Tag, Version};
 use chrono::{DateTime, SecondsFormat, Utc};
-use std::time::Duration;
 
-/// Lambda's limit on a version description.
+/// Lambda's limit on a version or alias description.
 pub const MAX_DESCRIPTION: usize = 256;
 const MARK: &str = "self-deployer";
 
-/// What the deployer writes into each version it publishes, machine-readable, so that rollback
-/// knows the previous version exactly and a stale event can be told from a new one.
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    Some(DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc))
+}
+
+/// What the deployer writes into each version it publishes, machine-readable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionRecord {
     pub digest: Digest,
@@ -41,10 +49,7 @@ impl VersionRecord {
             None => s.push_str("none"),
         }
         if let Some(t) = self.pushed {
-            s.push_str(&format!(
-                " pushed={}",
-                t.to_rfc3339_opts(SecondsFormat::Secs, true)
-            ));
+            s.push_str(&format!(" pushed={}", rfc3339(t)));
         }
         if let Some(tag) = &self.tag {
             let room = MAX_DESCRIPTION.saturating_sub(s.len() + " tag=".len());
@@ -74,9 +79,7 @@ impl VersionRecord {
                 Some(("digest", d)) => digest = Some(Digest::parse(d).ok()?),
                 Some(("previous", "none")) => previous = None,
                 Some(("previous", v)) => previous = Some(Version::parse(v)?),
-                Some(("pushed", t)) => {
-                    pushed = Some(DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc))
-                }
+                Some(("pushed", t)) => pushed = Some(parse_time(t)?),
                 Some(("tag", t)) => tag = Some(t.to_owned()),
                 None if w == "pinned" => pinned = true,
                 _ => {} // Fields added by later releases are ignored, not fatal.
@@ -90,69 +93,95 @@ impl VersionRecord {
             pinned,
         })
     }
-}
 
-/// `PublishVersion` guarded twice: `CodeSha256` is the code that passed the smoke test, and
-/// `RevisionId` is the function as it was then. If anyone changed code or configuration in
-/// between, Lambda refuses and nothing untested becomes a version. Waits until the new version
-/// is Active, so the alias never moves to a version that cannot start yet.
-pub async fn publish(
-    lambda: &Client,
-    clock: &Clock,
-    function: &str,
-    code_sha256: &str,
-    revision: Option<&RevisionId>,
-    description: &str,
-    timeout: Duration,
-) -> Result<Version, StepError> {
-    let out = lambda
-        .publish_version()
-        .function_name(function)
-        .code_sha256(code_sha256)
-        .set_revision_id(revision.map(|r| r.as_str().to_owned()))
-        .description(description)
-        .send()
-        .await
-        .map_err(|e| {
-            // A RevisionId mismatch is PreconditionFailed; a CodeSha256 mismatch comes back as
-            // InvalidParameterValue ("CodeSHA256 (...) is different from current CodeSHA256").
-            let sha_mismatch = error_code(&e) == Some("InvalidParameterValueException")
-                && describe(&e).to_ascii_lowercase().contains("codesha256");
-            if is_precondition_failed(&e) || sha_mismatch {
-                StepError::concurrent(format!(
-                    "the function changed after the smoke test ({}); nothing was published",
-                    describe(&e)
-                ))
-            } else {
-                StepError::new(format!("PublishVersion failed: {}", describe(&e)))
-            }
-        })?;
-    let version = out.version().and_then(Version::parse).ok_or_else(|| {
-        StepError::new(format!(
-            "PublishVersion returned {:?}, not a version number",
-            out.version()
-        ))
-    })?;
-    // Belt and braces: Lambda enforces the CodeSha256 guard; a response that contradicts it
-    // (an emulator, a bug) must still not reach the alias.
-    if let Some(sha) = out.code_sha256().filter(|sha| *sha != code_sha256) {
-        return Err(StepError::concurrent(format!(
-            "version {version} has CodeSha256 {sha}, not the smoke-tested {code_sha256}"
-        )));
-    }
-    let pending = matches!(out.state(), Some(aws_sdk_lambda::types::State::Pending));
-    if pending {
-        let settled =
-            until_settled(lambda, clock, function, Some(&version.to_string()), timeout).await?;
-        if let Some(why) = settled.state.update_failure() {
-            return Err(StepError::new(format!(
-                "version {version} did not become active: {why}"
-            )));
+    pub fn new(
+        digest: Digest,
+        previous: Option<Version>,
+        pushed: Option<DateTime<Utc>>,
+        tag: Option<&Tag>,
+    ) -> Self {
+        Self {
+            digest,
+            previous,
+            pushed,
+            tag: tag.map(|t| t.to_string()),
+            pinned: false,
         }
     }
-    Ok(version)
 }
 
+/// Why the alias moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveKind {
+    Deploy,
+    Rollback,
+    /// Frozen from `$LATEST` onto a version, serving the same code.
+    Pin,
+}
+
+impl MoveKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MoveKind::Deploy => "deploy",
+            MoveKind::Rollback => "rollback",
+            MoveKind::Pin => "pin",
+        }
+    }
+}
+
+/// What the deployer writes into the alias's description with every move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasRecord {
+    pub kind: MoveKind,
+    pub moved: DateTime<Utc>,
+    pub to: Version,
+    pub from: Option<Version>,
+    /// The run that made the move (the Lambda request id, or the CLI's own id).
+    pub run: String,
+}
+
+impl AliasRecord {
+    /// `self-deployer moved=2026-11-28T15:00:00Z kind=rollback to=2 from=3 run=…`.
+    pub fn to_description(&self) -> String {
+        let from = self.from.map_or("none".to_owned(), |v| v.to_string());
+        let s = format!(
+            "{MARK} moved={} kind={} to={} from={from} run={}",
+            rfc3339(self.moved),
+            self.kind.as_str(),
+            self.to,
+            self.run
+        );
+        crate::text::truncate(&s, MAX_DESCRIPTION)
+    }
+
+    pub fn parse(description: &str) -> Option<Self> {
+        let mut words = description.split_whitespace();
+        if words.next()? != MARK {
+            return None;
+        }
+        let (mut kind, mut moved, mut to, mut from, mut run) = (None, None, None, None, None);
+        for w in words {
+            match w.split_once('=') {
+                Some(("moved", t)) => moved = Some(parse_time(t)?),
+                Some(("kind", "deploy")) => kind = Some(MoveKind::Deploy),
+                Some(("kind", "rollback")) => kind = Some(MoveKind::Rollback),
+                Some(("kind", "pin")) => kind = Some(MoveKind::Pin),
+                Some(("to", v)) => to = Some(Version::parse(v)?),
+                Some(("from", "none")) => from = None,
+                Some(("from", v)) => from = Some(Version::parse(v)?),
+                Some(("run", r)) => run = Some(r.to_owned()),
+                _ => {}
+            }
+        }
+        Some(Self {
+            kind: kind?,
+            moved: moved?,
+            to: to?,
+            from,
+            run: run?,
+        })
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +247,24 @@ mod tests {
             "c".repeat(64)
         );
         assert_eq!(VersionRecord::parse(&d).unwrap().previous, Version::new(41));
+    }
+
+    #[test]
+    fn alias_records_round_trip_and_ignore_foreign_text() {
+        let r = AliasRecord {
+            kind: MoveKind::Rollback,
+            moved: Utc.with_ymd_and_hms(2026, 11, 28, 15, 0, 0).unwrap(),
+            to: Version::new(2).unwrap(),
+            from: Version::new(3),
+            run: "3f1c-aa".into(),
+        };
+        let d = r.to_description();
+        assert_eq!(
+            d,
+            "self-deployer moved=2026-11-28T15:00:00Z kind=rollback to=2 from=3 run=3f1c-aa"
+        );
+        assert_eq!(AliasRecord::parse(&d), Some(r));
+        assert_eq!(AliasRecord::parse("managed by self-deployer"), None);
+        assert_eq!(AliasRecord::parse("self-deployer kind=deploy"), None);
     }
 }

@@ -1,12 +1,11 @@
-//! Step 4: invoke `$LATEST` with the target's smoke payload and judge the answer.
+//! Invoke `$LATEST` with the target's smoke payload and judge the answer.
 
-use crate::aws::describe;
 use crate::config::Smoke;
+use crate::gateway::Lambda;
 use crate::report::SmokeResult;
-use aws_sdk_lambda::Client;
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{InvocationType, LogType};
+use crate::text::{strip_controls, tail};
 use serde_json::Value;
+use std::time::Duration;
 
 /// Bounds on what the report carries from the function's answer: enough to debug, never a flood.
 pub const PAYLOAD_EXCERPT_CHARS: usize = 1000;
@@ -14,29 +13,25 @@ pub const LOG_TAIL_CHARS: usize = 2000;
 
 /// Invokes `$LATEST` (RequestResponse, LogType Tail). An API error (throttled beyond the SDK's
 /// retries, access denied, ...) is a failed smoke test too: the code was not shown to work.
-pub async fn run(lambda: &Client, function: &str, smoke: &Smoke) -> SmokeResult {
+/// The Invoke may take `smoke.timeout_secs`, whatever the API timeout is.
+pub async fn run(lambda: &Lambda, function: &str, smoke: &Smoke) -> SmokeResult {
     let payload = serde_json::to_vec(&smoke.payload).unwrap_or_else(|_| b"null".to_vec());
-    let res = lambda
-        .invoke()
-        .function_name(function)
-        .qualifier("$LATEST")
-        .invocation_type(InvocationType::RequestResponse)
-        .log_type(LogType::Tail)
-        .payload(Blob::new(payload))
-        .send()
-        .await;
-    match res {
+    let timeout = Duration::from_secs(smoke.timeout_secs);
+    match lambda.invoke(function, "$LATEST", payload, timeout).await {
         Ok(out) => {
-            let body = out.payload().map(|b| b.as_ref()).unwrap_or_default();
-            let mut r = judge(out.function_error(), body, smoke.expect_status.as_deref());
+            let mut r = judge(
+                out.function_error.as_deref(),
+                &out.payload,
+                smoke.expect_status.as_deref(),
+            );
             if !r.passed {
-                r.log_tail = out.log_result().map(decode_log_tail);
+                r.log_tail = out.log_result.as_deref().map(decode_log_tail);
             }
             r
         }
         Err(e) => SmokeResult {
             passed: false,
-            invoke_error: Some(describe(&e)),
+            invoke_error: Some(e.message),
             status_code: None,
             function_error: None,
             payload_excerpt: None,
@@ -94,20 +89,14 @@ fn status_code_of(v: &Value) -> Option<i64> {
 /// Lambda's LogResult is the base64 of the last 4 KB of the invocation's log.
 pub fn decode_log_tail(b64: &str) -> String {
     let bytes = aws_smithy_types::base64::decode(b64).unwrap_or_else(|_| b64.as_bytes().to_vec());
-    let text = clean(&String::from_utf8_lossy(&bytes));
-    let n = text.chars().count();
-    if n > LOG_TAIL_CHARS {
-        format!(
-            "…{}",
-            text.chars().skip(n - LOG_TAIL_CHARS).collect::<String>()
-        )
-    } else {
-        text
-    }
+    tail(
+        &strip_controls(&String::from_utf8_lossy(&bytes)),
+        LOG_TAIL_CHARS,
+    )
 }
 
 fn excerpt(s: &str) -> String {
-    let s = clean(s);
+    let s = strip_controls(s);
     if s.chars().count() > PAYLOAD_EXCERPT_CHARS {
         format!(
             "{}…",
@@ -116,14 +105,6 @@ fn excerpt(s: &str) -> String {
     } else {
         s
     }
-}
-
-/// Text from the function goes into JSON, logs and mail: keep newlines and tabs, drop other
-/// control characters (terminal escapes, NULs).
-fn clean(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
 }
 
 #[cfg(test)]

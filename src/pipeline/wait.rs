@@ -8,9 +8,8 @@
 //! own, much higher, request quota: polling many functions at once must not throttle the account's
 //! other control-plane calls.
 
-use crate::aws::{Clock, describe};
-use crate::deploy::state::FunctionState;
-use aws_sdk_lambda::Client;
+use crate::gateway::{FunctionState, Lambda};
+use crate::pipeline::run::StepError;
 use std::time::Duration;
 
 /// Delay before poll number `n + 1` (0-based): 250 ms, 500 ms, then 1 s for as long as it takes.
@@ -43,31 +42,32 @@ pub enum PollError {
     Api { message: String, polls: u32 },
 }
 
+impl From<PollError> for StepError {
+    fn from(e: PollError) -> Self {
+        StepError::new(e.to_string())
+    }
+}
+
 /// Polls `function` (at `qualifier`, `$LATEST` when `None`) until no change is in progress.
 /// Failed updates settle too: deciding what a `Failed` status means is the caller's job.
 pub async fn until_settled(
-    lambda: &Client,
-    clock: &Clock,
+    lambda: &Lambda,
     function: &str,
     qualifier: Option<&str>,
     timeout: Duration,
 ) -> Result<Settled, PollError> {
+    let clock = lambda.clock();
     let start = clock.now();
     let mut polls = 0u32;
     loop {
-        let out = lambda
-            .get_function()
-            .function_name(function)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .send()
+        polls += 1;
+        let state: FunctionState = lambda
+            .get_function(function, qualifier)
             .await
             .map_err(|e| PollError::Api {
-                message: describe(&e),
-                polls: polls + 1,
+                message: e.message,
+                polls,
             })?;
-        polls += 1;
-        let state = FunctionState::from_output(&out)
-            .map_err(|message| PollError::Api { message, polls })?;
         let waited = clock.since(start);
         if !state.is_settling() {
             return Ok(Settled {

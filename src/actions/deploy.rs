@@ -1,0 +1,177 @@
+//! Deploy: a pushed image (the ECR event), or an image or tag named by hand. Every path ends in the
+//! same pipeline for each function the image is for.
+
+use super::Deps;
+use crate::config::Target;
+use crate::input::{
+    DeployRequest, DeploySource, EcrImageAction, ImageAction, ImageResult, InputError,
+};
+use crate::pipeline::deploy_function;
+use crate::plan::{Home, plan};
+use crate::report::{ActionKind, Deployment, Report};
+use crate::types::{FunctionRef, ImageRef};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
+
+const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
+
+/// An "ECR Image Action" event: successful pushes deploy, everything else is skipped with a reason.
+pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool) -> Report {
+    let mut report = match image_of(ev) {
+        Err(why) => {
+            tracing::info!(repository = %ev.repository, %why, "skipped");
+            Report::skipped(ActionKind::Deploy, why)
+        }
+        Ok(image) => match deps.home {
+            // Not a skip: something is wrong (credentials, STS) and a person should look.
+            None if !deps.config.targets_for(&ev.repository).is_empty() => {
+                Report::failed(ActionKind::Deploy, HOME_UNKNOWN).with_image(&image)
+            }
+            None => Report::skipped(
+                ActionKind::Deploy,
+                format!(
+                    "no target is configured for repository {:?}",
+                    ev.repository.as_str()
+                ),
+            ),
+            Some(home) => deploy_image(deps, home, &image, Some(ev.time), dry_run).await,
+        },
+    };
+    report.repository = Some(ev.repository.to_string());
+    report.image_tag = ev.tag.as_ref().map(|t| t.to_string());
+    report.image_digest = ev.digest.as_ref().map(|d| d.to_string());
+    report.event_time = Some(ev.time.to_rfc3339_opts(SecondsFormat::Secs, true));
+    report.dry_run = dry_run;
+    report
+}
+
+/// The pushed image, or why this event deploys nothing.
+fn image_of(ev: &EcrImageAction) -> Result<ImageRef, String> {
+    if ev.action != ImageAction::Push {
+        return Err(format!(
+            "action-type is {:?}: only pushes are deployed",
+            String::from(ev.action.clone())
+        ));
+    }
+    if let ImageResult::Other(r) = &ev.result {
+        return Err(format!(
+            "result is {r:?}: only successful pushes are deployed"
+        ));
+    }
+    // The parser rejects a successful push without a digest; this is only a second lock.
+    let digest = ev.digest.clone().ok_or("the event names no image digest")?;
+    Ok(ImageRef {
+        account: ev.account.clone(),
+        region: ev.region.clone(),
+        repository: ev.repository.clone(),
+        digest,
+        tag: ev.tag.clone(),
+    })
+}
+
+/// `image` to every function it is for.
+async fn deploy_image(
+    deps: &Deps<'_>,
+    home: &Home,
+    image: &ImageRef,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+) -> Report {
+    match plan(deps.config, image, home) {
+        Err(why) => {
+            tracing::info!(repository = %image.repository, %why, "skipped");
+            Report::skipped(ActionKind::Deploy, why).with_image(image)
+        }
+        Ok(jobs) => {
+            tracing::info!(image = %image.uri(), functions = jobs.len(), dry_run, "deploying");
+            let jobs = jobs.into_iter().map(|j| (j.function, j.target)).collect();
+            let deployments = deploy_all(deps, image, jobs, pushed, dry_run).await;
+            Report::new(ActionKind::Deploy)
+                .with_image(image)
+                .with_deployments(deployments)
+        }
+    }
+}
+
+async fn deploy_all(
+    deps: &Deps<'_>,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+) -> Vec<Deployment> {
+    futures_util::stream::iter(jobs)
+        .map(|(function, target)| async move {
+            // Boxed: the pipeline's future is large, and inlining many would overflow the stack.
+            Box::pin(deploy_function(
+                &deps.ctx, &function, target, image, pushed, dry_run,
+            ))
+            .await
+        })
+        .buffered(deps.config.max_parallel)
+        .collect()
+        .await
+}
+
+/// A deploy by hand: one function and an image pinned by digest, or a repository's tag.
+pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, InputError> {
+    let mut report = match &d.source {
+        DeploySource::Image { function, image } => {
+            let (function, target) = deps.allowed(function, Some(&image.repository))?;
+            match deps.home {
+                None => Report::failed(ActionKind::Deploy, HOME_UNKNOWN).with_image(image),
+                Some(home) => {
+                    if let Some(why) = home.refuses(target, &image.account, &image.region) {
+                        return Err(InputError::new("payload.image_uri", why));
+                    }
+                    let deployments =
+                        deploy_all(deps, image, vec![(function, target)], d.pushed, d.dry_run)
+                            .await;
+                    Report::new(ActionKind::Deploy)
+                        .with_image(image)
+                        .with_deployments(deployments)
+                }
+            }
+        }
+        DeploySource::Tag { repository, tag } => {
+            let targets = deps.config.targets_for(repository);
+            if targets.is_empty() {
+                return Err(InputError::new(
+                    "payload.repository",
+                    format!(
+                        "no target is configured for repository {:?}",
+                        repository.as_str()
+                    ),
+                ));
+            }
+            let Some(home) = deps.home else {
+                return Ok(Report::failed(ActionKind::Deploy, HOME_UNKNOWN));
+            };
+            // The registry the targets take this repository's images from (a central registry
+            // when registry_account says so), asked in this deployer's region.
+            let registry = targets[0].registry_account.as_ref();
+            match deps.ecr.resolve_tag(registry, repository, tag).await {
+                Ok((digest, account)) => {
+                    let image = ImageRef {
+                        account,
+                        region: home.region.clone(),
+                        repository: repository.clone(),
+                        digest,
+                        tag: Some(tag.clone()),
+                    };
+                    // A manual deploy is not a push: no event time to compare with.
+                    Box::pin(deploy_image(deps, home, &image, None, d.dry_run)).await
+                }
+                Err(why) => {
+                    let mut r = Report::failed(ActionKind::Deploy, why);
+                    r.repository = Some(repository.to_string());
+                    r.image_tag = Some(tag.to_string());
+                    r
+                }
+            }
+        }
+    };
+    report.dry_run = d.dry_run;
+    report.request_reason = d.reason.clone();
+    Ok(report)
+}

@@ -1,0 +1,254 @@
+//! Instant rollback: move the alias back to an earlier, immutable version (or clear a canary
+//! split). No rebuild, no update of `$LATEST`, one guarded UpdateAlias.
+
+use super::Deps;
+use crate::gateway::{AliasState, ErrorKind};
+use crate::input::{InputError, RollbackRequest};
+use crate::pipeline::{Failure, Moved, StepError, promote, timed};
+use crate::record::{MoveKind, VersionRecord};
+use crate::report::{ActionKind, Deployment, Outcome, Report, Step};
+use crate::types::{AliasName, ImageRef, Version};
+
+pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report, InputError> {
+    let (function, target) = deps.allowed(&r.function, None)?;
+    let alias = r.alias.clone().unwrap_or_else(|| target.alias.clone());
+    let mut dep = Deployment::new(function.clone(), alias.clone());
+    match run(deps, &alias, r, &mut dep).await {
+        Ok(outcome) => dep.outcome = outcome,
+        Err(f) => {
+            tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "rollback failed");
+            dep.outcome = Outcome::Failed;
+            dep.failed_step = Some(f.step);
+            dep.reason = Some(f.reason);
+        }
+    }
+    let mut report = Report::new(ActionKind::Rollback).with_deployments(vec![dep]);
+    report.dry_run = r.dry_run;
+    report.repository = Some(target.repository.to_string());
+    report.request_reason = r.reason.clone();
+    Ok(report)
+}
+
+/// Where the alias is and where it would go.
+struct Plan {
+    alias: AliasState,
+    current: Version,
+    target: Version,
+    /// How the target was chosen, for the report.
+    how: String,
+    target_image: Option<ImageRef>,
+}
+
+async fn run(
+    deps: &Deps<'_>,
+    alias: &AliasName,
+    req: &RollbackRequest,
+    dep: &mut Deployment,
+) -> Result<Outcome, Failure> {
+    let ctx = &deps.ctx;
+    let f = dep.function.as_str().to_owned();
+    let plan = timed(
+        ctx,
+        &mut dep.steps,
+        Step::Resolve,
+        plan(deps, &f, alias, req.version),
+    )
+    .await?;
+    dep.previous_version = Some(plan.current);
+    dep.version = Some(plan.current);
+    let from = plan.alias.describe();
+    if plan.target == plan.current && !plan.alias.has_routing() {
+        dep.reason = Some(format!(
+            "alias {alias} already points to version {}",
+            plan.target
+        ));
+        return Ok(Outcome::AlreadyLive);
+    }
+    if !req.force && plan.target != plan.current {
+        let image = plan.target_image.clone();
+        let target = plan.target;
+        timed(ctx, &mut dep.steps, Step::CheckImage, async {
+            let image = image.ok_or_else(|| {
+                StepError::new(format!(
+                    "cannot tell which ECR image version {target} runs, so cannot check it still exists; pass force to roll back anyway"
+                ))
+            })?;
+            match deps.ecr.image_exists(&image).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(StepError::new(format!(
+                    "version {target} runs {}, which no longer exists in ECR (a lifecycle rule?): Lambda could not start it; pass force to roll back anyway",
+                    image.uri()
+                ))),
+                Err(e) => Err(StepError::new(format!("{e}; pass force to roll back without this check"))),
+            }
+        })
+        .await?;
+    }
+    let moves = format!(
+        "from version {from} to version {} ({})",
+        plan.target, plan.how
+    );
+    if req.dry_run {
+        dep.reason = Some(format!("dry run: would move alias {alias} {moves}"));
+        return Ok(Outcome::WouldRollBack);
+    }
+    let promoted = timed(
+        ctx,
+        &mut dep.steps,
+        Step::PromoteAlias,
+        promote(
+            ctx,
+            &f,
+            alias,
+            Some(&plan.alias),
+            plan.target,
+            MoveKind::Rollback,
+        ),
+    )
+    .await?;
+    dep.version = Some(plan.target);
+    if promoted.moved == Moved::ByAnotherRun {
+        dep.reason = Some(format!(
+            "alias {alias} already points to version {}: another run moved it there first",
+            plan.target
+        ));
+        return Ok(Outcome::AlreadyLive);
+    }
+    dep.reason = Some(format!("alias {alias} moved {moves}"));
+    tracing::info!(function = %f, alias = %alias, from = %from, to = %plan.target, "rolled back");
+    Ok(Outcome::RolledBack)
+}
+
+async fn plan(
+    deps: &Deps<'_>,
+    f: &str,
+    alias: &AliasName,
+    explicit: Option<Version>,
+) -> Result<Plan, StepError> {
+    let lambda = &deps.ctx.lambda;
+    let alias_state = lambda.get_alias(f, alias).await?.ok_or_else(|| {
+        StepError::new(format!(
+            "alias {alias} does not exist: there is nothing to roll back"
+        ))
+    })?;
+    let current = alias_state.target.version().ok_or_else(|| {
+        StepError::new(format!(
+            "alias {alias} points to $LATEST, not a version: there is no earlier version it ran"
+        ))
+    })?;
+    let (target, how) = match explicit {
+        Some(v) => (v, "version named in the request".to_owned()),
+        // A canary split set by hand (or a rollout): rolling back means all traffic on the
+        // version the alias itself names.
+        None if alias_state.has_routing() => (current, "the split is cleared".to_owned()),
+        None => previous_of(deps, f, current).await?,
+    };
+    let target_state = if target == current {
+        None
+    } else {
+        Some(
+            lambda
+                .get_function(f, Some(&target.to_string()))
+                .await
+                .map_err(|e| {
+                    if e.is(ErrorKind::NotFound) {
+                        StepError::new(format!("version {target} does not exist"))
+                    } else {
+                        StepError::new(format!("GetFunction {target} failed: {}", e.message))
+                    }
+                })?,
+        )
+    };
+    let target_image = target_state
+        .as_ref()
+        .and_then(|s| s.image_uri.as_deref())
+        .and_then(|u| u.parse::<ImageRef>().ok());
+    Ok(Plan {
+        alias: alias_state,
+        current,
+        target,
+        how,
+        target_image,
+    })
+}
+
+/// The version that was live before `current`: recorded exactly in the description of versions
+/// this deployer published (`previous=N`), if that version still exists; otherwise the highest
+/// existing numbered version below `current`.
+async fn previous_of(
+    deps: &Deps<'_>,
+    f: &str,
+    current: Version,
+) -> Result<(Version, String), StepError> {
+    let lambda = &deps.ctx.lambda;
+    let live = lambda
+        .get_function(f, Some(&current.to_string()))
+        .await
+        .map_err(|e| StepError::new(format!("GetFunction {current} failed: {}", e.message)))?;
+    let recorded = VersionRecord::parse(&live.description).and_then(|r| r.previous);
+    if let Some(prev) = recorded {
+        match lambda.get_function(f, Some(&prev.to_string())).await {
+            Ok(_) => return Ok((prev, format!("version {current} recorded previous={prev}"))),
+            Err(e) if e.is(ErrorKind::NotFound) => {}
+            Err(e) => {
+                return Err(StepError::new(format!(
+                    "GetFunction {prev} failed: {}",
+                    e.message
+                )));
+            }
+        }
+    }
+    let versions: Vec<Version> = lambda
+        .list_versions(f)
+        .await?
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    rollback_target(current, recorded, &versions).ok_or_else(|| {
+        StepError::new(format!(
+            "there is no version below {current} to roll back to"
+        ))
+    })
+}
+
+/// Where a rollback without a version goes, from the versions that exist: the recorded previous
+/// version if it still exists, else the highest existing version below `current`. Pure, shared with
+/// `status`, so that what status shows is what a rollback would do.
+pub fn rollback_target(
+    current: Version,
+    recorded: Option<Version>,
+    existing: &[Version],
+) -> Option<(Version, String)> {
+    if let Some(prev) = recorded.filter(|p| existing.contains(p)) {
+        return Some((prev, format!("version {current} recorded previous={prev}")));
+    }
+    let below = existing.iter().copied().filter(|v| *v < current).max()?;
+    let why = match recorded {
+        Some(prev) => format!(
+            "highest version below {current}: the recorded previous={prev} no longer exists"
+        ),
+        None => format!("highest version below {current}: version {current} records no previous"),
+    };
+    Some((below, why))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorded_previous_wins_while_it_exists_then_the_highest_below() {
+        let v = |n| Version::new(n).unwrap();
+        let vs: Vec<Version> = [1, 4, 2, 7, 9].iter().map(|n| v(*n)).collect();
+        assert_eq!(rollback_target(v(7), None, &vs).map(|t| t.0), Some(v(4)));
+        assert_eq!(rollback_target(v(9), None, &vs).map(|t| t.0), Some(v(7)));
+        assert_eq!(rollback_target(v(1), None, &vs), None);
+        assert_eq!(
+            rollback_target(v(9), Some(v(2)), &vs).map(|t| t.0),
+            Some(v(2))
+        );
+        let (t, why) = rollback_target(v(9), Some(v(3)), &vs).unwrap();
+        assert_eq!(t, v(7));
+        assert!(why.contains("previous=3 no longer exists"), "{why}");
+    }
+}

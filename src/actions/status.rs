@@ -1,0 +1,212 @@
+//! Where everything points: per configured function, the alias (and its split), its version and
+//! image, what a rollback would go to, whether `$LATEST` differs from what is live.
+
+use super::Deps;
+use super::rollback::rollback_target;
+use crate::gateway::Lambda;
+use crate::input::{InputError, StatusRequest};
+use crate::record::VersionRecord;
+use crate::text::short_digest;
+use crate::types::{AliasName, FunctionRef, Version};
+use futures_util::StreamExt;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionStatus {
+    pub function: FunctionRef,
+    pub alias: AliasName,
+    /// What the alias points to: a version number, `$LATEST`, or nothing (no alias yet).
+    pub alias_target: Option<String>,
+    pub version: Option<Version>,
+    /// A canary split: another version and its share of traffic (0-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<Split>,
+    pub image_uri: Option<String>,
+    pub image_digest: Option<String>,
+    pub image_tag: Option<String>,
+    /// The version a rollback without `version` would go to (a split is cleared first).
+    pub previous_version: Option<Version>,
+    /// `$LATEST` runs other code than the alias (a deployment in progress, failed, or by hand).
+    /// `None` when there is no alias to compare with.
+    pub latest_differs: Option<bool>,
+    pub versions: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Split {
+    pub version: Version,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusReport {
+    pub action: &'static str,
+    pub functions: Vec<FunctionStatus>,
+}
+
+impl StatusReport {
+    /// Some function could not be read: the answer is incomplete.
+    pub fn is_failure(&self) -> bool {
+        self.functions.iter().any(|f| f.error.is_some())
+    }
+}
+
+pub async fn on_status(deps: &Deps<'_>, s: &StatusRequest) -> Result<StatusReport, InputError> {
+    let functions: Vec<(FunctionRef, AliasName)> = match &s.function {
+        Some(f) => {
+            let (f, t) = deps.allowed(f, None)?;
+            vec![(f, t.alias.clone())]
+        }
+        None => deps
+            .config
+            .targets
+            .iter()
+            .flat_map(|t| {
+                t.functions
+                    .iter()
+                    .map(move |f| (f.clone(), t.alias.clone()))
+            })
+            .collect(),
+    };
+    let lambda = &deps.ctx.lambda;
+    let statuses = futures_util::stream::iter(functions)
+        .map(|(f, a)| async move { status(lambda, f, a).await })
+        .buffered(deps.config.max_parallel)
+        .collect()
+        .await;
+    Ok(StatusReport {
+        action: "status",
+        functions: statuses,
+    })
+}
+
+async fn status(lambda: &Lambda, function: FunctionRef, alias: AliasName) -> FunctionStatus {
+    let mut s = FunctionStatus {
+        function,
+        alias,
+        alias_target: None,
+        version: None,
+        split: None,
+        image_uri: None,
+        image_digest: None,
+        image_tag: None,
+        previous_version: None,
+        latest_differs: None,
+        versions: None,
+        error: None,
+    };
+    if let Err(e) = fill(lambda, &mut s).await {
+        s.error = Some(e);
+    }
+    s
+}
+
+async fn fill(lambda: &Lambda, s: &mut FunctionStatus) -> Result<(), String> {
+    let f = s.function.as_str().to_owned();
+    let latest = lambda
+        .get_function(&f, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let versions: Vec<Version> = lambda
+        .list_versions(&f)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    s.versions = Some(versions.len());
+    let Some(alias) = lambda
+        .get_alias(&f, &s.alias)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    s.alias_target = Some(alias.target.to_string());
+    s.split = alias.routing.first().map(|(v, w)| Split {
+        version: *v,
+        weight: *w,
+    });
+    let live = match alias.target.version() {
+        Some(v) => {
+            s.version = Some(v);
+            lambda
+                .get_function(&f, Some(&v.to_string()))
+                .await
+                .map_err(|e| format!("GetFunction {v} failed: {}", e.message))?
+        }
+        None => latest.clone(),
+    };
+    s.image_uri = live.image_uri.clone();
+    s.image_digest = live.digest().map(|d| d.to_string());
+    let record = VersionRecord::parse(&live.description);
+    s.image_tag = record.as_ref().and_then(|r| r.tag.clone());
+    s.previous_version = match s.version {
+        // A rollback first clears a split: the alias's own version is where it goes.
+        Some(v) if s.split.is_some() => Some(v),
+        Some(v) => rollback_target(v, record.and_then(|r| r.previous), &versions).map(|t| t.0),
+        None => None,
+    };
+    s.latest_differs = Some(live.code_sha256 != latest.code_sha256);
+    Ok(())
+}
+
+/// A table for people: one line per function.
+pub fn render_table(r: &StatusReport) -> String {
+    let header = [
+        "FUNCTION", "ALIAS", "VERSION", "IMAGE", "PREVIOUS", "$LATEST", "VERSIONS",
+    ];
+    let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
+    for s in &r.functions {
+        let image = match (&s.image_tag, &s.image_digest) {
+            (Some(t), Some(d)) => format!("{t} ({})", short_digest(d)),
+            (None, Some(d)) => short_digest(d),
+            _ => "-".into(),
+        };
+        let latest = match (&s.error, s.latest_differs) {
+            (Some(_), _) => "error".into(),
+            (None, Some(true)) => "differs".into(),
+            (None, Some(false)) => "same".into(),
+            (None, None) => "-".into(),
+        };
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        let target = match (&s.alias_target, &s.split) {
+            (Some(t), Some(sp)) => Some(format!(
+                "{t} + {}% {}",
+                (sp.weight * 100.0).round(),
+                sp.version
+            )),
+            (t, _) => t.clone(),
+        };
+        rows.push([
+            s.function.name().to_owned(),
+            s.alias.to_string(),
+            opt(target),
+            image,
+            opt(s.previous_version.map(|v| v.to_string())),
+            latest,
+            opt(s.versions.map(|n| n.to_string())),
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    for s in &r.functions {
+        if let Some(e) = &s.error {
+            out.push_str(&format!("{}: {e}\n", s.function.name()));
+        }
+    }
+    out
+}

@@ -1,0 +1,202 @@
+//! Configuration from the environment, validated once at start.
+//!
+//! Every error names the variable, the field path inside it and the problem. Unknown fields are
+//! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
+
+mod target;
+#[cfg(test)]
+mod tests;
+
+pub use target::{Smoke, Target};
+
+use crate::types::{AliasName, Repository};
+use std::time::Duration;
+
+pub const TARGETS_VAR: &str = "DEPLOYER_TARGETS";
+pub const ALIAS_VAR: &str = "DEPLOYER_ALIAS";
+pub const TOPIC_VAR: &str = "DEPLOYER_TOPIC_ARN";
+pub const TIMEOUT_VAR: &str = "DEPLOYER_UPDATE_TIMEOUT_SECS";
+pub const API_TIMEOUT_VAR: &str = "DEPLOYER_API_TIMEOUT_SECS";
+pub const PARALLEL_VAR: &str = "DEPLOYER_MAX_PARALLEL";
+pub const DRY_RUN_VAR: &str = "DEPLOYER_DRY_RUN";
+pub const NOTIFY_SKIPPED_VAR: &str = "DEPLOYER_NOTIFY_SKIPPED";
+pub const KEEP_VERSIONS_VAR: &str = "DEPLOYER_KEEP_VERSIONS";
+
+/// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
+pub const VARIABLES: &[(&str, &str)] = &[
+    (
+        TARGETS_VAR,
+        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account (required)",
+    ),
+    (
+        ALIAS_VAR,
+        "alias moved by deployments unless a target names its own (default live)",
+    ),
+    (TOPIC_VAR, "SNS topic ARN for notifications (default: none)"),
+    (
+        TIMEOUT_VAR,
+        "longest wait for Lambda to apply an update, in seconds (default 600)",
+    ),
+    (
+        API_TIMEOUT_VAR,
+        "longest wait for one attempt of an AWS API call, in seconds; a whole call with retries gets 3x (default 20)",
+    ),
+    (PARALLEL_VAR, "functions deployed at once (default 4)"),
+    (
+        DRY_RUN_VAR,
+        "true: ECR events are reported, never acted on (default false)",
+    ),
+    (
+        NOTIFY_SKIPPED_VAR,
+        "true: also notify skips, duplicates and dry runs (default false)",
+    ),
+    (
+        KEEP_VERSIONS_VAR,
+        "published versions kept per function, 0 = never prune (default 0)",
+    ),
+];
+
+const DEFAULT_ALIAS: &str = "live";
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{variable}{path}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    /// Where inside the variable, e.g. `[0].smoke.expect_status`; empty for a scalar variable.
+    pub path: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, path: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            path: path.into(),
+            problem: crate::text::bounded(problem.into(), 300),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub targets: Vec<Target>,
+    pub alias: AliasName,
+    pub topic_arn: Option<String>,
+    pub update_timeout: Duration,
+    /// One attempt of an AWS API call.
+    pub api_timeout: Duration,
+    pub max_parallel: usize,
+    /// ECR events are only reported on, never acted on (manual payloads choose for themselves).
+    pub dry_run: bool,
+    /// Also notify skips, duplicates and dry runs.
+    pub notify_skipped: bool,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let alias = match get(ALIAS_VAR) {
+            Some(a) => AliasName::parse(&a).map_err(|p| ConfigError::new(ALIAS_VAR, "", p))?,
+            None => AliasName::parse(DEFAULT_ALIAS).expect("the default alias name is valid"),
+        };
+        let raw = get(TARGETS_VAR).ok_or_else(|| {
+            ConfigError::new(
+                TARGETS_VAR,
+                "",
+                "is not set: it must be a JSON array of {\"repository\": ..., \"functions\": [...]}",
+            )
+        })?;
+        let keep_default = parse_number(&get, KEEP_VERSIONS_VAR, 0, 0, 10_000)? as u32;
+        target::check_keep_versions(keep_default)
+            .map_err(|p| ConfigError::new(KEEP_VERSIONS_VAR, "", p))?;
+        let targets = target::parse_targets(&raw, &alias, keep_default)?;
+        let topic_arn = match get(TOPIC_VAR).filter(|s| !s.is_empty()) {
+            Some(arn) => {
+                Some(check_topic_arn(&arn).map_err(|p| ConfigError::new(TOPIC_VAR, "", p))?)
+            }
+            None => None,
+        };
+        let timeout_secs = parse_number(&get, TIMEOUT_VAR, 600, 1, 86_400)?;
+        let api_timeout_secs = parse_number(&get, API_TIMEOUT_VAR, 20, 1, 300)?;
+        let max_parallel = parse_number(&get, PARALLEL_VAR, 4, 1, 64)?;
+        Ok(Self {
+            dry_run: parse_bool(&get, DRY_RUN_VAR)?,
+            notify_skipped: parse_bool(&get, NOTIFY_SKIPPED_VAR)?,
+            targets,
+            alias,
+            topic_arn,
+            update_timeout: Duration::from_secs(timeout_secs as u64),
+            api_timeout: Duration::from_secs(api_timeout_secs as u64),
+            max_parallel,
+        })
+    }
+
+    /// Targets whose repository is `repository`.
+    pub fn targets_for(&self, repository: &Repository) -> Vec<&Target> {
+        self.targets
+            .iter()
+            .filter(|t| &t.repository == repository)
+            .collect()
+    }
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<bool, ConfigError> {
+    match get(var).as_deref().map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ConfigError::new(
+            var,
+            "",
+            format!("{other:?} is not a boolean: use true or false"),
+        )),
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ConfigError> {
+    let Some(raw) = get(var) else {
+        return Ok(default);
+    };
+    let n: usize = raw
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(var, "", format!("{raw:?} is not a whole number")))?;
+    if !(min..=max).contains(&n) {
+        return Err(ConfigError::new(
+            var,
+            "",
+            format!("{n} is out of range: it must be between {min} and {max}"),
+        ));
+    }
+    Ok(n)
+}
+
+fn check_topic_arn(arn: &str) -> Result<String, String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "sns", region, account, name]
+            if !partition.is_empty()
+                && !region.is_empty()
+                && crate::types::Account::parse(account).is_ok()
+                && !name.is_empty() =>
+        {
+            Ok(arn.to_owned())
+        }
+        _ => Err(format!(
+            "{arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)"
+        )),
+    }
+}

@@ -1,0 +1,152 @@
+//! Manual payloads: `{"action": "rollback" | "deploy" | "status", ...}`. Unknown fields are errors,
+//! as in the configuration: a typo must not silently change what a request does.
+
+use super::{InputError, Request, deserialize};
+use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    pub function: FunctionRef,
+    /// `None`: the version the alias pointed to before the current one.
+    #[serde(default)]
+    pub version: Option<Version>,
+    #[serde(default)]
+    pub alias: Option<AliasName>,
+    #[serde(default)]
+    pub reason: Option<Reason>,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Roll back even if the version's image is gone from ECR.
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeploySource {
+    /// One function, one image pinned by digest.
+    Image {
+        function: FunctionRef,
+        image: ImageRef,
+    },
+    /// The tag's current digest, to the repository's target functions.
+    Tag { repository: Repository, tag: Tag },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployRequest {
+    pub source: DeploySource,
+    /// When the image was pushed, if the caller knows (it is recorded on the version and makes
+    /// stale-event protection exact); `None` for a deploy by hand.
+    pub pushed: Option<DateTime<Utc>>,
+    pub reason: Option<Reason>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    #[serde(default)]
+    pub function: Option<FunctionRef>,
+}
+
+/// The deploy payload's fields; which combination was given decides the [`DeploySource`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployFields {
+    #[serde(default)]
+    function: Option<FunctionRef>,
+    #[serde(default)]
+    image_uri: Option<String>,
+    #[serde(default)]
+    repository: Option<Repository>,
+    #[serde(default)]
+    tag: Option<Tag>,
+    #[serde(default)]
+    pushed: Option<DateTime<Utc>>,
+    #[serde(default)]
+    reason: Option<Reason>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+pub(super) fn parse(payload: &Value) -> Result<Request, InputError> {
+    let action = match payload.get("action") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Err(InputError::new(
+                "payload.action",
+                format!("must be a string, got {other}"),
+            ));
+        }
+        None => return Err(InputError::new("payload.action", "is missing")),
+    };
+    // The rest of the object is the action's own fields.
+    let mut fields = payload.clone();
+    if let Some(obj) = fields.as_object_mut() {
+        obj.remove("action");
+    }
+    match action {
+        "rollback" => {
+            let mut r: RollbackRequest = deserialize(&fields)?;
+            r.reason = r.reason.filter(|r| !r.is_blank());
+            Ok(Request::Rollback(r))
+        }
+        "deploy" => parse_deploy(deserialize(&fields)?).map(Request::Deploy),
+        "status" => {
+            if fields.get("dry_run").is_some() {
+                return Err(InputError::new(
+                    "payload.dry_run",
+                    "status never changes anything, so it takes no dry_run",
+                ));
+            }
+            deserialize(&fields).map(Request::Status)
+        }
+        other => Err(InputError::new(
+            "payload.action",
+            format!("{other:?} is not an action: use \"rollback\", \"deploy\" or \"status\""),
+        )),
+    }
+}
+
+fn parse_deploy(f: DeployFields) -> Result<DeployRequest, InputError> {
+    let source = match (f.function, f.image_uri, f.repository) {
+        (Some(function), Some(uri), None) => {
+            let mut image: ImageRef = uri
+                .parse()
+                .map_err(|p| InputError::new("payload.image_uri", p))?;
+            image.tag = f.tag;
+            DeploySource::Image { function, image }
+        }
+        (None, None, Some(repository)) => {
+            let tag = f.tag.ok_or_else(|| {
+                InputError::new(
+                    "payload.tag",
+                    "is missing: a deploy by repository names the tag to deploy",
+                )
+            })?;
+            if f.pushed.is_some() {
+                return Err(InputError::new(
+                    "payload.pushed",
+                    "goes with \"function\" and \"image_uri\": a deploy by tag deploys what the tag points to now",
+                ));
+            }
+            DeploySource::Tag { repository, tag }
+        }
+        _ => {
+            return Err(InputError::new(
+                "payload",
+                "a deploy names either \"function\" and \"image_uri\", or \"repository\" and \"tag\"",
+            ));
+        }
+    };
+    Ok(DeployRequest {
+        source,
+        pushed: f.pushed,
+        reason: f.reason.filter(|r| !r.is_blank()),
+        dry_run: f.dry_run,
+    })
+}

@@ -1,0 +1,376 @@
+//! Every payload form, and each bad payload with the exact error it gets.
+
+use super::*;
+use chrono::TimeZone;
+use serde_json::json;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+fn parse_request(p: &Value) -> Result<Request, InputError> {
+    super::parse_request(p, now())
+}
+
+fn parse_action(p: &Value) -> Result<Request, InputError> {
+    super::parse_request(p, now())
+}
+
+const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn push() -> Value {
+    json!({
+        "version": "0", "id": "13cde686-328b-6117-af20-0e5566167482",
+        "detail-type": "ECR Image Action", "source": "aws.ecr",
+        "account": "123456789012", "time": "2026-11-26T07:00:00Z", "region": "eu-west-1",
+        "resources": [],
+        "detail": {"result": "SUCCESS", "repository-name": "api", "image-digest": DIGEST,
+                   "action-type": "PUSH", "image-tag": "sha-abc123"}
+    })
+}
+
+#[test]
+fn a_real_push_event_parses() {
+    let Ok(Request::Image(e)) = parse_request(&push()) else {
+        panic!("not an ECR event")
+    };
+    assert_eq!(e.repository, "api");
+    assert_eq!(e.digest.unwrap().as_str(), DIGEST);
+    assert_eq!(e.tag.as_ref().map(|t| t.as_str()), Some("sha-abc123"));
+    assert_eq!(e.account, "123456789012");
+    assert_eq!(e.region, "eu-west-1");
+    assert_eq!(e.time.to_rfc3339(), "2026-11-26T07:00:00+00:00");
+}
+
+#[test]
+fn delete_events_may_lack_a_digest_but_pushes_may_not() {
+    let mut p = push();
+    p["detail"]["action-type"] = json!("DELETE");
+    p["detail"].as_object_mut().unwrap().remove("image-digest");
+    let Ok(Request::Image(e)) = parse_request(&p) else {
+        panic!("not an ECR event")
+    };
+    assert_eq!(e.digest, None);
+    p["detail"]["action-type"] = json!("PUSH");
+    assert_eq!(
+        parse_request(&p).unwrap_err().to_string(),
+        "payload.detail.image-digest: is missing: a successful push always names the digest it created"
+    );
+}
+
+/// Each bad payload and the exact error it gets.
+#[test]
+fn bad_payloads_name_the_field_and_problem() {
+    let with = |path: &[&str], v: Value| {
+        let mut p = push();
+        let mut cur = &mut p;
+        for k in &path[..path.len() - 1] {
+            cur = &mut cur[*k];
+        }
+        cur[path[path.len() - 1]] = v;
+        p
+    };
+    let without = |path: &[&str]| {
+        let mut p = push();
+        let mut cur = &mut p;
+        for k in &path[..path.len() - 1] {
+            cur = &mut cur[*k];
+        }
+        cur.as_object_mut().unwrap().remove(path[path.len() - 1]);
+        p
+    };
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!([1]),
+            "payload: must be a JSON object (an ECR Image Action event), got an array",
+        ),
+        (
+            json!("push"),
+            "payload: must be a JSON object (an ECR Image Action event), got a string",
+        ),
+        (json!({}), "payload: is neither an ECR Image Action event"),
+        (
+            json!({"action": "explode"}),
+            "payload.action: \"explode\" is not an action",
+        ),
+        (
+            with(&["source"], json!("aws.s3")),
+            "payload.source: \"aws.s3\" is not \"aws.ecr\"",
+        ),
+        (
+            with(&["detail-type"], json!("ECR Image Scan")),
+            "payload.detail-type: \"ECR Image Scan\" is not \"ECR Image Action\"",
+        ),
+        (without(&["detail"]), "payload: missing field `detail`"),
+        (
+            with(&["detail"], json!("x")),
+            "payload.detail: invalid type: string \"x\"",
+        ),
+        (
+            without(&["detail", "repository-name"]),
+            "payload.detail: missing field `repository-name`",
+        ),
+        (
+            with(&["detail", "repository-name"], json!(7)),
+            "payload.detail.repository-name: invalid type: integer `7`",
+        ),
+        (
+            with(&["detail", "repository-name"], json!("../etc")),
+            "payload.detail.repository-name: \"../etc\" is not an ECR repository name",
+        ),
+        (
+            with(&["detail", "image-digest"], json!("latest")),
+            "payload.detail.image-digest: \"latest\" is not a digest",
+        ),
+        (
+            with(&["detail", "image-digest"], json!(format!("{DIGEST}00"))),
+            "payload.detail.image-digest: \"sha256:0123",
+        ),
+        (
+            with(&["detail", "image-tag"], json!("a b")),
+            "payload.detail.image-tag: \"a b\" is not an image tag",
+        ),
+        (
+            with(&["detail", "image-tag"], json!("x".repeat(129))),
+            "payload.detail.image-tag: \"xxxx",
+        ),
+        (
+            with(&["detail", "action-type"], json!(null)),
+            "payload.detail.action-type: invalid type: null",
+        ),
+        (
+            with(&["account"], json!("12345")),
+            "payload.account: \"12345\" is not a 12-digit AWS account id",
+        ),
+        (without(&["account"]), "payload.account: is missing"),
+        (
+            with(&["region"], json!("EU WEST")),
+            "payload.region: \"EU WEST\" is not an AWS region name",
+        ),
+        (without(&["time"]), "payload.time: is missing"),
+        (
+            with(&["time"], json!("2099-01-01T00:00:00Z")),
+            "payload.time: 2099-01-01T00:00:00Z is 37917360 minutes ahead of this deployer's clock (2026-11-28T12:00:00Z): EventBridge never sends events from the future",
+        ),
+        (
+            with(&["time"], json!("yesterday")),
+            "payload.time: input contains invalid characters",
+        ),
+    ];
+    for (payload, expected) in cases {
+        let err = parse_request(&payload).expect_err(expected).to_string();
+        assert!(
+            err.starts_with(expected),
+            "expected {expected:?}\n     got {err:?}"
+        );
+    }
+}
+
+const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+#[test]
+fn rollback_payloads_parse() {
+    let Request::Rollback(r) =
+        parse_action(&json!({"action": "rollback", "function": "api-dev"})).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (r.version, r.alias, r.dry_run, r.force),
+        (None, None, false, false)
+    );
+    let Request::Rollback(r) = parse_action(&json!({
+        "action": "rollback", "function": "api-dev", "version": "12", "alias": "prod",
+        "reason": "bad\u{7}release", "dry_run": true, "force": true
+    }))
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(r.version.map(|v| v.get()), Some(12));
+    assert_eq!(r.alias.unwrap().as_str(), "prod");
+    assert_eq!(
+        r.reason.as_deref(),
+        Some("badrelease"),
+        "control characters dropped"
+    );
+    assert!(r.dry_run && r.force);
+    let Request::Rollback(r) =
+        parse_action(&json!({"action": "rollback", "function": "f", "version": 7})).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(r.version.map(|v| v.get()), Some(7));
+}
+
+#[test]
+fn deploy_payloads_parse_both_forms() {
+    let uri = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api@{D}");
+    let Request::Deploy(d) =
+        parse_action(&json!({"action": "deploy", "function": "f", "image_uri": uri})).unwrap()
+    else {
+        panic!()
+    };
+    let DeploySource::Image { image, .. } = d.source else {
+        panic!()
+    };
+    assert_eq!(image.uri(), uri);
+    assert_eq!(image.repository, "team/api");
+    let Request::Deploy(d) = parse_action(
+        &json!({"action": "deploy", "repository": "api", "tag": "v2", "dry_run": true}),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        d.source,
+        DeploySource::Tag {
+            repository: "api".parse().unwrap(),
+            tag: "v2".parse().unwrap()
+        }
+    );
+    assert!(d.dry_run);
+}
+
+#[test]
+fn bad_manual_payloads_name_the_field_and_problem() {
+    let uri = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@{D}");
+    let cases = vec![
+        (
+            json!({"action": 3}),
+            "payload.action: must be a string, got 3",
+        ),
+        (
+            json!({"action": "rollbak", "function": "f"}),
+            "payload.action: \"rollbak\" is not an action",
+        ),
+        (
+            json!({"action": "rollback"}),
+            "payload: missing field `function`",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "verison": "2"}),
+            "payload.verison: unknown field `verison`",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "version": "$LATEST"}),
+            "payload.version: \"$LATEST\" is not a published version number",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "version": "0"}),
+            "payload.version: \"0\" is not a published version number",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "version": -1}),
+            "payload.version: -1 is not a published version number",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "version": 1.5}),
+            "payload.version: 1.5 is not a published version number",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "version": ["2"]}),
+            "payload.version: invalid type: sequence, expected a version number such as \"12\"",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "dry_run": "yes"}),
+            "payload.dry_run: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "alias": "9"}),
+            "payload.alias: \"9\" is not an alias name",
+        ),
+        (
+            json!({"action": "rollback", "function": "f b"}),
+            "payload.function: \"f b\" is not a function name",
+        ),
+        (
+            json!({"action": "rollback", "function": "arn:aws:lambda:eu-west-1:123456789012:function:f:live"}),
+            "payload.function: \"arn:aws:lambda:eu-west-1:123456789012:function:f:live\" is a qualified ARN",
+        ),
+        (
+            json!({"action": "rollback", "function": "f", "reason": "x".repeat(501)}),
+            "payload.reason: is 501 characters long",
+        ),
+        (
+            json!({"action": "deploy", "function": "f"}),
+            "payload: a deploy names either",
+        ),
+        (
+            json!({"action": "deploy", "function": "f", "image_uri": uri, "repository": "api"}),
+            "payload: a deploy names either",
+        ),
+        (
+            json!({"action": "deploy", "repository": "api"}),
+            "payload.tag: is missing: a deploy by repository names the tag to deploy",
+        ),
+        (
+            json!({"action": "deploy", "repository": "api", "tag": "v1", "pushed": "2026-11-26T07:00:00Z"}),
+            "payload.pushed: goes with \"function\" and \"image_uri\"",
+        ),
+        (
+            json!({"action": "status", "dry_run": true}),
+            "payload.dry_run: status never changes anything, so it takes no dry_run",
+        ),
+        (
+            json!({"action": "deploy", "function": "f", "image_uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1"}),
+            "payload.image_uri: \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1\" is not pinned by digest",
+        ),
+        (
+            json!({"action": "deploy", "function": "f", "image_uri": format!("docker.io/library/api@{D}")}),
+            "payload.image_uri: \"docker.io\" is not an ECR registry",
+        ),
+        (
+            json!({"action": "deploy", "function": "f", "image_uri": format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1@{D}")}),
+            "payload.image_uri: \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1@sha256:",
+        ),
+        (
+            json!({"action": "deploy", "repository": "API", "tag": "v1"}),
+            "payload.repository: \"API\" is not an ECR repository name",
+        ),
+        (
+            json!({"action": "deploy", "repository": "api", "tag": "v 1"}),
+            "payload.tag: \"v 1\" is not an image tag",
+        ),
+        (
+            json!({"action": "status", "function": 7}),
+            "payload.function: invalid type: integer `7`",
+        ),
+        (
+            json!({"action": "status", "everything": true}),
+            "payload.everything: unknown field `everything`",
+        ),
+    ];
+    for (payload, expected) in cases {
+        let err = parse_action(&payload).expect_err(expected).to_string();
+        assert!(
+            err.starts_with(expected),
+            "expected {expected:?}\n     got {err:?}"
+        );
+    }
+}
+
+#[test]
+fn an_event_a_few_minutes_ahead_is_clock_skew_not_an_error() {
+    let mut p = push();
+    p["time"] = json!("2026-11-28T12:04:59Z");
+    assert!(parse_request(&p).is_ok());
+    p["time"] = json!("2026-11-28T12:05:01Z");
+    assert_eq!(parse_request(&p).unwrap_err().field, "payload.time");
+}
+
+#[test]
+fn a_deploy_may_carry_the_push_time_and_tag_of_the_image() {
+    let uri = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@{D}");
+    let Request::Deploy(d) = parse_action(&json!({
+        "action": "deploy", "function": "f", "image_uri": uri,
+        "pushed": "2026-11-26T07:00:00Z", "tag": "v2"
+    }))
+    .unwrap() else {
+        panic!()
+    };
+    let DeploySource::Image { image, .. } = d.source else {
+        panic!()
+    };
+    assert_eq!(image.tag.unwrap().as_str(), "v2");
+    assert_eq!(d.pushed.unwrap().to_rfc3339(), "2026-11-26T07:00:00+00:00");
+}

@@ -1,0 +1,269 @@
+//! The deployment pipeline for one function, one file per step:
+//! [`resolve`] → [`stale`] / duplicate checks → [`pin`] (when the alias follows `$LATEST`) →
+//! [`wait`] until ready → [`update`] → [`wait`] until updated → [`smoke`] → [`publish`] →
+//! [`promote`] → [`prune`]; after a failure, [`restore`]. [`dry_run`] answers from reads only.
+//!
+//! The alias moves only in [`promote`], only to a version published from the exact code that
+//! passed the smoke test. Any failure before that leaves the alias untouched; if `$LATEST` was
+//! changed, it is put back on the image production runs (unless someone else changed the function
+//! meanwhile: then their change stays and the report says so).
+
+mod dry_run;
+mod pin;
+mod promote;
+mod prune;
+mod publish;
+mod resolve;
+mod restore;
+pub(crate) mod run;
+mod smoke;
+mod stale;
+mod update;
+pub(crate) mod wait;
+
+pub(crate) use promote::{Moved, promote};
+pub(crate) use run::{Ctx, Failure, StepError, timed};
+pub use wait::poll_interval;
+
+use crate::config::Target;
+use crate::record::{MoveKind, VersionRecord};
+use crate::report::{Deployment, Outcome, Step};
+use crate::types::{FunctionRef, ImageRef, Version};
+use chrono::{DateTime, Utc};
+use run::{Latest, Run};
+use std::collections::BTreeSet;
+
+/// Deploys `image` to `function` as `target` says. Never returns an error: every outcome,
+/// including failure, is a [`Deployment`] that says what happened.
+pub async fn deploy_function(
+    ctx: &Ctx,
+    function: &FunctionRef,
+    target: &Target,
+    image: &ImageRef,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+) -> Deployment {
+    let mut run = Run::new(ctx, Deployment::new(function.clone(), target.alias.clone()));
+    match pipeline(&mut run, target, image, pushed, dry_run).await {
+        Ok(outcome) => run.dep.outcome = outcome,
+        Err(f) => {
+            tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "deployment failed");
+            run.dep.outcome = Outcome::Failed;
+            run.dep.failed_step = Some(f.step);
+            run.dep.reason = Some(f.reason);
+            // We never moved the alias, so it is where we found it, unless someone else moved it
+            // while we tried: then say where it really is, and leave $LATEST alone too.
+            run.dep.version = run.dep.previous_version;
+            if f.step == Step::PromoteAlias
+                && let Ok(Some(now)) = ctx.lambda.get_alias(function.as_str(), &target.alias).await
+                && now.target.version() != run.dep.previous_version
+            {
+                run.dep.version = now.target.version();
+                run.latest = Latest::Untouched;
+                run.dep.latest_restore = Some(crate::report::Restore {
+                    restored: false,
+                    image_uri: run.restore_image.clone(),
+                    detail: format!(
+                        "not restored: alias {} was changed by someone else during the deployment (it serves {}), so $LATEST was left on the tested image",
+                        target.alias,
+                        now.describe()
+                    ),
+                });
+            }
+            if let Some(restore) = restore::restore_latest(&mut run, &image.digest).await {
+                run.dep.latest_restore = Some(restore);
+            }
+        }
+    }
+    run.dep
+}
+
+async fn pipeline(
+    run: &mut Run<'_>,
+    target: &Target,
+    image: &ImageRef,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+) -> Result<Outcome, Failure> {
+    let ctx = run.ctx;
+    let lambda = &ctx.lambda;
+    let f = run.function();
+    let f = f.as_str();
+    let alias = run.dep.alias.clone();
+
+    // 1. What does production run? Is this event news?
+    let live = run
+        .step(Step::Resolve, resolve::resolve(lambda, f, &alias))
+        .await?;
+    let (mut alias_state, mut live_code) = (live.alias, live.code);
+    run.dep.previous_version = alias_state.as_ref().and_then(|a| a.target.version());
+    if let Some(why) = stale::stale_event(alias_state.as_ref(), live_code.as_ref(), image, pushed) {
+        run.dep.version = run.dep.previous_version;
+        run.dep.reason = Some(why);
+        return Ok(Outcome::Skipped);
+    }
+    if dry_run {
+        return dry_run::verdict(run, alias_state.as_ref(), live_code.as_ref(), image).await;
+    }
+    if let Some(a) = alias_state.clone().filter(|a| a.target.version().is_none()) {
+        let (pinned, code) = run
+            .step(Step::PinAlias, pin::pin(ctx, f, &alias, &a))
+            .await?;
+        alias_state = Some(pinned);
+        live_code = Some(code);
+    }
+    let previous = alias_state.as_ref().and_then(|a| a.target.version());
+    run.dep.previous_version = previous;
+    if let Some(code) = live_code.as_ref().filter(|c| c.runs(&image.digest)) {
+        // A duplicate delivery, or a re-push of what is live: nothing to do, nothing touched.
+        run.dep.version = previous;
+        run.dep.code_sha256 = Some(code.code_sha256.clone());
+        run.dep.reason = Some(format!(
+            "alias {alias} already points to version {} which runs {}",
+            previous.map(|v| v.to_string()).unwrap_or_default(),
+            image.digest
+        ));
+        return Ok(Outcome::AlreadyLive);
+    }
+    run.restore_image = live_code.and_then(|c| c.image_uri);
+
+    // 2. Wait out anyone else's update, then point $LATEST at the new image.
+    let before = run
+        .step(Step::WaitReady, async {
+            let s = wait::until_settled(lambda, f, None, ctx.wait_budget()).await?;
+            pin::check_image_package(&s.state)?;
+            Ok(s)
+        })
+        .await?;
+    if run.restore_image.is_none() {
+        // First deployment: no alias yet, so "what production runs" is what $LATEST ran.
+        run.restore_image = before.state.image_uri.clone();
+    }
+    let tested = if before.state.runs(&image.digest) && before.state.update_failure().is_none() {
+        // $LATEST already runs this digest: a duplicate delivery being handled right now, or a
+        // rerun after a failure. Updating again would only disturb the other run's smoke test.
+        tracing::info!(
+            function = f,
+            "$LATEST already runs the pushed digest; not updating it again"
+        );
+        before.state
+    } else {
+        run.latest = Latest::Requested;
+        let revision = before.state.revision_id.clone();
+        run.step(
+            Step::UpdateCode,
+            update::update_code(ctx, f, image, revision.as_ref()),
+        )
+        .await?;
+        // 3. Until Lambda has applied it.
+        let after = run
+            .step(Step::WaitUpdated, async {
+                Ok(wait::until_settled(lambda, f, None, ctx.wait_budget()).await?)
+            })
+            .await?;
+        tracing::info!(
+            function = f,
+            polls = after.polls,
+            waited_ms = after.waited.as_millis() as u64,
+            "update settled"
+        );
+        if let Some(why) = after.state.update_failure() {
+            return Err(Failure::at(Step::WaitUpdated, why));
+        }
+        if !after.state.runs(&image.digest) {
+            return Err(Failure::at(
+                Step::WaitUpdated,
+                format!(
+                    "$LATEST runs {}, not {}: someone else updated the function during the deployment",
+                    after
+                        .state
+                        .image_uri
+                        .as_deref()
+                        .unwrap_or(&after.state.code_sha256),
+                    image.digest
+                ),
+            ));
+        }
+        run.latest = Latest::Ours;
+        after.state
+    };
+    run.dep.code_sha256 = Some(tested.code_sha256.clone());
+
+    // 4. Smoke test $LATEST.
+    let result = run
+        .step(Step::SmokeTest, async {
+            Ok(smoke::run(lambda, f, &target.smoke).await)
+        })
+        .await?;
+    let why = smoke::failure_reason(&result, target.smoke.expect_status.as_deref());
+    let passed = result.passed;
+    run.dep.smoke_test = Some(result);
+    if !passed {
+        return Err(Failure::at(Step::SmokeTest, why));
+    }
+
+    // 5. Publish exactly the tested code.
+    let record = VersionRecord::new(image.digest.clone(), previous, pushed, image.tag.as_ref());
+    let version = run
+        .step(
+            Step::Publish,
+            publish::publish(ctx, f, &tested, &record.to_description()),
+        )
+        .await?;
+
+    // 6. Go live.
+    let promoted = run
+        .step(
+            Step::PromoteAlias,
+            promote(
+                ctx,
+                f,
+                &alias,
+                alias_state.as_ref(),
+                version,
+                MoveKind::Deploy,
+            ),
+        )
+        .await?;
+    run.dep.version = Some(version);
+    if promoted.moved == Moved::ByAnotherRun {
+        // The same push, delivered twice, handled side by side: the other run moved the alias.
+        run.dep.reason = Some(format!(
+            "another run of this push moved alias {alias} to version {version} first"
+        ));
+        return Ok(Outcome::AlreadyLive);
+    }
+    tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
+
+    // 7. Tidy up. Never fails the deployment.
+    prune_after(run, target, version, previous).await;
+    Ok(Outcome::Deployed)
+}
+
+async fn prune_after(
+    run: &mut Run<'_>,
+    target: &Target,
+    version: Version,
+    previous: Option<Version>,
+) {
+    if target.keep_versions == 0 {
+        return;
+    }
+    if let Some(why) = run.ctx.out_of_time() {
+        run.dep.warnings.push(format!("pruning skipped: {why}"));
+        return;
+    }
+    let protected: BTreeSet<Version> = [Some(version), previous].into_iter().flatten().collect();
+    let f = run.function();
+    let lambda = &run.ctx.lambda;
+    let keep = target.keep_versions;
+    if let Ok((pruned, warnings)) = run
+        .step(Step::Prune, async {
+            Ok(prune::prune(lambda, &f, keep, protected).await)
+        })
+        .await
+    {
+        run.dep.pruned_versions = pruned;
+        run.dep.warnings.extend(warnings);
+    }
+}

@@ -1,0 +1,84 @@
+//! Text helpers shared by reports, notifications and error messages. Outside text (function output,
+//! log tails, reasons people type, values from payloads) passes through here before anyone sees it.
+
+/// Unicode bidirectional controls: they can make `rolled back to v1` display as something else in
+/// a mail client or Slack (a "Trojan Source" trick), so they never reach a message.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Drops C0/C1 control characters and bidi controls, keeping newlines and tabs.
+pub fn strip_controls(s: &str) -> String {
+    s.chars()
+        .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c))
+        .collect()
+}
+
+/// One line: as [`strip_controls`], and newlines and tabs dropped too.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .collect()
+}
+
+/// At most `max` characters, with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// At most `max` characters, keeping the start and the end: error messages echo bad values, and a
+/// 100 KB value must not make a 100 KB message.
+pub fn bounded(s: String, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s;
+    }
+    let head: String = s.chars().take(max / 2).collect();
+    let tail: String = s.chars().skip(n - max / 2).collect();
+    format!("{head}…{tail}")
+}
+
+/// The last `max` characters, with `…` in front when cut (log tails: the end is what matters).
+pub fn tail(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_owned();
+    }
+    format!("…{}", s.chars().skip(n - max).collect::<String>())
+}
+
+/// `sha256:` and the first 12 hex digits: enough to tell images apart in a table or a subject.
+pub fn short_digest(digest: &str) -> String {
+    digest.chars().take("sha256:".len() + 12).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_removed_newlines_kept() {
+        assert_eq!(strip_controls("a\u{7}b\u{1b}[31m\nc\td"), "ab[31m\nc\td");
+        assert_eq!(strip_controls("v1\u{202E}2v\u{2066}x\u{2069}"), "v12vx");
+        assert_eq!(strip_controls("c1\u{85}\u{9b}"), "c1");
+        assert_eq!(one_line("a\nb\u{202D}c"), "abc");
+    }
+
+    #[test]
+    fn truncation_counts_characters_not_bytes() {
+        assert_eq!(truncate("ééééé", 3), "éé…");
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(tail("abcdef", 3), "…def");
+        assert_eq!(bounded("x".repeat(10), 4), "xx…xx");
+        assert_eq!(bounded("abc".into(), 4), "abc");
+        assert_eq!(
+            short_digest(&format!("sha256:{}", "a".repeat(64))),
+            "sha256:aaaaaaaaaaaa"
+        );
+    }
+}
