@@ -5,18 +5,15 @@
 //! report says why not); the report and the notification name the failed step; and running the
 //! same event again converges to the new version.
 
-mod support;
+pub mod support;
 
 use aws_sdk_sns::operation::publish::PublishOutput;
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_mocks::mock;
 use self_deployer::engine::Engine;
-use self_deployer::notify::Notifier;
 use self_deployer::report::{Outcome, step_name};
-use serde_json::json;
 use std::sync::{Arc, Mutex};
-use support::IntoReport;
 use support::world::{Fault, World, image_uri, sha};
-use support::{config, push};
+use support::{IntoReport, TestEngine, push};
 
 /// Where a fault lands: the n-th call of an operation in a deployment of image b over live a.
 const CALLS: &[(&str, usize, &str)] = &[
@@ -31,6 +28,7 @@ const CALLS: &[(&str, usize, &str)] = &[
     ("UpdateAlias", 1, "promote_alias"),
 ];
 
+/// An engine on the world (one target) whose notifications' subjects land in `subjects`.
 fn engine_with_sns(w: &World, subjects: Arc<Mutex<Vec<String>>>) -> Engine {
     let rule = mock!(aws_sdk_sns::Client::publish).then_compute_output(move |req| {
         subjects
@@ -39,19 +37,7 @@ fn engine_with_sns(w: &World, subjects: Arc<Mutex<Vec<String>>>) -> Engine {
             .push(req.subject().unwrap_or_default().to_owned());
         PublishOutput::builder().message_id("m").build()
     });
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]);
-    let targets = json!([{"repository": "api", "functions": ["api-dev"]}]);
-    let notifier = Notifier::sns(
-        sns,
-        "arn:aws:sns:eu-west-1:123456789012:deploys",
-        Default::default(),
-    );
-    support::home(Engine::new(
-        config(targets),
-        w.client(),
-        w.ecr_client(),
-        notifier,
-    ))
+    TestEngine::new(w).sns(&rule).build()
 }
 
 #[tokio::test]
@@ -179,13 +165,11 @@ async fn transport_faults_are_reported_in_plain_words() {
         let w = World::new();
         w.live_function("api-dev", "api", 'a');
         w.fault("GetAlias", 1, fault);
-        let r = support::engine(
-            &w,
-            config(json!([{"repository": "api", "functions": ["api-dev"]}])),
-        )
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+        let r = TestEngine::new(&w)
+            .build()
+            .handle(&push("api", 'b', Some("v2")))
+            .await
+            .report();
         let reason = r.deployments[0].reason.clone().unwrap();
         assert!(reason.starts_with(expected), "{fault:?}: {reason}");
         assert!(
@@ -233,13 +217,7 @@ async fn throttling_is_retried_by_the_sdk_and_the_deployment_goes_on() {
         vec![throttled.clone()],
         RetryConfig::standard().with_max_attempts(5),
     );
-    let targets = json!([{"repository": "api", "functions": ["api-dev"]}]);
-    let e = support::home(Engine::new(
-        config(targets),
-        lambda,
-        w.ecr_client(),
-        Notifier::disabled(),
-    ));
+    let e = TestEngine::new(&w).lambda(lambda).build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(throttled.num_calls(), 3, "two 429s, then the answer");
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");

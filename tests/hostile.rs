@@ -1,11 +1,11 @@
 //! Hostile and broken payloads through the whole engine: each gets its exact error, and none of
 //! them reaches AWS (the modelled world records every call; it must stay empty).
 
-mod support;
+pub mod support;
 
 use serde_json::{Value, json};
 use support::world::World;
-use support::{config, engine, push};
+use support::{TestEngine, push};
 
 const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
@@ -189,10 +189,7 @@ async fn thirty_odd_bad_payloads_get_their_exact_error_and_no_aws_call() {
     assert!(cases.len() >= 30);
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
-    let e = engine(
-        &w,
-        config(json!([{"repository": "api", "functions": ["api-dev"]}])),
-    );
+    let e = TestEngine::new(&w).build();
     for (payload, expected) in cases {
         let err = e.handle(&payload).await.expect_err(expected).to_string();
         assert!(
