@@ -210,6 +210,7 @@ impl World {
                 .get(&sha)
                 .cloned()
                 .unwrap_or_else(|| Answer::status(200));
+            s.current_call().ran = Some((sha, a.clone()));
             let mut out = InvokeOutput::builder()
                 .status_code(200)
                 .executed_version(q)

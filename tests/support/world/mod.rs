@@ -72,6 +72,11 @@ impl WorldState {
             .map(|(_, _, f)| *f)
     }
 
+    /// The call being served (rules run under the lock, right after `begin` recorded it).
+    fn current_call(&mut self) -> &mut Call {
+        self.calls.last_mut().expect("begin recorded the call")
+    }
+
     pub fn func(&mut self, name: &str) -> Option<&mut Func> {
         let name = name.rsplit(':').next().unwrap_or(name).to_owned();
         self.functions.get_mut(&name)

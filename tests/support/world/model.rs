@@ -98,7 +98,7 @@ impl Func {
 }
 
 /// What Invoke of `$LATEST` returns for an image: the payload and the FunctionError header.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub payload: String,
     pub function_error: Option<String>,
@@ -128,6 +128,9 @@ pub struct Call {
     pub description: Option<String>,
     pub payload: Option<String>,
     pub at: Option<SystemTime>,
+    /// Invoke only, once the world has run the code: the CodeSha256 of the code that ran and what
+    /// it answered. `None` when the call got an error or an injected fault instead.
+    pub ran: Option<(String, Answer)>,
 }
 
 /// The operations that change a function.
