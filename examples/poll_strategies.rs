@@ -6,8 +6,8 @@
 //! BENCHMARKS.md). An example rather than a bench target: virtual time makes optimisation
 //! irrelevant, and the dev profile reuses the test build.
 
-#[path = "../tests/support/world.rs"]
-mod world;
+#[path = "../tests/support/world/mod.rs"]
+pub mod world;
 
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::client::Waiters;

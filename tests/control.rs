@@ -2,18 +2,14 @@
 //! fallback, an explicit version), refusals (not configured, missing version, deleted image,
 //! stale RevisionId), deploy by hand, status, and dry runs that make no mutating call.
 
-mod support;
+pub mod support;
 
 use self_deployer::engine::Response;
 use self_deployer::report::{Outcome, Step};
 use serde_json::json;
 use support::IntoReport;
-use support::world::{Code, Fault, World, digest, image_uri};
-use support::{config, engine, push};
-
-fn targets() -> serde_json::Value {
-    json!([{"repository": "api", "functions": ["api-dev"]}])
-}
+use support::world::{Code, Fault, MUTATING, World, digest, image_uri};
+use support::{config, config_with, engine, one_target, push};
 
 /// Three deployments by the deployer itself: versions 1 (initial), 2 (image b), 3 (image c).
 async fn three_deployments(w: &World) {
@@ -21,7 +17,7 @@ async fn three_deployments(w: &World) {
     for (c, tag) in [('a', "v1"), ('b', "v2"), ('c', "v3")] {
         w.ecr_image("api", c, Some(tag));
     }
-    let e = engine(w, config(targets()));
+    let e = engine(w, config(one_target()));
     for (c, tag) in [('b', "v2"), ('c', "v3")] {
         let r = e.handle(&push("api", c, Some(tag))).await.report();
         assert_eq!(r.outcome, Outcome::Deployed);
@@ -33,7 +29,7 @@ async fn three_deployments(w: &World) {
 async fn rollback_goes_to_the_recorded_previous_version_and_twice_goes_back_two() {
     let w = World::new();
     three_deployments(&w).await;
-    let e = engine(&w, config(targets()));
+    let e = engine(&w, config(one_target()));
     let before = w.calls().len();
     let r = e
         .handle(&json!({"action": "rollback", "function": "api-dev", "reason": "v3 returns 500s"}))
@@ -57,7 +53,7 @@ async fn rollback_goes_to_the_recorded_previous_version_and_twice_goes_back_two(
     // Instant: no rebuild, no code update; one guarded alias move.
     let muts: Vec<_> = w.calls()[before..]
         .iter()
-        .filter(|c| support::world::MUTATING.contains(&c.op))
+        .filter(|c| MUTATING.contains(&c.op))
         .cloned()
         .collect();
     assert_eq!(muts.len(), 1);
@@ -94,7 +90,7 @@ async fn rollback_of_foreign_versions_falls_back_to_the_highest_below() {
     });
     w.set_alias("api-dev", "live", "4");
     w.ecr_image("api", 'b', None);
-    let r = engine(&w, config(targets()))
+    let r = engine(&w, config(one_target()))
         .handle(&json!({"action": "rollback", "function": "api-dev"}))
         .await
         .report();
@@ -117,7 +113,7 @@ async fn rollback_of_foreign_versions_falls_back_to_the_highest_below() {
 async fn rollback_to_an_explicit_version() {
     let w = World::new();
     three_deployments(&w).await;
-    let r = engine(&w, config(targets()))
+    let r = engine(&w, config(one_target()))
         .handle(&json!({"action": "rollback", "function": "api-dev", "version": "1"}))
         .await
         .report();
@@ -129,7 +125,7 @@ async fn rollback_to_an_explicit_version() {
 async fn rollback_refusals_change_nothing() {
     let w = World::new();
     three_deployments(&w).await;
-    let e = engine(&w, config(targets()));
+    let e = engine(&w, config(one_target()));
     let before = w.mutating_calls().len();
 
     // Not configured: refused before any AWS call, whatever the deployer's role could do.
@@ -198,7 +194,7 @@ async fn a_concurrent_alias_change_makes_the_rollback_fail_loudly() {
     let w = World::new();
     three_deployments(&w).await;
     w.fault("UpdateAlias", 3, Fault::Precondition);
-    let r = engine(&w, config(targets()))
+    let r = engine(&w, config(one_target()))
         .handle(&json!({"action": "rollback", "function": "api-dev"}))
         .await
         .report();
@@ -224,7 +220,7 @@ async fn a_canary_alias_is_set_fully_to_the_rollback_version() {
             .routing
             .insert("2".into(), 0.2);
     });
-    let r = engine(&w, config(targets()))
+    let r = engine(&w, config(one_target()))
         .handle(&json!({"action": "rollback", "function": "api-dev"}))
         .await
         .report();
@@ -236,7 +232,7 @@ async fn a_canary_alias_is_set_fully_to_the_rollback_version() {
 async fn dry_runs_make_no_mutating_call() {
     let w = World::new();
     three_deployments(&w).await;
-    let e = engine(&w, config(targets()));
+    let e = engine(&w, config(one_target()));
     let before = w.mutating_calls().len();
 
     let r = e
@@ -266,7 +262,7 @@ async fn dry_runs_make_no_mutating_call() {
         Some(format!("dry run: would update $LATEST to {uri}, smoke test it, publish a version and move alias live from version 3").as_str())
     );
 
-    let cfg = support::config_with(targets(), &[("DEPLOYER_DRY_RUN", "true")]);
+    let cfg = config_with(one_target(), &[("DEPLOYER_DRY_RUN", "true")]);
     let r = engine(&w, cfg)
         .handle(&push("api", 'd', Some("v4")))
         .await
@@ -274,7 +270,7 @@ async fn dry_runs_make_no_mutating_call() {
     assert_eq!(r.outcome, Outcome::WouldDeploy);
     let r = engine(
         &w,
-        support::config_with(targets(), &[("DEPLOYER_DRY_RUN", "true")]),
+        config_with(one_target(), &[("DEPLOYER_DRY_RUN", "true")]),
     )
     .handle(&push("api", 'c', Some("v3")))
     .await
@@ -295,7 +291,7 @@ async fn deploy_by_hand_with_an_image_runs_the_full_pipeline() {
     let w = World::new();
     three_deployments(&w).await;
     let uri = image_uri("api", 'b');
-    let r = engine(&w, config(targets()))
+    let r = engine(&w, config(one_target()))
         .handle(&json!({"action": "deploy", "function": "api-dev", "image_uri": uri, "reason": "redeploy v2"}))
         .await
         .report();
@@ -314,7 +310,7 @@ async fn deploy_by_hand_refuses_images_of_other_repositories() {
     let w = World::new();
     three_deployments(&w).await;
     let calls = w.calls().len();
-    let err = engine(&w, config(targets()))
+    let err = engine(&w, config(one_target()))
         .handle(&json!({"action": "deploy", "function": "api-dev", "image_uri": image_uri("payments", 'e')}))
         .await
         .unwrap_err();
@@ -331,7 +327,7 @@ async fn deploy_a_tag_resolves_its_current_digest() {
     let w = World::new();
     three_deployments(&w).await;
     w.ecr_image("api", 'e', Some("stable"));
-    let r = engine(&w, config(targets()))
+    let r = engine(&w, config(one_target()))
         .handle(&json!({"action": "deploy", "repository": "api", "tag": "stable"}))
         .await
         .report();
@@ -339,7 +335,7 @@ async fn deploy_a_tag_resolves_its_current_digest() {
     assert_eq!(r.image_digest.as_deref(), Some(digest('e').as_str()));
     assert_eq!(w.latest_image("api-dev"), image_uri("api", 'e'));
 
-    let missing = engine(&w, config(targets()))
+    let missing = engine(&w, config(one_target()))
         .handle(&json!({"action": "deploy", "repository": "api", "tag": "nope"}))
         .await
         .report();
@@ -356,7 +352,7 @@ async fn status_tells_where_everything_points() {
     three_deployments(&w).await;
     w.with_func("api-dev", |f| f.latest = Code::of("api", 'z'));
     let before = w.mutating_calls().len();
-    let resp = engine(&w, config(targets()))
+    let resp = engine(&w, config(one_target()))
         .handle(&json!({"action": "status"}))
         .await
         .unwrap();

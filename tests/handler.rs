@@ -1,42 +1,17 @@
 //! The Lambda boundary and the notifier: a failed deployment becomes an error carrying the report,
 //! every report is handed to SNS, and a failed publish never changes the outcome.
 
-mod support;
-
-use support::IntoReport;
+pub mod support;
 
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_mocks::mock;
 use aws_smithy_types::error::ErrorMetadata;
-use self_deployer::engine::Engine;
 use self_deployer::error::DeployerError;
-use self_deployer::notify::Notifier;
+use self_deployer::notify::NotifySettings;
 use self_deployer::report::Outcome;
 use serde_json::json;
 use support::world::{Answer, World};
-use support::{config, push};
-
-const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:deploys";
-
-/// An engine on the world whose SNS client answers with `publish`.
-fn with_sns(
-    w: &World,
-    config: self_deployer::config::Config,
-    publish: &aws_smithy_mocks::Rule,
-    settings: self_deployer::notify::NotifySettings,
-) -> Engine {
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [publish]);
-    support::home(Engine::new(
-        config,
-        w.client(),
-        w.ecr_client(),
-        Notifier::sns(sns, TOPIC, settings),
-    ))
-}
-
-fn targets() -> serde_json::Value {
-    json!([{"repository": "api", "functions": ["api-dev"]}])
-}
+use support::{IntoReport, TOPIC, TestEngine, config, push};
 
 #[tokio::test]
 async fn a_deployment_is_notified_with_a_readable_subject() {
@@ -73,7 +48,7 @@ async fn a_deployment_is_notified_with_a_readable_subject() {
                 && body["lambda"] == body["sqs"]
         })
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
-    let engine = with_sns(&w, config(targets()), &publish, Default::default());
+    let engine = TestEngine::new(&w).sns(&publish).build();
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .report();
@@ -95,7 +70,7 @@ async fn a_failed_publish_is_recorded_and_changes_nothing_else() {
                 .build(),
         )
     });
-    let engine = with_sns(&w, config(targets()), &publish, Default::default());
+    let engine = TestEngine::new(&w).sns(&publish).build();
     let report = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .report();
@@ -115,7 +90,7 @@ async fn skips_and_duplicates_are_not_notified() {
     w.live_function("api-dev", "api", 'a');
     let publish =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
-    let engine = with_sns(&w, config(targets()), &publish, Default::default());
+    let engine = TestEngine::new(&w).sns(&publish).build();
     let skipped = handle(&engine, push("web", 'b', Some("v1"))).await.report();
     assert_eq!(skipped.outcome, Outcome::Skipped);
     let live = handle(&engine, push("api", 'a', Some("v1"))).await.report();
@@ -129,12 +104,7 @@ async fn a_failed_deployment_is_an_error_that_carries_the_report() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.answer('b', Answer::status(502));
-    let engine = support::home(Engine::new(
-        config(targets()),
-        w.client(),
-        w.ecr_client(),
-        Notifier::disabled(),
-    ));
+    let engine = TestEngine::new(&w).build();
     let err = handle(&engine, push("api", 'b', Some("sha-b")))
         .await
         .unwrap_err();
@@ -152,12 +122,7 @@ async fn a_failed_deployment_is_an_error_that_carries_the_report() {
 #[tokio::test]
 async fn an_invalid_payload_is_an_invalid_payload_error() {
     let w = World::new();
-    let engine = support::home(Engine::new(
-        config(targets()),
-        w.client(),
-        w.ecr_client(),
-        Notifier::disabled(),
-    ));
+    let engine = TestEngine::new(&w).build();
     let err = handle(
         &engine,
         json!({"source": "aws.ecr", "detail-type": "ECR Image Action"}),
@@ -180,14 +145,11 @@ async fn one_message_per_function_and_skips_only_on_request() {
     }
     let publish = mock!(aws_sdk_sns::Client::publish)
         .then_output(|| PublishOutput::builder().message_id("m").build());
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
     let targets = json!([{"repository": "api", "functions": ["api-a", "api-b"]}]);
-    let engine = support::home(Engine::new(
-        config(targets.clone()),
-        w.client(),
-        w.ecr_client(),
-        Notifier::sns(sns, TOPIC, Default::default()),
-    ));
+    let engine = TestEngine::new(&w)
+        .config(config(targets.clone()))
+        .sns(&publish)
+        .build();
     let report = handle(&engine, push("api", 'b', Some("v2"))).await.report();
     assert_eq!(report.outcome, Outcome::Deployed);
     assert_eq!(publish.num_calls(), 2, "one message per function");
@@ -195,17 +157,14 @@ async fn one_message_per_function_and_skips_only_on_request() {
 
     let publish = mock!(aws_sdk_sns::Client::publish)
         .then_output(|| PublishOutput::builder().message_id("m").build());
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let settings = self_deployer::notify::NotifySettings {
+    let settings = NotifySettings {
         notify_skipped: true,
         ..Default::default()
     };
-    let engine = support::home(Engine::new(
-        config(targets),
-        w.client(),
-        w.ecr_client(),
-        Notifier::sns(sns, TOPIC, settings),
-    ));
+    let engine = TestEngine::new(&w)
+        .config(config(targets))
+        .sns_with(&publish, settings)
+        .build();
     handle(&engine, push("web", 'b', Some("v2"))).await.report();
     assert_eq!(
         publish.num_calls(),

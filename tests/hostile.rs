@@ -1,11 +1,13 @@
-//! Hostile and broken payloads through the whole engine: each gets its exact error, and none of
-//! them reaches AWS (the modelled world records every call; it must stay empty).
+//! Hostile and broken payloads through the whole engine: each gets its exact error (the field and
+//! the problem), and none of them reaches AWS (the modelled world records every call; it must stay
+//! empty).
 
-mod support;
+pub mod support;
 
+use self_deployer::report::Outcome;
 use serde_json::{Value, json};
 use support::world::World;
-use support::{config, engine, push};
+use support::{IntoReport, TestEngine, push};
 
 const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
@@ -19,39 +21,39 @@ fn with(mut v: Value, path: &[&str], x: Value) -> Value {
 }
 
 #[tokio::test]
-async fn thirty_odd_bad_payloads_get_their_exact_error_and_no_aws_call() {
+async fn bad_payloads_get_their_exact_error_and_no_aws_call() {
     let ev = push("api", 'b', Some("v2"));
     let other_account = "arn:aws:lambda:eu-west-1:999999999999:function:api-dev";
     let other_region = "arn:aws:lambda:us-east-1:123456789012:function:api-dev";
     let ecr = |repo: &str| format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/{repo}@{D}");
-    let cases: Vec<(Value, &str)> = vec![
-        (
-            json!(null),
-            "payload: must be a JSON object (an ECR Image Action event), got null",
-        ),
-        (
-            json!(42),
-            "payload: must be a JSON object (an ECR Image Action event), got a number",
-        ),
-        (
-            json!("rollback"),
-            "payload: must be a JSON object (an ECR Image Action event), got a string",
-        ),
-        (
-            json!([ev.clone()]),
-            "payload: must be a JSON object (an ECR Image Action event), got an array",
-        ),
+    let not_an_object = "must be a JSON object (an ECR Image Action event), got";
+    let not_managed = "is not a function this deployer manages (DEPLOYER_TARGETS names: api-dev)";
+    let not_a_version = "is not a published version number: a rollback targets an immutable version (1, 2, ...), never $LATEST";
+    let repository_name = "is not an ECR repository name (2-256 characters: lowercase letters, digits, '.', '_', '-', '/')";
+    let image_tag = "is not an image tag: only letters, digits, '.', '_' and '-' are allowed";
+    let name_chars = "only letters, digits, '-' and '_' are allowed";
+    let digest = r#"is not a digest: "sha256:" must be followed by 64 lowercase hex digits"#;
+    // Values too long to echo are cut in the middle: the first and last 150 characters remain.
+    let cut = |c: &str, head: usize, tail: usize| format!("{}…{}", c.repeat(head), c.repeat(tail));
+    let cases: Vec<(Value, &str, String)> = vec![
+        (json!(null), "payload", format!("{not_an_object} null")),
+        (json!(42), "payload", format!("{not_an_object} a number")),
+        (json!("rollback"), "payload", format!("{not_an_object} a string")),
+        (json!([ev.clone()]), "payload", format!("{not_an_object} an array")),
         (
             json!({"Records": []}),
-            "payload: is neither an ECR Image Action event",
+            "payload",
+            r#"is neither an ECR Image Action event ("source", "detail-type", "detail") nor a manual action ("action")"#.into(),
         ),
         (
             with(ev.clone(), &["source"], json!("aws.ecr ")),
-            "payload.source: \"aws.ecr \" is not \"aws.ecr\"",
+            "payload.source",
+            r#""aws.ecr " is not "aws.ecr": only ECR image events are handled"#.into(),
         ),
         (
             with(ev.clone(), &["detail-type"], json!(null)),
-            "payload.detail-type: invalid type: null, expected a string",
+            "payload.detail-type",
+            "invalid type: null, expected a string".into(),
         ),
         (
             with(
@@ -59,7 +61,8 @@ async fn thirty_odd_bad_payloads_get_their_exact_error_and_no_aws_call() {
                 &["detail", "repository-name"],
                 json!("a".repeat(300)),
             ),
-            "payload.detail.repository-name: \"aaaa",
+            "payload.detail.repository-name",
+            format!(r#""{}" {repository_name}"#, cut("a", 149, 53)),
         ),
         (
             with(
@@ -67,7 +70,8 @@ async fn thirty_odd_bad_payloads_get_their_exact_error_and_no_aws_call() {
                 &["detail", "repository-name"],
                 json!("api\u{202e}"),
             ),
-            "payload.detail.repository-name: \"api\\u{202e}\" is not an ECR repository name",
+            "payload.detail.repository-name",
+            format!(r#""api\u{{202e}}" {repository_name}"#),
         ),
         (
             with(
@@ -75,7 +79,8 @@ async fn thirty_odd_bad_payloads_get_their_exact_error_and_no_aws_call() {
                 &["detail", "image-digest"],
                 json!("sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
             ),
-            "payload.detail.image-digest: \"sha256:AAAA",
+            "payload.detail.image-digest",
+            format!(r#""sha256:{}" {digest}"#, "A".repeat(64)),
         ),
         (
             with(
@@ -83,127 +88,157 @@ async fn thirty_odd_bad_payloads_get_their_exact_error_and_no_aws_call() {
                 &["detail", "image-digest"],
                 json!({"$ne": null}),
             ),
-            "payload.detail.image-digest: invalid type: map, expected a string",
+            "payload.detail.image-digest",
+            "invalid type: map, expected a string".into(),
         ),
         (
             with(ev.clone(), &["detail", "image-tag"], json!("v2; rm -rf /")),
-            "payload.detail.image-tag: \"v2; rm -rf /\" is not an image tag",
+            "payload.detail.image-tag",
+            format!(r#""v2; rm -rf /" {image_tag}"#),
         ),
         (
             with(ev.clone(), &["detail", "image-tag"], json!("é")),
-            "payload.detail.image-tag: \"é\" is not an image tag",
+            "payload.detail.image-tag",
+            format!(r#""é" {image_tag}"#),
         ),
         (
             with(ev.clone(), &["account"], json!(123456789012u64)),
-            "payload.account: invalid type: integer `123456789012`, expected a string",
+            "payload.account",
+            "invalid type: integer `123456789012`, expected a string".into(),
         ),
         (
             with(ev.clone(), &["region"], json!("eu-west-1\n")),
-            "payload.region: \"eu-west-1\\n\" is not an AWS region name",
+            "payload.region",
+            r#""eu-west-1\n" is not an AWS region name"#.into(),
         ),
         (
             with(ev.clone(), &["time"], json!(-1)),
-            "payload.time: invalid type: integer `-1`",
+            "payload.time",
+            "invalid type: integer `-1`, expected an RFC 3339 formatted date and time string".into(),
         ),
         (
             json!({"action": null}),
-            "payload.action: must be a string, got null",
+            "payload.action",
+            "must be a string, got null".into(),
         ),
         (
             json!({"action": "ROLLBACK", "function": "api-dev"}),
-            "payload.action: \"ROLLBACK\" is not an action",
+            "payload.action",
+            r#""ROLLBACK" is not an action: use "rollback", "deploy" or "status""#.into(),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "version": "$LATEST"}),
-            "payload.version: \"$LATEST\" is not a published version number",
+            "payload.version",
+            format!(r#""$LATEST" {not_a_version}"#),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "version": -5}),
-            "payload.version: -5 is not a published version number",
+            "payload.version",
+            "-5 is not a published version number (1, 2, ...)".into(),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "version": "1e3"}),
-            "payload.version: \"1e3\" is not a published version number",
+            "payload.version",
+            format!(r#""1e3" {not_a_version}"#),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "version": "99999999999999999999999"}),
-            "payload.version: \"99999999999999999999999\" is not a published version number",
+            "payload.version",
+            format!(r#""99999999999999999999999" {not_a_version}"#),
         ),
         (
             json!({"action": "rollback", "function": "payments"}),
-            "payload.function: \"payments\" is not a function this deployer manages",
+            "payload.function",
+            format!(r#""payments" {not_managed}"#),
         ),
         (
             json!({"action": "rollback", "function": other_account}),
-            "payload.function: \"arn:aws:lambda:eu-west-1:999999999999:function:api-dev\" is not a function this deployer manages",
+            "payload.function",
+            format!(r#""{other_account}" {not_managed}"#),
         ),
         (
             json!({"action": "rollback", "function": other_region}),
-            "payload.function: \"arn:aws:lambda:us-east-1:123456789012:function:api-dev\" is not a function this deployer manages",
+            "payload.function",
+            format!(r#""{other_region}" {not_managed}"#),
         ),
         (
             json!({"action": "rollback", "function": "api-dev:live"}),
-            "payload.function: \"api-dev:live\" is not a function name",
+            "payload.function",
+            format!(r#""api-dev:live" is not a function name: {name_chars}"#),
         ),
         (
             json!({"action": "rollback", "function": "x".repeat(100_000)}),
-            "payload.function: \"xxxx",
+            "payload.function",
+            format!(
+                r#""{}" is not a function name: it must be 1 to 64 characters"#,
+                cut("x", 149, 95)
+            ),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "alias": "$LATEST"}),
-            "payload.alias: \"$LATEST\" is not an alias name",
+            "payload.alias",
+            format!(r#""$LATEST" is not an alias name: {name_chars}"#),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "force": "true"}),
-            "payload.force: invalid type: string \"true\", expected a boolean",
+            "payload.force",
+            r#"invalid type: string "true", expected a boolean"#.into(),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "reason": "r".repeat(10_000)}),
-            "payload.reason: is 10000 characters long: at most 500",
+            "payload.reason",
+            "is 10000 characters long: at most 500".into(),
         ),
         (
             json!({"action": "deploy", "function": "api-dev", "image_uri": ecr("payments")}),
-            "payload.image_uri: repository \"payments\" is not configured for function \"api-dev\"",
+            "payload.image_uri",
+            r#"repository "payments" is not configured for function "api-dev" (its repositories: api)"#.into(),
         ),
         (
             json!({"action": "deploy", "function": "api-dev", "image_uri": "public.ecr.aws/x/api@sha256:aa"}),
-            "payload.image_uri: ",
+            "payload.image_uri",
+            format!(r#""sha256:aa" {digest}"#),
         ),
         (
             json!({"action": "deploy", "function": "api-dev", "image_uri": ecr("api"), "repository": "api", "tag": "v1"}),
-            "payload: a deploy names either",
+            "payload",
+            r#"a deploy names either "function" and "image_uri", or "repository" and "tag""#.into(),
         ),
         (
             json!({"action": "deploy", "repository": "payments", "tag": "v1"}),
-            "payload.repository: no target is configured for repository \"payments\"",
+            "payload.repository",
+            r#"no target is configured for repository "payments""#.into(),
         ),
         (
             json!({"action": "status", "function": "payments"}),
-            "payload.function: \"payments\" is not a function this deployer manages",
+            "payload.function",
+            format!(r#""payments" {not_managed}"#),
         ),
         (
             json!({"action": "status", "verbose": true}),
-            "payload.verbose: unknown field `verbose`",
+            "payload.verbose",
+            "unknown field `verbose`, expected `function`".into(),
         ),
     ];
-    assert!(cases.len() >= 30);
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
-    let e = engine(
-        &w,
-        config(json!([{"repository": "api", "functions": ["api-dev"]}])),
-    );
-    for (payload, expected) in cases {
-        let err = e.handle(&payload).await.expect_err(expected).to_string();
-        assert!(
-            err.starts_with(expected),
-            "expected {expected:?}\n     got {err:?}"
+    let e = TestEngine::new(&w).build();
+    for (payload, field, problem) in cases {
+        let err = e.handle(&payload).await.expect_err(&problem);
+        assert_eq!(
+            (err.field.as_str(), err.problem.as_str()),
+            (field, problem.as_str())
         );
+        let message = err.to_string();
+        assert_eq!(message, format!("{field}: {problem}"));
         assert!(
-            err.chars().count() < 400,
+            message.chars().count() < 400,
             "errors stay readable: {} chars",
-            err.chars().count()
+            message.chars().count()
         );
     }
     assert_eq!(w.ops(), Vec::<&str>::new(), "no bad payload reached AWS");
+    // The event most cases were made from is good: each was refused for what it changed.
+    let good = e.handle(&ev).await.report();
+    assert_eq!(good.outcome, Outcome::Deployed, "{good:#?}");
 }

@@ -5,15 +5,15 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test notify_render` rewrites the files; review the diff.
 
-mod support;
+pub mod support;
 
 use self_deployer::notify::render::{self, RenderSettings, chatbot, messages, subject};
 use self_deployer::report::Report;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use support::IntoReport;
-use support::world::{Answer, World};
-use support::{config, engine, push};
+use support::world::{Answer, World, image_uri};
+use support::{config, engine, one_target, push};
 
 fn settings() -> RenderSettings {
     RenderSettings {
@@ -21,15 +21,11 @@ fn settings() -> RenderSettings {
     }
 }
 
-fn targets() -> Value {
-    json!([{"repository": "api", "functions": ["api-dev"]}])
-}
-
 async fn scenario(name: &str) -> Report {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.ecr_image("api", 'a', Some("v1"));
-    let e = engine(&w, config(targets()));
+    let e = engine(&w, config(one_target()));
     match name {
         "deployed" => e.handle(&push("api", 'b', Some("sha-abc123"))).await.report(),
         "failed_smoke_test" => {
@@ -53,7 +49,7 @@ async fn scenario(name: &str) -> Report {
             .await
             .report(),
         "would_deploy" => e
-            .handle(&json!({"action": "deploy", "function": "api-dev", "image_uri": support::world::image_uri("api", 'c'), "dry_run": true}))
+            .handle(&json!({"action": "deploy", "function": "api-dev", "image_uri": image_uri("api", 'c'), "dry_run": true}))
             .await
             .report(),
         other => panic!("no scenario {other}"),
@@ -252,7 +248,7 @@ async fn a_worst_case_message_stays_far_below_the_sns_limit() {
             log: "<!channel> ".repeat(100_000),
         },
     );
-    let report = engine(&w, config(targets()))
+    let report = engine(&w, config(one_target()))
         .handle(&push("api", 'b', Some(&"t".repeat(128))))
         .await
         .report();

@@ -80,7 +80,7 @@ async fn deploy_image(
     match plan(deps.config, image, home) {
         Err(why) => {
             tracing::info!(repository = %image.repository, %why, "skipped");
-            Report::skipped(ActionKind::Deploy, why).with_image(image)
+            Report::skipped(ActionKind::Deploy, why)
         }
         Ok(jobs) => {
             tracing::info!(image = %image.uri(), functions = jobs.len(), dry_run, "deploying");

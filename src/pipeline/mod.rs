@@ -51,24 +51,28 @@ pub async fn deploy_function(
             run.dep.outcome = Outcome::Failed;
             run.dep.failed_step = Some(f.step);
             run.dep.reason = Some(f.reason);
-            // We never moved the alias, so it is where we found it, unless someone else moved it
-            // while we tried: then say where it really is, and leave $LATEST alone too.
+            // We never moved the alias, so it is where we found it, unless we could not read it
+            // (then look again), or someone else moved it while we tried (then say where it
+            // really is, and leave $LATEST alone too: production is theirs now).
             run.dep.version = run.dep.previous_version;
-            if f.step == Step::PromoteAlias
-                && let Ok(Some(now)) = ctx.lambda.get_alias(function.as_str(), &target.alias).await
-                && now.target.version() != run.dep.previous_version
+            if matches!(f.step, Step::Resolve | Step::PinAlias | Step::PromoteAlias)
+                && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &target.alias).await
             {
-                run.dep.version = now.target.version();
-                run.latest = Latest::Untouched;
-                run.dep.latest_restore = Some(crate::report::Restore {
-                    restored: false,
-                    image_uri: run.restore_image.clone(),
-                    detail: format!(
-                        "not restored: alias {} was changed by someone else during the deployment (it serves {}), so $LATEST was left on the tested image",
-                        target.alias,
-                        now.describe()
-                    ),
-                });
+                let now_on = now.as_ref().and_then(|a| a.target.version());
+                let moved = f.step != Step::Resolve && now_on != run.dep.previous_version;
+                run.dep.version = now_on;
+                if let (true, Some(now)) = (moved, now) {
+                    run.latest = Latest::Untouched;
+                    run.dep.latest_restore = Some(crate::report::Restore {
+                        restored: false,
+                        image_uri: run.restore_image.clone(),
+                        detail: format!(
+                            "not restored: alias {} was changed by someone else during the deployment (it serves {}), so $LATEST was left on the tested image",
+                            target.alias,
+                            now.describe()
+                        ),
+                    });
+                }
             }
             if let Some(restore) = restore::restore_latest(&mut run, &image.digest).await {
                 run.dep.latest_restore = Some(restore);

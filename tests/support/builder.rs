@@ -1,0 +1,91 @@
+//! The one place that builds the engine under test, its notifier and its AWS clients: when the
+//! library's constructor changes, only this file has to.
+
+use super::IntoReport;
+use super::fixtures::{config, one_target, push};
+use super::world::{ACCOUNT, REGION, World};
+use aws_smithy_mocks::{Rule, RuleMode, mock_client};
+use self_deployer::config::Config;
+use self_deployer::engine::Engine;
+use self_deployer::notify::{Notifier, NotifySettings};
+use self_deployer::plan::Home;
+use self_deployer::report::Report;
+
+/// The SNS topic a test engine with notifications publishes to.
+pub const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:deploys";
+
+/// An engine on the world, running in the world's account and region (as Lambda or STS would
+/// tell it): `TestEngine::new(&w).config(cfg).sns(&publish).build()`.
+#[must_use]
+pub struct TestEngine<'w> {
+    world: &'w World,
+    config: Option<Config>,
+    lambda: Option<aws_sdk_lambda::Client>,
+    sns: Option<(aws_sdk_sns::Client, NotifySettings)>,
+}
+
+impl<'w> TestEngine<'w> {
+    /// By default: `one_target()`, the world's Lambda and ECR clients, and no notifications.
+    pub fn new(world: &'w World) -> Self {
+        Self {
+            world,
+            config: None,
+            lambda: None,
+            sns: None,
+        }
+    }
+
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Another Lambda client on the world, e.g. `world.client_with(rules, retries)`.
+    pub fn lambda(mut self, client: aws_sdk_lambda::Client) -> Self {
+        self.lambda = Some(client);
+        self
+    }
+
+    /// Notifications to `TOPIC`, through an SNS client whose Publish answers by `publish`.
+    pub fn sns(self, publish: &Rule) -> Self {
+        self.sns_with(publish, NotifySettings::default())
+    }
+
+    pub fn sns_with(mut self, publish: &Rule, settings: NotifySettings) -> Self {
+        let client = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [publish]);
+        self.sns = Some((client, settings));
+        self
+    }
+
+    pub fn build(self) -> Engine {
+        let notifier = match self.sns {
+            Some((client, settings)) => Notifier::sns(client, TOPIC, settings),
+            None => Notifier::disabled(),
+        };
+        let engine = Engine::new(
+            self.config.unwrap_or_else(|| config(one_target())),
+            self.lambda.unwrap_or_else(|| self.world.client()),
+            self.world.ecr_client(),
+            notifier,
+        );
+        engine.set_home(Home {
+            account: ACCOUNT.parse().expect("valid account"),
+            region: REGION.parse().expect("valid region"),
+        });
+        engine
+    }
+}
+
+/// The engine most tests need: `TestEngine::new(world).config(config).build()`.
+pub fn engine(world: &World, config: Config) -> Engine {
+    TestEngine::new(world).config(config).build()
+}
+
+/// The usual run: image b, tagged v2, pushed to the repository of api-dev (`one_target()`).
+pub async fn push_b(world: &World) -> Report {
+    TestEngine::new(world)
+        .build()
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .report()
+}

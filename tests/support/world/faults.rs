@@ -1,0 +1,215 @@
+//! What goes wrong: injected faults (a modeled error, or a raw HTTP answer the SDK parses for
+//! real, or no answer at all), and the modeled errors the world's own rules answer with.
+
+use super::WorldState;
+use aws_smithy_mocks::MockResponse;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::error::ErrorMetadata;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// An error to return instead of doing the call, once, on the `nth` call of `op` (1-based).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    Conflict,
+    Precondition,
+    ServiceError,
+    NotFound,
+    AccessDenied,
+    /// HTTP 429 TooManyRequestsException, as the SDK sees it once its retries are used up.
+    Throttled,
+    /// HTTP 502 with an HTML body (a proxy error): no modeled error at all.
+    BadGateway,
+    /// HTTP 200 with a body that is not JSON.
+    Malformed,
+    /// No answer: the SDK's attempt timeout fires. The call never reached AWS.
+    Timeout,
+    /// AWS applied the call, then its answer was lost (the SDK's attempt timeout fires, and with
+    /// retries on, the SDK sends the same call again).
+    Lost,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 9] = [
+        Fault::Lost,
+        Fault::Throttled,
+        Fault::ServiceError,
+        Fault::BadGateway,
+        Fault::Timeout,
+        Fault::Conflict,
+        Fault::Precondition,
+        Fault::Malformed,
+        Fault::AccessDenied,
+    ];
+
+    /// The raw HTTP answer for faults that are not modeled errors.
+    fn http(self) -> Option<HttpResponse> {
+        let (status, error_type, body) = match self {
+            Fault::Throttled => (
+                429,
+                Some("TooManyRequestsException"),
+                r#"{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}"#,
+            ),
+            Fault::BadGateway => (502, None, "<html><body>502 Bad Gateway</body></html>"),
+            Fault::Malformed => (200, None, "{\"Configuration\": [truncated"),
+            // Answered with an empty 200 that the connector never delivers (see FaultyHttp).
+            Fault::Timeout => (200, None, "{}"),
+            _ => return None,
+        };
+        let mut resp = HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(status).expect("valid status"),
+            aws_smithy_types::body::SdkBody::from(body),
+        );
+        if let Some(t) = error_type {
+            resp.headers_mut().insert("x-amzn-errortype", t);
+        }
+        resp.headers_mut()
+            .insert("content-type", "application/json");
+        Some(resp)
+    }
+
+    /// The modeled error, carrying the AWS error code the engine classifies by.
+    fn error(self) -> ErrorMetadata {
+        let (code, msg) = match self {
+            Fault::Conflict => (
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. An update is in progress for resource (injected)",
+            ),
+            Fault::Precondition => (
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. (injected)",
+            ),
+            Fault::ServiceError => ("ServiceException", "internal failure (injected)"),
+            Fault::NotFound => ("ResourceNotFoundException", "Function not found (injected)"),
+            Fault::AccessDenied => (
+                "AccessDeniedException",
+                "User is not authorized to perform this action (injected)",
+            ),
+            Fault::Throttled
+            | Fault::BadGateway
+            | Fault::Malformed
+            | Fault::Timeout
+            | Fault::Lost => {
+                unreachable!("answered over HTTP, or applied")
+            }
+        };
+        ErrorMetadata::builder().code(code).message(msg).build()
+    }
+}
+
+impl WorldState {
+    /// The fault as the operation's answer: a raw HTTP response for transport-level faults (the
+    /// SDK parses it for real), else the operation's modeled error built by `generic`.
+    pub(super) fn faulted<O, E>(
+        &self,
+        fault: Fault,
+        generic: impl FnOnce(ErrorMetadata) -> E,
+    ) -> MockResponse<O, E> {
+        if fault == Fault::Timeout {
+            self.timeout_next.store(true, Ordering::SeqCst);
+        }
+        match fault.http() {
+            Some(resp) => MockResponse::Http(resp),
+            None => MockResponse::Error(generic(fault.error())),
+        }
+    }
+}
+
+/// Builds a modeled error `Op::Variant(Variant{message, meta.code})`.
+macro_rules! err {
+    ($op:ident, $variant:ident, $msg:expr) => {{
+        let msg: String = $msg.into();
+        $op::$variant(
+            aws_sdk_lambda::types::error::$variant::builder()
+                .message(msg.clone())
+                .meta(
+                    aws_smithy_types::error::ErrorMetadata::builder()
+                        .code(stringify!($variant))
+                        .message(msg)
+                        .build(),
+                )
+                .build(),
+        )
+    }};
+}
+pub(super) use err;
+
+/// Wraps a rule so that a call marked by a `Lost` fault is applied as usual, and then its answer
+/// never arrives (the connector never delivers it; the SDK's attempt timeout fires).
+pub(super) fn lossy<I, O, E>(
+    state: Arc<std::sync::Mutex<WorldState>>,
+    rule: impl Fn(&I) -> MockResponse<O, E> + Send + Sync + 'static,
+) -> impl Fn(&I) -> MockResponse<O, E> + Send + Sync + 'static {
+    move |req| {
+        let answer = rule(req);
+        let mut s = state.lock().expect("world lock");
+        if std::mem::take(&mut s.lose_current) {
+            s.timeout_next.store(true, Ordering::SeqCst);
+            return MockResponse::Http(
+                Fault::Timeout
+                    .http()
+                    .expect("a timeout has an HTTP answer that is never delivered"),
+            );
+        }
+        answer
+    }
+}
+
+/// A RevisionId guard that did not match, as Lambda words it.
+pub(super) fn precondition<E>(make: impl FnOnce(ErrorMetadata) -> E) -> E {
+    make(
+        ErrorMetadata::builder()
+            .code("PreconditionFailedException")
+            .message("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+            .build(),
+    )
+}
+
+/// The mock HTTP client, except that a request marked by a Timeout fault is never answered.
+#[derive(Debug, Clone)]
+pub(super) struct FaultyHttp {
+    inner: SharedHttpClient,
+    timeout_next: Arc<AtomicBool>,
+}
+
+impl FaultyHttp {
+    pub(super) fn wrap(timeout_next: Arc<AtomicBool>) -> SharedHttpClient {
+        SharedHttpClient::new(Self {
+            inner: aws_smithy_mocks::create_mock_http_client(),
+            timeout_next,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FaultyConnector {
+    inner: SharedHttpConnector,
+    timeout_next: Arc<AtomicBool>,
+}
+
+impl HttpClient for FaultyHttp {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(FaultyConnector {
+            inner: self.inner.http_connector(settings, components),
+            timeout_next: self.timeout_next.clone(),
+        })
+    }
+}
+
+impl HttpConnector for FaultyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        if self.timeout_next.swap(false, Ordering::SeqCst) {
+            return HttpConnectorFuture::new(std::future::pending());
+        }
+        self.inner.call(request)
+    }
+}

@@ -1,0 +1,210 @@
+//! A small, strict model of the Lambda control plane, served to the real SDK client through
+//! aws-smithy-mocks. Unlike stock moto it enforces what the engine relies on: RevisionId and
+//! CodeSha256 guards, updates that stay InProgress for a while (in virtual time), Invoke of a
+//! qualifier, version numbers that are never reused, aliases that protect their versions.
+//! Every call is recorded with the guard values it carried, so tests can assert them exactly.
+//!
+//! Here: the world and its setup. The model's types are in `model`, the Lambda rules in `lambda`
+//! (functions, code, versions) and `aliases`, ECR in `ecr`, injected faults in `faults`, virtual
+//! time in `time`, the SDK clients in `clients`, and what tests ask afterwards in `queries`.
+
+mod aliases;
+mod clients;
+mod ecr;
+mod faults;
+mod lambda;
+mod model;
+mod queries;
+mod time;
+
+pub use faults::Fault;
+pub use model::{
+    ACCOUNT, Alias, Answer, Call, Code, Func, MUTATING, REGION, Snapshot, digest, image_uri, sha,
+};
+
+use aws_sdk_lambda::types::State as LambdaState;
+use aws_smithy_async::test_util::{InstantSleep, ManualTimeSource, instant_time_and_sleep};
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Hooks run just before a call is served: e.g. "someone moves the alias during our deploy".
+type Hook = Box<dyn FnMut(&mut WorldState) + Send>;
+
+pub struct WorldState {
+    /// Set by a Timeout fault: the connector never answers the request being served.
+    pub timeout_next: Arc<AtomicBool>,
+    /// Set by a Lost fault: the call being served is applied, and its answer then lost.
+    lose_current: bool,
+    pub functions: HashMap<String, Func>,
+    /// ECR: repository → images (digest, tags).
+    pub images: HashMap<String, Vec<(String, Vec<String>)>>,
+    pub calls: Vec<Call>,
+    pub answers: HashMap<String, Answer>,
+    faults: Vec<(&'static str, usize, Fault)>,
+    hooks: Vec<(&'static str, usize, Hook)>,
+    pub now: ManualTimeSource,
+    revision_counter: u64,
+}
+
+impl WorldState {
+    fn next_revision(&mut self) -> String {
+        self.revision_counter += 1;
+        format!("rev-{}", self.revision_counter)
+    }
+
+    /// Records the call, runs hooks, and returns the fault to inject, if any.
+    fn begin(&mut self, mut call: Call) -> Option<Fault> {
+        call.at = Some(self.t());
+        let op = call.op;
+        self.calls.push(call);
+        let n = self.calls.iter().filter(|c| c.op == op).count();
+        let mut hooks = std::mem::take(&mut self.hooks);
+        for (hop, hn, hook) in hooks.iter_mut() {
+            if *hop == op && *hn == n {
+                hook(self);
+            }
+        }
+        self.hooks = hooks;
+        self.tick();
+        let fault = self
+            .faults
+            .iter()
+            .find(|(fop, fnth, _)| *fop == op && *fnth == n)
+            .map(|(_, _, f)| *f);
+        if fault == Some(Fault::Lost) {
+            // The call is served (and applied) as usual; only its answer never arrives.
+            self.lose_current = true;
+            return None;
+        }
+        fault
+    }
+
+    /// The call being served (rules run under the lock, right after `begin` recorded it).
+    fn current_call(&mut self) -> &mut Call {
+        self.calls.last_mut().expect("begin recorded the call")
+    }
+
+    pub fn func(&mut self, name: &str) -> Option<&mut Func> {
+        let name = name.rsplit(':').next().unwrap_or(name).to_owned();
+        self.functions.get_mut(&name)
+    }
+}
+
+#[derive(Clone)]
+pub struct World {
+    pub state: Arc<Mutex<WorldState>>,
+    pub time: ManualTimeSource,
+    /// Sleeps end at once and move `time` forward by their length: minutes pass in microseconds.
+    pub sleep: InstantSleep,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let (time, sleep) = instant_time_and_sleep(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        let state = WorldState {
+            timeout_next: Arc::new(AtomicBool::new(false)),
+            lose_current: false,
+            functions: HashMap::new(),
+            images: HashMap::new(),
+            calls: Vec::new(),
+            answers: HashMap::new(),
+            faults: Vec::new(),
+            hooks: Vec::new(),
+            now: time.clone(),
+            revision_counter: 0,
+        };
+        Self {
+            state: Arc::new(Mutex::new(state)),
+            time,
+            sleep,
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, WorldState> {
+        self.state.lock().expect("world lock")
+    }
+
+    /// A function whose `$LATEST` runs `latest`, with no versions and no alias.
+    pub fn add_function(&self, name: &str, latest: Code) -> &Self {
+        let mut s = self.lock();
+        let revision = s.next_revision();
+        s.functions
+            .insert(name.to_owned(), Func::new(latest, revision));
+        drop(s);
+        self
+    }
+
+    /// Publishes a version of the function's current `$LATEST` directly (setup, not a recorded call).
+    pub fn publish(&self, name: &str, description: &str) -> u64 {
+        let mut s = self.lock();
+        let f = s.func(name).expect("function exists");
+        let v = f.next_version;
+        f.next_version += 1;
+        let code = f.latest.clone();
+        f.versions.insert(
+            v,
+            Snapshot {
+                code,
+                description: description.into(),
+                state: LambdaState::Active,
+            },
+        );
+        v
+    }
+
+    pub fn set_alias(&self, name: &str, alias: &str, version: &str) {
+        let mut s = self.lock();
+        let rev = s.next_revision();
+        let f = s.func(name).expect("function exists");
+        f.aliases.insert(
+            alias.into(),
+            Alias {
+                version: version.into(),
+                revision: rev,
+                routing: HashMap::new(),
+                description: String::new(),
+            },
+        );
+    }
+
+    /// The usual starting point: `$LATEST` and version 1 run image `c`, alias `live` → 1.
+    pub fn live_function(&self, name: &str, repo: &str, c: char) -> &Self {
+        self.add_function(name, Code::of(repo, c));
+        let v = self.publish(name, "initial");
+        self.set_alias(name, "live", &v.to_string());
+        self
+    }
+
+    /// What Invoke answers when it runs image `c` (by default: status 200).
+    pub fn answer(&self, c: char, a: Answer) {
+        self.lock().answers.insert(sha(c), a);
+    }
+
+    /// Answers the `nth` call of `op` (1-based) with `fault` instead of doing it.
+    pub fn fault(&self, op: &'static str, nth: usize, fault: Fault) {
+        self.lock().faults.push((op, nth, fault));
+    }
+
+    /// Runs `f` on the world just before the `nth` call of `op` is served.
+    pub fn hook(
+        &self,
+        op: &'static str,
+        nth: usize,
+        f: impl FnMut(&mut WorldState) + Send + 'static,
+    ) {
+        self.lock().hooks.push((op, nth, Box::new(f)));
+    }
+
+    pub fn with_func<T>(&self, name: &str, f: impl FnOnce(&mut Func) -> T) -> T {
+        let mut s = self.lock();
+        f(s.func(name).expect("function exists"))
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
