@@ -250,14 +250,18 @@ class World:
         env.update(extra)
         return env
 
-    def handle(self, payload: dict | str, targets: list, **extra: str) -> Run:
+    def handle(self, payload: dict | str, targets: list, via=None, timeout: float = 120, **extra: str) -> Run:
         data = payload if isinstance(payload, str) else json.dumps(payload)
-        return self.cli(["handle", "-"], targets, stdin=data, **extra)
+        return self.cli(["handle", "-"], targets, stdin=data, via=via, timeout=timeout, **extra)
 
-    def cli(self, args: list[str], targets: list, stdin: str = "", **extra: str) -> Run:
-        """Runs `self-deployer ARGS...` against the emulator."""
+    def cli(self, args: list[str], targets: list, stdin: str = "", via=None, timeout: float = 120,
+            **extra: str) -> Run:
+        """Runs `self-deployer ARGS...` against the emulator, or through `via` (a FaultProxy in
+        front of it: the binary's AWS calls go through the proxy, the test's own go to moto)."""
+        if via is not None:
+            extra.setdefault("AWS_ENDPOINT_URL", via.endpoint)
         p = subprocess.run([str(binary()), *args], input=stdin, capture_output=True, text=True,
-                           env=self.env(targets, **extra), timeout=120)
+                           env=self.env(targets, **extra), timeout=timeout)
         try:
             report = json.loads(p.stdout) if p.stdout.strip() else None
         except json.JSONDecodeError:
