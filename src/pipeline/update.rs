@@ -37,6 +37,10 @@ pub async fn update_code(
                 "another update is in progress; waiting it out"
             );
             let settled = until_settled(&ctx.lambda, function, None, ctx.wait_budget()).await?;
+            if settled.state.runs(&image.digest) && settled.state.update_failure().is_none() {
+                // The update in the way was ours: an earlier attempt whose answer was lost.
+                return Ok(());
+            }
             revision = settled.state.revision_id;
             attempt += 1;
             continue;

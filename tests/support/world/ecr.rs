@@ -44,8 +44,11 @@ impl World {
                 op: "DescribeImages",
                 function: repo.clone(),
                 qualifier: detail,
+                registry_id: req.registry_id().map(str::to_owned),
                 ..Default::default()
             });
+            // Images live in the registry asked for (a central registry), else our own.
+            let registry = req.registry_id().unwrap_or(ACCOUNT).to_owned();
             let Some(images) = s.images.get(&repo) else {
                 return MockResponse::Error(DescribeImagesError::generic(
                     ErrorMetadata::builder()
@@ -64,7 +67,7 @@ impl World {
                     Some((d, tags)) => {
                         out = out.image_details(
                             ImageDetail::builder()
-                                .registry_id(ACCOUNT)
+                                .registry_id(&registry)
                                 .repository_name(&repo)
                                 .image_digest(d)
                                 .set_image_tags(Some(tags.clone()))

@@ -36,7 +36,7 @@ pub struct WorldState {
     /// Set by a Timeout fault: the connector never answers the request being served.
     pub timeout_next: Arc<AtomicBool>,
     /// Set by a Lost fault: the call being served is applied, and its answer then lost.
-    lose_current: bool,
+    pub(super) lose_current: bool,
     pub functions: HashMap<String, Func>,
     /// ECR: repository → images (digest, tags).
     pub images: HashMap<String, Vec<(String, Vec<String>)>>,

@@ -128,6 +128,8 @@ pub struct Call {
     pub version: Option<String>,
     pub description: Option<String>,
     pub payload: Option<String>,
+    /// ECR only: the registry (account) the call named.
+    pub registry_id: Option<String>,
     pub at: Option<SystemTime>,
     /// Invoke only, once the world has run the code: the CodeSha256 of the code that ran and what
     /// it answered. `None` when the call got an error or an injected fault instead.
