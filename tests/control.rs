@@ -379,3 +379,20 @@ async fn status_tells_where_everything_points() {
     );
     assert_eq!(w.mutating_calls().len(), before, "status mutates nothing");
 }
+
+#[tokio::test]
+async fn status_compares_latest_only_when_there_is_an_alias() {
+    let w = World::new();
+    w.add_function("api-dev", Code::of("api", 'a'));
+    let resp = engine(&w, config(one_target()))
+        .handle(&json!({"action": "status"}))
+        .await
+        .unwrap();
+    let Response::Status(s) = resp else {
+        panic!("{resp:?}")
+    };
+    let f = &s.functions[0];
+    assert_eq!(f.alias_target, None);
+    assert_eq!(f.latest_differs, None, "nothing to compare $LATEST with");
+    assert!(self_deployer::actions::status::render_table(&s).contains("api-dev   live   -"));
+}

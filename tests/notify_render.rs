@@ -256,3 +256,22 @@ async fn a_worst_case_message_stays_far_below_the_sns_limit() {
     let size = m.sns_json().len() + m.subject.len();
     assert!(size < 64 * 1024, "{size} bytes");
 }
+
+#[tokio::test]
+async fn bidi_controls_in_a_reason_never_reach_mail_or_slack() {
+    let mut r = scenario("failed_smoke_test").await;
+    let evil = "rolled back to v1\u{202E}2v\u{2066} ok\u{2069}";
+    r.reason = Some(evil.into());
+    r.deployments[0].reason = Some(evil.into());
+    let d = Some(&r.deployments[0]);
+    let bidi = |s: &str| {
+        s.chars()
+            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    };
+    let text = render::text(&r, d, &settings());
+    assert!(!bidi(&text), "{text}");
+    assert!(text.contains("rolled back to v12v ok"), "{text}");
+    let slack = chatbot(&r, d, &settings()).to_string();
+    assert!(!bidi(&slack), "{slack}");
+    assert!(!bidi(&subject(&r, d)));
+}

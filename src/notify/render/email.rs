@@ -1,0 +1,166 @@
+//! The email (and default) body: plain text for people.
+
+use super::*;
+use crate::notify::escape::{strip_controls, truncate};
+use crate::report::{Deployment, Outcome, Report, step_name};
+
+pub fn text(report: &Report, d: Option<&Deployment>, settings: &RenderSettings) -> String {
+    let mut t = String::new();
+    let line = |t: &mut String, s: &str| {
+        t.push_str(s);
+        t.push('\n');
+    };
+    line(&mut t, &subject(report, d));
+    line(&mut t, "");
+    line(&mut t, &strip_controls(&headline(report, d)));
+    line(&mut t, "");
+    let field = |t: &mut String, k: &str, v: &str| line(t, &format!("{k:<14}{v}"));
+    if let Some(d) = d {
+        field(&mut t, "Function:", d.function.as_str());
+        let alias = if d.version.is_none() && d.previous_version.is_none() {
+            format!("{}: unchanged", d.alias)
+        } else if matches!(d.outcome, Outcome::WouldDeploy | Outcome::WouldRollBack) {
+            format!(
+                "{}: version {} (unchanged: dry run)",
+                d.alias,
+                v(d.previous_version)
+            )
+        } else if d.version == d.previous_version {
+            format!("{}: version {} (unchanged)", d.alias, v(d.version))
+        } else {
+            format!(
+                "{}: version {} (was {})",
+                d.alias,
+                v(d.version),
+                v(d.previous_version)
+            )
+        };
+        field(&mut t, "Alias:", &alias);
+        field(&mut t, "Outcome:", d.outcome.as_str());
+    }
+    if let Some(r) = &report.repository {
+        field(&mut t, "Repository:", r);
+    }
+    if let Some(tag) = &report.image_tag {
+        field(&mut t, "Tag:", tag);
+    }
+    if let Some(dg) = &report.image_digest {
+        field(&mut t, "Digest:", dg);
+    }
+    if let Some(uri) = &report.image_uri {
+        field(&mut t, "Image:", uri);
+    }
+    if let Some(time) = &report.event_time {
+        field(&mut t, "Pushed:", time);
+    }
+    if report.dry_run {
+        field(&mut t, "Dry run:", "yes, nothing was changed");
+    }
+    if let Some(why) = &report.request_reason {
+        field(
+            &mut t,
+            "Requested:",
+            &truncate(&strip_controls(why.as_str()), MAX_REASON),
+        );
+    }
+    if let Some(d) = d {
+        if let Some(step) = d.failed_step {
+            line(&mut t, "");
+            field(&mut t, "Failed step:", &step_name(step));
+            field(
+                &mut t,
+                "Reason:",
+                &truncate(
+                    &strip_controls(d.reason.as_deref().unwrap_or("")),
+                    MAX_REASON,
+                ),
+            );
+            if let Some(r) = &d.latest_restore {
+                let what = if r.restored {
+                    "restored"
+                } else {
+                    "NOT restored"
+                };
+                field(
+                    &mut t,
+                    "$LATEST:",
+                    &format!("{what}: {}", strip_controls(&r.detail)),
+                );
+            }
+        } else if let Some(reason) = d
+            .reason
+            .as_deref()
+            .filter(|_| d.outcome != Outcome::Deployed)
+        {
+            field(
+                &mut t,
+                "Detail:",
+                &truncate(&strip_controls(reason), MAX_REASON),
+            );
+        }
+        if let Some(s) = &d.smoke_test {
+            let status = s
+                .status_code
+                .map(|c| format!("statusCode {c}"))
+                .unwrap_or_else(|| "no statusCode".into());
+            let verdict = if s.passed { "passed" } else { "FAILED" };
+            field(&mut t, "Smoke test:", &format!("{verdict} ({status})"));
+            if let Some(e) = &s.invoke_error {
+                field(
+                    &mut t,
+                    "Invoke error:",
+                    &truncate(&strip_controls(e), MAX_REASON),
+                );
+            }
+            if let Some(p) = &s.payload_excerpt {
+                line(&mut t, "");
+                line(&mut t, "Smoke test answer:");
+                indent(&mut t, &truncate(&strip_controls(p), MAX_EXCERPT));
+            }
+            if let Some(l) = &s.log_tail {
+                line(&mut t, "");
+                line(&mut t, "Log tail:");
+                indent(&mut t, &truncate(&strip_controls(l), MAX_LOG_TAIL));
+            }
+        }
+        for w in &d.warnings {
+            field(
+                &mut t,
+                "Warning:",
+                &truncate(&strip_controls(w), MAX_REASON),
+            );
+        }
+        if !d.pruned_versions.is_empty() {
+            let list: Vec<String> = d.pruned_versions.iter().map(|v| v.to_string()).collect();
+            field(&mut t, "Pruned:", &format!("versions {}", list.join(", ")));
+        }
+        if !d.steps.is_empty() {
+            line(&mut t, "");
+            line(&mut t, "Steps:");
+            for s in &d.steps {
+                line(
+                    &mut t,
+                    &format!("  {:<16}{:>8} ms", step_name(s.step), s.ms),
+                );
+            }
+        }
+    }
+    for (what, cmds) in next_steps(report, d, settings) {
+        line(&mut t, "");
+        line(&mut t, &what);
+        for c in cmds {
+            line(&mut t, &format!("  {c}"));
+        }
+    }
+    line(&mut t, "");
+    line(&mut t, "-- self-deployer");
+    t
+}
+
+fn indent(t: &mut String, block: &str) {
+    for l in block.lines() {
+        t.push_str("  ");
+        t.push_str(l);
+        t.push('\n');
+    }
+}
