@@ -3,7 +3,9 @@
 
 use crate::config::{Config, VARIABLES};
 use crate::engine::{Invocation, Response};
-use crate::input::{DeployRequest, DeploySource, Request, RollbackRequest, StatusRequest};
+use crate::input::{
+    DeployRequest, DeploySource, PromoteRequest, Request, RollbackRequest, StatusRequest,
+};
 use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -88,6 +90,18 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// During a rollout: the new version takes all traffic now, and the pending check is deleted.
+    Promote {
+        /// Function name or ARN, as in DEPLOYER_TARGETS.
+        #[arg(long)]
+        function: FunctionRef,
+        /// Alias (default: the target's alias).
+        #[arg(long)]
+        alias: Option<AliasName>,
+        /// Why: goes into the report and the notification.
+        #[arg(long)]
+        reason: Option<Reason>,
+    },
     /// Where every configured function's alias points, what it runs, and what a rollback would do.
     /// Never changes anything.
     Status {
@@ -148,6 +162,15 @@ impl Command {
                     dry_run: *dry_run,
                 })
             }
+            Command::Promote {
+                function,
+                alias,
+                reason,
+            } => Request::Promote(PromoteRequest {
+                function: function.clone(),
+                alias: alias.clone(),
+                reason: blank(reason),
+            }),
             Command::Status { function, .. } => Request::Status(StatusRequest {
                 function: function.clone(),
             }),
@@ -355,6 +378,10 @@ mod tests {
             crate::config::DRY_RUN_VAR,
             crate::config::NOTIFY_SKIPPED_VAR,
             crate::config::KEEP_VERSIONS_VAR,
+            crate::config::ROLLOUT_VAR,
+            crate::config::SCHEDULER_ROLE_VAR,
+            crate::config::SCHEDULE_GROUP_VAR,
+            crate::config::FUNCTION_ARN_VAR,
         ] {
             assert!(help.contains(var), "{var} missing from --help");
         }

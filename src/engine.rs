@@ -2,14 +2,17 @@
 //! thin doors into this same dispatcher; each action lives in its own file under `actions/`.
 
 use crate::actions::status::StatusReport;
-use crate::actions::{Deps, deploy, rollback, status};
+use crate::actions::{Deps, advance, alarm, deploy, promote, rollback, status};
 use crate::config::Config;
+use crate::gateway::cloudwatch::CloudWatch;
+use crate::gateway::scheduler::Scheduler;
 use crate::gateway::{Lambda, ecr::Ecr};
 use crate::input::{InputError, Request, parse_request};
 use crate::notify::Notifier;
 use crate::pipeline::Ctx;
 use crate::plan::Home;
 use crate::report::Report;
+use crate::rollout::Rollouts;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
@@ -24,6 +27,11 @@ pub struct Engine {
     /// This deployer's account and region: set once (from the function ARN in Lambda, from STS
     /// in the CLI). Unknown means images are refused, never trusted.
     home: Arc<OnceLock<Home>>,
+    scheduler: Option<Scheduler>,
+    cloudwatch: Option<CloudWatch>,
+    /// This deployer's own function ARN, from the Lambda context: what rollout checks invoke
+    /// unless DEPLOYER_FUNCTION_ARN says otherwise.
+    self_arn: Arc<OnceLock<String>>,
 }
 
 /// What one invocation brings besides its payload.
@@ -74,7 +82,29 @@ impl Engine {
             ecr: Ecr::new(ecr),
             notifier,
             home: Default::default(),
+            scheduler: None,
+            cloudwatch: None,
+            self_arn: Default::default(),
         }
+    }
+
+    /// Gives the engine what rollouts need: EventBridge Scheduler for the checks, CloudWatch for
+    /// the gates.
+    pub fn with_rollouts(
+        mut self,
+        scheduler: aws_sdk_scheduler::Client,
+        cloudwatch: aws_sdk_cloudwatch::Client,
+    ) -> Self {
+        self.scheduler = Some(Scheduler::new(scheduler));
+        self.cloudwatch = Some(CloudWatch::new(cloudwatch));
+        self
+    }
+
+    /// Sets this deployer's own function ARN (first call wins), without a qualifier.
+    pub fn set_self_arn(&self, invoked_arn: &str) {
+        let parts: Vec<&str> = invoked_arn.split(':').collect();
+        let unqualified = parts.iter().take(7).copied().collect::<Vec<_>>().join(":");
+        let _ = self.self_arn.set(unqualified);
     }
 
     pub fn config(&self) -> &Config {
@@ -111,6 +141,18 @@ impl Engine {
                 update_timeout: self.config.update_timeout,
                 run_id: run_id(inv.request_id.as_deref()),
                 deadline: inv.deadline,
+                rollouts: Rollouts {
+                    scheduler: self.scheduler.clone(),
+                    cloudwatch: self.cloudwatch.clone(),
+                    group: self.config.scheduler.group.clone(),
+                    role_arn: self.config.scheduler.role_arn.clone(),
+                    target_arn: self
+                        .config
+                        .scheduler
+                        .function_arn
+                        .clone()
+                        .or_else(|| self.self_arn.get().cloned()),
+                },
             },
             ecr: &self.ecr,
             home: self.home(),
@@ -122,6 +164,9 @@ impl Engine {
             }
             Request::Deploy(d) => Box::pin(deploy::on_deploy(&deps, d)).await?,
             Request::Rollback(r) => Box::pin(rollback::on_rollback(&deps, r)).await?,
+            Request::Advance(a) => Box::pin(advance::on_advance(&deps, a)).await?,
+            Request::Promote(p) => Box::pin(promote::on_promote(&deps, p)).await?,
+            Request::Alarm(a) => Box::pin(alarm::on_alarm(&deps, a)).await,
             Request::Status(s) => {
                 return Box::pin(status::on_status(&deps, s))
                     .await

@@ -23,6 +23,7 @@ pub mod types;
 pub(crate) mod gateway;
 pub(crate) mod pipeline;
 pub(crate) mod record;
+pub(crate) mod rollout;
 pub(crate) mod text;
 
 /// For benchmarks and tests that measure the poll schedule.

@@ -117,6 +117,8 @@ pub enum MoveKind {
     Rollback,
     /// Frozen from `$LATEST` onto a version, serving the same code.
     Pin,
+    /// A rollout's weight set (the alias keeps its version, part of the traffic goes to the new).
+    Rollout,
 }
 
 impl MoveKind {
@@ -125,6 +127,7 @@ impl MoveKind {
             MoveKind::Deploy => "deploy",
             MoveKind::Rollback => "rollback",
             MoveKind::Pin => "pin",
+            MoveKind::Rollout => "rollout",
         }
     }
 }
@@ -166,6 +169,7 @@ impl AliasRecord {
                 Some(("kind", "deploy")) => kind = Some(MoveKind::Deploy),
                 Some(("kind", "rollback")) => kind = Some(MoveKind::Rollback),
                 Some(("kind", "pin")) => kind = Some(MoveKind::Pin),
+                Some(("kind", "rollout")) => kind = Some(MoveKind::Rollout),
                 Some(("to", v)) => to = Some(Version::parse(v)?),
                 Some(("from", "none")) => from = None,
                 Some(("from", v)) => from = Some(Version::parse(v)?),

@@ -11,6 +11,8 @@ pub enum Outcome {
     Skipped,
     Failed,
     RolledBack,
+    /// A rollout is in progress: part of the traffic is on the new version, a check is scheduled.
+    RollingOut,
     /// Dry run: this is what a real run would have done.
     WouldDeploy,
     WouldRollBack,
@@ -24,6 +26,7 @@ impl Outcome {
             Outcome::Skipped => "skipped",
             Outcome::Failed => "failed",
             Outcome::RolledBack => "rolled_back",
+            Outcome::RollingOut => "rolling_out",
             Outcome::WouldDeploy => "would_deploy",
             Outcome::WouldRollBack => "would_roll_back",
         }
@@ -31,7 +34,10 @@ impl Outcome {
 
     /// Did this run change what callers get?
     pub fn changed_production(self) -> bool {
-        matches!(self, Outcome::Deployed | Outcome::RolledBack)
+        matches!(
+            self,
+            Outcome::Deployed | Outcome::RolledBack | Outcome::RollingOut
+        )
     }
 }
 
@@ -52,6 +58,8 @@ pub enum Step {
     SmokeTest,
     Publish,
     PromoteAlias,
+    /// A progressive rollout: a weight set, a check scheduled, gates read, or traffic put back.
+    Rollout,
     Prune,
     /// After a failure: put `$LATEST` back on the image production runs.
     RestoreLatest,
@@ -107,6 +115,9 @@ pub struct Deployment {
     pub smoke_test: Option<SmokeResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_restore: Option<Restore>,
+    /// A progressive rollout in progress, started, advanced, finished or rolled back by this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutInfo>,
     /// Things that went wrong without failing the deployment (e.g. a version that could not be pruned).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -127,9 +138,40 @@ impl Deployment {
             pruned_versions: Vec::new(),
             smoke_test: None,
             latest_restore: None,
+            rollout: None,
             warnings: Vec::new(),
         }
     }
+}
+
+/// Where a rollout stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolloutInfo {
+    pub stable_version: Version,
+    pub new_version: Version,
+    /// The step whose weight is set now (1-based); 0 once the rollout has ended.
+    pub step: usize,
+    pub steps: Vec<u8>,
+    /// The share of traffic on the new version now (0-1).
+    pub weight: f64,
+    /// This run changed the weight (a check that only confirmed it did not).
+    pub weight_changed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_check_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// What the gates saw at this check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<ErrorRate>,
+}
+
+/// The built-in gate's reading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorRate {
+    pub errors: f64,
+    pub invocations: f64,
+    /// Enough invocations to judge (`min_invocations`).
+    pub judged: bool,
 }
 
 /// The result of handing the report to the notifier.
@@ -151,6 +193,9 @@ pub struct NotificationStatus {
 pub enum ActionKind {
     Deploy,
     Rollback,
+    /// A scheduled rollout check, or an alarm that acted on a rollout.
+    Advance,
+    Promote,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -232,6 +277,7 @@ impl Report {
         let deployed = count(Outcome::Deployed);
         let live = count(Outcome::AlreadyLive);
         let rolled = count(Outcome::RolledBack);
+        let rolling = count(Outcome::RollingOut);
         let would_deploy = count(Outcome::WouldDeploy);
         let would_roll = count(Outcome::WouldRollBack);
         let n = deployments.len();
@@ -264,6 +310,12 @@ impl Report {
             return (
                 Outcome::RolledBack,
                 Some(format!("{rolled} of {n} rolled back")),
+            );
+        }
+        if rolling > 0 {
+            return (
+                Outcome::RollingOut,
+                Some(format!("{rolling} of {n} rolling out")),
             );
         }
         if would_roll > 0 {

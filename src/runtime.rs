@@ -19,6 +19,7 @@ pub async fn run(engine: Result<Engine, DeployerError>) -> Result<(), lambda_run
         };
         if let Some(home) = Home::from_function_arn(&event.context.invoked_function_arn) {
             engine.set_home(home);
+            engine.set_self_arn(&event.context.invoked_function_arn);
         }
         let inv = Invocation {
             request_id: Some(event.context.request_id.clone()),

@@ -56,6 +56,10 @@ pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
         aws_sdk_ecr::Client::new(sdk),
         notifier,
     )
+    .with_rollouts(
+        aws_sdk_scheduler::Client::new(sdk),
+        aws_sdk_cloudwatch::Client::new(sdk),
+    )
 }
 
 /// The CLI's way to learn its account: STS GetCallerIdentity, and the configured region. (In

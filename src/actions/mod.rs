@@ -1,7 +1,10 @@
 //! One file per thing the deployer can be asked to do. Each takes a validated request and what it
 //! needs ([`Deps`]) and returns a report; none of them talks to AWS except through the gateway.
 
+pub mod advance;
+pub mod alarm;
 pub mod deploy;
+pub mod promote;
 pub mod rollback;
 pub mod status;
 

@@ -115,6 +115,12 @@ async fn run(
         return Ok(Outcome::AlreadyLive);
     }
     dep.reason = Some(format!("alias {alias} moved {moves}"));
+    if plan.alias.has_routing() {
+        // A rollout (or a split) ended by hand: its pending check must not come back.
+        let function = dep.function.clone();
+        dep.warnings
+            .extend(crate::rollout::delete_checks(ctx, &function, alias, None).await);
+    }
     tracing::info!(function = %f, alias = %alias, from = %from, to = %plan.target, "rolled back");
     Ok(Outcome::RolledBack)
 }

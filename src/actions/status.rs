@@ -21,6 +21,9 @@ pub struct FunctionStatus {
     /// A canary split: another version and its share of traffic (0-1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
+    /// During a rollout: when its next check is scheduled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_check_at: Option<String>,
     pub image_uri: Option<String>,
     pub image_digest: Option<String>,
     pub image_tag: Option<String>,
@@ -70,9 +73,15 @@ pub async fn on_status(deps: &Deps<'_>, s: &StatusRequest) -> Result<StatusRepor
             })
             .collect(),
     };
-    let lambda = &deps.ctx.lambda;
+    let ctx = &deps.ctx;
     let statuses = futures_util::stream::iter(functions)
-        .map(|(f, a)| async move { status(lambda, f, a).await })
+        .map(|(f, a)| async move {
+            let mut s = status(&ctx.lambda, f, a).await;
+            if s.split.is_some() {
+                s.next_check_at = crate::rollout::next_check(ctx, &s.function, &s.alias).await;
+            }
+            s
+        })
         .buffered(deps.config.max_parallel)
         .collect()
         .await;
@@ -89,6 +98,7 @@ async fn status(lambda: &Lambda, function: FunctionRef, alias: AliasName) -> Fun
         alias_target: None,
         version: None,
         split: None,
+        next_check_at: None,
         image_uri: None,
         image_digest: None,
         image_tag: None,
@@ -204,6 +214,14 @@ pub fn render_table(r: &StatusReport) -> String {
         out.push('\n');
     }
     for s in &r.functions {
+        if let (Some(sp), Some(at)) = (&s.split, &s.next_check_at) {
+            out.push_str(&format!(
+                "{}: rolling out version {} ({}%), next check at {at}\n",
+                s.function.name(),
+                sp.version,
+                (sp.weight * 100.0).round()
+            ));
+        }
         if let Some(e) = &s.error {
             out.push_str(&format!("{}: {e}\n", s.function.name()));
         }

@@ -3,10 +3,12 @@
 //! Every error names the variable, the field path inside it and the problem. Unknown fields are
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
+mod rollout;
 mod target;
 #[cfg(test)]
 mod tests;
 
+pub use rollout::Rollout;
 pub use target::{Smoke, Target};
 
 use crate::types::{AliasName, Repository};
@@ -21,6 +23,10 @@ pub const PARALLEL_VAR: &str = "DEPLOYER_MAX_PARALLEL";
 pub const DRY_RUN_VAR: &str = "DEPLOYER_DRY_RUN";
 pub const NOTIFY_SKIPPED_VAR: &str = "DEPLOYER_NOTIFY_SKIPPED";
 pub const KEEP_VERSIONS_VAR: &str = "DEPLOYER_KEEP_VERSIONS";
+pub const ROLLOUT_VAR: &str = "DEPLOYER_ROLLOUT";
+pub const SCHEDULER_ROLE_VAR: &str = "DEPLOYER_SCHEDULER_ROLE_ARN";
+pub const SCHEDULE_GROUP_VAR: &str = "DEPLOYER_SCHEDULE_GROUP";
+pub const FUNCTION_ARN_VAR: &str = "DEPLOYER_FUNCTION_ARN";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -53,6 +59,22 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         KEEP_VERSIONS_VAR,
         "published versions kept per function, 0 = never prune (default 0)",
+    ),
+    (
+        ROLLOUT_VAR,
+        "JSON rollout for targets without their own: steps, interval_secs, check_secs, alarms, max_error_rate, min_invocations (default: all at once)",
+    ),
+    (
+        SCHEDULER_ROLE_VAR,
+        "role EventBridge Scheduler assumes to invoke the deployer for rollout checks (required when any target has steps)",
+    ),
+    (
+        SCHEDULE_GROUP_VAR,
+        "EventBridge Scheduler group for rollout checks (default default)",
+    ),
+    (
+        FUNCTION_ARN_VAR,
+        "what rollout checks invoke (default in Lambda: this function; required in the CLI to start a rollout)",
     ),
 ];
 
@@ -90,6 +112,16 @@ pub struct Config {
     pub dry_run: bool,
     /// Also notify skips, duplicates and dry runs.
     pub notify_skipped: bool,
+    pub scheduler: Scheduler,
+}
+
+/// Where rollout checks are scheduled, and what they invoke.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scheduler {
+    pub role_arn: Option<String>,
+    pub group: String,
+    /// `None`: in Lambda, the invoked function's own ARN.
+    pub function_arn: Option<String>,
 }
 
 impl Config {
@@ -114,7 +146,32 @@ impl Config {
         let keep_default = parse_number(&get, KEEP_VERSIONS_VAR, 0, 0, 10_000)? as u32;
         target::check_keep_versions(keep_default)
             .map_err(|p| ConfigError::new(KEEP_VERSIONS_VAR, "", p))?;
-        let targets = target::parse_targets(&raw, &alias, keep_default)?;
+        let rollout = match get(ROLLOUT_VAR).filter(|s| !s.trim().is_empty()) {
+            None => Rollout::default(),
+            Some(raw) => {
+                let de = &mut serde_json::Deserializer::from_str(&raw);
+                let r: Rollout = serde_path_to_error::deserialize(de).map_err(|e| {
+                    let path = e.path().to_string();
+                    let path = if path == "." {
+                        String::new()
+                    } else {
+                        format!(".{path}")
+                    };
+                    ConfigError::new(ROLLOUT_VAR, path, e.into_inner().to_string())
+                })?;
+                r.check().map_err(|(field, p)| {
+                    ConfigError::new(ROLLOUT_VAR, field.trim_start_matches("rollout"), p)
+                })?;
+                r
+            }
+        };
+        let defaults = target::Defaults {
+            alias: alias.clone(),
+            keep_versions: keep_default,
+            rollout,
+        };
+        let targets = target::parse_targets(&raw, &defaults)?;
+        let scheduler = parse_scheduler(&get, &targets)?;
         let topic_arn = match get(TOPIC_VAR).filter(|s| !s.is_empty()) {
             Some(arn) => {
                 Some(check_topic_arn(&arn).map_err(|p| ConfigError::new(TOPIC_VAR, "", p))?)
@@ -133,6 +190,7 @@ impl Config {
             update_timeout: Duration::from_secs(timeout_secs as u64),
             api_timeout: Duration::from_secs(api_timeout_secs as u64),
             max_parallel,
+            scheduler,
         })
     }
 
@@ -143,6 +201,72 @@ impl Config {
             .filter(|t| &t.repository == repository)
             .collect()
     }
+}
+
+fn parse_scheduler(
+    get: &impl Fn(&str) -> Option<String>,
+    targets: &[Target],
+) -> Result<Scheduler, ConfigError> {
+    let role_arn = get(SCHEDULER_ROLE_VAR).filter(|s| !s.is_empty());
+    if let Some(arn) = &role_arn {
+        let ok = arn.starts_with("arn:")
+            && arn.split(':').nth(2) == Some("iam")
+            && arn
+                .split(':')
+                .nth(5)
+                .is_some_and(|r| r.starts_with("role/"));
+        if !ok {
+            return Err(ConfigError::new(
+                SCHEDULER_ROLE_VAR,
+                "",
+                format!("{arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
+            ));
+        }
+    } else if let Some(i) = targets.iter().position(|t| t.rollout.is_progressive()) {
+        return Err(ConfigError::new(
+            SCHEDULER_ROLE_VAR,
+            "",
+            format!(
+                "is not set, but {TARGETS_VAR}[{i}] rolls out in steps: each step is checked by an EventBridge Scheduler schedule, which needs a role to invoke the deployer"
+            ),
+        ));
+    }
+    let group = get(SCHEDULE_GROUP_VAR)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "default".to_owned());
+    let name_ok = |s: &str| {
+        (1..=64).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    if !name_ok(&group) {
+        return Err(ConfigError::new(
+            SCHEDULE_GROUP_VAR,
+            "",
+            format!(
+                "{group:?} is not a schedule group name (1-64 of letters, digits, '-', '_', '.')"
+            ),
+        ));
+    }
+    let function_arn = get(FUNCTION_ARN_VAR).filter(|s| !s.is_empty());
+    if let Some(arn) = &function_arn {
+        let f = crate::types::FunctionRef::parse(arn)
+            .map_err(|p| ConfigError::new(FUNCTION_ARN_VAR, "", p))?;
+        if !f.is_arn() {
+            return Err(ConfigError::new(
+                FUNCTION_ARN_VAR,
+                "",
+                format!(
+                    "{arn:?} is not a function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
+                ),
+            ));
+        }
+    }
+    Ok(Scheduler {
+        role_arn,
+        group,
+        function_arn,
+    })
 }
 
 fn parse_bool(

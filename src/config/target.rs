@@ -1,5 +1,6 @@
 //! One entry of DEPLOYER_TARGETS: a repository and the functions that run its images.
 
+use super::rollout::Rollout;
 use super::{ConfigError, TARGETS_VAR};
 use crate::types::{Account, AliasName, FunctionRef, Repository, Tag, TagPattern};
 use serde::Deserialize;
@@ -19,6 +20,7 @@ pub struct Target {
     /// The account whose ECR registry holds the images (a central registry). `None`: the
     /// deployer's own account.
     pub registry_account: Option<Account>,
+    pub rollout: Rollout,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -137,17 +139,23 @@ struct TargetSpec {
     keep_versions: Option<u32>,
     #[serde(default)]
     registry_account: Option<Account>,
+    #[serde(default)]
+    rollout: Option<Rollout>,
 }
 
 fn any_tag() -> Vec<TagPattern> {
     vec![TagPattern::any()]
 }
 
-pub(super) fn parse_targets(
-    raw: &str,
-    default_alias: &AliasName,
-    default_keep: u32,
-) -> Result<Vec<Target>, ConfigError> {
+/// What a target gets when it does not say: from DEPLOYER_ALIAS, DEPLOYER_KEEP_VERSIONS and
+/// DEPLOYER_ROLLOUT.
+pub(super) struct Defaults {
+    pub alias: AliasName,
+    pub keep_versions: u32,
+    pub rollout: Rollout,
+}
+
+pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target>, ConfigError> {
     let de = &mut serde_json::Deserializer::from_str(raw);
     let specs: Vec<TargetSpec> = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -195,17 +203,21 @@ pub(super) fn parse_targets(
             ));
         }
         s.smoke.check().map_err(|(field, p)| err(field, p))?;
-        let keep_versions = s.keep_versions.unwrap_or(default_keep);
+        if let Some(r) = &s.rollout {
+            r.check().map_err(|(field, p)| err(field, p))?;
+        }
+        let keep_versions = s.keep_versions.unwrap_or(defaults.keep_versions);
         check_keep_versions(keep_versions).map_err(|p| err("keep_versions", p.into()))?;
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
             tags: s.tags,
             allow_untagged: s.allow_untagged,
-            alias: s.alias.unwrap_or_else(|| default_alias.clone()),
+            alias: s.alias.unwrap_or_else(|| defaults.alias.clone()),
             smoke: s.smoke,
             keep_versions,
             registry_account: s.registry_account,
+            rollout: s.rollout.unwrap_or_else(|| defaults.rollout.clone()),
         });
     }
     Ok(targets)

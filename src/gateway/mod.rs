@@ -1,8 +1,10 @@
 //! The only code that talks to AWS. Each service has one file; each returns domain types and
 //! [`ApiError`]s that say what happened in one line, so the rest of the program never sees the SDK.
 
+pub mod cloudwatch;
 pub mod ecr;
 pub mod lambda;
+pub mod scheduler;
 pub mod sns;
 mod state;
 

@@ -53,7 +53,23 @@ impl AliasState {
 
     /// Serves exactly `version`: no split.
     pub fn serves_only(&self, version: Version) -> bool {
-        self.target == AliasTarget::Version(version) && !self.has_routing()
+        self.is_exactly(version, &[])
+    }
+
+    /// On `version` with exactly this split (weights compared to a millionth).
+    pub fn is_exactly(&self, version: Version, routing: &[(Version, f64)]) -> bool {
+        self.target == AliasTarget::Version(version)
+            && self.routing.len() == routing.len()
+            && self
+                .routing
+                .iter()
+                .zip(routing)
+                .all(|((v, w), (rv, rw))| v == rv && (w - rw).abs() < 1e-6)
+    }
+
+    /// The canary: the other version and its weight, when a split is set.
+    pub fn canary(&self) -> Option<(Version, f64)> {
+        self.routing.first().copied()
     }
 
     pub fn record(&self) -> Option<AliasRecord> {

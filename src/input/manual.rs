@@ -46,6 +46,30 @@ pub struct DeployRequest {
     pub dry_run: bool,
 }
 
+/// A rollout check, as the schedule that brings it carries it: `step` is the step whose weight is
+/// set now (1-based) and `started` when it was set.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceRequest {
+    pub function: FunctionRef,
+    pub alias: AliasName,
+    pub version: Version,
+    pub stable_version: Version,
+    pub step: usize,
+    pub started: DateTime<Utc>,
+}
+
+/// During a rollout: the new version takes all traffic now.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromoteRequest {
+    pub function: FunctionRef,
+    #[serde(default)]
+    pub alias: Option<AliasName>,
+    #[serde(default)]
+    pub reason: Option<Reason>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
@@ -96,6 +120,24 @@ pub(super) fn parse(payload: &Value) -> Result<Request, InputError> {
             Ok(Request::Rollback(r))
         }
         "deploy" => parse_deploy(deserialize(&fields)?).map(Request::Deploy),
+        "advance" => {
+            let a: AdvanceRequest = deserialize(&fields)?;
+            if a.step == 0 {
+                return Err(InputError::new("payload.step", "must be at least 1"));
+            }
+            if a.version == a.stable_version {
+                return Err(InputError::new(
+                    "payload.version",
+                    "is the stable version: a rollout moves traffic between two versions",
+                ));
+            }
+            Ok(Request::Advance(a))
+        }
+        "promote" => {
+            let mut p: PromoteRequest = deserialize(&fields)?;
+            p.reason = p.reason.filter(|r| !r.is_blank());
+            Ok(Request::Promote(p))
+        }
         "status" => {
             if fields.get("dry_run").is_some() {
                 return Err(InputError::new(
@@ -107,7 +149,9 @@ pub(super) fn parse(payload: &Value) -> Result<Request, InputError> {
         }
         other => Err(InputError::new(
             "payload.action",
-            format!("{other:?} is not an action: use \"rollback\", \"deploy\" or \"status\""),
+            format!(
+                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\" or \"advance\""
+            ),
         )),
     }
 }

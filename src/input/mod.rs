@@ -1,13 +1,17 @@
 //! What arrives in an invocation, parsed and validated before anything touches AWS. Every problem
 //! names its field (`payload.detail.image-digest`) and says what is wrong.
 
+mod alarm;
 mod event;
 mod manual;
 #[cfg(test)]
 mod tests;
 
+pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, ImageAction, ImageResult, MAX_CLOCK_SKEW};
-pub use manual::{DeployRequest, DeploySource, RollbackRequest, StatusRequest};
+pub use manual::{
+    AdvanceRequest, DeployRequest, DeploySource, PromoteRequest, RollbackRequest, StatusRequest,
+};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -35,9 +39,14 @@ impl InputError {
 pub enum Request {
     /// An "ECR Image Action" event from EventBridge.
     Image(EcrImageAction),
+    /// A "CloudWatch Alarm State Change" event from EventBridge.
+    Alarm(AlarmStateChange),
     Rollback(RollbackRequest),
     Deploy(DeployRequest),
     Status(StatusRequest),
+    /// A scheduled rollout check.
+    Advance(AdvanceRequest),
+    Promote(PromoteRequest),
 }
 
 impl Request {
@@ -58,6 +67,9 @@ pub fn parse_request(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inp
             ),
         ));
     };
+    if obj.get("source").and_then(Value::as_str) == Some(alarm::SOURCE) {
+        return alarm::parse(payload).map(Request::Alarm);
+    }
     if obj.contains_key("source") || obj.contains_key("detail-type") || obj.contains_key("detail") {
         return event::parse(payload, now).map(Request::Image);
     }

@@ -51,7 +51,16 @@ impl Notifier {
         let Some(sns) = &self.sns else {
             return not_sent("DEPLOYER_TOPIC_ARN is not set");
         };
-        let messages: Vec<Message> = render::messages(report, &self.settings.render)
+        // A rollout check that only confirmed the weight changed nothing anyone must hear about.
+        let mut report = report.clone();
+        report.deployments.retain(|d| {
+            !(d.outcome == Outcome::RollingOut
+                && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
+        });
+        if report.deployments.is_empty() && report.outcome == Outcome::RollingOut {
+            return not_sent("a rollout check confirmed the weight: nothing changed");
+        }
+        let messages: Vec<Message> = render::messages(&report, &self.settings.render)
             .into_iter()
             .filter(|m| self.worth_telling(m.outcome))
             .collect();

@@ -21,8 +21,10 @@ mod stale;
 mod update;
 pub(crate) mod wait;
 
-pub(crate) use promote::{Moved, promote};
-pub(crate) use run::{Ctx, Failure, StepError, timed};
+pub(crate) use promote::{Moved, promote, shift};
+pub(crate) use prune::prune as prune_versions;
+pub(crate) use restore::restore_latest;
+pub(crate) use run::{Ctx, Failure, Latest, Run, StepError, timed};
 pub use wait::poll_interval;
 
 use crate::config::Target;
@@ -30,7 +32,6 @@ use crate::record::{MoveKind, VersionRecord};
 use crate::report::{Deployment, Outcome, Step};
 use crate::types::{FunctionRef, ImageRef, Version};
 use chrono::{DateTime, Utc};
-use run::{Latest, Run};
 use std::collections::BTreeSet;
 
 /// Deploys `image` to `function` as `target` says. Never returns an error: every outcome,
@@ -55,8 +56,10 @@ pub async fn deploy_function(
             // (then look again), or someone else moved it while we tried (then say where it
             // really is, and leave $LATEST alone too: production is theirs now).
             run.dep.version = run.dep.previous_version;
-            if matches!(f.step, Step::Resolve | Step::PinAlias | Step::PromoteAlias)
-                && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &target.alias).await
+            if matches!(
+                f.step,
+                Step::Resolve | Step::PinAlias | Step::PromoteAlias | Step::Rollout
+            ) && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &target.alias).await
             {
                 let now_on = now.as_ref().and_then(|a| a.target.version());
                 let moved = f.step != Step::Resolve && now_on != run.dep.previous_version;
@@ -99,15 +102,49 @@ async fn pipeline(
     let live = run
         .step(Step::Resolve, resolve::resolve(lambda, f, &alias))
         .await?;
-    let (mut alias_state, mut live_code) = (live.alias, live.code);
+    let (mut alias_state, mut live_code, canary) = (live.alias, live.code, live.canary);
     run.dep.previous_version = alias_state.as_ref().and_then(|a| a.target.version());
     if let Some(why) = stale::stale_event(alias_state.as_ref(), live_code.as_ref(), image, pushed) {
         run.dep.version = run.dep.previous_version;
         run.dep.reason = Some(why);
         return Ok(Outcome::Skipped);
     }
+    if let Some((v, _)) = canary.as_ref().filter(|(_, c)| c.runs(&image.digest)) {
+        // The same push again while its rollout runs: the rollout goes on, nothing is touched.
+        run.dep.version = run.dep.previous_version;
+        run.dep.reason = Some(format!(
+            "a rollout of this image (version {v}) is in progress on alias {alias}: nothing to do"
+        ));
+        return Ok(Outcome::AlreadyLive);
+    }
+    let rolls_out = target.rollout.is_progressive()
+        && alias_state
+            .as_ref()
+            .is_some_and(|a| a.target.version().is_some());
     if dry_run {
-        return dry_run::verdict(run, alias_state.as_ref(), live_code.as_ref(), image).await;
+        let outcome =
+            dry_run::verdict(run, alias_state.as_ref(), live_code.as_ref(), image).await?;
+        if rolls_out && outcome == Outcome::WouldDeploy {
+            let steps: Vec<String> = target
+                .rollout
+                .steps
+                .iter()
+                .map(|p| format!("{p}%"))
+                .collect();
+            if let Some(r) = run.dep.reason.as_mut() {
+                r.push_str(&format!(
+                    ", rolling out in steps of {} then 100% (gates checked every {} s, a step every {} s)",
+                    steps.join(", "),
+                    target.rollout.check_secs,
+                    target.rollout.interval_secs
+                ));
+            }
+        }
+        return Ok(outcome);
+    }
+    if rolls_out && let Some(why) = ctx.rollouts.missing() {
+        // Found out before anything changes, not after the new version is published.
+        return Err(Failure::at(Step::Rollout, why));
     }
     if let Some(a) = alias_state.clone().filter(|a| a.target.version().is_none()) {
         let (pinned, code) = run
@@ -215,7 +252,35 @@ async fn pipeline(
         )
         .await?;
 
-    // 6. Go live.
+    // 6. Go live: all at once, or the first step of a rollout from the stable version.
+    if let (true, Some(current), Some(stable)) = (rolls_out, alias_state.as_ref(), previous) {
+        let function = run.dep.function.clone();
+        let info = run
+            .step(
+                Step::Rollout,
+                crate::rollout::start(
+                    ctx,
+                    &function,
+                    &alias,
+                    current,
+                    stable,
+                    version,
+                    &target.rollout,
+                ),
+            )
+            .await?;
+        run.dep.version = Some(stable);
+        run.dep.reason = Some(format!(
+            "rolling out version {version}: {}% of traffic, next check at {}",
+            (info.weight * 100.0).round(),
+            info.next_check_at.as_deref().unwrap_or_default()
+        ));
+        // A rollout it replaces (a newer push during a rollout) stops: its checks are deleted.
+        let stale = crate::rollout::delete_checks(ctx, &function, &alias, Some(version)).await;
+        run.dep.warnings.extend(stale);
+        run.dep.rollout = Some(info);
+        return Ok(Outcome::RollingOut);
+    }
     let promoted = run
         .step(
             Step::PromoteAlias,

@@ -37,6 +37,20 @@ pub async fn promote(
     version: Version,
     kind: MoveKind,
 ) -> Result<Promoted, StepError> {
+    shift(ctx, function, alias, current, version, Vec::new(), kind).await
+}
+
+/// As [`promote`], with a canary split: `version` is the alias's own version and `routing` sends a
+/// share of the traffic to another version (empty: none).
+pub async fn shift(
+    ctx: &Ctx,
+    function: &str,
+    alias: &AliasName,
+    current: Option<&AliasState>,
+    version: Version,
+    routing: Vec<(Version, f64)>,
+    kind: MoveKind,
+) -> Result<Promoted, StepError> {
     let record = AliasRecord {
         kind,
         moved: ctx.clock().now_utc(),
@@ -46,7 +60,7 @@ pub async fn promote(
     };
     let to = AliasMove {
         version,
-        routing: Vec::new(),
+        routing: routing.clone(),
         revision: current.map(|a| a.revision_id.clone()),
         description: record.to_description(),
     };
@@ -59,7 +73,7 @@ pub async fn promote(
         }
         Err(e) => e,
     };
-    match landed(ctx, function, alias, version).await {
+    match landed_at(ctx, function, alias, version, &routing).await {
         Some(found) => {
             tracing::warn!(function, %alias, %version, error = %err, moved = ?found.moved, "the alias move reported an error, but the alias serves the version");
             Ok(found)
@@ -74,15 +88,16 @@ pub async fn promote(
     }
 }
 
-/// Whether the alias serves exactly `version` now, and whose move that was.
-pub async fn landed(
+/// Whether the alias is exactly on `version` with `routing` now, and whose move that was.
+async fn landed_at(
     ctx: &Ctx,
     function: &str,
     alias: &AliasName,
     version: Version,
+    routing: &[(Version, f64)],
 ) -> Option<Promoted> {
     let state = ctx.lambda.get_alias(function, alias).await.ok()??;
-    if !state.serves_only(version) {
+    if !state.is_exactly(version, routing) {
         return None;
     }
     let ours = state.record().is_some_and(|r| r.run == ctx.run_id);

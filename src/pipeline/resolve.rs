@@ -2,7 +2,7 @@
 
 use crate::gateway::{AliasState, FunctionState, Lambda};
 use crate::pipeline::run::StepError;
-use crate::types::{AliasName, AliasTarget};
+use crate::types::{AliasName, AliasTarget, Version};
 
 /// Production as found: no alias yet (first deployment), or the alias and the code it serves.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,6 +10,8 @@ pub struct Live {
     pub alias: Option<AliasState>,
     /// The code behind the alias (a version, or `$LATEST` if the alias follows it).
     pub code: Option<FunctionState>,
+    /// A rollout in progress (or a split set by hand): the other version and what it runs.
+    pub canary: Option<(Version, FunctionState)>,
 }
 
 pub async fn resolve(
@@ -21,6 +23,7 @@ pub async fn resolve(
         return Ok(Live {
             alias: None,
             code: None,
+            canary: None,
         });
     };
     let qualifier = match state.target {
@@ -37,8 +40,16 @@ pub async fn resolve(
                 e.message
             ))
         })?;
+    let canary = match state.canary() {
+        Some((v, _)) => Some((
+            v,
+            lambda.get_function(function, Some(&v.to_string())).await?,
+        )),
+        None => None,
+    };
     Ok(Live {
         alias: Some(state),
         code: Some(code),
+        canary,
     })
 }

@@ -20,6 +20,7 @@ pub struct Ctx {
     pub run_id: String,
     /// When the Lambda runtime will stop this invocation; `None` in the CLI.
     pub deadline: Option<SystemTime>,
+    pub rollouts: crate::rollout::Rollouts,
 }
 
 impl Ctx {

@@ -11,6 +11,7 @@ fn emoji(o: Outcome) -> &'static str {
         Outcome::Deployed => ":white_check_mark:",
         Outcome::Failed => ":x:",
         Outcome::RolledBack => ":rewind:",
+        Outcome::RollingOut => ":hourglass_flowing_sand:",
         Outcome::AlreadyLive => ":ballot_box_with_check:",
         Outcome::Skipped => ":fast_forward:",
         Outcome::WouldDeploy | Outcome::WouldRollBack => ":eyes:",

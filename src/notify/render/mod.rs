@@ -125,6 +125,13 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                         .unwrap_or_else(|| "unknown step".into());
                     if report.action == ActionKind::Rollback {
                         format!("ROLLBACK FAILED {f} at {at}")
+                    } else if let Some(r) = d.rollout.as_ref().filter(|_| at == "rollout") {
+                        format!(
+                            "FAILED {f} at rollout {}%{}: rolled back to v{}",
+                            (r.weight * 100.0).round(),
+                            label(report).map(|l| format!(" ({l})")).unwrap_or_default(),
+                            r.stable_version
+                        )
                     } else {
                         with_label(format!("FAILED {f} at {at}"))
                     }
@@ -136,6 +143,14 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                         v(d.version)
                     )
                 }
+                Outcome::RollingOut => match &d.rollout {
+                    Some(r) => with_label(format!(
+                        "ROLLING OUT {f} v{} ({}%)",
+                        r.new_version,
+                        (r.weight * 100.0).round()
+                    )),
+                    None => with_label(format!("ROLLING OUT {f}")),
+                },
                 Outcome::AlreadyLive => with_label(format!("ALREADY LIVE {f} v{}", v(d.version))),
                 Outcome::WouldDeploy => with_label(format!("DRY RUN {f} would deploy")),
                 Outcome::WouldRollBack => {
@@ -191,6 +206,30 @@ pub(super) fn next_steps(
             )],
             None => Vec::new(),
         },
+        Outcome::RollingOut => match &d.rollout {
+            Some(r) => vec![
+                (
+                    format!("To send all traffic to version {} now:", r.new_version),
+                    commands(
+                        settings,
+                        &json!({"action": "promote", "function": f}),
+                        &format!("promote --function {f}"),
+                    ),
+                ),
+                (
+                    format!(
+                        "To stop the rollout (all traffic back on version {}):",
+                        r.stable_version
+                    ),
+                    commands(
+                        settings,
+                        &json!({"action": "rollback", "function": f}),
+                        &format!("rollback --function {f}"),
+                    ),
+                ),
+            ],
+            None => Vec::new(),
+        },
         Outcome::Failed if report.action == ActionKind::Deploy => match &report.image_uri {
             Some(uri) => vec![(
                 "Production is unchanged: nothing to roll back. To retry this image after a fix:"
@@ -228,6 +267,11 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
                 v(d.version)
             ),
         },
+        Outcome::Failed if d.failed_step == Some(crate::report::Step::Rollout) => format!(
+            "The rollout of {f} was stopped: alias {a} serves version {} again. {}",
+            v(d.version),
+            d.reason.as_deref().unwrap_or_default()
+        ),
         Outcome::Failed if report.action == ActionKind::Rollback => format!(
             "The rollback of {f} did not happen: alias {a} still serves version {}.",
             v(d.version)
@@ -245,6 +289,19 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
             v(d.version),
             v(d.previous_version)
         ),
+        Outcome::RollingOut => match &d.rollout {
+            Some(r) => format!(
+                "{f} is rolling out: alias {a} sends {}% of traffic to version {} and the rest to version {}; {}.",
+                (r.weight * 100.0).round(),
+                r.new_version,
+                r.stable_version,
+                match &r.next_check_at {
+                    Some(t) => format!("next check at {t}"),
+                    None => "no check is scheduled".to_owned(),
+                }
+            ),
+            None => format!("{f} is rolling out through alias {a}."),
+        },
         Outcome::AlreadyLive => format!(
             "{f} already serves this image through alias {a} (version {}): nothing changed.",
             v(d.version)

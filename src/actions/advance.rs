@@ -1,0 +1,345 @@
+//! A rollout check, brought by its schedule: is the alias still as this rollout left it? Then the
+//! gates; then wait, shift the next weight, finish, or roll back.
+
+use super::Deps;
+use crate::config::Target;
+use crate::gateway::AliasState;
+use crate::input::{AdvanceRequest, InputError};
+use crate::pipeline::{Latest, Run, StepError, restore_latest, shift, timed};
+use crate::record::MoveKind;
+use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo, Step};
+use crate::rollout::{self, gates};
+use crate::types::{FunctionRef, Version};
+use chrono::SecondsFormat;
+
+pub async fn on_advance(deps: &Deps<'_>, a: &AdvanceRequest) -> Result<Report, InputError> {
+    let (function, target) = deps.allowed(&a.function, None)?;
+    let mut dep = Deployment::new(function.clone(), a.alias.clone());
+    dep.previous_version = Some(a.stable_version);
+    dep.version = Some(a.stable_version);
+    dep.outcome = check(deps, target, &function, a, &mut dep).await;
+    let mut report = Report::new(ActionKind::Advance).with_deployments(vec![dep]);
+    report.repository = Some(target.repository.to_string());
+    Ok(report)
+}
+
+async fn check(
+    deps: &Deps<'_>,
+    target: &Target,
+    function: &FunctionRef,
+    a: &AdvanceRequest,
+    dep: &mut Deployment,
+) -> Outcome {
+    let ctx = &deps.ctx;
+    let cfg = &target.rollout;
+    let f = function.as_str();
+    let Some(weight) = cfg.weight(a.step) else {
+        dep.reason = Some(format!(
+            "superseded: the target's rollout has no step {} any more (steps {:?})",
+            a.step, cfg.steps
+        ));
+        return Outcome::Skipped;
+    };
+    let current = match timed(ctx, &mut dep.steps, Step::Resolve, async {
+        Ok(ctx.lambda.get_alias(f, &a.alias).await?)
+    })
+    .await
+    {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            dep.reason = Some(format!("superseded: alias {} no longer exists", a.alias));
+            return Outcome::Skipped;
+        }
+        Err(e) => {
+            // Nothing was changed. Someone must come back: the same check, one period later.
+            dep.failed_step = Some(e.step);
+            let again = timed(ctx, &mut dep.steps, Step::Rollout, async {
+                rollout::schedule_check(ctx, a, cfg)
+                    .await
+                    .map_err(StepError::new)
+            })
+            .await;
+            dep.reason = Some(match again {
+                Ok((_, due)) => format!(
+                    "{}; nothing was changed, and this check runs again at {}",
+                    e.reason,
+                    due.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+                Err(s) => format!(
+                    "{}; nothing was changed, and the check could not be scheduled again ({}): roll back or promote by hand",
+                    e.reason, s.reason
+                ),
+            });
+            return Outcome::Failed;
+        }
+    };
+    if !current.is_exactly(a.stable_version, &[(a.version, weight)]) {
+        dep.version = current.target.version();
+        dep.reason = Some(format!(
+            "superseded: alias {} is now {}, not {} + {}% {} as this rollout left it",
+            a.alias,
+            current.describe(),
+            a.stable_version,
+            (weight * 100.0).round(),
+            a.version
+        ));
+        return Outcome::Skipped;
+    }
+    let now = ctx.clock().now_utc();
+    let verdict = gates::check(
+        &ctx.rollouts,
+        cfg,
+        f,
+        a.alias.as_str(),
+        &a.version.to_string(),
+        a.started,
+        now,
+    )
+    .await;
+    let mut info = RolloutInfo {
+        stable_version: a.stable_version,
+        new_version: a.version,
+        step: a.step,
+        steps: cfg.steps.clone(),
+        weight,
+        weight_changed: false,
+        next_check_at: None,
+        schedule: None,
+        error_rate: verdict.error_rate.clone(),
+    };
+    if let Some(why) = verdict.failed {
+        dep.rollout = Some(info);
+        return stop(deps, dep, &current, a.stable_version, a.version, why).await;
+    }
+    let lasted = (now - a.started).num_seconds() >= cfg.interval_secs as i64;
+    let next = if !lasted {
+        // The step has not lasted its interval yet: check again, same weight.
+        a.clone()
+    } else if let Some(next_weight) = cfg.weight(a.step + 1) {
+        let moved = timed(
+            ctx,
+            &mut dep.steps,
+            Step::Rollout,
+            shift(
+                ctx,
+                f,
+                &a.alias,
+                Some(&current),
+                a.stable_version,
+                vec![(a.version, next_weight)],
+                MoveKind::Rollout,
+            ),
+        )
+        .await;
+        if let Err(e) = moved {
+            return lost_alias(deps, dep, function, a, e.reason).await;
+        }
+        info.step = a.step + 1;
+        info.weight = next_weight;
+        info.weight_changed = true;
+        AdvanceRequest {
+            step: a.step + 1,
+            started: now,
+            ..a.clone()
+        }
+    } else {
+        return finish(deps, target, dep, &current, a, info).await;
+    };
+    match timed(ctx, &mut dep.steps, Step::Rollout, async {
+        rollout::schedule_check(ctx, &next, cfg)
+            .await
+            .map_err(StepError::new)
+    })
+    .await
+    {
+        Ok((name, due)) => {
+            info.next_check_at = Some(due.to_rfc3339_opts(SecondsFormat::Secs, true));
+            info.schedule = Some(name);
+            dep.reason = Some(format!(
+                "{}% of traffic on version {}, the gates passed; next check at {}",
+                (info.weight * 100.0).round(),
+                a.version,
+                info.next_check_at.as_deref().unwrap_or_default()
+            ));
+            dep.rollout = Some(info);
+            Outcome::RollingOut
+        }
+        Err(e) => {
+            let why = format!(
+                "the rollout's next check could not be scheduled ({})",
+                e.reason
+            );
+            let now_state = ctx.lambda.get_alias(f, &a.alias).await.ok().flatten();
+            dep.rollout = Some(info);
+            match now_state {
+                Some(s) => stop(deps, dep, &s, a.stable_version, a.version, why).await,
+                None => lost_alias(deps, dep, function, a, why).await,
+            }
+        }
+    }
+}
+
+/// Every gate passed after the last step: the new version takes all traffic.
+async fn finish(
+    deps: &Deps<'_>,
+    target: &Target,
+    dep: &mut Deployment,
+    current: &AliasState,
+    a: &AdvanceRequest,
+    mut info: RolloutInfo,
+) -> Outcome {
+    let ctx = &deps.ctx;
+    let f = a.function.as_str();
+    let moved = timed(
+        ctx,
+        &mut dep.steps,
+        Step::PromoteAlias,
+        shift(
+            ctx,
+            f,
+            &a.alias,
+            Some(current),
+            a.version,
+            Vec::new(),
+            MoveKind::Deploy,
+        ),
+    )
+    .await;
+    if let Err(e) = moved {
+        return lost_alias(deps, dep, &a.function, a, e.reason).await;
+    }
+    dep.version = Some(a.version);
+    info.weight = 1.0;
+    info.weight_changed = true;
+    dep.rollout = Some(info);
+    dep.reason = Some(format!(
+        "the rollout finished: alias {} serves version {} (was {})",
+        a.alias, a.version, a.stable_version
+    ));
+    dep.warnings
+        .extend(rollout::delete_checks(ctx, &a.function, &a.alias, Some(a.version)).await);
+    prune(deps, target, dep, a.version, a.stable_version).await;
+    Outcome::Deployed
+}
+
+async fn prune(
+    deps: &Deps<'_>,
+    target: &Target,
+    dep: &mut Deployment,
+    new: Version,
+    stable: Version,
+) {
+    if target.keep_versions == 0 {
+        return;
+    }
+    let (pruned, warnings) = crate::pipeline::prune_versions(
+        &deps.ctx.lambda,
+        dep.function.as_str(),
+        target.keep_versions,
+        [new, stable].into_iter().collect(),
+    )
+    .await;
+    dep.pruned_versions = pruned;
+    dep.warnings.extend(warnings);
+}
+
+/// The alias changed between our read and our move: someone else acted; leave it to them.
+async fn lost_alias(
+    deps: &Deps<'_>,
+    dep: &mut Deployment,
+    function: &FunctionRef,
+    a: &AdvanceRequest,
+    why: String,
+) -> Outcome {
+    let now = deps
+        .ctx
+        .lambda
+        .get_alias(function.as_str(), &a.alias)
+        .await
+        .ok()
+        .flatten();
+    dep.version = now.as_ref().and_then(|s| s.target.version());
+    dep.failed_step = Some(Step::Rollout);
+    dep.reason = Some(format!(
+        "{why}; alias {} is now {}",
+        a.alias,
+        now.map(|s| s.describe())
+            .unwrap_or_else(|| "unreadable".into())
+    ));
+    Outcome::Failed
+}
+
+/// A gate failed (or the rollout cannot go on): all traffic back on `stable` (guarded), pending
+/// checks deleted, `$LATEST` put back on the stable image as after a failed smoke test.
+pub(super) async fn stop(
+    deps: &Deps<'_>,
+    dep: &mut Deployment,
+    current: &AliasState,
+    stable: Version,
+    new: Version,
+    why: String,
+) -> Outcome {
+    let ctx = &deps.ctx;
+    let f = dep.function.as_str().to_owned();
+    let alias = dep.alias.clone();
+    let back = timed(
+        ctx,
+        &mut dep.steps,
+        Step::Rollout,
+        shift(
+            ctx,
+            &f,
+            &alias,
+            Some(current),
+            stable,
+            Vec::new(),
+            MoveKind::Rollback,
+        ),
+    )
+    .await;
+    dep.failed_step = Some(Step::Rollout);
+    if let Err(e) = back {
+        let now = ctx.lambda.get_alias(&f, &alias).await.ok().flatten();
+        dep.version = now.as_ref().and_then(|s| s.target.version());
+        dep.reason = Some(format!(
+            "{why}; taking the traffic back failed ({}): alias {alias} is {}",
+            e.reason,
+            now.map(|s| s.describe())
+                .unwrap_or_else(|| "unreadable".into())
+        ));
+        return Outcome::Failed;
+    }
+    dep.version = Some(stable);
+    dep.reason = Some(format!("{why}: rolled back to version {stable}"));
+    if let Some(r) = dep.rollout.as_mut() {
+        r.weight_changed = true;
+    }
+    tracing::warn!(function = %f, %alias, %stable, %new, reason = %why, "rollout rolled back");
+    dep.warnings
+        .extend(rollout::delete_checks(ctx, &dep.function, &alias, None).await);
+    // $LATEST runs the new image: put it back on what production runs again.
+    let stable_image = ctx
+        .lambda
+        .get_function(&f, Some(&stable.to_string()))
+        .await
+        .ok()
+        .and_then(|s| s.image_uri);
+    let new_digest = ctx
+        .lambda
+        .get_function(&f, Some(&new.to_string()))
+        .await
+        .ok()
+        .and_then(|s| s.digest());
+    if let Some(digest) = new_digest {
+        let mut run = Run::new(
+            ctx,
+            std::mem::replace(dep, Deployment::new(dep.function.clone(), alias.clone())),
+        );
+        run.latest = Latest::Requested;
+        run.restore_image = stable_image;
+        let restore = restore_latest(&mut run, &digest).await;
+        *dep = run.dep;
+        dep.latest_restore = restore;
+    }
+    Outcome::Failed
+}

@@ -1,0 +1,84 @@
+//! An alarm a rollout watches went to ALARM: every rollout it guards is rolled back at once, as a
+//! failed gate would (CodeDeploy polls its alarms during a step; we are told).
+
+use super::Deps;
+use super::advance::stop;
+use crate::input::AlarmStateChange;
+use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo};
+
+pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
+    if ev.state != "ALARM" {
+        return Report::skipped(
+            ActionKind::Advance,
+            format!(
+                "alarm {} went to {}: only ALARM acts on rollouts",
+                ev.alarm_name, ev.state
+            ),
+        );
+    }
+    let targets: Vec<_> = deps
+        .config
+        .targets
+        .iter()
+        .filter(|t| t.rollout.alarms.contains(&ev.alarm_name))
+        .collect();
+    if targets.is_empty() {
+        return Report::skipped(
+            ActionKind::Advance,
+            format!("no target's rollout watches alarm {}", ev.alarm_name),
+        );
+    }
+    let ctx = &deps.ctx;
+    let mut deployments = Vec::new();
+    for t in targets {
+        for function in &t.functions {
+            let mut dep = Deployment::new(function.clone(), t.alias.clone());
+            let current = ctx.lambda.get_alias(function.as_str(), &t.alias).await;
+            dep.outcome = match current {
+                Err(e) => {
+                    dep.failed_step = Some(crate::report::Step::Resolve);
+                    dep.reason = Some(format!(
+                        "alarm {} went to ALARM, but the alias could not be read ({e})",
+                        ev.alarm_name
+                    ));
+                    Outcome::Failed
+                }
+                Ok(Some(current)) => match (current.target.version(), current.canary()) {
+                    (Some(stable), Some((new, weight))) => {
+                        dep.previous_version = Some(stable);
+                        dep.rollout = Some(RolloutInfo {
+                            stable_version: stable,
+                            new_version: new,
+                            step: t
+                                .rollout
+                                .steps
+                                .iter()
+                                .position(|p| (f64::from(*p) / 100.0 - weight).abs() < 1e-6)
+                                .map_or(0, |i| i + 1),
+                            steps: t.rollout.steps.clone(),
+                            weight,
+                            weight_changed: false,
+                            next_check_at: None,
+                            schedule: None,
+                            error_rate: None,
+                        });
+                        let why = format!("alarm {} went to ALARM", ev.alarm_name);
+                        stop(deps, &mut dep, &current, stable, new, why).await
+                    }
+                    (v, _) => {
+                        dep.version = v;
+                        dep.reason =
+                            Some(format!("no rollout is in progress on alias {}", t.alias));
+                        Outcome::Skipped
+                    }
+                },
+                Ok(None) => {
+                    dep.reason = Some(format!("alias {} does not exist", t.alias));
+                    Outcome::Skipped
+                }
+            };
+            deployments.push(dep);
+        }
+    }
+    Report::new(ActionKind::Advance).with_deployments(deployments)
+}

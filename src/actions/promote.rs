@@ -1,0 +1,86 @@
+//! Promote: during a rollout, the new version takes all traffic now.
+
+use super::Deps;
+use crate::input::{InputError, PromoteRequest};
+use crate::pipeline::{promote, timed};
+use crate::record::MoveKind;
+use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo, Step};
+use crate::rollout;
+
+pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, InputError> {
+    let (function, target) = deps.allowed(&p.function, None)?;
+    let alias = p.alias.clone().unwrap_or_else(|| target.alias.clone());
+    let ctx = &deps.ctx;
+    let f = function.as_str();
+    let mut dep = Deployment::new(function.clone(), alias.clone());
+    let current = timed(ctx, &mut dep.steps, Step::Resolve, async {
+        Ok(ctx.lambda.get_alias(f, &alias).await?)
+    })
+    .await;
+    dep.outcome = match current {
+        Err(e) => {
+            dep.failed_step = Some(e.step);
+            dep.reason = Some(e.reason);
+            Outcome::Failed
+        }
+        Ok(None) => {
+            dep.reason = Some(format!(
+                "alias {alias} does not exist: there is no rollout to promote"
+            ));
+            Outcome::Skipped
+        }
+        Ok(Some(current)) => match (current.target.version(), current.canary()) {
+            (Some(stable), Some((new, weight))) => {
+                dep.previous_version = Some(stable);
+                dep.version = Some(stable);
+                let moved = timed(
+                    ctx,
+                    &mut dep.steps,
+                    Step::PromoteAlias,
+                    promote(ctx, f, &alias, Some(&current), new, MoveKind::Deploy),
+                )
+                .await;
+                match moved {
+                    Err(e) => {
+                        dep.failed_step = Some(e.step);
+                        dep.reason = Some(e.reason);
+                        Outcome::Failed
+                    }
+                    Ok(_) => {
+                        dep.version = Some(new);
+                        dep.reason = Some(format!(
+                            "promoted: alias {alias} serves version {new} (was {stable} + {}% {new})",
+                            (weight * 100.0).round()
+                        ));
+                        dep.rollout = Some(RolloutInfo {
+                            stable_version: stable,
+                            new_version: new,
+                            step: 0,
+                            steps: target.rollout.steps.clone(),
+                            weight: 1.0,
+                            weight_changed: true,
+                            next_check_at: None,
+                            schedule: None,
+                            error_rate: None,
+                        });
+                        dep.warnings
+                            .extend(rollout::delete_checks(ctx, &function, &alias, None).await);
+                        Outcome::Deployed
+                    }
+                }
+            }
+            _ => {
+                dep.version = current.target.version();
+                dep.reason = Some(format!(
+                    "no rollout is in progress on alias {alias} (it serves {}): nothing to promote",
+                    current.describe()
+                ));
+                Outcome::Skipped
+            }
+        },
+    };
+    let mut report = Report::new(ActionKind::Promote).with_deployments(vec![dep]);
+    report.repository = Some(target.repository.to_string());
+    report.request_reason = p.reason.clone();
+    Ok(report)
+}

@@ -1,0 +1,200 @@
+//! Progressive delivery: the alias keeps the stable version and sends a share of the traffic to
+//! the new one, step by step; each check is a one-time EventBridge Scheduler schedule that invokes
+//! the deployer again with a continuation payload. No database: the state is the alias itself
+//! (its version and split) plus the schedule's input.
+
+pub mod gates;
+pub mod schedule;
+
+use crate::config::Rollout;
+use crate::gateway::AliasState;
+use crate::gateway::cloudwatch::CloudWatch;
+use crate::gateway::scheduler::{OneTime, Scheduler};
+use crate::input::AdvanceRequest;
+use crate::pipeline::{Ctx, StepError, shift};
+use crate::record::MoveKind;
+use crate::report::RolloutInfo;
+use crate::types::{AliasName, FunctionRef, Version};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// What rollouts need besides Lambda: where to schedule checks and what they invoke.
+#[derive(Clone, Debug, Default)]
+pub struct Rollouts {
+    pub scheduler: Option<Scheduler>,
+    pub cloudwatch: Option<CloudWatch>,
+    pub group: String,
+    pub role_arn: Option<String>,
+    /// The deployer's own function ARN (what the schedules invoke).
+    pub target_arn: Option<String>,
+}
+
+impl Rollouts {
+    /// Why a rollout cannot start here, if it cannot: checked before anything is changed.
+    pub fn missing(&self) -> Option<String> {
+        if self.scheduler.is_none() || self.cloudwatch.is_none() {
+            return Some("this deployer has no EventBridge Scheduler or CloudWatch client, so it cannot run a rollout".into());
+        }
+        if self.role_arn.is_none() {
+            return Some(format!(
+                "{} is not set: a rollout's checks are schedules that need a role to invoke the deployer",
+                crate::config::SCHEDULER_ROLE_VAR
+            ));
+        }
+        if self.target_arn.is_none() {
+            return Some(format!(
+                "{} is not set: a rollout's checks need to know which function to invoke (in Lambda it is this one; in the CLI set it)",
+                crate::config::FUNCTION_ARN_VAR
+            ));
+        }
+        None
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Schedules the check that continues `c`; returns the schedule's name and due time.
+pub async fn schedule_check(
+    ctx: &Ctx,
+    c: &AdvanceRequest,
+    cfg: &Rollout,
+) -> Result<(String, DateTime<Utc>), String> {
+    let r = &ctx.rollouts;
+    let (Some(scheduler), Some(role), Some(target)) = (
+        r.scheduler.as_ref(),
+        r.role_arn.as_ref(),
+        r.target_arn.as_ref(),
+    ) else {
+        return Err(r.missing().unwrap_or_default());
+    };
+    let due = schedule::next_due(c.started, cfg.check_secs, ctx.clock().now_utc());
+    let name = schedule::name(c, due);
+    let mut payload = serde_json::to_value(c).map_err(|e| e.to_string())?;
+    if let Some(obj) = payload.as_object_mut() {
+        obj.insert("action".into(), "advance".into());
+        obj.insert("started".into(), rfc3339(c.started).into());
+    }
+    let s = OneTime {
+        group: r.group.clone(),
+        name: name.clone(),
+        at: due,
+        target_arn: target.clone(),
+        role_arn: role.clone(),
+        input: payload.to_string(),
+    };
+    scheduler.create(&s).await.map_err(|e| e.to_string())?;
+    Ok((name, due))
+}
+
+/// Deletes the pending checks of every rollout on (function, alias) but `keep`'s. Returns warnings:
+/// a schedule left behind finds the alias changed and ends `superseded`, so this never fails a run.
+pub async fn delete_checks(
+    ctx: &Ctx,
+    function: &FunctionRef,
+    alias: &AliasName,
+    keep: Option<Version>,
+) -> Vec<String> {
+    let r = &ctx.rollouts;
+    let Some(scheduler) = r.scheduler.as_ref() else {
+        return Vec::new();
+    };
+    let prefix = schedule::alias_prefix(function, alias);
+    let names = match scheduler.list(&r.group, &prefix).await {
+        Ok(n) => n,
+        Err(e) => return vec![format!("pending rollout checks could not be listed: {e}")],
+    };
+    let mut warnings = Vec::new();
+    for name in names {
+        if keep.is_some() && schedule::version_of(&name, &prefix) == keep {
+            continue;
+        }
+        if let Err(e) = scheduler.delete(&r.group, &name).await {
+            warnings.push(format!("schedule {name} could not be deleted: {e}"));
+        }
+    }
+    warnings
+}
+
+/// The next pending check on (function, alias), for `status`.
+pub async fn next_check(ctx: &Ctx, function: &FunctionRef, alias: &AliasName) -> Option<String> {
+    let r = &ctx.rollouts;
+    let names = r
+        .scheduler
+        .as_ref()?
+        .list(&r.group, &schedule::alias_prefix(function, alias))
+        .await
+        .ok()?;
+    names
+        .iter()
+        .filter_map(|n| schedule::due_of(n))
+        .min()
+        .map(rfc3339)
+}
+
+/// Starts a rollout of `new` on an alias that serves `stable`: the first weight (guarded), then
+/// the first check's schedule. If the schedule cannot be made, the weight is taken back: a canary
+/// is never left at a weight with nobody coming back.
+pub async fn start(
+    ctx: &Ctx,
+    function: &FunctionRef,
+    alias: &AliasName,
+    current: &AliasState,
+    stable: Version,
+    new: Version,
+    cfg: &Rollout,
+) -> Result<RolloutInfo, StepError> {
+    if let Some(why) = ctx.rollouts.missing() {
+        return Err(StepError::new(why));
+    }
+    let weight = cfg.weight(1).unwrap_or_default();
+    let f = function.as_str();
+    let moved = shift(
+        ctx,
+        f,
+        alias,
+        Some(current),
+        stable,
+        vec![(new, weight)],
+        MoveKind::Rollout,
+    )
+    .await?;
+    let c = AdvanceRequest {
+        function: function.clone(),
+        alias: alias.clone(),
+        version: new,
+        stable_version: stable,
+        step: 1,
+        started: ctx.clock().now_utc(),
+    };
+    let (name, due) = match schedule_check(ctx, &c, cfg).await {
+        Ok(s) => s,
+        Err(e) => {
+            let mut why = format!("the rollout's first check could not be scheduled ({e})");
+            let now = ctx.lambda.get_alias(f, alias).await.ok().flatten();
+            match shift(ctx, f, alias, now.as_ref(), stable, Vec::new(), MoveKind::Rollback).await {
+                Ok(_) => why.push_str(&format!(
+                    ": the rollout was aborted, all traffic is on version {stable}"
+                )),
+                Err(back) => why.push_str(&format!(
+                    "; taking the weight back failed too ({}): alias {alias} may still send {}% to version {new}",
+                    back.0,
+                    (weight * 100.0).round()
+                )),
+            }
+            return Err(StepError::new(why));
+        }
+    };
+    let _ = moved;
+    Ok(RolloutInfo {
+        stable_version: stable,
+        new_version: new,
+        step: 1,
+        steps: cfg.steps.clone(),
+        weight,
+        weight_changed: true,
+        next_check_at: Some(rfc3339(due)),
+        schedule: Some(name),
+        error_rate: None,
+    })
+}
