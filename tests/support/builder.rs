@@ -22,6 +22,7 @@ pub struct TestEngine<'w> {
     config: Option<Config>,
     lambda: Option<aws_sdk_lambda::Client>,
     sns: Option<(aws_sdk_sns::Client, NotifySettings)>,
+    rollouts: bool,
 }
 
 impl<'w> TestEngine<'w> {
@@ -32,7 +33,14 @@ impl<'w> TestEngine<'w> {
             config: None,
             lambda: None,
             sns: None,
+            rollouts: false,
         }
+    }
+
+    /// With the world's EventBridge Scheduler and CloudWatch, as rollouts need.
+    pub fn rollouts(mut self) -> Self {
+        self.rollouts = true;
+        self
     }
 
     pub fn config(mut self, config: Config) -> Self {
@@ -68,6 +76,14 @@ impl<'w> TestEngine<'w> {
             self.world.ecr_client(),
             notifier,
         );
+        let engine = if self.rollouts {
+            engine.with_rollouts(
+                self.world.scheduler_client(),
+                self.world.cloudwatch_client(),
+            )
+        } else {
+            engine
+        };
         engine.set_home(Home {
             account: ACCOUNT.parse().expect("valid account"),
             region: REGION.parse().expect("valid region"),

@@ -15,12 +15,14 @@ mod faults;
 mod lambda;
 mod model;
 mod queries;
+mod rollouts;
 mod time;
 
 pub use faults::Fault;
 pub use model::{
     ACCOUNT, Alias, Answer, Call, Code, Func, MUTATING, REGION, Snapshot, digest, image_uri, sha,
 };
+pub use rollouts::{Datapoint, Schedule};
 
 use aws_sdk_lambda::types::State as LambdaState;
 use aws_smithy_async::test_util::{InstantSleep, ManualTimeSource, instant_time_and_sleep};
@@ -42,6 +44,12 @@ pub struct WorldState {
     pub images: HashMap<String, Vec<(String, Vec<String>)>>,
     pub calls: Vec<Call>,
     pub answers: HashMap<String, Answer>,
+    /// EventBridge Scheduler: name → schedule (one group is enough for the deployer).
+    pub schedules: std::collections::BTreeMap<String, Schedule>,
+    /// CloudWatch: alarm name → state (`OK`, `ALARM`, `INSUFFICIENT_DATA`).
+    pub alarms: HashMap<String, String>,
+    /// CloudWatch `AWS/Lambda` datapoints of alias traffic by version.
+    pub metrics: Vec<Datapoint>,
     faults: Vec<(&'static str, usize, Fault)>,
     hooks: Vec<(&'static str, usize, Hook)>,
     pub now: ManualTimeSource,
@@ -110,6 +118,9 @@ impl World {
             images: HashMap::new(),
             calls: Vec::new(),
             answers: HashMap::new(),
+            schedules: Default::default(),
+            alarms: HashMap::new(),
+            metrics: Vec::new(),
             faults: Vec::new(),
             hooks: Vec::new(),
             now: time.clone(),

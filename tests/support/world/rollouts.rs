@@ -1,0 +1,324 @@
+//! What rollouts use besides Lambda, modelled: EventBridge Scheduler's one-time schedules (which
+//! never fire by themselves: a test reads one and invokes the engine with its input, as the
+//! scheduler would) and CloudWatch alarms and `AWS/Lambda` metrics, in virtual time.
+
+use super::{Call, World};
+use aws_sdk_cloudwatch::operation::describe_alarms::{DescribeAlarmsError, DescribeAlarmsOutput};
+use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
+use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult, StateValue};
+use aws_sdk_scheduler::operation::create_schedule::{CreateScheduleError, CreateScheduleOutput};
+use aws_sdk_scheduler::operation::delete_schedule::{DeleteScheduleError, DeleteScheduleOutput};
+use aws_sdk_scheduler::operation::list_schedules::{ListSchedulesError, ListSchedulesOutput};
+use aws_sdk_scheduler::types::ScheduleSummary;
+use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, RuleMode, mock};
+use aws_smithy_types::error::ErrorMetadata;
+use std::time::{Duration, SystemTime};
+
+/// A one-time schedule as the deployer created it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub group: String,
+    pub name: String,
+    pub expression: String,
+    pub timezone: Option<String>,
+    pub flexible_off: bool,
+    pub delete_after: bool,
+    pub target_arn: String,
+    pub role_arn: String,
+    pub input: String,
+}
+
+impl Schedule {
+    /// The time in `at(yyyy-mm-ddThh:mm:ss)`, UTC.
+    pub fn at(&self) -> SystemTime {
+        let inner = self
+            .expression
+            .strip_prefix("at(")
+            .and_then(|s| s.strip_suffix(')'))
+            .expect("an at() expression");
+        let t = chrono::NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S")
+            .expect("at() holds a date and time");
+        SystemTime::UNIX_EPOCH + Duration::from_secs(t.and_utc().timestamp() as u64)
+    }
+
+    /// The payload the scheduler would invoke the deployer with.
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::from_str(&self.input).expect("the input is JSON")
+    }
+}
+
+/// Errors and invocations of one minute of alias traffic that ran `version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datapoint {
+    pub function: String,
+    pub resource: String,
+    pub version: String,
+    pub at: SystemTime,
+    pub errors: f64,
+    pub invocations: f64,
+}
+
+fn error(code: &str, msg: &str) -> ErrorMetadata {
+    ErrorMetadata::builder().code(code).message(msg).build()
+}
+
+impl World {
+    pub fn alarm(&self, name: &str, state: &str) {
+        self.lock().alarms.insert(name.into(), state.into());
+    }
+
+    /// `errors` of `invocations` for `version` of `function` behind alias `live`, at the world's now.
+    pub fn traffic(&self, function: &str, version: u64, errors: f64, invocations: f64) {
+        let mut s = self.lock();
+        let at = s.t();
+        s.metrics.push(Datapoint {
+            function: function.into(),
+            resource: format!("{function}:live"),
+            version: version.to_string(),
+            at,
+            errors,
+            invocations,
+        });
+    }
+
+    pub fn schedules(&self) -> Vec<Schedule> {
+        self.lock().schedules.values().cloned().collect()
+    }
+
+    /// The one pending schedule (a rollout has at most one at a time).
+    pub fn only_schedule(&self) -> Schedule {
+        let all = self.schedules();
+        assert_eq!(all.len(), 1, "one pending schedule: {all:#?}");
+        all.into_iter().next().expect("one")
+    }
+
+    /// Moves the world's clock to `t` (never backwards).
+    pub fn advance_to(&self, t: SystemTime) {
+        let now = aws_smithy_async::time::TimeSource::now(&self.time);
+        if let Ok(d) = t.duration_since(now) {
+            self.time.advance(d);
+        }
+    }
+
+    pub fn scheduler_client(&self) -> aws_sdk_scheduler::Client {
+        let st = self.state.clone();
+        let create =
+            mock!(aws_sdk_scheduler::Client::create_schedule).then_compute_response(move |req| {
+                let mut s = st.lock().expect("lock");
+                let name = req.name().unwrap_or_default().to_owned();
+                if let Some(f) = s.begin(Call {
+                    op: "CreateSchedule",
+                    function: name.clone(),
+                    payload: req
+                        .target()
+                        .map(|t| t.input().unwrap_or_default().to_owned()),
+                    ..Default::default()
+                }) {
+                    return s.faulted(f, CreateScheduleError::generic);
+                }
+                if s.schedules.contains_key(&name) {
+                    return MockResponse::Error(CreateScheduleError::generic(error(
+                        "ConflictException",
+                        "Schedule already exists.",
+                    )));
+                }
+                let target = req.target().expect("a target");
+                let schedule = Schedule {
+                    group: req.group_name().unwrap_or("default").to_owned(),
+                    name: name.clone(),
+                    expression: req.schedule_expression().unwrap_or_default().to_owned(),
+                    timezone: req.schedule_expression_timezone().map(str::to_owned),
+                    flexible_off: req
+                        .flexible_time_window()
+                        .is_some_and(|w| w.mode().as_str() == "OFF"),
+                    delete_after: req
+                        .action_after_completion()
+                        .is_some_and(|a| a.as_str() == "DELETE"),
+                    target_arn: target.arn().to_owned(),
+                    role_arn: target.role_arn().to_owned(),
+                    input: target.input().unwrap_or_default().to_owned(),
+                };
+                s.schedules.insert(name.clone(), schedule);
+                MockResponse::Output(
+                    CreateScheduleOutput::builder()
+                        .schedule_arn(format!(
+                            "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/{name}"
+                        ))
+                        .build()
+                        .expect("valid output"),
+                )
+            });
+        let st = self.state.clone();
+        let delete =
+            mock!(aws_sdk_scheduler::Client::delete_schedule).then_compute_response(move |req| {
+                let mut s = st.lock().expect("lock");
+                let name = req.name().unwrap_or_default().to_owned();
+                if let Some(f) = s.begin(Call {
+                    op: "DeleteSchedule",
+                    function: name.clone(),
+                    ..Default::default()
+                }) {
+                    return s.faulted(f, DeleteScheduleError::generic);
+                }
+                match s.schedules.remove(&name) {
+                    Some(_) => MockResponse::Output(DeleteScheduleOutput::builder().build()),
+                    None => MockResponse::Error(DeleteScheduleError::generic(error(
+                        "ResourceNotFoundException",
+                        "Schedule not found.",
+                    ))),
+                }
+            });
+        let st = self.state.clone();
+        let list =
+            mock!(aws_sdk_scheduler::Client::list_schedules).then_compute_response(move |req| {
+                let mut s = st.lock().expect("lock");
+                let prefix = req.name_prefix().unwrap_or_default().to_owned();
+                if let Some(f) = s.begin(Call {
+                    op: "ListSchedules",
+                    function: prefix.clone(),
+                    ..Default::default()
+                }) {
+                    return s.faulted(f, ListSchedulesError::generic);
+                }
+                let summaries: Vec<ScheduleSummary> = s
+                    .schedules
+                    .values()
+                    .filter(|x| x.name.starts_with(&prefix))
+                    .map(|x| {
+                        ScheduleSummary::builder()
+                            .name(&x.name)
+                            .group_name(&x.group)
+                            .build()
+                    })
+                    .collect();
+                MockResponse::Output(
+                    ListSchedulesOutput::builder()
+                        .set_schedules(Some(summaries))
+                        .build()
+                        .expect("valid output"),
+                )
+            });
+        let interceptor = MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&create)
+            .with_rule(&delete)
+            .with_rule(&list);
+        let conf = aws_sdk_scheduler::Config::builder()
+            .with_test_defaults_v2()
+            .region(aws_sdk_scheduler::config::Region::new(super::REGION))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .time_source(self.time.clone())
+            .retry_config(aws_sdk_scheduler::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_scheduler::Client::from_conf(conf)
+    }
+
+    pub fn cloudwatch_client(&self) -> aws_sdk_cloudwatch::Client {
+        let st = self.state.clone();
+        let alarms =
+            mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_compute_response(move |req| {
+                let mut s = st.lock().expect("lock");
+                let names = req.alarm_names().to_vec();
+                if let Some(f) = s.begin(Call {
+                    op: "DescribeAlarms",
+                    function: names.join(","),
+                    ..Default::default()
+                }) {
+                    return s.faulted(f, DescribeAlarmsError::generic);
+                }
+                let found: Vec<MetricAlarm> = names
+                    .iter()
+                    .filter_map(|n| {
+                        s.alarms.get(n).map(|state| {
+                            MetricAlarm::builder()
+                                .alarm_name(n)
+                                .state_value(StateValue::from(state.as_str()))
+                                .build()
+                        })
+                    })
+                    .collect();
+                MockResponse::Output(
+                    DescribeAlarmsOutput::builder()
+                        .set_metric_alarms(Some(found))
+                        .build(),
+                )
+            });
+        let st = self.state.clone();
+        let metrics =
+            mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_compute_response(move |req| {
+                let mut s = st.lock().expect("lock");
+                if let Some(f) = s.begin(Call {
+                    op: "GetMetricData",
+                    ..Default::default()
+                }) {
+                    return s.faulted(f, GetMetricDataError::generic);
+                }
+                let to_time = |t: Option<&aws_sdk_cloudwatch::primitives::DateTime>| {
+                    t.map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64))
+                };
+                let (start, end) = (to_time(req.start_time()), to_time(req.end_time()));
+                let mut results = Vec::new();
+                for q in req.metric_data_queries() {
+                    let Some(stat) = q.metric_stat() else {
+                        continue;
+                    };
+                    let Some(metric) = stat.metric() else {
+                        continue;
+                    };
+                    assert_eq!(metric.namespace(), Some("AWS/Lambda"));
+                    assert_eq!(stat.period(), Some(60));
+                    assert_eq!(stat.stat(), Some("Sum"));
+                    let dim = |k: &str| {
+                        metric
+                            .dimensions()
+                            .iter()
+                            .find(|d| d.name() == Some(k))
+                            .and_then(|d| d.value())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    assert_eq!(metric.dimensions().len(), 3, "exactly the three dimensions");
+                    let values: Vec<f64> = s
+                        .metrics
+                        .iter()
+                        .filter(|p| {
+                            p.function == dim("FunctionName")
+                                && p.resource == dim("Resource")
+                                && p.version == dim("ExecutedVersion")
+                                && start.is_none_or(|t| p.at >= t)
+                                && end.is_none_or(|t| p.at <= t)
+                        })
+                        .map(|p| match metric.metric_name() {
+                            Some("Errors") => p.errors,
+                            _ => p.invocations,
+                        })
+                        .collect();
+                    results.push(
+                        MetricDataResult::builder()
+                            .id(q.id().unwrap_or_default())
+                            .set_values(Some(values))
+                            .build(),
+                    );
+                }
+                MockResponse::Output(
+                    GetMetricDataOutput::builder()
+                        .set_metric_data_results(Some(results))
+                        .build(),
+                )
+            });
+        let interceptor = MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&alarms)
+            .with_rule(&metrics);
+        let conf = aws_sdk_cloudwatch::Config::builder()
+            .with_test_defaults_v2()
+            .region(aws_sdk_cloudwatch::config::Region::new(super::REGION))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .time_source(self.time.clone())
+            .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+}
