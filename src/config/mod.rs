@@ -3,10 +3,12 @@
 //! Every error names the variable, the field path inside it and the problem. Unknown fields are
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
+mod image_checks;
 mod target;
 #[cfg(test)]
 mod tests;
 
+pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use target::{Smoke, Target};
 
 use crate::types::{AliasName, Repository};
@@ -21,12 +23,13 @@ pub const PARALLEL_VAR: &str = "DEPLOYER_MAX_PARALLEL";
 pub const DRY_RUN_VAR: &str = "DEPLOYER_DRY_RUN";
 pub const NOTIFY_SKIPPED_VAR: &str = "DEPLOYER_NOTIFY_SKIPPED";
 pub const KEEP_VERSIONS_VAR: &str = "DEPLOYER_KEEP_VERSIONS";
+pub const IMAGE_CHECKS_VAR: &str = "DEPLOYER_IMAGE_CHECKS";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         TARGETS_VAR,
-        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account (required)",
+        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks (required)",
     ),
     (
         ALIAS_VAR,
@@ -53,6 +56,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         KEEP_VERSIONS_VAR,
         "published versions kept per function, 0 = never prune (default 0)",
+    ),
+    (
+        IMAGE_CHECKS_VAR,
+        "JSON image_checks for targets that set none: max_findings, require_scan, scan_wait_secs, require_signature (default: none)",
     ),
 ];
 
@@ -114,7 +121,11 @@ impl Config {
         let keep_default = parse_number(&get, KEEP_VERSIONS_VAR, 0, 0, 10_000)? as u32;
         target::check_keep_versions(keep_default)
             .map_err(|p| ConfigError::new(KEEP_VERSIONS_VAR, "", p))?;
-        let targets = target::parse_targets(&raw, &alias, keep_default)?;
+        let checks_default = match get(IMAGE_CHECKS_VAR) {
+            Some(raw) => image_checks::parse_default(IMAGE_CHECKS_VAR, &raw)?,
+            None => None,
+        };
+        let targets = target::parse_targets(&raw, &alias, keep_default, checks_default.as_ref())?;
         let topic_arn = match get(TOPIC_VAR).filter(|s| !s.is_empty()) {
             Some(arn) => {
                 Some(check_topic_arn(&arn).map_err(|p| ConfigError::new(TOPIC_VAR, "", p))?)

@@ -1,6 +1,6 @@
 //! One entry of DEPLOYER_TARGETS: a repository and the functions that run its images.
 
-use super::{ConfigError, TARGETS_VAR};
+use super::{ConfigError, ImageChecks, TARGETS_VAR};
 use crate::types::{Account, AliasName, FunctionRef, Repository, Tag, TagPattern};
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,6 +19,9 @@ pub struct Target {
     /// The account whose ECR registry holds the images (a central registry). `None`: the
     /// deployer's own account.
     pub registry_account: Option<Account>,
+    /// What ECR must say about an image before it replaces anything (the target's own, else
+    /// DEPLOYER_IMAGE_CHECKS). `None`: no checks.
+    pub image_checks: Option<ImageChecks>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -137,6 +140,8 @@ struct TargetSpec {
     keep_versions: Option<u32>,
     #[serde(default)]
     registry_account: Option<Account>,
+    #[serde(default)]
+    image_checks: Option<ImageChecks>,
 }
 
 fn any_tag() -> Vec<TagPattern> {
@@ -147,6 +152,7 @@ pub(super) fn parse_targets(
     raw: &str,
     default_alias: &AliasName,
     default_keep: u32,
+    default_checks: Option<&ImageChecks>,
 ) -> Result<Vec<Target>, ConfigError> {
     let de = &mut serde_json::Deserializer::from_str(raw);
     let specs: Vec<TargetSpec> = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -197,6 +203,10 @@ pub(super) fn parse_targets(
         s.smoke.check().map_err(|(field, p)| err(field, p))?;
         let keep_versions = s.keep_versions.unwrap_or(default_keep);
         check_keep_versions(keep_versions).map_err(|p| err("keep_versions", p.into()))?;
+        if let Some(c) = &s.image_checks {
+            c.check()
+                .map_err(|(field, p)| err(&format!("image_checks.{field}"), p))?;
+        }
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
@@ -206,6 +216,7 @@ pub(super) fn parse_targets(
             smoke: s.smoke,
             keep_versions,
             registry_account: s.registry_account,
+            image_checks: s.image_checks.or_else(|| default_checks.cloned()),
         });
     }
     Ok(targets)

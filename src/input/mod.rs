@@ -6,7 +6,7 @@ mod manual;
 #[cfg(test)]
 mod tests;
 
-pub use event::{EcrImageAction, ImageAction, ImageResult, MAX_CLOCK_SKEW};
+pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
 pub use manual::{DeployRequest, DeploySource, RollbackRequest, StatusRequest};
 
 use chrono::{DateTime, Utc};
@@ -35,6 +35,8 @@ impl InputError {
 pub enum Request {
     /// An "ECR Image Action" event from EventBridge.
     Image(EcrImageAction),
+    /// An "ECR Image Scan" event: accepted, never deploys.
+    ImageScan(EcrImageScan),
     Rollback(RollbackRequest),
     Deploy(DeployRequest),
     Status(StatusRequest),
@@ -59,6 +61,9 @@ pub fn parse_request(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inp
         ));
     };
     if obj.contains_key("source") || obj.contains_key("detail-type") || obj.contains_key("detail") {
+        if obj.get("detail-type").and_then(Value::as_str) == Some(event::ECR_SCAN_DETAIL_TYPE) {
+            return event::parse_scan(payload, now).map(Request::ImageScan);
+        }
         return event::parse(payload, now).map(Request::Image);
     }
     if obj.contains_key("action") {
