@@ -4,13 +4,15 @@
 use super::ConfigError;
 use crate::types::{Severity, SigningProfileArn};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const MAX_SCAN_WAIT_SECS: u64 = 900;
 
+/// Read from a JSON object only (see the `Deserialize` impl below).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct ImageChecks {
     /// The most findings allowed per severity; severities not named are not limited. `None`:
     /// findings are reported, never block.
@@ -30,6 +32,26 @@ pub struct ImageChecks {
 #[serde(deny_unknown_fields)]
 pub struct RequireSignature {
     pub signing_profile_arn: SigningProfileArn,
+}
+
+/// Only an object: serde's derive would also take `[]` (every field defaulted), which for a safety
+/// check is a typo that must not pass.
+impl<'de> Deserialize<'de> for ImageChecks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Object;
+        impl<'de> Visitor<'de> for Object {
+            type Value = ImageChecks;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "an object with max_findings, require_scan, scan_wait_secs, require_signature",
+                )
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ImageChecks, A::Error> {
+                ImageChecks::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Object)
+    }
 }
 
 fn default_scan_wait() -> u64 {
@@ -73,7 +95,9 @@ pub(super) fn parse_default(
     let de = &mut serde_json::Deserializer::from_str(raw);
     let checks: ImageChecks = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let path = if path == "." {
+        // `?`: a key that could not be read (the text ended, or was not JSON).
+        let path = path.trim_end_matches('?').trim_end_matches('.');
+        let path = if path.is_empty() {
             String::new()
         } else {
             format!(".{path}")

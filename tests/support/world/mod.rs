@@ -17,6 +17,7 @@ mod model;
 mod queries;
 mod time;
 
+pub use ecr::{Scan, Signing};
 pub use faults::Fault;
 pub use model::{
     ACCOUNT, Alias, Answer, Call, Code, Func, MUTATING, REGION, Snapshot, digest, image_uri, sha,
@@ -40,6 +41,9 @@ pub struct WorldState {
     pub functions: HashMap<String, Func>,
     /// ECR: repository → images (digest, tags).
     pub images: HashMap<String, Vec<(String, Vec<String>)>>,
+    /// ECR scans and managed-signing statuses, by (repository, digest).
+    pub scans: ecr::Scans,
+    pub signings: ecr::Signings,
     pub calls: Vec<Call>,
     pub answers: HashMap<String, Answer>,
     faults: Vec<(&'static str, usize, Fault)>,
@@ -108,6 +112,8 @@ impl World {
             lose_current: false,
             functions: HashMap::new(),
             images: HashMap::new(),
+            scans: HashMap::new(),
+            signings: HashMap::new(),
             calls: Vec::new(),
             answers: HashMap::new(),
             faults: Vec::new(),
