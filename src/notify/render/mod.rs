@@ -196,8 +196,12 @@ pub(super) fn next_steps(
         },
         Outcome::Failed if report.action == ActionKind::Deploy => match &report.image_uri {
             Some(uri) => vec![(
-                "Production is unchanged: nothing to roll back. To retry this image after a fix:"
-                    .to_owned(),
+                if d.failed_step == Some(crate::report::Step::ImageChecks) {
+                    "Production is unchanged: nothing to roll back. Push a fixed image; to retry this one once ECR's findings or signature change:"
+                } else {
+                    "Production is unchanged: nothing to roll back. To retry this image after a fix:"
+                }
+                .to_owned(),
                 commands(
                     settings,
                     &json!({"action": "deploy", "function": f, "image_uri": uri}),
