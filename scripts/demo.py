@@ -3,8 +3,9 @@
 
 Starts moto, creates a sample function with a `live` alias and an SNS topic with a queue
 subscribed, then: a push is deployed, a broken image fails its smoke test while production stays
-put, a rollback moves `live` back instantly, and `status` shows where everything points. Exits
-non-zero if any step of the story did not happen as told.
+put, an image whose ECR scan found a critical vulnerability is blocked before it reaches `$LATEST`,
+a rollback moves `live` back instantly, and `status` shows where everything points. Exits non-zero
+if any step of the story did not happen as told.
 """
 
 import json
@@ -17,7 +18,9 @@ from harness import Moto, World, ecr_event  # noqa: E402
 
 FUNCTION = "hello-api"
 REPO = "hello-api"
-TARGETS = [{"repository": REPO, "functions": [FUNCTION], "tags": ["v*"]}]
+# Only images whose ECR scan found no critical vulnerability go further.
+TARGETS = [{"repository": REPO, "functions": [FUNCTION], "tags": ["v*"],
+            "image_checks": {"max_findings": {"CRITICAL": 0}, "require_scan": True}}]
 problems: list[str] = []
 
 
@@ -43,6 +46,10 @@ def show_report(report: dict) -> None:
             f"v{d.get('previous_version') or '-'} → v{d.get('version') or '-'})")
         if steps:
             say(f"   steps: {steps}")
+        checks = d.get("image_checks")
+        if checks:
+            counts = ", ".join(f"{k} {v}" for k, v in checks["counts"].items()) or "no findings"
+            say(f"   image checks: {checks['verdict']} (scan {checks['scan_status']}: {counts})")
         if d.get("failed_step"):
             say(f"   failed at {d['failed_step']}: {d['reason']}")
         smoke = d.get("smoke_test")
@@ -73,6 +80,7 @@ def main() -> int:
 
         chapter(1, "docker push hello-api:v2 → deployed")
         v2 = world.push_image(REPO, "v2", "hello v2")
+        world.scan(REPO, v2, {"LOW": 1})
         moto.queue_invoke_results({"statusCode": 200, "body": "healthy"})
         run = world.handle(ecr_event(REPO, v2, "v2"), TARGETS)
         show_report(run.report or {})
@@ -88,6 +96,7 @@ def main() -> int:
 
         chapter(3, "docker push hello-api:v3 (broken) → smoke test fails, production untouched")
         v3 = world.push_image(REPO, "v3", "hello v3, broken")
+        world.scan(REPO, v3, {})
         moto.queue_invoke_results({"statusCode": 500, "body": "KeyError: DATABASE_URL"})
         run = world.handle(ecr_event(REPO, v3, "v3"), TARGETS)
         show_report(run.report or {})
@@ -98,7 +107,21 @@ def main() -> int:
         notes = show_notifications(world)
         expect(len(notes) == 1 and notes[0]["outcome"] == "failed", "the failure was notified")
 
-        chapter(4, "v2 misbehaves in production → rollback, instantly")
+        chapter(4, "docker push hello-api:v4 (critical CVE) → blocked before $LATEST changes")
+        v4 = world.push_image(REPO, "v4", "hello v4, with openssl 3.0.1")
+        world.scan(REPO, v4, {"CRITICAL": 1, "HIGH": 2},
+                   findings=[("CVE-2026-0001", "CRITICAL", "openssl 3.0.1")])
+        run = world.handle(ecr_event(REPO, v4, "v4"), TARGETS)
+        show_report(run.report or {})
+        d = (run.report or {}).get("deployments", [{}])[0]
+        expect(run.code == 1 and d.get("failed_step") == "image_checks", "blocked at image_checks (exit 1)")
+        expect(world.latest_image(FUNCTION) == World.image_uri(REPO, v2), "$LATEST never ran v4: still v2")
+        expect(world.alias_version(FUNCTION) == "2" and world.versions(FUNCTION) == ["1", "2"],
+               "live still → version 2, no version published")
+        notes = show_notifications(world)
+        expect(len(notes) == 1 and notes[0]["outcome"] == "failed", "the block was notified")
+
+        chapter(5, "v2 misbehaves in production → rollback, instantly")
         say(f"   $ self-deployer rollback --function {FUNCTION} --reason 'v2 slow under load'")
         t = time.monotonic()
         run = world.cli(["rollback", "--function", FUNCTION, "--reason", "v2 slow under load"], TARGETS)
@@ -108,7 +131,7 @@ def main() -> int:
         expect(world.alias_version(FUNCTION) == "1", "live → version 1, no rebuild")
         show_notifications(world)
 
-        chapter(5, "status: where everything points")
+        chapter(6, "status: where everything points")
         run = world.cli(["status"], TARGETS)
         for line in run.stdout.splitlines():
             say(f"   {line}")

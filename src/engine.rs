@@ -138,6 +138,7 @@ impl Engine {
             config: &self.config,
             ctx: Ctx {
                 lambda: self.lambda.clone(),
+                ecr: self.ecr.clone(),
                 update_timeout: self.config.update_timeout,
                 run_id: run_id(inv.request_id.as_deref()),
                 deadline: inv.deadline,
@@ -162,6 +163,7 @@ impl Engine {
             Request::Image(ev) => {
                 Box::pin(deploy::on_image_event(&deps, ev, self.config.dry_run)).await
             }
+            Request::ImageScan(ev) => deploy::on_scan_event(ev),
             Request::Deploy(d) => Box::pin(deploy::on_deploy(&deps, d)).await?,
             Request::Rollback(r) => Box::pin(rollback::on_rollback(&deps, r)).await?,
             Request::Advance(a) => Box::pin(advance::on_advance(&deps, a)).await?,

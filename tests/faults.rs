@@ -276,3 +276,87 @@ async fn throttling_is_retried_by_the_sdk_and_the_deployment_goes_on() {
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
 }
+
+/// The image checks' ECR calls: the first scan read, a later one while the scan runs, and the
+/// signing status. A fault there (after the SDK's own retries) blocks the image with nothing
+/// changed, except a lost answer, which the SDK's repeat of the read makes harmless; the event
+/// again, with ECR healthy, deploys.
+const ECR_CALLS: &[(&str, usize, &str)] = &[
+    ("DescribeImageScanFindings", 1, "the first scan read"),
+    (
+        "DescribeImageScanFindings",
+        2,
+        "a read while the scan is running",
+    ),
+    ("DescribeImageSigningStatus", 1, "the signing status"),
+];
+
+#[tokio::test]
+async fn every_fault_on_the_image_checks_blocks_with_nothing_mutated_and_a_rerun_converges() {
+    use support::config;
+    use support::world::{Scan, Signing};
+    let profile = "arn:aws:signer:eu-west-1:123456789012:/signing-profiles/prod";
+    let checks = serde_json::json!({
+        "max_findings": {"CRITICAL": 0}, "require_scan": true,
+        "require_signature": {"signing_profile_arn": profile}
+    });
+    let cfg = config(serde_json::json!([
+        {"repository": "api", "functions": ["api-dev"], "image_checks": checks}
+    ]));
+    for &(op, nth, what) in ECR_CALLS {
+        for fault in Fault::ALL {
+            let case = format!("{fault:?} at {op} #{nth} ({what})");
+            let w = World::new();
+            w.live_function("api-dev", "api", 'a');
+            w.scan(
+                "api",
+                'b',
+                Scan::complete(&[("HIGH", 2)]).after(std::time::Duration::from_secs(8)),
+            );
+            w.signed("api", 'b', vec![Signing::complete(profile)]);
+            w.fault(op, nth, fault);
+            let subjects = Arc::new(Mutex::new(Vec::new()));
+            let sink = subjects.clone();
+            let rule = mock!(aws_sdk_sns::Client::publish).then_compute_output(move |req| {
+                sink.lock()
+                    .unwrap()
+                    .push(req.subject().unwrap_or_default().to_owned());
+                PublishOutput::builder().message_id("m").build()
+            });
+            let e = TestEngine::new(&w).config(cfg.clone()).sns(&rule).build();
+            let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+            let d = &r.deployments[0];
+            if fault == Fault::Lost {
+                assert_eq!(r.outcome, Outcome::Deployed, "{case}: {r:#?}");
+                continue;
+            }
+            assert_eq!(r.outcome, Outcome::Failed, "{case}: {r:#?}");
+            assert_eq!(d.failed_step, Some(Step::ImageChecks), "{case}");
+            let reason = d.reason.as_deref().unwrap_or_default();
+            let expected = if op == "DescribeImageScanFindings" {
+                "could not read the scan findings: DescribeImageScanFindings failed: "
+            } else {
+                "could not read the signing status: DescribeImageSigningStatus failed: "
+            };
+            assert!(reason.starts_with(expected), "{case}: {reason}");
+            assert!(reason.len() < 400, "{case}: one readable line: {reason}");
+            assert_eq!(w.mutating_calls(), vec![], "{case}: nothing changed");
+            assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
+            assert_eq!(w.latest_image("api-dev"), image_uri("api", 'a'), "{case}");
+            assert_eq!(
+                subjects.lock().unwrap().as_slice(),
+                ["FAILED api-dev at image_checks (v2)"],
+                "{case}"
+            );
+
+            let again = e.handle(&push("api", 'b', Some("v2"))).await.report();
+            assert_eq!(again.outcome, Outcome::Deployed, "{case}: rerun {again:#?}");
+            assert_eq!(
+                w.alias_version("api-dev", "live").as_deref(),
+                Some("2"),
+                "{case}"
+            );
+            assert_every_publish_follows_a_passing_smoke_test_of_its_code(&w, &case);
+        }
+    }
+}

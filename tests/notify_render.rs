@@ -12,7 +12,7 @@ use self_deployer::report::Report;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use support::IntoReport;
-use support::world::{Answer, World, image_uri};
+use support::world::{Answer, Scan, World, image_uri};
 use support::{config, engine, one_target, push};
 
 fn settings() -> RenderSettings {
@@ -52,6 +52,14 @@ async fn scenario(name: &str) -> Report {
             .handle(&json!({"action": "deploy", "function": "api-dev", "image_uri": image_uri("api", 'c'), "dry_run": true}))
             .await
             .report(),
+        "failed_image_checks" => {
+            w.scan("api", 'b', Scan::complete(&[("LOW", 4), ("HIGH", 5), ("CRITICAL", 12)]));
+            let checks = json!({"max_findings": {"CRITICAL": 0, "HIGH": 3}, "require_scan": true});
+            engine(&w, config(json!([{"repository": "api", "functions": ["api-dev"], "image_checks": checks}])))
+                .handle(&push("api", 'b', Some("sha-abc123")))
+                .await
+                .report()
+        }
         other => panic!("no scenario {other}"),
     }
 }
@@ -64,6 +72,7 @@ const SCENARIOS: &[&str] = &[
     "rolled_back",
     "rollback_failed",
     "would_deploy",
+    "failed_image_checks",
 ];
 
 fn golden(name: &str, actual: &str) {

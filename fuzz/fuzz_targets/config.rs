@@ -15,11 +15,13 @@ fuzz_target!(|data: &[u8]| {
     let alias = parts.next().map(str::to_owned);
     let timeout = parts.next().map(str::to_owned);
     let parallel = parts.next().map(str::to_owned);
+    let image_checks = parts.next().map(str::to_owned);
     let result = Config::from_lookup(|k| match k {
         "DEPLOYER_TARGETS" => Some(targets.to_owned()),
         "DEPLOYER_ALIAS" => alias.clone().filter(|a| !a.is_empty()),
         "DEPLOYER_UPDATE_TIMEOUT_SECS" => timeout.clone(),
         "DEPLOYER_MAX_PARALLEL" => parallel.clone(),
+        "DEPLOYER_IMAGE_CHECKS" => image_checks.clone(),
         _ => None,
     });
     if let Err(e) = result {

@@ -4,7 +4,7 @@
 use super::Deps;
 use crate::config::Target;
 use crate::input::{
-    DeployRequest, DeploySource, EcrImageAction, ImageAction, ImageResult, InputError,
+    DeployRequest, DeploySource, EcrImageAction, EcrImageScan, ImageAction, ImageResult, InputError,
 };
 use crate::pipeline::deploy_function;
 use crate::plan::{Home, plan};
@@ -42,6 +42,19 @@ pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool)
     report.image_digest = ev.digest.as_ref().map(|d| d.to_string());
     report.event_time = Some(ev.time.to_rfc3339_opts(SecondsFormat::Secs, true));
     report.dry_run = dry_run;
+    report
+}
+
+/// Why an "ECR Image Scan" event deploys nothing.
+pub const SCAN_EVENT_SKIPPED: &str = "an \"ECR Image Scan\" event deploys nothing: the push's own \"ECR Image Action\" event deploys the image, and its image_checks wait for the scan (scan_wait_secs)";
+
+/// An "ECR Image Scan" event: skipped, no AWS call.
+pub fn on_scan_event(ev: &EcrImageScan) -> Report {
+    tracing::info!(repository = %ev.repository, status = ?ev.scan_status, "scan event skipped");
+    let mut report = Report::skipped(ActionKind::Deploy, SCAN_EVENT_SKIPPED);
+    report.repository = Some(ev.repository.to_string());
+    report.image_digest = ev.digest.as_ref().map(|d| d.to_string());
+    report.event_time = Some(ev.time.to_rfc3339_opts(SecondsFormat::Secs, true));
     report
 }
 

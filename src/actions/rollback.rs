@@ -4,7 +4,7 @@
 use super::Deps;
 use crate::gateway::{AliasState, ErrorKind};
 use crate::input::{InputError, RollbackRequest};
-use crate::pipeline::{Failure, Moved, StepError, promote, timed};
+use crate::pipeline::{Failure, Moved, StepError, image_checks, promote, timed};
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{ActionKind, Deployment, Outcome, Report, Step};
 use crate::types::{AliasName, ImageRef, Version};
@@ -13,7 +13,9 @@ pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report,
     let (function, target) = deps.allowed(&r.function, None)?;
     let alias = r.alias.clone().unwrap_or_else(|| target.alias.clone());
     let mut dep = Deployment::new(function.clone(), alias.clone());
-    match run(deps, &alias, r, &mut dep).await {
+    // Rollbacks are never gated, but the report shows what ECR says of the target's image now.
+    let show_scan = target.image_checks.is_some();
+    match run(deps, &alias, r, show_scan, &mut dep).await {
         Ok(outcome) => dep.outcome = outcome,
         Err(f) => {
             tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "rollback failed");
@@ -43,6 +45,7 @@ async fn run(
     deps: &Deps<'_>,
     alias: &AliasName,
     req: &RollbackRequest,
+    show_scan: bool,
     dep: &mut Deployment,
 ) -> Result<Outcome, Failure> {
     let ctx = &deps.ctx;
@@ -88,8 +91,15 @@ async fn run(
         "from version {from} to version {} ({})",
         plan.target, plan.how
     );
+    let scan_of_target = async {
+        match plan.target_image.as_ref().filter(|_| show_scan) {
+            Some(image) => image_checks::current_scan(deps.ecr, image).await,
+            None => None,
+        }
+    };
     if req.dry_run {
         dep.reason = Some(format!("dry run: would move alias {alias} {moves}"));
+        dep.image_checks = scan_of_target.await;
         return Ok(Outcome::WouldRollBack);
     }
     let promoted = timed(
@@ -122,6 +132,8 @@ async fn run(
             .extend(crate::rollout::delete_checks(ctx, &function, alias, None).await);
     }
     tracing::info!(function = %f, alias = %alias, from = %from, to = %plan.target, "rolled back");
+    // After the move, so that it never delays it; a scan that cannot be read is left out.
+    dep.image_checks = scan_of_target.await;
     Ok(Outcome::RolledBack)
 }
 

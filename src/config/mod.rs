@@ -3,11 +3,13 @@
 //! Every error names the variable, the field path inside it and the problem. Unknown fields are
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
+mod image_checks;
 mod rollout;
 mod target;
 #[cfg(test)]
 mod tests;
 
+pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use rollout::Rollout;
 pub use target::{Smoke, Target};
 
@@ -27,12 +29,13 @@ pub const ROLLOUT_VAR: &str = "DEPLOYER_ROLLOUT";
 pub const SCHEDULER_ROLE_VAR: &str = "DEPLOYER_SCHEDULER_ROLE_ARN";
 pub const SCHEDULE_GROUP_VAR: &str = "DEPLOYER_SCHEDULE_GROUP";
 pub const FUNCTION_ARN_VAR: &str = "DEPLOYER_FUNCTION_ARN";
+pub const IMAGE_CHECKS_VAR: &str = "DEPLOYER_IMAGE_CHECKS";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         TARGETS_VAR,
-        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account (required)",
+        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks (required)",
     ),
     (
         ALIAS_VAR,
@@ -75,6 +78,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         FUNCTION_ARN_VAR,
         "what rollout checks invoke (default in Lambda: this function; required in the CLI to start a rollout)",
+    ),
+    (
+        IMAGE_CHECKS_VAR,
+        "JSON image_checks for targets that set none: max_findings, require_scan, scan_wait_secs, require_signature (default: none)",
     ),
 ];
 
@@ -146,6 +153,10 @@ impl Config {
         let keep_default = parse_number(&get, KEEP_VERSIONS_VAR, 0, 0, 10_000)? as u32;
         target::check_keep_versions(keep_default)
             .map_err(|p| ConfigError::new(KEEP_VERSIONS_VAR, "", p))?;
+        let checks_default = match get(IMAGE_CHECKS_VAR) {
+            Some(raw) => image_checks::parse_default(IMAGE_CHECKS_VAR, &raw)?,
+            None => None,
+        };
         let rollout = match get(ROLLOUT_VAR).filter(|s| !s.trim().is_empty()) {
             None => Rollout::default(),
             Some(raw) => {
@@ -169,6 +180,7 @@ impl Config {
             alias: alias.clone(),
             keep_versions: keep_default,
             rollout,
+            image_checks: checks_default,
         };
         let targets = target::parse_targets(&raw, &defaults)?;
         let scheduler = parse_scheduler(&get, &targets)?;

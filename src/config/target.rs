@@ -1,7 +1,7 @@
 //! One entry of DEPLOYER_TARGETS: a repository and the functions that run its images.
 
 use super::rollout::Rollout;
-use super::{ConfigError, TARGETS_VAR};
+use super::{ConfigError, ImageChecks, TARGETS_VAR};
 use crate::types::{Account, AliasName, FunctionRef, Repository, Tag, TagPattern};
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,6 +21,9 @@ pub struct Target {
     /// deployer's own account.
     pub registry_account: Option<Account>,
     pub rollout: Rollout,
+    /// What ECR must say about an image before it replaces anything (the target's own, else
+    /// DEPLOYER_IMAGE_CHECKS). `None`: no checks.
+    pub image_checks: Option<ImageChecks>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -141,18 +144,20 @@ struct TargetSpec {
     registry_account: Option<Account>,
     #[serde(default)]
     rollout: Option<Rollout>,
+    image_checks: Option<ImageChecks>,
 }
 
 fn any_tag() -> Vec<TagPattern> {
     vec![TagPattern::any()]
 }
 
-/// What a target gets when it does not say: from DEPLOYER_ALIAS, DEPLOYER_KEEP_VERSIONS and
-/// DEPLOYER_ROLLOUT.
+/// What a target gets when it does not say: from DEPLOYER_ALIAS, DEPLOYER_KEEP_VERSIONS,
+/// DEPLOYER_ROLLOUT and DEPLOYER_IMAGE_CHECKS.
 pub(super) struct Defaults {
     pub alias: AliasName,
     pub keep_versions: u32,
     pub rollout: Rollout,
+    pub image_checks: Option<ImageChecks>,
 }
 
 pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target>, ConfigError> {
@@ -208,6 +213,10 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
         }
         let keep_versions = s.keep_versions.unwrap_or(defaults.keep_versions);
         check_keep_versions(keep_versions).map_err(|p| err("keep_versions", p.into()))?;
+        if let Some(c) = &s.image_checks {
+            c.check()
+                .map_err(|(field, p)| err(&format!("image_checks.{field}"), p))?;
+        }
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
@@ -218,6 +227,7 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             keep_versions,
             registry_account: s.registry_account,
             rollout: s.rollout.unwrap_or_else(|| defaults.rollout.clone()),
+            image_checks: s.image_checks.or_else(|| defaults.image_checks.clone()),
         });
     }
     Ok(targets)

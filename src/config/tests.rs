@@ -94,6 +94,55 @@ fn tag_matching_uses_globs_and_the_untagged_switch() {
     assert!(t.tag_mismatch(None).unwrap().contains("allow_untagged"));
 }
 
+#[test]
+fn image_checks_come_from_the_target_or_deployer_image_checks() {
+    let targets = r#"[{"repository":"api","functions":["a"]},
+        {"repository":"api","functions":["b"],"image_checks":{"max_findings":{"HIGH":3},"scan_wait_secs":0,
+         "require_signature":{"signing_profile_arn":"arn:aws:signer:eu-west-1:123456789012:/signing-profiles/prod"}}},
+        {"repository":"api","functions":["c"],"image_checks":{}}]"#;
+    let c = load(&[(TARGETS_VAR, targets)]).unwrap();
+    assert_eq!(
+        c.targets[0].image_checks, None,
+        "no checks unless configured"
+    );
+    let b = c.targets[1].image_checks.clone().unwrap();
+    assert_eq!(b.scan_wait_secs, 0);
+    assert!(!b.require_scan);
+    assert_eq!(
+        b.max_findings.unwrap().get(&crate::types::Severity::High),
+        Some(&3)
+    );
+    assert_eq!(
+        b.require_signature.unwrap().signing_profile_arn.as_str(),
+        "arn:aws:signer:eu-west-1:123456789012:/signing-profiles/prod"
+    );
+    let empty = c.targets[2].image_checks.clone().unwrap();
+    assert_eq!(
+        (empty.max_findings, empty.require_scan, empty.scan_wait_secs),
+        (None, false, 300),
+        "{{}} reports only"
+    );
+    let c = load(&[
+        (TARGETS_VAR, targets),
+        (
+            IMAGE_CHECKS_VAR,
+            r#"{"max_findings":{"CRITICAL":0},"require_scan":true}"#,
+        ),
+    ])
+    .unwrap();
+    let default = c.targets[0].image_checks.clone().unwrap();
+    assert!(default.require_scan && default.scan_enforced());
+    assert_eq!(
+        c.targets[1].image_checks.as_ref().unwrap().scan_wait_secs,
+        0,
+        "the target's own wins"
+    );
+    assert!(!c.targets[2].image_checks.as_ref().unwrap().scan_enforced());
+    // Empty, as SAM and Terraform set it when no default is given: none.
+    let c = load(&[(TARGETS_VAR, targets), (IMAGE_CHECKS_VAR, " ")]).unwrap();
+    assert_eq!(c.targets[0].image_checks, None);
+}
+
 /// Each bad configuration and the exact error it gets.
 #[test]
 fn bad_configurations_name_the_variable_field_and_problem() {
@@ -130,6 +179,20 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "-1".into())], "DEPLOYER_MAX_PARALLEL: \"-1\" is not a whole number"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (DRY_RUN_VAR, "yes".into())], "DEPLOYER_DRY_RUN: \"yes\" is not a boolean"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (KEEP_VERSIONS_VAR, "1".into())], "DEPLOYER_KEEP_VERSIONS: must be 0 (never prune) or at least 2"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_findings":{{"URGENT":1}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_findings.URGENT: \"URGENT\" is not a finding severity: use CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL or UNDEFINED"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_findings":{{"HIGH":-1}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_findings.HIGH: invalid value: integer `-1`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_finding":{{}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_finding: unknown field `max_finding`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"require_scan":"yes"}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.require_scan: invalid type: string \"yes\", expected a boolean"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"scan_wait_secs":901}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.scan_wait_secs: 901 is out of range: it must be between 0 and 900"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}},{{"repository":"web","functions":["w"],"image_checks":{{"require_signature":{{}}}}}}]"#))], "DEPLOYER_TARGETS[1].image_checks.require_signature: missing field `signing_profile_arn`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"require_signature":{{"signing_profile_arn":"prod"}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.require_signature.signing_profile_arn: \"prod\" is not a signing profile ARN"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (IMAGE_CHECKS_VAR, r#"{"scan_wait_secs":1000}"#.into())], "DEPLOYER_IMAGE_CHECKS.scan_wait_secs: 1000 is out of range: it must be between 0 and 900"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (IMAGE_CHECKS_VAR, r#"{"max_findings":{"critical":0}}"#.into())], "DEPLOYER_IMAGE_CHECKS.max_findings.critical: \"critical\" is not a finding severity"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (IMAGE_CHECKS_VAR, r#"{"require_scan":true,"wait":1}"#.into())], "DEPLOYER_IMAGE_CHECKS.wait: unknown field `wait`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (IMAGE_CHECKS_VAR, "[]".into())], "DEPLOYER_IMAGE_CHECKS: invalid type: sequence, expected an object with max_findings"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":[]}}]"#))], "DEPLOYER_TARGETS[0].image_checks: invalid type: sequence, expected an object"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":true}}]"#))], "DEPLOYER_TARGETS[0].image_checks: invalid type: boolean `true`, expected an object"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (IMAGE_CHECKS_VAR, "{".into())], "DEPLOYER_IMAGE_CHECKS: EOF while parsing"),
     ];
     for (vars, expected) in cases {
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -1,9 +1,71 @@
-//! ECR: does an image still exist, and which digest a tag points to now.
+//! ECR: does an image still exist, which digest a tag points to now, and what ECR's scan and
+//! managed signing say about an image.
 
 use super::{ApiError, error_code};
-use crate::types::{Account, Digest, ImageRef, Repository, Tag};
+use crate::report::{Finding, SeverityCounts};
+use crate::text::{one_line, truncate};
+use crate::types::{Account, Digest, ImageRef, Repository, Severity, Tag};
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
+
+/// Findings asked for per scan read: the counts cover every finding, the list only this many (the
+/// report keeps the most severe of them).
+const FINDINGS_PAGE: i32 = 100;
+/// Text from ECR (descriptions, failure reasons, finding names) is bounded per field.
+const MAX_ECR_TEXT: usize = 300;
+
+/// ECR's scan of one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageScan {
+    /// ECR's status name: `COMPLETE`, `ACTIVE`, `IN_PROGRESS`, `PENDING`, `FAILED`, …
+    pub status: String,
+    pub description: Option<String>,
+    pub counts: SeverityCounts,
+    /// The findings of the first page, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+/// Where a scan stands, for a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanProgress {
+    /// Findings are final (`COMPLETE`), or kept current by continuous scanning (`ACTIVE`).
+    Done,
+    /// `IN_PROGRESS` or `PENDING`: worth waiting for.
+    Running,
+    /// Anything else (`FAILED`, `UNSUPPORTED_IMAGE`, `SCAN_ELIGIBILITY_EXPIRED`,
+    /// `FINDINGS_UNAVAILABLE`, …): there are no findings to judge by.
+    Unusable,
+}
+
+impl ImageScan {
+    pub fn progress(&self) -> ScanProgress {
+        match self.status.as_str() {
+            "COMPLETE" | "ACTIVE" => ScanProgress::Done,
+            "IN_PROGRESS" | "PENDING" => ScanProgress::Running,
+            _ => ScanProgress::Unusable,
+        }
+    }
+}
+
+/// ECR managed signing's status of one image for one signing profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSigning {
+    pub signing_profile_arn: Option<String>,
+    /// `COMPLETE`, `IN_PROGRESS`, `FAILED`, or a name ECR adds later.
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+fn ecr_text(s: &str) -> String {
+    truncate(&one_line(s), MAX_ECR_TEXT)
+}
+
+fn image_id(image: &ImageRef) -> ImageIdentifier {
+    ImageIdentifier::builder()
+        .image_digest(image.digest.as_str())
+        .build()
+}
 
 #[derive(Clone, Debug)]
 pub struct Ecr {
@@ -87,5 +149,123 @@ impl Ecr {
             .and_then(|r| Account::parse(r).ok())
             .ok_or("DescribeImages returned no valid registry id")?;
         Ok((digest, registry))
+    }
+
+    /// ECR's scan of `image` (in the registry it comes from), `None` when ECR has no scan of it.
+    pub async fn scan_findings(&self, image: &ImageRef) -> Result<Option<ImageScan>, ApiError> {
+        let res = self
+            .client
+            .describe_image_scan_findings()
+            .registry_id(image.account.as_str())
+            .repository_name(image.repository.as_str())
+            .image_id(image_id(image))
+            .max_results(FINDINGS_PAGE)
+            .send()
+            .await;
+        let out = match res {
+            Ok(out) => out,
+            Err(e) if error_code(&e) == Some("ScanNotFoundException") => return Ok(None),
+            Err(e) => return Err(ApiError::from_sdk("DescribeImageScanFindings", &e)),
+        };
+        let (status, description) = match out.image_scan_status() {
+            Some(s) => (
+                s.status().map(|v| v.as_str().to_owned()),
+                s.description().map(ecr_text),
+            ),
+            None => (None, None),
+        };
+        let Some(status) = status else {
+            return Err(ApiError {
+                op: "DescribeImageScanFindings",
+                kind: super::ErrorKind::Other,
+                message: "ECR answered without a scan status".into(),
+            });
+        };
+        let findings_of = out.image_scan_findings();
+        let counts = SeverityCounts::new(
+            findings_of
+                .and_then(|f| f.finding_severity_counts())
+                .into_iter()
+                .flatten()
+                .map(|(sev, n)| (sev.as_str().to_owned(), (*n).max(0) as u32)),
+        );
+        let mut findings: Vec<Finding> = Vec::new();
+        if let Some(f) = findings_of {
+            for b in f.findings() {
+                let attr = |k: &str| {
+                    b.attributes()
+                        .iter()
+                        .find(|a| a.key() == k)
+                        .and_then(|a| a.value())
+                };
+                findings.push(Finding {
+                    name: ecr_text(b.name().unwrap_or("(unnamed)")),
+                    severity: b
+                        .severity()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_else(|| "UNDEFINED".into()),
+                    package: package(attr("package_name"), attr("package_version")),
+                });
+            }
+            for e in f.enhanced_findings() {
+                let details = e.package_vulnerability_details();
+                let pkg = details.and_then(|d| d.vulnerable_packages().first());
+                findings.push(Finding {
+                    name: ecr_text(
+                        details
+                            .and_then(|d| d.vulnerability_id())
+                            .or(e.title())
+                            .unwrap_or("(unnamed)"),
+                    ),
+                    severity: e
+                        .severity()
+                        .map(ecr_text)
+                        .unwrap_or_else(|| "UNDEFINED".into()),
+                    package: package(pkg.and_then(|p| p.name()), pkg.and_then(|p| p.version())),
+                });
+            }
+        }
+        findings.sort_by_key(|f| Severity::rank(&f.severity));
+        Ok(Some(ImageScan {
+            status,
+            description,
+            counts,
+            findings,
+        }))
+    }
+
+    /// ECR managed signing's statuses of `image`, one per signing profile.
+    pub async fn signing_statuses(&self, image: &ImageRef) -> Result<Vec<ImageSigning>, ApiError> {
+        let out = self
+            .client
+            .describe_image_signing_status()
+            .registry_id(image.account.as_str())
+            .repository_name(image.repository.as_str())
+            .image_id(image_id(image))
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk("DescribeImageSigningStatus", &e))?;
+        Ok(out
+            .signing_statuses()
+            .iter()
+            .map(|s| ImageSigning {
+                signing_profile_arn: s.signing_profile_arn().map(ecr_text),
+                status: s
+                    .status()
+                    .map(|v| v.as_str().to_owned())
+                    .unwrap_or_else(|| "UNKNOWN".into()),
+                failure_code: s.failure_code().map(ecr_text),
+                failure_reason: s.failure_reason().map(ecr_text),
+            })
+            .collect())
+    }
+}
+
+/// `openssl 3.0.1`, from a finding's package name and version.
+fn package(name: Option<&str>, version: Option<&str>) -> Option<String> {
+    match (name, version) {
+        (Some(n), Some(v)) => Some(ecr_text(&format!("{n} {v}"))),
+        (Some(n), None) => Some(ecr_text(n)),
+        _ => None,
     }
 }

@@ -1,4 +1,5 @@
-//! The "ECR Image Action" event, as EventBridge delivers it.
+//! The "ECR Image Action" event, as EventBridge delivers it, and the "ECR Image Scan" event, which
+//! is accepted and skipped (the push's own event deploys, and its image checks wait for the scan).
 
 use super::{InputError, deserialize};
 use crate::types::{Account, Digest, Region, Repository, Tag};
@@ -9,6 +10,7 @@ use serde_json::Value;
 
 pub const ECR_SOURCE: &str = "aws.ecr";
 pub const ECR_DETAIL_TYPE: &str = "ECR Image Action";
+pub const ECR_SCAN_DETAIL_TYPE: &str = "ECR Image Scan";
 
 /// How far ahead of our clock an event's `time` may be. EventBridge stamps events when they
 /// happen, so anything later is forged or broken: deploying it would record a push time that makes
@@ -105,45 +107,31 @@ struct Detail {
     image_tag: Option<Tag>,
 }
 
+/// An "ECR Image Scan" event: a basic scan finished. Never deploys anything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EcrImageScan {
+    pub repository: Repository,
+    pub digest: Option<Digest>,
+    /// `detail.scan-status` (`COMPLETE`, `FAILED`).
+    pub scan_status: Option<String>,
+    pub account: Account,
+    pub region: Region,
+    pub time: DateTime<Utc>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ScanDetail {
+    repository_name: Repository,
+    #[serde(default)]
+    image_digest: Option<Digest>,
+    #[serde(default)]
+    scan_status: Option<String>,
+}
+
 pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<EcrImageAction, InputError> {
     let ev: EventBridgeEvent<Detail> = deserialize(payload)?;
-    if ev.source != ECR_SOURCE {
-        return Err(InputError::new(
-            "payload.source",
-            format!(
-                "{:?} is not {ECR_SOURCE:?}: only ECR image events are handled",
-                ev.source
-            ),
-        ));
-    }
-    if ev.detail_type != ECR_DETAIL_TYPE {
-        return Err(InputError::new(
-            "payload.detail-type",
-            format!("{:?} is not {ECR_DETAIL_TYPE:?}", ev.detail_type),
-        ));
-    }
-    let account = ev
-        .account
-        .ok_or_else(|| InputError::new("payload.account", "is missing"))?;
-    let account = Account::parse(&account).map_err(|p| InputError::new("payload.account", p))?;
-    let region = ev
-        .region
-        .ok_or_else(|| InputError::new("payload.region", "is missing"))?;
-    let region = Region::parse(&region).map_err(|p| InputError::new("payload.region", p))?;
-    let time = ev
-        .time
-        .ok_or_else(|| InputError::new("payload.time", "is missing"))?;
-    if time > now + MAX_CLOCK_SKEW {
-        return Err(InputError::new(
-            "payload.time",
-            format!(
-                "{} is {} minutes ahead of this deployer's clock ({}): EventBridge never sends events from the future",
-                time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                (time - now).num_minutes(),
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
-        ));
-    }
+    let (account, region, time) = envelope(&ev, ECR_DETAIL_TYPE, now)?;
     let d = ev.detail;
     let event = EcrImageAction {
         action: d.action_type,
@@ -162,4 +150,72 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<EcrImageActio
         ));
     }
     Ok(event)
+}
+
+pub(super) fn parse_scan(payload: &Value, now: DateTime<Utc>) -> Result<EcrImageScan, InputError> {
+    let ev: EventBridgeEvent<ScanDetail> = deserialize(payload)?;
+    let (account, region, time) = envelope(&ev, ECR_SCAN_DETAIL_TYPE, now)?;
+    Ok(EcrImageScan {
+        repository: ev.detail.repository_name,
+        digest: ev.detail.image_digest,
+        scan_status: ev
+            .detail
+            .scan_status
+            .map(|s| crate::text::truncate(&crate::text::one_line(&s), 64)),
+        account,
+        region,
+        time,
+    })
+}
+
+/// What every ECR event must carry: the source and detail-type, and a registry account, region and
+/// time that can be trusted.
+fn envelope<D>(
+    ev: &EventBridgeEvent<D>,
+    detail_type: &str,
+    now: DateTime<Utc>,
+) -> Result<(Account, Region, DateTime<Utc>), InputError>
+where
+    D: serde::Serialize + serde::de::DeserializeOwned,
+{
+    if ev.source != ECR_SOURCE {
+        return Err(InputError::new(
+            "payload.source",
+            format!(
+                "{:?} is not {ECR_SOURCE:?}: only ECR image events are handled",
+                ev.source
+            ),
+        ));
+    }
+    if ev.detail_type != detail_type {
+        return Err(InputError::new(
+            "payload.detail-type",
+            format!("{:?} is not {detail_type:?}", ev.detail_type),
+        ));
+    }
+    let account = ev
+        .account
+        .clone()
+        .ok_or_else(|| InputError::new("payload.account", "is missing"))?;
+    let account = Account::parse(&account).map_err(|p| InputError::new("payload.account", p))?;
+    let region = ev
+        .region
+        .clone()
+        .ok_or_else(|| InputError::new("payload.region", "is missing"))?;
+    let region = Region::parse(&region).map_err(|p| InputError::new("payload.region", p))?;
+    let time = ev
+        .time
+        .ok_or_else(|| InputError::new("payload.time", "is missing"))?;
+    if time > now + MAX_CLOCK_SKEW {
+        return Err(InputError::new(
+            "payload.time",
+            format!(
+                "{} is {} minutes ahead of this deployer's clock ({}): EventBridge never sends events from the future",
+                time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                (time - now).num_minutes(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        ));
+    }
+    Ok((account, region, time))
 }

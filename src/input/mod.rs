@@ -8,7 +8,7 @@ mod manual;
 mod tests;
 
 pub use alarm::AlarmStateChange;
-pub use event::{EcrImageAction, ImageAction, ImageResult, MAX_CLOCK_SKEW};
+pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, PromoteRequest, RollbackRequest, StatusRequest,
 };
@@ -41,6 +41,8 @@ pub enum Request {
     Image(EcrImageAction),
     /// A "CloudWatch Alarm State Change" event from EventBridge.
     Alarm(AlarmStateChange),
+    /// An "ECR Image Scan" event: accepted, never deploys.
+    ImageScan(EcrImageScan),
     Rollback(RollbackRequest),
     Deploy(DeployRequest),
     Status(StatusRequest),
@@ -71,6 +73,9 @@ pub fn parse_request(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inp
         return alarm::parse(payload).map(Request::Alarm);
     }
     if obj.contains_key("source") || obj.contains_key("detail-type") || obj.contains_key("detail") {
+        if obj.get("detail-type").and_then(Value::as_str) == Some(event::ECR_SCAN_DETAIL_TYPE) {
+            return event::parse_scan(payload, now).map(Request::ImageScan);
+        }
         return event::parse(payload, now).map(Request::Image);
     }
     if obj.contains_key("action") {

@@ -98,8 +98,8 @@ fn bad_payloads_name_the_field_and_problem() {
             "payload.source: \"aws.s3\" is not \"aws.ecr\"",
         ),
         (
-            with(&["detail-type"], json!("ECR Image Scan")),
-            "payload.detail-type: \"ECR Image Scan\" is not \"ECR Image Action\"",
+            with(&["detail-type"], json!("ECR Replication Action")),
+            "payload.detail-type: \"ECR Replication Action\" is not \"ECR Image Action\"",
         ),
         (without(&["detail"]), "payload: missing field `detail`"),
         (

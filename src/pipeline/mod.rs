@@ -1,5 +1,5 @@
 //! The deployment pipeline for one function, one file per step:
-//! [`resolve`] → [`stale`] / duplicate checks → [`pin`] (when the alias follows `$LATEST`) →
+//! [`resolve`] → [`stale`] / duplicate checks → [`image_checks`] → [`pin`] (when the alias follows `$LATEST`) →
 //! [`wait`] until ready → [`update`] → [`wait`] until updated → [`smoke`] → [`publish`] →
 //! [`promote`] → [`prune`]; after a failure, [`restore`]. [`dry_run`] answers from reads only.
 //!
@@ -9,6 +9,7 @@
 //! meanwhile: then their change stays and the report says so).
 
 mod dry_run;
+pub(crate) mod image_checks;
 mod pin;
 mod promote;
 mod prune;
@@ -116,6 +117,11 @@ async fn pipeline(
             "a rollout of this image (version {v}) is in progress on alias {alias}: nothing to do"
         ));
         return Ok(Outcome::AlreadyLive);
+    }
+    // Only clean, signed images go further (dry runs too); an image already live is not re-checked.
+    let already_live = live_code.as_ref().is_some_and(|c| c.runs(&image.digest));
+    if let Some(checks) = target.image_checks.as_ref().filter(|_| !already_live) {
+        image_checks::gate(run, checks, image).await?;
     }
     let rolls_out = target.rollout.is_progressive()
         && alias_state

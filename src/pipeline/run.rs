@@ -1,7 +1,7 @@
 //! One function's run: what it needs from outside ([`Ctx`]), the report being written, and what
 //! `$LATEST` holds ([`Latest`]), which decides what a failure must put back.
 
-use crate::gateway::{ApiError, Clock, Lambda};
+use crate::gateway::{ApiError, Clock, Lambda, ecr::Ecr};
 use crate::report::{Deployment, Step, StepTiming};
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -14,6 +14,8 @@ pub const DEADLINE_RESERVE: Duration = Duration::from_secs(30);
 #[derive(Clone, Debug)]
 pub struct Ctx {
     pub lambda: Lambda,
+    /// ECR, for the image checks.
+    pub ecr: Ecr,
     pub update_timeout: Duration,
     /// Identifies this run in what it writes (the alias description), so that it can recognise its
     /// own change after a lost response.

@@ -4,10 +4,12 @@
 
 mod image;
 mod names;
+mod scan;
 mod version;
 
 pub use image::{Digest, ImageRef, Repository, Tag, TagPattern};
 pub use names::{Account, AliasName, FunctionRef, Reason, Region};
+pub use scan::{Severity, SigningProfileArn};
 pub use version::{AliasTarget, RevisionId, Version};
 
 /// A string newtype whose only constructor is its check: `FromStr`, `TryFrom<String>` and serde

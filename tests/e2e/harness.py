@@ -186,6 +186,24 @@ class World:
         image = self.moto.client("ecr").put_image(repositoryName=repo, imageManifest=manifest, **kw)["image"]
         return image["imageId"]["imageDigest"]
 
+    def scan(self, repo: str, digest: str, counts: dict[str, int], status: str = "COMPLETE",
+             findings: list[tuple[str, str, str]] = ()) -> None:
+        """ECR scans the image and finds `counts` (and `findings`: name, severity, package). moto
+        keeps a scan only once StartImageScan ran, and answers DescribeImageScanFindings with the
+        result posted to its scan-finding-results endpoint for that image."""
+        self.moto.client("ecr").start_image_scan(repositoryName=repo, imageId={"imageDigest": digest})
+        listed = [{"name": name, "severity": sev, "uri": f"https://cve.example/{name}",
+                   "attributes": [{"key": "package_name", "value": pkg.split(" ")[0]},
+                                  {"key": "package_version", "value": pkg.split(" ")[-1]}]}
+                  for name, sev, pkg in findings]
+        result = {
+            "registryId": ACCOUNT, "repositoryName": repo, "imageId": {"imageDigest": digest},
+            "imageScanStatus": {"status": status, "description": f"The scan ended: {status}."},
+            "imageScanFindings": {"findingSeverityCounts": counts, "findings": listed},
+        }
+        self.moto.post("/moto-api/static/ecr/scan-finding-results",
+                       {"results": [result], "region": REGION, "account_id": ACCOUNT})
+
     @staticmethod
     def image_uri(repo: str, digest: str) -> str:
         return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo}@{digest}"

@@ -19,6 +19,8 @@ NEEDED = {
     "lambda:ListAliases": ".list_aliases()",
     "lambda:DeleteFunction": ".delete_function()",
     "ecr:DescribeImages": ".describe_images()",
+    "ecr:DescribeImageScanFindings": ".describe_image_scan_findings()",
+    "ecr:DescribeImageSigningStatus": ".describe_image_signing_status()",
     # Not called by us: Lambda requires them of the caller of UpdateFunctionCode for an image.
     "ecr:BatchGetImage": "update_function_code",
     "ecr:GetDownloadUrlForLayer": "update_function_code",

@@ -82,7 +82,8 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
     env = moto.client("lambda").get_function(FunctionName="self-deployer")["Configuration"]["Environment"]["Variables"]
     assert json.loads(env["DEPLOYER_TARGETS"]) == json.loads(PARAMS["TargetsJson"])
     assert env["DEPLOYER_TOPIC_ARN"] == outputs["NotificationTopicArn"]
-    assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS"}
+    assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS", "DEPLOYER_IMAGE_CHECKS"}
+    assert env["DEPLOYER_IMAGE_CHECKS"] == "", "no default checks unless asked for"
 
     events = moto.client("events")
     rules = events.list_rules()["Rules"]
@@ -102,6 +103,9 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
         [fn + f for f in ("api-dev", "api-prod", "web")] + [fn + f + ":*" for f in ("api-dev", "api-prod", "web")]
     )
     assert by_sid["Notify"]["Resource"] == outputs["NotificationTopicArn"]
+    repos = [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{r}" for r in ("api", "web")]
+    assert by_sid["CheckTargetImages"]["Action"] == ["ecr:DescribeImageScanFindings", "ecr:DescribeImageSigningStatus"]
+    assert by_sid["CheckTargetImages"]["Resource"] == repos
     # moto does not create AWS::SNS::Subscription from a template; check the template instead.
     sub = translate()["Resources"]["EmailSubscription"]
     assert sub["Condition"] == "HasEmail"

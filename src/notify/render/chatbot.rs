@@ -58,6 +58,12 @@ pub fn chatbot(report: &Report, d: Option<&Deployment>, settings: &RenderSetting
                 desc.push_str(&format!("*$LATEST:* {what}\n"));
             }
         }
+        if let Some(c) = &d.image_checks {
+            desc.push_str(&format!(
+                "*Image checks:* {}\n",
+                slack(&image_checks_line(c))
+            ));
+        }
         if let Some(l) = d.smoke_test.as_ref().and_then(|s| s.log_tail.as_ref()) {
             // A code block keeps the log readable; escaping keeps it inert.
             desc.push_str(&format!(

@@ -123,6 +123,9 @@ pub fn text(report: &Report, d: Option<&Deployment>, settings: &RenderSettings) 
                 indent(&mut t, &truncate(&strip_controls(l), MAX_LOG_TAIL));
             }
         }
+        if let Some(c) = &d.image_checks {
+            image_checks(&mut t, c);
+        }
         for w in &d.warnings {
             field(
                 &mut t,
@@ -161,6 +164,53 @@ fn indent(t: &mut String, block: &str) {
     for l in block.lines() {
         t.push_str("  ");
         t.push_str(l);
+        t.push('\n');
+    }
+}
+
+/// The image checks: verdict, scan, signature, and the most severe findings (bounded).
+fn image_checks(t: &mut String, c: &crate::report::ImageChecksResult) {
+    use crate::notify::escape::truncate;
+    t.push('\n');
+    t.push_str(&format!(
+        "{:<14}{}\n",
+        "Image checks:",
+        image_checks_line(c)
+    ));
+    if let Some(s) = &c.signature {
+        let reason = s
+            .failure_reason
+            .as_deref()
+            .map(|r| format!(": {}", truncate(&strip_controls(r), MAX_REASON)))
+            .unwrap_or_default();
+        t.push_str(&format!(
+            "{:<14}{} for {}{reason}\n",
+            "Signature:",
+            s.status,
+            strip_controls(&s.signing_profile_arn)
+        ));
+    }
+    if c.findings.is_empty() {
+        return;
+    }
+    let total: u64 = c.counts.iter().map(|(_, n)| u64::from(n)).sum();
+    let shown: Vec<_> = c.findings.iter().take(MAX_FINDINGS).collect();
+    t.push_str(&format!(
+        "Top findings ({} of {}):\n",
+        shown.len(),
+        total.max(shown.len() as u64)
+    ));
+    for f in shown {
+        let field = |s: &str| truncate(&strip_controls(s).replace('\n', " "), MAX_FINDING_FIELD);
+        let package = f.package.as_deref().map(field).unwrap_or_default();
+        t.push_str(
+            format!(
+                "  {:<14} {:<20} {package}",
+                field(&f.severity),
+                field(&f.name)
+            )
+            .trim_end(),
+        );
         t.push('\n');
     }
 }

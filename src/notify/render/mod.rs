@@ -13,6 +13,9 @@ pub const MAX_SUBJECT: usize = 100;
 pub(super) const MAX_REASON: usize = 1000;
 pub(super) const MAX_EXCERPT: usize = 1000;
 pub(super) const MAX_LOG_TAIL: usize = 2000;
+/// Findings listed in a message, and the length of each of their fields.
+pub(super) const MAX_FINDINGS: usize = 10;
+pub(super) const MAX_FINDING_FIELD: usize = 80;
 
 /// What the notifier needs beyond the report.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -232,8 +235,12 @@ pub(super) fn next_steps(
         },
         Outcome::Failed if report.action == ActionKind::Deploy => match &report.image_uri {
             Some(uri) => vec![(
-                "Production is unchanged: nothing to roll back. To retry this image after a fix:"
-                    .to_owned(),
+                if d.failed_step == Some(crate::report::Step::ImageChecks) {
+                    "Production is unchanged: nothing to roll back. Push a fixed image; to retry this one once ECR's findings or signature change:"
+                } else {
+                    "Production is unchanged: nothing to roll back. To retry this image after a fix:"
+                }
+                .to_owned(),
                 commands(
                     settings,
                     &json!({"action": "deploy", "function": f, "image_uri": uri}),
@@ -313,6 +320,28 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
             )
         }
         Outcome::Skipped => format!("{f}: skipped."),
+    }
+}
+
+/// `BLOCKED (scan COMPLETE: CRITICAL 2, HIGH 5)`, `passed (scan COMPLETE: no findings)`, or for a
+/// rollback's target `scan COMPLETE: HIGH 1 (for information: rollbacks are not gated)`.
+pub(super) fn image_checks_line(c: &crate::report::ImageChecksResult) -> String {
+    use crate::report::ImageVerdict;
+    let scan = match c.scan_status.as_str() {
+        "NONE" => "no scan".to_owned(),
+        "UNREADABLE" => "scan unreadable".to_owned(),
+        s if c.counts.iter().next().is_some() || matches!(s, "COMPLETE" | "ACTIVE") => {
+            format!("scan {s}: {}", c.counts.summary())
+        }
+        s => format!("scan {s}"),
+    };
+    let scan = crate::text::one_line(&scan);
+    match c.verdict {
+        ImageVerdict::Passed => format!("passed ({scan})"),
+        ImageVerdict::Blocked => format!("BLOCKED ({scan})"),
+        ImageVerdict::NotGated => {
+            format!("{scan} (for information: rollbacks are not gated)")
+        }
     }
 }
 

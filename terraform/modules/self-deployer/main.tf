@@ -9,6 +9,8 @@ locals {
   functions    = distinct(flatten([for t in var.targets : t.functions]))
   # Only the fields a target sets, so the deployer's own defaults apply to the rest.
   targets_json = jsonencode([for t in var.targets : { for k, v in t : k => v if v != null }])
+  # Empty when unset: no checks unless a target sets its own.
+  image_checks_json = var.image_checks == null ? "" : jsonencode({ for k, v in var.image_checks : k => v if v != null })
 
   lambda_prefix = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function"
   ecr_prefix    = "arn:${data.aws_partition.current.partition}:ecr:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:repository"
@@ -47,6 +49,7 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_TOPIC_ARN           = aws_sns_topic.notifications.arn
       DEPLOYER_UPDATE_TIMEOUT_SECS = tostring(var.update_timeout_seconds)
       DEPLOYER_KEEP_VERSIONS       = tostring(var.keep_versions)
+      DEPLOYER_IMAGE_CHECKS        = local.image_checks_json
     }
   }
 }
@@ -147,6 +150,13 @@ resource "aws_iam_role_policy" "deployer" {
         Sid      = "ReadTargetImages"
         Effect   = "Allow"
         Action   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages"]
+        Resource = [for r in local.repositories : "${local.ecr_prefix}/${r}"]
+      },
+      {
+        # image_checks: what ECR's scan and managed signing say about an image.
+        Sid      = "CheckTargetImages"
+        Effect   = "Allow"
+        Action   = ["ecr:DescribeImageScanFindings", "ecr:DescribeImageSigningStatus"]
         Resource = [for r in local.repositories : "${local.ecr_prefix}/${r}"]
       },
       {

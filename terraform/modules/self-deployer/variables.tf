@@ -10,7 +10,7 @@ variable "package_zip" {
 }
 
 variable "targets" {
-  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions)."
+  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks)."
   type = list(object({
     repository     = string
     functions      = list(string)
@@ -22,6 +22,8 @@ variable "targets" {
       expect_status = optional(list(number))
     }))
     keep_versions = optional(number)
+    # As in DEPLOYER_TARGETS: max_findings, require_scan, scan_wait_secs, require_signature.
+    image_checks = optional(any)
   }))
 
   validation {
@@ -74,4 +76,22 @@ variable "memory_size" {
   description = "The deployer waits on AWS APIs; 128 MB is enough (see BENCHMARKS.md for the measured peak)."
   type        = number
   default     = 128
+}
+
+variable "image_checks" {
+  description = "DEPLOYER_IMAGE_CHECKS: image checks for targets that set none (null = none): the most findings per severity, whether a usable scan is required, how long to wait for one, and a required signing profile."
+  type = object({
+    max_findings   = optional(map(number))
+    require_scan   = optional(bool)
+    scan_wait_secs = optional(number)
+    require_signature = optional(object({
+      signing_profile_arn = string
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.image_checks == null || try(var.image_checks.scan_wait_secs, null) == null || (try(var.image_checks.scan_wait_secs, 0) >= 0 && try(var.image_checks.scan_wait_secs, 0) <= 900)
+    error_message = "image_checks.scan_wait_secs must be between 0 and 900."
+  }
 }

@@ -18,6 +18,7 @@ mod queries;
 mod rollouts;
 mod time;
 
+pub use ecr::{Scan, Signing};
 pub use faults::Fault;
 pub use model::{
     ACCOUNT, Alias, Answer, Call, Code, Func, MUTATING, REGION, Snapshot, digest, image_uri, sha,
@@ -42,6 +43,9 @@ pub struct WorldState {
     pub functions: HashMap<String, Func>,
     /// ECR: repository → images (digest, tags).
     pub images: HashMap<String, Vec<(String, Vec<String>)>>,
+    /// ECR scans and managed-signing statuses, by (repository, digest).
+    pub scans: ecr::Scans,
+    pub signings: ecr::Signings,
     pub calls: Vec<Call>,
     pub answers: HashMap<String, Answer>,
     /// EventBridge Scheduler: name → schedule (one group is enough for the deployer).
@@ -116,6 +120,8 @@ impl World {
             lose_current: false,
             functions: HashMap::new(),
             images: HashMap::new(),
+            scans: HashMap::new(),
+            signings: HashMap::new(),
             calls: Vec::new(),
             answers: HashMap::new(),
             schedules: Default::default(),
