@@ -132,7 +132,7 @@ async fn check(
         )
         .await;
         if let Err(e) = moved {
-            return lost_alias(deps, dep, function, a, e.reason).await;
+            return not_moved(deps, dep, a, cfg, info, e.reason).await;
         }
         info.step = a.step + 1;
         info.weight = next_weight;
@@ -145,8 +145,23 @@ async fn check(
     } else {
         return finish(deps, target, dep, &current, a, info).await;
     };
+    schedule_next(deps, dep, a, &next, cfg, info).await
+}
+
+/// Schedules the check after this one and reports the rollout as it stands; if no check can be
+/// scheduled, the rollout is rolled back: nobody would come back to it.
+async fn schedule_next(
+    deps: &Deps<'_>,
+    dep: &mut Deployment,
+    a: &AdvanceRequest,
+    next: &AdvanceRequest,
+    cfg: &crate::config::Rollout,
+    mut info: RolloutInfo,
+) -> Outcome {
+    let ctx = &deps.ctx;
+    let f = a.function.as_str();
     match timed(ctx, &mut dep.steps, Step::Rollout, async {
-        rollout::schedule_check(ctx, &next, cfg)
+        rollout::schedule_check(ctx, next, cfg)
             .await
             .map_err(StepError::new)
     })
@@ -173,10 +188,35 @@ async fn check(
             dep.rollout = Some(info);
             match now_state {
                 Some(s) => stop(deps, dep, &s, a.stable_version, a.version, why).await,
-                None => lost_alias(deps, dep, function, a, why).await,
+                None => lost_alias(deps, dep, &a.function, a, why).await,
             }
         }
     }
+}
+
+/// A weight change that did not happen: if the alias is still as this rollout left it, the same
+/// check comes again later (the weight stays); if someone else changed it, it is theirs.
+async fn not_moved(
+    deps: &Deps<'_>,
+    dep: &mut Deployment,
+    a: &AdvanceRequest,
+    cfg: &crate::config::Rollout,
+    info: RolloutInfo,
+    why: String,
+) -> Outcome {
+    let f = a.function.as_str();
+    let now = deps.ctx.lambda.get_alias(f, &a.alias).await.ok().flatten();
+    let unchanged = now
+        .as_ref()
+        .is_some_and(|s| s.is_exactly(a.stable_version, &[(a.version, info.weight)]));
+    if !unchanged {
+        return lost_alias(deps, dep, &a.function, a, why).await;
+    }
+    dep.warnings.push(format!(
+        "{why}; the weight stays at {}% and this check comes again",
+        (info.weight * 100.0).round()
+    ));
+    schedule_next(deps, dep, a, a, cfg, info).await
 }
 
 /// Every gate passed after the last step: the new version takes all traffic.
@@ -206,7 +246,7 @@ async fn finish(
     )
     .await;
     if let Err(e) = moved {
-        return lost_alias(deps, dep, &a.function, a, e.reason).await;
+        return not_moved(deps, dep, a, &target.rollout, info, e.reason).await;
     }
     dep.version = Some(a.version);
     info.weight = 1.0;

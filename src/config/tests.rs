@@ -1,6 +1,8 @@
 use super::*;
 use crate::types::Tag;
 
+const ROLE: &str = "arn:aws:iam::123456789012:role/scheduler";
+
 fn tag(s: &str) -> Tag {
     Tag::parse(s).unwrap()
 }
@@ -179,6 +181,20 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "-1".into())], "DEPLOYER_MAX_PARALLEL: \"-1\" is not a whole number"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (DRY_RUN_VAR, "yes".into())], "DEPLOYER_DRY_RUN: \"yes\" is not a boolean"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (KEEP_VERSIONS_VAR, "1".into())], "DEPLOYER_KEEP_VERSIONS: must be 0 (never prune) or at least 2"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[50,10]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.steps: [50, 10] must be strictly ascending"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[0]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.steps: 0 is not a percentage between 1 and 99"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[100]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.steps: 100 is not a percentage between 1 and 99"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"interval_secs":59}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.interval_secs: 59 is out of range: it must be between 60 and 86400"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"interval_secs":120,"check_secs":180}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.check_secs: 180 is out of range: it must be between 60 and interval_secs (120)"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"max_error_rate":1.5}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.max_error_rate: 1.5 is out of range"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"alarms":["a","b","c","d","e","f","g","h","i","j","k"]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.alarms: names 11 alarms: at most 10"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"stepz":[10]}}}}]"#))], "DEPLOYER_TARGETS[0].rollout.stepz: unknown field `stepz`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10]}}}}]"#))], "DEPLOYER_SCHEDULER_ROLE_ARN: is not set, but DEPLOYER_TARGETS[0] rolls out in steps"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10]}"#.into())], "DEPLOYER_SCHEDULER_ROLE_ARN: is not set, but DEPLOYER_TARGETS[0] rolls out in steps"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10,10]}"#.into())], "DEPLOYER_ROLLOUT.steps: [10, 10] must be strictly ascending"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (SCHEDULER_ROLE_VAR, "my-role".into())], "DEPLOYER_SCHEDULER_ROLE_ARN: \"my-role\" is not an IAM role ARN"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (SCHEDULE_GROUP_VAR, "a b".into())], "DEPLOYER_SCHEDULE_GROUP: \"a b\" is not a schedule group name"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (FUNCTION_ARN_VAR, "self-deployer".into())], "DEPLOYER_FUNCTION_ARN: \"self-deployer\" is not a function ARN"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_findings":{{"URGENT":1}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_findings.URGENT: \"URGENT\" is not a finding severity: use CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL or UNDEFINED"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_findings":{{"HIGH":-1}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_findings.HIGH: invalid value: integer `-1`"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_finding":{{}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_finding: unknown field `max_finding`"),
@@ -202,4 +218,28 @@ fn bad_configurations_name_the_variable_field_and_problem() {
             "expected {expected:?}\n     got {err:?}"
         );
     }
+}
+
+#[test]
+fn a_rollout_gets_defaults_and_targets_inherit_deployer_rollout() {
+    let c = load(&[
+        (TARGETS_VAR, r#"[{"repository":"api","functions":["f"]},{"repository":"web","functions":["w"],"rollout":{"steps":[]}}]"#),
+        (ROLLOUT_VAR, r#"{"steps":[10,50],"alarms":["api-5xx"]}"#),
+        (SCHEDULER_ROLE_VAR, ROLE),
+    ])
+    .unwrap();
+    let r = &c.targets[0].rollout;
+    assert_eq!(r.steps, vec![10, 50]);
+    assert_eq!(
+        (r.interval_secs, r.check_secs, r.min_invocations),
+        (300, 60, 1)
+    );
+    assert_eq!(r.max_error_rate, None);
+    assert_eq!(r.weight(2), Some(0.5));
+    assert!(
+        !c.targets[1].rollout.is_progressive(),
+        "an explicit [] is all at once"
+    );
+    assert_eq!(c.scheduler.group, "default");
+    assert_eq!(c.scheduler.role_arn.as_deref(), Some(ROLE));
 }

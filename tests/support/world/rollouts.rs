@@ -103,112 +103,138 @@ impl World {
     pub fn scheduler_client(&self) -> aws_sdk_scheduler::Client {
         let st = self.state.clone();
         let create =
-            mock!(aws_sdk_scheduler::Client::create_schedule).then_compute_response(move |req| {
-                let mut s = st.lock().expect("lock");
-                let name = req.name().unwrap_or_default().to_owned();
-                if let Some(f) = s.begin(Call {
-                    op: "CreateSchedule",
-                    function: name.clone(),
-                    payload: req
-                        .target()
-                        .map(|t| t.input().unwrap_or_default().to_owned()),
-                    ..Default::default()
-                }) {
-                    return s.faulted(f, CreateScheduleError::generic);
-                }
-                if s.schedules.contains_key(&name) {
-                    return MockResponse::Error(CreateScheduleError::generic(error(
-                        "ConflictException",
-                        "Schedule already exists.",
-                    )));
-                }
-                let target = req.target().expect("a target");
-                let schedule = Schedule {
-                    group: req.group_name().unwrap_or("default").to_owned(),
-                    name: name.clone(),
-                    expression: req.schedule_expression().unwrap_or_default().to_owned(),
-                    timezone: req.schedule_expression_timezone().map(str::to_owned),
-                    flexible_off: req
-                        .flexible_time_window()
-                        .is_some_and(|w| w.mode().as_str() == "OFF"),
-                    delete_after: req
-                        .action_after_completion()
-                        .is_some_and(|a| a.as_str() == "DELETE"),
-                    target_arn: target.arn().to_owned(),
-                    role_arn: target.role_arn().to_owned(),
-                    input: target.input().unwrap_or_default().to_owned(),
-                };
-                s.schedules.insert(name.clone(), schedule);
-                MockResponse::Output(
-                    CreateScheduleOutput::builder()
-                        .schedule_arn(format!(
-                            "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/{name}"
-                        ))
-                        .build()
-                        .expect("valid output"),
-                )
-            });
+            mock!(aws_sdk_scheduler::Client::create_schedule)
+                .then_compute_response(super::faults::lossy(
+                st.clone(),
+                move |req: &aws_sdk_scheduler::operation::create_schedule::CreateScheduleInput| {
+                    let mut s = st.lock().expect("lock");
+                    let name = req.name().unwrap_or_default().to_owned();
+                    if let Some(f) = s.begin(Call {
+                        op: "CreateSchedule",
+                        function: name.clone(),
+                        payload: req
+                            .target()
+                            .map(|t| t.input().unwrap_or_default().to_owned()),
+                        ..Default::default()
+                    }) {
+                        return s.faulted(f, CreateScheduleError::generic);
+                    }
+                    if s.schedules.contains_key(&name) {
+                        return MockResponse::Error(CreateScheduleError::generic(error(
+                            "ConflictException",
+                            "Schedule already exists.",
+                        )));
+                    }
+                    let target = req.target().expect("a target");
+                    let schedule = Schedule {
+                        group: req.group_name().unwrap_or("default").to_owned(),
+                        name: name.clone(),
+                        expression: req.schedule_expression().unwrap_or_default().to_owned(),
+                        timezone: req.schedule_expression_timezone().map(str::to_owned),
+                        flexible_off: req
+                            .flexible_time_window()
+                            .is_some_and(|w| w.mode().as_str() == "OFF"),
+                        delete_after: req
+                            .action_after_completion()
+                            .is_some_and(|a| a.as_str() == "DELETE"),
+                        target_arn: target.arn().to_owned(),
+                        role_arn: target.role_arn().to_owned(),
+                        input: target.input().unwrap_or_default().to_owned(),
+                    };
+                    s.schedules.insert(name.clone(), schedule);
+                    MockResponse::Output(
+                        CreateScheduleOutput::builder()
+                            .schedule_arn(format!(
+                                "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/{name}"
+                            ))
+                            .build()
+                            .expect("valid output"),
+                    )
+                },
+            ));
         let st = self.state.clone();
         let delete =
-            mock!(aws_sdk_scheduler::Client::delete_schedule).then_compute_response(move |req| {
-                let mut s = st.lock().expect("lock");
-                let name = req.name().unwrap_or_default().to_owned();
-                if let Some(f) = s.begin(Call {
-                    op: "DeleteSchedule",
-                    function: name.clone(),
-                    ..Default::default()
-                }) {
-                    return s.faulted(f, DeleteScheduleError::generic);
-                }
-                match s.schedules.remove(&name) {
-                    Some(_) => MockResponse::Output(DeleteScheduleOutput::builder().build()),
-                    None => MockResponse::Error(DeleteScheduleError::generic(error(
-                        "ResourceNotFoundException",
-                        "Schedule not found.",
-                    ))),
-                }
-            });
+            mock!(aws_sdk_scheduler::Client::delete_schedule)
+                .then_compute_response(super::faults::lossy(
+                st.clone(),
+                move |req: &aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleInput| {
+                    let mut s = st.lock().expect("lock");
+                    let name = req.name().unwrap_or_default().to_owned();
+                    if let Some(f) = s.begin(Call {
+                        op: "DeleteSchedule",
+                        function: name.clone(),
+                        ..Default::default()
+                    }) {
+                        return s.faulted(f, DeleteScheduleError::generic);
+                    }
+                    match s.schedules.remove(&name) {
+                        Some(_) => MockResponse::Output(DeleteScheduleOutput::builder().build()),
+                        None => MockResponse::Error(DeleteScheduleError::generic(error(
+                            "ResourceNotFoundException",
+                            "Schedule not found.",
+                        ))),
+                    }
+                },
+            ));
         let st = self.state.clone();
         let list =
-            mock!(aws_sdk_scheduler::Client::list_schedules).then_compute_response(move |req| {
-                let mut s = st.lock().expect("lock");
-                let prefix = req.name_prefix().unwrap_or_default().to_owned();
-                if let Some(f) = s.begin(Call {
-                    op: "ListSchedules",
-                    function: prefix.clone(),
-                    ..Default::default()
-                }) {
-                    return s.faulted(f, ListSchedulesError::generic);
-                }
-                let summaries: Vec<ScheduleSummary> = s
-                    .schedules
-                    .values()
-                    .filter(|x| x.name.starts_with(&prefix))
-                    .map(|x| {
-                        ScheduleSummary::builder()
-                            .name(&x.name)
-                            .group_name(&x.group)
+            mock!(aws_sdk_scheduler::Client::list_schedules)
+                .then_compute_response(super::faults::lossy(
+                st.clone(),
+                move |req: &aws_sdk_scheduler::operation::list_schedules::ListSchedulesInput| {
+                    let mut s = st.lock().expect("lock");
+                    let prefix = req.name_prefix().unwrap_or_default().to_owned();
+                    if let Some(f) = s.begin(Call {
+                        op: "ListSchedules",
+                        function: prefix.clone(),
+                        ..Default::default()
+                    }) {
+                        return s.faulted(f, ListSchedulesError::generic);
+                    }
+                    let summaries: Vec<ScheduleSummary> = s
+                        .schedules
+                        .values()
+                        .filter(|x| x.name.starts_with(&prefix))
+                        .map(|x| {
+                            ScheduleSummary::builder()
+                                .name(&x.name)
+                                .group_name(&x.group)
+                                .build()
+                        })
+                        .collect();
+                    MockResponse::Output(
+                        ListSchedulesOutput::builder()
+                            .set_schedules(Some(summaries))
                             .build()
-                    })
-                    .collect();
-                MockResponse::Output(
-                    ListSchedulesOutput::builder()
-                        .set_schedules(Some(summaries))
-                        .build()
-                        .expect("valid output"),
-                )
-            });
+                            .expect("valid output"),
+                    )
+                },
+            ));
         let interceptor = MockResponseInterceptor::new()
             .rule_mode(RuleMode::MatchAny)
             .with_rule(&create)
             .with_rule(&delete)
             .with_rule(&list);
+        // As the Lambda client: faults over HTTP (a timeout never answers), on virtual time.
         let conf = aws_sdk_scheduler::Config::builder()
             .with_test_defaults_v2()
             .region(aws_sdk_scheduler::config::Region::new(super::REGION))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .http_client(super::faults::FaultyHttp::wrap(
+                self.lock().timeout_next.clone(),
+            ))
             .interceptor(interceptor)
             .time_source(self.time.clone())
+            .timeout_config(
+                aws_sdk_scheduler::config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+                super::time::YieldingSleep(self.sleep.clone()),
+            ))
+            .stalled_stream_protection(
+                aws_sdk_scheduler::config::StalledStreamProtectionConfig::disabled(),
+            )
             .retry_config(aws_sdk_scheduler::config::retry::RetryConfig::disabled())
             .build();
         aws_sdk_scheduler::Client::from_conf(conf)
@@ -217,106 +243,130 @@ impl World {
     pub fn cloudwatch_client(&self) -> aws_sdk_cloudwatch::Client {
         let st = self.state.clone();
         let alarms =
-            mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_compute_response(move |req| {
-                let mut s = st.lock().expect("lock");
-                let names = req.alarm_names().to_vec();
-                if let Some(f) = s.begin(Call {
-                    op: "DescribeAlarms",
-                    function: names.join(","),
-                    ..Default::default()
-                }) {
-                    return s.faulted(f, DescribeAlarmsError::generic);
-                }
-                let found: Vec<MetricAlarm> = names
-                    .iter()
-                    .filter_map(|n| {
-                        s.alarms.get(n).map(|state| {
-                            MetricAlarm::builder()
-                                .alarm_name(n)
-                                .state_value(StateValue::from(state.as_str()))
-                                .build()
-                        })
-                    })
-                    .collect();
-                MockResponse::Output(
-                    DescribeAlarmsOutput::builder()
-                        .set_metric_alarms(Some(found))
-                        .build(),
-                )
-            });
-        let st = self.state.clone();
-        let metrics =
-            mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_compute_response(move |req| {
-                let mut s = st.lock().expect("lock");
-                if let Some(f) = s.begin(Call {
-                    op: "GetMetricData",
-                    ..Default::default()
-                }) {
-                    return s.faulted(f, GetMetricDataError::generic);
-                }
-                let to_time = |t: Option<&aws_sdk_cloudwatch::primitives::DateTime>| {
-                    t.map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64))
-                };
-                let (start, end) = (to_time(req.start_time()), to_time(req.end_time()));
-                let mut results = Vec::new();
-                for q in req.metric_data_queries() {
-                    let Some(stat) = q.metric_stat() else {
-                        continue;
-                    };
-                    let Some(metric) = stat.metric() else {
-                        continue;
-                    };
-                    assert_eq!(metric.namespace(), Some("AWS/Lambda"));
-                    assert_eq!(stat.period(), Some(60));
-                    assert_eq!(stat.stat(), Some("Sum"));
-                    let dim = |k: &str| {
-                        metric
-                            .dimensions()
-                            .iter()
-                            .find(|d| d.name() == Some(k))
-                            .and_then(|d| d.value())
-                            .unwrap_or_default()
-                            .to_owned()
-                    };
-                    assert_eq!(metric.dimensions().len(), 3, "exactly the three dimensions");
-                    let values: Vec<f64> = s
-                        .metrics
+            mock!(aws_sdk_cloudwatch::Client::describe_alarms)
+                .then_compute_response(super::faults::lossy(
+                st.clone(),
+                move |req: &aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsInput| {
+                    let mut s = st.lock().expect("lock");
+                    let names = req.alarm_names().to_vec();
+                    if let Some(f) = s.begin(Call {
+                        op: "DescribeAlarms",
+                        function: names.join(","),
+                        ..Default::default()
+                    }) {
+                        return s.faulted(f, DescribeAlarmsError::generic);
+                    }
+                    let found: Vec<MetricAlarm> = names
                         .iter()
-                        .filter(|p| {
-                            p.function == dim("FunctionName")
-                                && p.resource == dim("Resource")
-                                && p.version == dim("ExecutedVersion")
-                                && start.is_none_or(|t| p.at >= t)
-                                && end.is_none_or(|t| p.at <= t)
-                        })
-                        .map(|p| match metric.metric_name() {
-                            Some("Errors") => p.errors,
-                            _ => p.invocations,
+                        .filter_map(|n| {
+                            s.alarms.get(n).map(|state| {
+                                MetricAlarm::builder()
+                                    .alarm_name(n)
+                                    .state_value(StateValue::from(state.as_str()))
+                                    .build()
+                            })
                         })
                         .collect();
-                    results.push(
-                        MetricDataResult::builder()
-                            .id(q.id().unwrap_or_default())
-                            .set_values(Some(values))
+                    MockResponse::Output(
+                        DescribeAlarmsOutput::builder()
+                            .set_metric_alarms(Some(found))
                             .build(),
-                    );
-                }
-                MockResponse::Output(
-                    GetMetricDataOutput::builder()
-                        .set_metric_data_results(Some(results))
-                        .build(),
-                )
-            });
+                    )
+                },
+            ));
+        let st = self.state.clone();
+        let metrics =
+            mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+                .then_compute_response(super::faults::lossy(
+                st.clone(),
+                move |req: &aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataInput| {
+                    let mut s = st.lock().expect("lock");
+                    if let Some(f) = s.begin(Call {
+                        op: "GetMetricData",
+                        ..Default::default()
+                    }) {
+                        return s.faulted(f, GetMetricDataError::generic);
+                    }
+                    let to_time = |t: Option<&aws_sdk_cloudwatch::primitives::DateTime>| {
+                        t.map(|t| {
+                            SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64)
+                        })
+                    };
+                    let (start, end) = (to_time(req.start_time()), to_time(req.end_time()));
+                    let mut results = Vec::new();
+                    for q in req.metric_data_queries() {
+                        let Some(stat) = q.metric_stat() else {
+                            continue;
+                        };
+                        let Some(metric) = stat.metric() else {
+                            continue;
+                        };
+                        assert_eq!(metric.namespace(), Some("AWS/Lambda"));
+                        assert_eq!(stat.period(), Some(60));
+                        assert_eq!(stat.stat(), Some("Sum"));
+                        let dim = |k: &str| {
+                            metric
+                                .dimensions()
+                                .iter()
+                                .find(|d| d.name() == Some(k))
+                                .and_then(|d| d.value())
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        assert_eq!(metric.dimensions().len(), 3, "exactly the three dimensions");
+                        let values: Vec<f64> = s
+                            .metrics
+                            .iter()
+                            .filter(|p| {
+                                p.function == dim("FunctionName")
+                                    && p.resource == dim("Resource")
+                                    && p.version == dim("ExecutedVersion")
+                                    && start.is_none_or(|t| p.at >= t)
+                                    && end.is_none_or(|t| p.at <= t)
+                            })
+                            .map(|p| match metric.metric_name() {
+                                Some("Errors") => p.errors,
+                                _ => p.invocations,
+                            })
+                            .collect();
+                        results.push(
+                            MetricDataResult::builder()
+                                .id(q.id().unwrap_or_default())
+                                .set_values(Some(values))
+                                .build(),
+                        );
+                    }
+                    MockResponse::Output(
+                        GetMetricDataOutput::builder()
+                            .set_metric_data_results(Some(results))
+                            .build(),
+                    )
+                },
+            ));
         let interceptor = MockResponseInterceptor::new()
             .rule_mode(RuleMode::MatchAny)
             .with_rule(&alarms)
             .with_rule(&metrics);
+        // As the Lambda client: faults over HTTP (a timeout never answers), on virtual time.
         let conf = aws_sdk_cloudwatch::Config::builder()
             .with_test_defaults_v2()
             .region(aws_sdk_cloudwatch::config::Region::new(super::REGION))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .http_client(super::faults::FaultyHttp::wrap(
+                self.lock().timeout_next.clone(),
+            ))
             .interceptor(interceptor)
             .time_source(self.time.clone())
+            .timeout_config(
+                aws_sdk_cloudwatch::config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+                super::time::YieldingSleep(self.sleep.clone()),
+            ))
+            .stalled_stream_protection(
+                aws_sdk_cloudwatch::config::StalledStreamProtectionConfig::disabled(),
+            )
             .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())
             .build();
         aws_sdk_cloudwatch::Client::from_conf(conf)
