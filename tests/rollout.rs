@@ -94,14 +94,6 @@ impl Canary {
     }
 }
 
-fn weight(r: &Report) -> f64 {
-    r.deployments[0]
-        .rollout
-        .as_ref()
-        .expect("rollout info")
-        .weight
-}
-
 #[tokio::test]
 async fn a_canary_goes_through_its_steps_and_completes() {
     let c = Canary::new();
