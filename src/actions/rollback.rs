@@ -125,7 +125,18 @@ async fn run(
         return Ok(Outcome::AlreadyLive);
     }
     dep.reason = Some(format!("alias {alias} moved {moves}"));
-    if plan.alias.has_routing() {
+    if let Some((new, weight)) = plan.alias.canary() {
+        dep.rollout = Some(crate::report::RolloutInfo {
+            stable_version: plan.current,
+            new_version: new,
+            step: 0,
+            steps: Vec::new(),
+            weight,
+            weight_changed: true,
+            next_check_at: None,
+            schedule: None,
+            error_rate: None,
+        });
         // A rollout (or a split) ended by hand: its pending check must not come back.
         let function = dep.function.clone();
         dep.warnings

@@ -139,13 +139,21 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                         with_label(format!("FAILED {f} at {at}"))
                     }
                 }
-                Outcome::RolledBack => {
-                    format!(
+                Outcome::RolledBack => match &d.rollout {
+                    // A split cleared: say what it was.
+                    Some(r) => format!(
+                        "ROLLED BACK {f} v{} + {}% v{} -> v{}",
+                        r.stable_version,
+                        (r.weight * 100.0).round(),
+                        r.new_version,
+                        v(d.version)
+                    ),
+                    None => format!(
                         "ROLLED BACK {f} v{} -> v{}",
                         v(d.previous_version),
                         v(d.version)
-                    )
-                }
+                    ),
+                },
                 Outcome::RollingOut => match &d.rollout {
                     Some(r) => with_label(format!(
                         "ROLLING OUT {f} v{} ({}%)",
