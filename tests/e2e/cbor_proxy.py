@@ -32,6 +32,7 @@ import base64
 import datetime as dt
 import http.client
 import json
+import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +124,14 @@ def error_shape_id(code: str) -> str:
     return f"{SHAPE_NAMESPACE}#{code}"
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # The binary exits with its keep-alive connections open: a reset then is not an error.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class CborProxy:
     def __init__(self, upstream: str, fail: dict[str, int] | None = None) -> None:
         up = urllib.parse.urlsplit(upstream)
@@ -147,7 +156,7 @@ class CborProxy:
             def do_GET(self):
                 _send(self, 404, _error_body("UnknownOperationException", "the SDK only POSTs"), {})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -186,7 +195,11 @@ class CborProxy:
         except OSError as e:
             _send(h, 502, _error_body("InternalServiceFault", f"cbor_proxy could not reach moto: {e}"), {})
             return
-        doc = json.loads(data) if data.strip() else {}
+        try:
+            doc = json.loads(data) if data.strip() else {}
+        except ValueError:  # not JSON (moto failing inside): an error whose message is the text
+            status = status if status >= 400 else 500
+            doc = {"__type": "InternalServiceFault", "message": data.decode(errors="replace")[:500]}
         if 200 <= status < 300:
             shape = op_model.output_shape
             out = json_to_cbor(shape, doc) if shape is not None else {}
