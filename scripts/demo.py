@@ -4,10 +4,18 @@
 Starts moto, creates a sample function with a `live` alias and an SNS topic with a queue
 subscribed, then: a push is deployed, a broken image fails its smoke test while production stays
 put, an image whose ECR scan found a critical vulnerability is blocked before it reaches `$LATEST`,
-a rollback moves `live` back instantly, and `status` shows where everything points. Exits non-zero
-if any step of the story did not happen as told.
+a rollback moves `live` back instantly, a canary is rolled back by its alarm, another canary
+completes step by step, and `status` shows where everything points. Exits non-zero if any step of
+the story did not happen as told.
+
+The canaries need EventBridge Scheduler and CloudWatch. moto keeps schedules but never fires them,
+so the demo plays the scheduler (it reads the schedule moto holds and invokes the deployer with its
+input); a check "five minutes later" is the same payload with its step's start dated back. The Rust
+SDK speaks CBOR to CloudWatch, which moto does not: a small translating proxy sits in between
+(tests/e2e/cbor_proxy.py).
 """
 
+import datetime as dt
 import json
 import sys
 import time
@@ -15,12 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from harness import Moto, World, ecr_event  # noqa: E402
+from rollouts import Rollouts, alarm_event, parse_time, rfc3339  # noqa: E402
 
 FUNCTION = "hello-api"
 REPO = "hello-api"
 # Only images whose ECR scan found no critical vulnerability go further.
 TARGETS = [{"repository": REPO, "functions": [FUNCTION], "tags": ["v*"],
             "image_checks": {"max_findings": {"CRITICAL": 0}, "require_scan": True}}]
+ALARM = "hello-api-errors"
+ROLLOUT = {"steps": [10, 50], "interval_secs": 300, "check_secs": 60, "alarms": [ALARM],
+           "max_error_rate": 0.05, "min_invocations": 20}
+CANARY_TARGETS = [dict(TARGETS[0], rollout=ROLLOUT)]
 problems: list[str] = []
 
 
@@ -65,6 +78,104 @@ def show_notifications(world: World) -> list[dict]:
     for b in bodies:
         say(f"   notification received: outcome={b['outcome']}  reason={b.get('reason')!r}")
     return bodies
+
+
+def split(r: Rollouts) -> str:
+    version, weights = r.alias(FUNCTION)
+    extra = "".join(f" + {round(w * 100)}% v{v}" for v, w in weights.items())
+    return f"v{version}{extra}"
+
+
+def show_schedule(r: Rollouts) -> dict | None:
+    found = r.schedules()
+    for s in found:
+        payload = json.loads(s["Target"]["Input"])
+        say(f"   schedule {s['Name']}: {s['ScheduleExpression']} UTC, then "
+            f"{s['ActionAfterCompletion'].lower()}; input step {payload['step']}, started {payload['started']}")
+    return found[0] if len(found) == 1 else None
+
+
+def show_rollout(run) -> None:
+    for d in (run.report or {}).get("deployments", []):
+        info = d.get("rollout") or {}
+        rate = info.get("error_rate")
+        gate = (f"; error-rate gate: {rate['errors']:g} of {rate['invocations']:g} invocations failed"
+                f"{'' if rate['judged'] else ' (too few to judge)'}") if rate else ""
+        say(f"   {d['function']}: {d['outcome']} — {d.get('reason')}{gate}")
+
+
+def pushed_now(digest: str, tag: str) -> dict:
+    """The ECR event of a push happening now: pushes older than the last rollback are stale."""
+    return ecr_event(REPO, digest, tag, time_=rfc3339(dt.datetime.now(dt.timezone.utc)))
+
+
+def canaries(world: World, moto: Moto, stable_image: str) -> None:
+    """Chapters 6 and 7: progressive delivery."""
+    r = Rollouts(world)
+    try:
+        r.alarm(ALARM, "OK")
+        chapter(6, "docker push hello-api:v5 → canary at 10%, its alarm fires → rolled back")
+        say("   progressive delivery on: 10% → 50% → 100%, a step every 5 min, gates checked every")
+        say(f"   minute: alarm {ALARM}, and the new version's own error rate above 5% (from 20 invocations)")
+        v5 = world.push_image(REPO, "v5", "hello v5, leaks connections")
+        world.scan(REPO, v5, {})
+        moto.queue_invoke_results({"statusCode": 200, "body": "healthy"})
+        run = r.handle(pushed_now(v5, "v5"), CANARY_TARGETS)
+        show_rollout(run)
+        expect(run.code == 0 and run.report["outcome"] == "rolling_out", "rolling out (exit 0)")
+        expect(r.alias(FUNCTION) == ("1", {"3": 0.1}), f"live → {split(r)}: 10% of traffic on version 3")
+        sched = show_schedule(r)
+        expect(sched is not None and sched["FlexibleTimeWindow"] == {"Mode": "OFF"},
+               "one one-time schedule brings the next check")
+        show_notifications(world)
+        if sched is None:
+            return
+        say("   a minute later the scheduler invokes the deployer with that input:")
+        started = parse_time(json.loads(sched["Target"]["Input"])["started"])
+        r.version_metrics(FUNCTION, "3", invocations=8, errors=0, at=started - dt.timedelta(seconds=30))
+        run = r.fire(sched, CANARY_TARGETS, later_by=61)
+        show_rollout(run)
+        expect(run.report and run.report["outcome"] == "rolling_out", "the gates passed; the step has not lasted 5 min: same weight")
+        expect(r.alias(FUNCTION) == ("1", {"3": 0.1}), f"live still → {split(r)}")
+        say(f"   then v5 starts failing: alarm {ALARM} goes to ALARM, EventBridge delivers the state change")
+        r.set_alarm(ALARM, "ALARM")
+        t = time.monotonic()
+        run = r.handle(alarm_event(ALARM, "ALARM"), CANARY_TARGETS)
+        took = time.monotonic() - t
+        show_report(run.report or {})
+        expect(run.code == 1 and run.report["outcome"] == "failed", f"rolled back in {took:.2f}s, reported as failed (exit 1)")
+        expect(r.alias(FUNCTION) == ("1", {}), f"live → {split(r)}: all traffic back on version 1")
+        expect(r.schedules() == [], "the pending check was deleted")
+        expect(world.latest_image(FUNCTION) == World.image_uri(REPO, stable_image), "$LATEST is back on what production runs")
+        notes = show_notifications(world)
+        expect(len(notes) == 1 and notes[0]["outcome"] == "failed", "the rollback was notified")
+        r.set_alarm(ALARM, "OK")
+
+        chapter(7, "docker push hello-api:v6 → 10% → 50% → 100%, every gate green")
+        v6 = world.push_image(REPO, "v6", "hello v6")
+        world.scan(REPO, v6, {})
+        moto.queue_invoke_results({"statusCode": 200, "body": "healthy"})
+        run = r.handle(pushed_now(v6, "v6"), CANARY_TARGETS)
+        show_rollout(run)
+        expect(run.code == 0 and r.alias(FUNCTION) == ("1", {"4": 0.1}), f"rolling out: live → {split(r)}")
+        show_notifications(world)
+        for n, (weight, outcome) in enumerate([(("1", {"4": 0.5}), "rolling_out"), (("4", {}), "deployed")], 1):
+            sched = show_schedule(r)
+            if sched is None:
+                expect(False, "a schedule was pending")
+                return
+            started = parse_time(json.loads(sched["Target"]["Input"])["started"])
+            r.version_metrics(FUNCTION, "4", invocations=120, errors=1, at=started - dt.timedelta(seconds=30))
+            say(f"   five minutes into step {n} (simulated), the scheduler invokes the deployer:")
+            run = r.fire(sched, CANARY_TARGETS, later_by=301)
+            show_rollout(run)
+            expect(run.code == 0 and run.report["outcome"] == outcome and r.alias(FUNCTION) == weight,
+                   f"{outcome}: live → {split(r)}")
+        expect(r.schedules() == [], "no check left pending")
+        notes = show_notifications(world)
+        expect([n["outcome"] for n in notes] == ["rolling_out", "deployed"], "50% and 100% were notified")
+    finally:
+        r.stop()
 
 
 def main() -> int:
@@ -131,11 +242,14 @@ def main() -> int:
         expect(world.alias_version(FUNCTION) == "1", "live → version 1, no rebuild")
         show_notifications(world)
 
-        chapter(6, "status: where everything points")
+        canaries(world, moto, v1)
+
+        chapter(8, "status: where everything points")
         run = world.cli(["status"], TARGETS)
         for line in run.stdout.splitlines():
             say(f"   {line}")
         expect(run.code == 0 and f"{FUNCTION}" in run.stdout, "status printed")
+        expect(world.alias_version(FUNCTION) == "4", "live → version 4, the canary that completed")
 
     say()
     if problems:
