@@ -333,7 +333,10 @@ async fn a_manual_rollback_ends_the_rollout_and_its_check() {
     );
     assert_eq!(c.alias(), ("1".into(), vec![]));
     assert!(c.w.schedules().is_empty());
-    assert_eq!(c.subjects().last().map(String::as_str), Some("ROLLED BACK api-dev v1 + 10% v2 -> v1"));
+    assert_eq!(
+        c.subjects().last().map(String::as_str),
+        Some("ROLLED BACK api-dev v1 + 10% v2 -> v1")
+    );
     let r = c.e.handle(&pending.payload()).await.report();
     assert_eq!(r.outcome, Outcome::Skipped);
     assert!(

@@ -86,10 +86,11 @@ async fn check(
         return Outcome::Skipped;
     }
     let now = ctx.clock().now_utc();
+    // Lambda's metrics name the function by its bare name, also when it is configured by ARN.
     let verdict = gates::check(
         &ctx.rollouts,
         cfg,
-        f,
+        function.name(),
         a.alias.as_str(),
         &a.version.to_string(),
         a.started,
@@ -339,6 +340,8 @@ pub(super) async fn stop(
     .await;
     dep.failed_step = Some(Step::Rollout);
     if let Err(e) = back {
+        // Not rolled back: the subject must not say it was.
+        dep.rollout = None;
         let now = ctx.lambda.get_alias(&f, &alias).await.ok().flatten();
         dep.version = now.as_ref().and_then(|s| s.target.version());
         dep.reason = Some(format!(
