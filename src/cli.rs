@@ -3,7 +3,9 @@
 
 use crate::config::{Config, VARIABLES};
 use crate::engine::{Invocation, Response};
-use crate::input::{DeployRequest, DeploySource, Request, RollbackRequest, StatusRequest};
+use crate::input::{
+    DeployRequest, DeploySource, HistoryRequest, Request, RollbackRequest, StatusRequest,
+};
 use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -31,6 +33,10 @@ fn long_about() -> String {
 #[derive(Parser, Debug)]
 #[command(name = "self-deployer", version, about = ABOUT, long_about = long_about())]
 pub struct Cli {
+    /// Also write the run's CloudWatch metrics (EMF records, one JSON object a line) to stderr, as
+    /// the Lambda writes them to its log. Off by default, so terminals stay clean.
+    #[arg(long, global = true)]
+    pub metrics: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -98,6 +104,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The versions of one function, newest first, from what the deployer wrote into their
+    /// descriptions (digest, tag, push time, previous version); where each alias points and how it
+    /// got there; which versions were rolled back. Never changes anything.
+    History {
+        /// Function name or ARN, as in DEPLOYER_TARGETS.
+        #[arg(long)]
+        function: FunctionRef,
+        /// How many versions to show (default 20, at most 1000).
+        #[arg(long, value_name = "N", value_parser = parse_limit)]
+        limit: Option<u32>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_limit(s: &str) -> Result<u32, String> {
+    let n: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    crate::input::check_history_limit(n)
 }
 
 impl Command {
@@ -151,6 +179,12 @@ impl Command {
             Command::Status { function, .. } => Request::Status(StatusRequest {
                 function: function.clone(),
             }),
+            Command::History {
+                function, limit, ..
+            } => Request::History(HistoryRequest {
+                function: function.clone(),
+                limit: *limit,
+            }),
         })
     }
 }
@@ -167,8 +201,11 @@ pub async fn main(cli: Cli) -> ExitCode {
             _ => return invalid("deploy needs --function and --image, or --repository and --tag"),
         },
     };
-    let table = matches!(cli.command, Command::Status { json: false, .. });
-    run(request, table).await
+    let table = matches!(
+        cli.command,
+        Command::Status { json: false, .. } | Command::History { json: false, .. }
+    );
+    run(request, table, cli.metrics).await
 }
 
 fn read_payload(file: Option<&str>) -> Result<Request, String> {
@@ -189,7 +226,7 @@ fn read_payload(file: Option<&str>) -> Result<Request, String> {
         .map_err(|e| format!("invalid payload: {e}"))
 }
 
-async fn run(request: Request, table: bool) -> ExitCode {
+async fn run(request: Request, table: bool, metrics: bool) -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return invalid(&format!("invalid configuration: {e}")),
@@ -198,7 +235,14 @@ async fn run(request: Request, table: bool) -> ExitCode {
         Ok(sdk) => sdk,
         Err(e) => return invalid(&e),
     };
-    let engine = crate::setup::engine(config, &sdk);
+    // Standard output is the report: metrics, when asked for, go to stderr.
+    let metrics = if metrics {
+        crate::signals::MetricsOut::Stderr
+    } else {
+        crate::signals::MetricsOut::Off
+    };
+    let signals = crate::setup::signals(&config, &sdk, metrics);
+    let engine = crate::setup::engine(config, &sdk).with_signals(signals);
     // Images are accepted only from our own account's registry (or a target's registry_account):
     // learn which account that is, only when the request may deploy something.
     if request.may_deploy() {
@@ -214,6 +258,9 @@ async fn run(request: Request, table: bool) -> ExitCode {
             match (&response, table) {
                 (Response::Status(s), true) => {
                     print!("{}", crate::actions::status::render_table(s))
+                }
+                (Response::History(h), true) => {
+                    print!("{}", crate::actions::history::render_table(h))
                 }
                 _ => match serde_json::to_string_pretty(&response) {
                     Ok(json) => println!("{json}"),

@@ -124,7 +124,7 @@ async fn bad_payloads_get_their_exact_error_and_no_aws_call() {
         (
             json!({"action": "ROLLBACK", "function": "api-dev"}),
             "payload.action",
-            r#""ROLLBACK" is not an action: use "rollback", "deploy" or "status""#.into(),
+            r#""ROLLBACK" is not an action: use "rollback", "deploy", "status" or "history""#.into(),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "version": "$LATEST"}),

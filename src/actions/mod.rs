@@ -2,6 +2,7 @@
 //! needs ([`Deps`]) and returns a report; none of them talks to AWS except through the gateway.
 
 pub mod deploy;
+pub mod history;
 pub mod rollback;
 pub mod status;
 

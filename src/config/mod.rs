@@ -3,10 +3,12 @@
 //! Every error names the variable, the field path inside it and the problem. Unknown fields are
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
+mod signals;
 mod target;
 #[cfg(test)]
 mod tests;
 
+pub use signals::{DEFAULT_NAMESPACE, SignalsConfig};
 pub use target::{Smoke, Target};
 
 use crate::types::{AliasName, Repository};
@@ -21,6 +23,9 @@ pub const PARALLEL_VAR: &str = "DEPLOYER_MAX_PARALLEL";
 pub const DRY_RUN_VAR: &str = "DEPLOYER_DRY_RUN";
 pub const NOTIFY_SKIPPED_VAR: &str = "DEPLOYER_NOTIFY_SKIPPED";
 pub const KEEP_VERSIONS_VAR: &str = "DEPLOYER_KEEP_VERSIONS";
+pub const METRICS_VAR: &str = "DEPLOYER_METRICS";
+pub const METRICS_NAMESPACE_VAR: &str = "DEPLOYER_METRICS_NAMESPACE";
+pub const EVENT_BUS_VAR: &str = "DEPLOYER_EVENT_BUS";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -53,6 +58,18 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         KEEP_VERSIONS_VAR,
         "published versions kept per function, 0 = never prune (default 0)",
+    ),
+    (
+        METRICS_VAR,
+        "false: no CloudWatch EMF metrics in the log (default true; the CLI writes them only with --metrics)",
+    ),
+    (
+        METRICS_NAMESPACE_VAR,
+        "CloudWatch namespace of the metrics (default SelfDeployer)",
+    ),
+    (
+        EVENT_BUS_VAR,
+        "EventBridge bus for deployment events, a name (default is the account's default bus) or an ARN (default: none, no events)",
     ),
 ];
 
@@ -90,6 +107,8 @@ pub struct Config {
     pub dry_run: bool,
     /// Also notify skips, duplicates and dry runs.
     pub notify_skipped: bool,
+    /// EMF metrics and deployment events.
+    pub signals: SignalsConfig,
 }
 
 impl Config {
@@ -133,6 +152,7 @@ impl Config {
             update_timeout: Duration::from_secs(timeout_secs as u64),
             api_timeout: Duration::from_secs(api_timeout_secs as u64),
             max_parallel,
+            signals: signals::parse(&get)?,
         })
     }
 

@@ -2,6 +2,7 @@
 //! [`ApiError`]s that say what happened in one line, so the rest of the program never sees the SDK.
 
 pub mod ecr;
+pub mod events;
 pub mod lambda;
 pub mod sns;
 mod state;

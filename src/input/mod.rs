@@ -7,7 +7,10 @@ mod manual;
 mod tests;
 
 pub use event::{EcrImageAction, ImageAction, ImageResult, MAX_CLOCK_SKEW};
-pub use manual::{DeployRequest, DeploySource, RollbackRequest, StatusRequest};
+pub use manual::{
+    DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, HistoryRequest,
+    RollbackRequest, StatusRequest, check_history_limit,
+};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -38,6 +41,7 @@ pub enum Request {
     Rollback(RollbackRequest),
     Deploy(DeployRequest),
     Status(StatusRequest),
+    History(HistoryRequest),
 }
 
 impl Request {
