@@ -358,6 +358,22 @@ mod tests {
                 flags(&["status", "--json"]),
                 payload(json!({"action": "status"})),
             ),
+            (
+                flags(&["history", "--function", "api"]),
+                payload(json!({"action": "history", "function": "api"})),
+            ),
+            (
+                flags(&["history", "--function", "api", "--limit", "5", "--json"]),
+                payload(json!({"action": "history", "function": "api", "limit": 5})),
+            ),
+            (
+                flags(&["--metrics", "history", "--function", "api"]),
+                payload(json!({"action": "history", "function": "api"})),
+            ),
+            (
+                flags(&["rollback", "--function", "api", "--metrics"]),
+                payload(json!({"action": "rollback", "function": "api"})),
+            ),
         ];
         for (from_flags, from_payload) in cases {
             assert_eq!(from_flags, from_payload);
@@ -384,6 +400,34 @@ mod tests {
             err(&["deploy", "--repository", "API", "--tag", "v1"])
                 .contains("is not an ECR repository name")
         );
+        assert!(
+            err(&["history", "--function", "api", "--limit", "0"])
+                .contains("0 is out of range: it must be between 1 and 1000")
+        );
+        assert!(
+            err(&["history", "--function", "api", "--limit", "x"])
+                .contains("\"x\" is not a whole number")
+        );
+        assert!(err(&["history"]).contains("--function"));
+    }
+
+    #[test]
+    fn metrics_are_an_opt_in_flag_anywhere_on_the_line() {
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["self-deployer"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).expect("valid flags").metrics
+        };
+        assert!(!parse(&["status"]));
+        assert!(parse(&["--metrics", "status"]));
+        assert!(parse(&[
+            "deploy",
+            "--repository",
+            "api",
+            "--tag",
+            "v1",
+            "--metrics"
+        ]));
     }
 
     #[test]
@@ -402,6 +446,9 @@ mod tests {
             crate::config::DRY_RUN_VAR,
             crate::config::NOTIFY_SKIPPED_VAR,
             crate::config::KEEP_VERSIONS_VAR,
+            crate::config::METRICS_VAR,
+            crate::config::METRICS_NAMESPACE_VAR,
+            crate::config::EVENT_BUS_VAR,
         ] {
             assert!(help.contains(var), "{var} missing from --help");
         }

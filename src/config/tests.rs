@@ -130,6 +130,14 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "-1".into())], "DEPLOYER_MAX_PARALLEL: \"-1\" is not a whole number"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (DRY_RUN_VAR, "yes".into())], "DEPLOYER_DRY_RUN: \"yes\" is not a boolean"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (KEEP_VERSIONS_VAR, "1".into())], "DEPLOYER_KEEP_VERSIONS: must be 0 (never prune) or at least 2"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_VAR, "off".into())], "DEPLOYER_METRICS: \"off\" is not a boolean: use true or false"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "".into())], "DEPLOYER_METRICS_NAMESPACE: is empty: name a CloudWatch namespace, e.g. SelfDeployer"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "AWS/Lambda".into())], "DEPLOYER_METRICS_NAMESPACE: \"AWS/Lambda\" starts with \"AWS/\", which is reserved for AWS's own metrics"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "deploys$".into())], "DEPLOYER_METRICS_NAMESPACE: \"deploys$\" contains '$': a CloudWatch namespace has only letters, digits, spaces and . - _ / # :"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "n".repeat(256))], "DEPLOYER_METRICS_NAMESPACE: is 256 characters long: a CloudWatch namespace has at most 255"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "my bus".into())], "DEPLOYER_EVENT_BUS: \"my bus\" is not an event bus name (at most 256 of A-Z a-z 0-9 . - _ /; \"default\" is the account's default bus) or ARN"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "arn:aws:sns:eu-west-1:123456789012:deploys".into())], "DEPLOYER_EVENT_BUS: \"arn:aws:sns:eu-west-1:123456789012:deploys\" is not an event bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "arn:aws:events:eu-west-1:123456789012:rule/deploys".into())], "DEPLOYER_EVENT_BUS: \"arn:aws:events:eu-west-1:123456789012:rule/deploys\" is not an event bus ARN"),
     ];
     for (vars, expected) in cases {
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -138,5 +146,37 @@ fn bad_configurations_name_the_variable_field_and_problem() {
             err.starts_with(expected),
             "expected {expected:?}\n     got {err:?}"
         );
+    }
+}
+
+#[test]
+fn signals_default_to_metrics_on_and_no_events() {
+    let targets = (TARGETS_VAR, r#"[{"repository":"api","functions":["f"]}]"#);
+    let c = load(&[targets]).unwrap();
+    assert_eq!(c.signals, SignalsConfig::default());
+    assert!(c.signals.metrics);
+    assert_eq!(c.signals.metrics_namespace, "SelfDeployer");
+    assert_eq!(c.signals.event_bus, None);
+    let c = load(&[targets, (METRICS_VAR, ""), (EVENT_BUS_VAR, "")]).unwrap();
+    assert!(c.signals.metrics, "empty is the default");
+    assert_eq!(c.signals.event_bus, None, "empty is none");
+    let c = load(&[
+        targets,
+        (METRICS_VAR, "false"),
+        (METRICS_NAMESPACE_VAR, "Team/Deploys #1: api"),
+        (EVENT_BUS_VAR, "default"),
+    ])
+    .unwrap();
+    assert!(!c.signals.metrics);
+    assert_eq!(c.signals.metrics_namespace, "Team/Deploys #1: api");
+    assert_eq!(c.signals.event_bus.as_deref(), Some("default"));
+    for bus in [
+        "deployments",
+        "aws.partner/example.com/123/x",
+        "arn:aws:events:eu-west-1:123456789012:event-bus/deployments",
+        "arn:aws-cn:events:cn-north-1:123456789012:event-bus/default",
+    ] {
+        let c = load(&[targets, (EVENT_BUS_VAR, bus)]).unwrap();
+        assert_eq!(c.signals.event_bus.as_deref(), Some(bus));
     }
 }
