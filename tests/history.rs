@@ -24,8 +24,18 @@ fn now_rfc3339(w: &World) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Versions (number, published_by, tag, previous, aliases, rolled_back), newest first.
-fn rows(h: &HistoryReport) -> Vec<(u64, &str, Option<&str>, Option<u64>, Vec<&str>, bool)> {
+/// One version: (number, published_by, tag, previous, aliases, rolled_back).
+type Row<'a> = (
+    u64,
+    &'a str,
+    Option<&'a str>,
+    Option<u64>,
+    Vec<&'a str>,
+    bool,
+);
+
+/// The versions, newest first.
+fn rows(h: &HistoryReport) -> Vec<Row<'_>> {
     h.versions
         .iter()
         .map(|v| {
