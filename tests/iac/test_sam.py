@@ -82,7 +82,9 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
     env = moto.client("lambda").get_function(FunctionName="self-deployer")["Configuration"]["Environment"]["Variables"]
     assert json.loads(env["DEPLOYER_TARGETS"]) == json.loads(PARAMS["TargetsJson"])
     assert env["DEPLOYER_TOPIC_ARN"] == outputs["NotificationTopicArn"]
-    assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS"}
+    assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS",
+                        "DEPLOYER_EVENT_BUS", "DEPLOYER_METRICS", "DEPLOYER_METRICS_NAMESPACE"}
+    assert (env["DEPLOYER_EVENT_BUS"], env["DEPLOYER_METRICS"], env["DEPLOYER_METRICS_NAMESPACE"]) == ("default", "true", "SelfDeployer")
 
     events = moto.client("events")
     rules = events.list_rules()["Rules"]

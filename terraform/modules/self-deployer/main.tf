@@ -12,6 +12,7 @@ locals {
 
   lambda_prefix = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function"
   ecr_prefix    = "arn:${data.aws_partition.current.partition}:ecr:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:repository"
+  event_bus_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:event-bus/${var.event_bus_name}"
 }
 
 resource "aws_lambda_function" "deployer" {
@@ -47,6 +48,9 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_TOPIC_ARN           = aws_sns_topic.notifications.arn
       DEPLOYER_UPDATE_TIMEOUT_SECS = tostring(var.update_timeout_seconds)
       DEPLOYER_KEEP_VERSIONS       = tostring(var.keep_versions)
+      DEPLOYER_EVENT_BUS           = var.event_bus_name
+      DEPLOYER_METRICS             = "true"
+      DEPLOYER_METRICS_NAMESPACE   = var.metrics_namespace
     }
   }
 }
@@ -156,6 +160,19 @@ resource "aws_iam_role_policy" "deployer" {
         Resource = aws_sns_topic.notifications.arn
       },
       {
+        # The topic is encrypted with a key of its own (so alarms can publish to it too).
+        Sid      = "EncryptNotifications"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = aws_kms_key.notifications.arn
+      },
+      {
+        Sid      = "PutDeploymentEvents"
+        Effect   = "Allow"
+        Action   = "events:PutEvents"
+        Resource = local.event_bus_arn
+      },
+      {
         Sid      = "KeepFailedInvocations"
         Effect   = "Allow"
         Action   = "sqs:SendMessage"
@@ -172,9 +189,10 @@ resource "aws_iam_role_policy" "deployer" {
 }
 
 resource "aws_sns_topic" "notifications" {
-  name              = "${var.name}-notifications"
-  display_name      = "self-deployer"
-  kms_master_key_id = "alias/aws/sns"
+  name         = "${var.name}-notifications"
+  display_name = "self-deployer"
+  # A key of our own: CloudWatch alarms cannot publish to a topic under the AWS-managed key.
+  kms_master_key_id = aws_kms_key.notifications.arn
 }
 
 resource "aws_sns_topic_subscription" "email" {
