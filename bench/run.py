@@ -366,17 +366,27 @@ def signals(moto: Moto) -> dict:
         raise RuntimeError(f"signals counting run: {p.stdout}{p.stderr}")
     emf = [line for line in p.stderr.splitlines() if line.startswith("{") and '"_aws"' in line]
     times: dict[str, list[float]] = {s: [] for s in SIGNAL_SIDES}
+    put_alone: list[float] = []
+    events = moto.client("events")
+    detail = json.dumps(json.loads(p.stdout)["deployments"][0])[:2000]
     for _ in range(RUNS):
         for side in SIGNAL_SIDES:
             cmd, env = sides[side]
             times[side].append(timed(cmd, env, push()))
-    return {"median": {s: median_ms(t) for s, t in times.items()}, "calls": c.ops,
+        # The floor of the event: one PutEvents of a detail this size, from a client made beforehand.
+        t = time.perf_counter()
+        events.put_events(Entries=[{"Source": "self-deployer", "DetailType": "Deployment State Change",
+                                    "Detail": detail, "EventBusName": "bench-deployments"}])
+        put_alone.append(time.perf_counter() - t)
+    quartiles = {s: [q * 1000 for q in statistics.quantiles(t, n=4)] for s, t in times.items()}
+    return {"median": {s: median_ms(t) for s, t in times.items()}, "quartiles": quartiles,
+            "put_alone": median_ms(put_alone), "calls": c.ops,
             "emf_records": len(emf), "emf_bytes": sum(len(line) + 1 for line in emf)}
 
 
 def signals_section(sig: dict) -> str:
-    m = sig["median"]
-    rows = "\n".join(f"| {label} | {m[side]:.0f} ms | {m[side] - m['neither']:+.0f} ms |" for side, label in (
+    m, q = sig["median"], sig["quartiles"]
+    rows = "\n".join(f"| {label} | {m[side]:.0f} ms | {q[side][0]:.0f}–{q[side][2]:.0f} ms | {m[side] - m['neither']:+.0f} ms |" for side, label in (
         ("neither", "neither (the CLI's default; DEPLOYER_EVENT_BUS unset)"),
         ("metrics", "metrics only (`--metrics`: EMF records on stderr)"),
         ("events", "events only (DEPLOYER_EVENT_BUS: one PutEvents)"),
@@ -386,14 +396,16 @@ def signals_section(sig: dict) -> str:
 One deploy with `self-deployer handle` (release build), the four variants alternating, {RUNS} runs each,
 the same function on the same emulator.
 
-| | median | vs. neither |
-|---|---|---|
+| | median | middle half (p25–p75) | median vs. neither |
+|---|---|---|---|
 {rows}
+| floor of the event: one `PutEvents` alone (boto3, client made beforehand) | {sig['put_alone']:.1f} ms | | |
 
 With both on, one counting run made {len(sig['calls'])} calls: {sequence(sig['calls'])}; it wrote
 {sig['emf_records']} EMF records ({sig['emf_bytes']:,} bytes: one for the function, one per step). Metrics
-cost no API call; the event is one PutEvents per run (up to ten functions in a call). Differences of a
-few milliseconds are within this machine's noise; compare the medians, not single runs.
+cost no API call: writing them is a few kilobytes to a pipe. The event is one PutEvents per run (up to
+ten functions in a call), whose round trip on this emulator is the floor row. Where the differences
+between medians are smaller than the middle halves' widths, they are this machine's noise, not a cost.
 """
 
 
@@ -620,9 +632,12 @@ def only_signals() -> int:
     """`bench/run.py --only signals`: benchmark 6 alone, its section of BENCHMARKS.md replaced (or
     added before the cost section), the rest of the file left as the last full run wrote it."""
     os.environ["SELF_DEPLOYER_BIN"] = str(RELEASE)
+    load = os.getloadavg()[0]
     with Moto() as moto:
         section = signals_section(signals(moto))
-    stamp = f"_Section 6 alone by `bench/run.py --only signals` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).\n"
+    stamp = (f"_Section 6 alone by `bench/run.py --only signals` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+             f"{cpu_model()}, {os.cpu_count()} cores, load average {load:.2f} at the start: the rest of this file is "
+             f"from the last full run)._\n")
     section = section.replace("\n\n", "\n\n" + stamp + "\n", 1)
     path = ROOT / "BENCHMARKS.md"
     md = path.read_text()

@@ -207,6 +207,11 @@ async fn a_split_is_shown_on_its_version_and_an_alias_set_by_others_says_so() {
         ]
     );
     assert_eq!(h.aliases[0].last_move, None);
+    assert_eq!(
+        h.versions[0].description, None,
+        "an empty description is none"
+    );
+    assert_eq!(h.versions[1].description.as_deref(), Some("initial"));
     assert_eq!(h.aliases[0].split.len(), 1);
     assert!(render_table(&h).contains("alias live -> 1 + 10% 2: last set by someone else"));
 }

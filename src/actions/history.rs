@@ -226,7 +226,8 @@ pub fn assemble(
                     description: Some(crate::text::truncate(
                         &crate::text::one_line(&v.description),
                         256,
-                    )),
+                    ))
+                    .filter(|d| !d.trim().is_empty()),
                 },
             }
         })
