@@ -632,6 +632,8 @@ def only_signals() -> int:
     """`bench/run.py --only signals`: benchmark 6 alone, its section of BENCHMARKS.md replaced (or
     added before the cost section), the rest of the file left as the last full run wrote it."""
     os.environ["SELF_DEPLOYER_BIN"] = str(RELEASE)
+    WORK.mkdir(parents=True, exist_ok=True)
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(WORK / "moto_recording.jsonl")
     load = os.getloadavg()[0]
     with Moto() as moto:
         section = signals_section(signals(moto))
