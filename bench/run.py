@@ -324,6 +324,91 @@ def fan_out(moto: Moto) -> list[tuple[int, float, float]]:
     return rows
 
 
+SIGNAL_SIDES = ("neither", "metrics", "events", "both")
+
+
+def signals(moto: Moto) -> dict:
+    """Benchmark 6: what EMF metrics and deployment events add to a deploy. The same `handle` of a
+    push, alternately with neither, metrics only (`--metrics`: EMF on stderr), events only
+    (DEPLOYER_EVENT_BUS: one PutEvents) and both, against the same emulator and function."""
+    moto.reset()
+    world = World.build(moto)
+    world.repository("sig")
+    world.function("sig-fn", "sig", world.push_image("sig", "v0", "sig 0"))
+    moto.client("events").create_event_bus(Name="bench-deployments")
+    targets = [{"repository": "sig", "functions": ["sig-fn"]}]
+    base = world.env(targets, RUST_LOG="warn")
+    base.pop("DEPLOYER_TOPIC_ARN")  # the same work on every side: no notification
+    with_bus = dict(base, DEPLOYER_EVENT_BUS="bench-deployments")
+    sides = {
+        "neither": ([str(RELEASE), "handle", "-"], base),
+        "metrics": ([str(RELEASE), "--metrics", "handle", "-"], base),
+        "events": ([str(RELEASE), "handle", "-"], with_bus),
+        "both": ([str(RELEASE), "--metrics", "handle", "-"], with_bus),
+    }
+    n = 0
+
+    def push() -> str:
+        nonlocal n
+        n += 1
+        tag = f"g{n}"
+        d = world.push_image("sig", tag, f"sig {n}")
+        moto.queue_invoke_results(OK)
+        return json.dumps(ecr_event("sig", d, tag))
+
+    # Counting run (not timed): the calls and what was written, with both on.
+    cmd, env = sides["both"]
+    event = push()
+    with Calls(moto) as c:
+        p = subprocess.run(cmd, input=event, env=env, capture_output=True, text=True)
+    report = json.loads(p.stdout)
+    if p.returncode != 0 or report["outcome"] != "deployed" or report["deployments"][0].get("warnings"):
+        raise RuntimeError(f"signals counting run: {p.stdout}{p.stderr}")
+    emf = [line for line in p.stderr.splitlines() if line.startswith("{") and '"_aws"' in line]
+    times: dict[str, list[float]] = {s: [] for s in SIGNAL_SIDES}
+    put_alone: list[float] = []
+    events = moto.client("events")
+    detail = json.dumps(json.loads(p.stdout)["deployments"][0])[:2000]
+    for _ in range(RUNS):
+        for side in SIGNAL_SIDES:
+            cmd, env = sides[side]
+            times[side].append(timed(cmd, env, push()))
+        # The floor of the event: one PutEvents of a detail this size, from a client made beforehand.
+        t = time.perf_counter()
+        events.put_events(Entries=[{"Source": "self-deployer", "DetailType": "Deployment State Change",
+                                    "Detail": detail, "EventBusName": "bench-deployments"}])
+        put_alone.append(time.perf_counter() - t)
+    quartiles = {s: [q * 1000 for q in statistics.quantiles(t, n=4)] for s, t in times.items()}
+    return {"median": {s: median_ms(t) for s, t in times.items()}, "quartiles": quartiles,
+            "put_alone": median_ms(put_alone), "calls": c.ops,
+            "emf_records": len(emf), "emf_bytes": sum(len(line) + 1 for line in emf)}
+
+
+def signals_section(sig: dict) -> str:
+    m, q = sig["median"], sig["quartiles"]
+    rows = "\n".join(f"| {label} | {m[side]:.0f} ms | {q[side][0]:.0f}–{q[side][2]:.0f} ms | {m[side] - m['neither']:+.0f} ms |" for side, label in (
+        ("neither", "neither (the CLI's default; DEPLOYER_EVENT_BUS unset)"),
+        ("metrics", "metrics only (`--metrics`: EMF records on stderr)"),
+        ("events", "events only (DEPLOYER_EVENT_BUS: one PutEvents)"),
+        ("both", "both")))
+    return f"""## 6. Signals: what metrics and events add to a run
+
+One deploy with `self-deployer handle` (release build), the four variants alternating, {RUNS} runs each,
+the same function on the same emulator.
+
+| | median | middle half (p25–p75) | median vs. neither |
+|---|---|---|---|
+{rows}
+| floor of the event: one `PutEvents` alone (boto3, client made beforehand) | {sig['put_alone']:.1f} ms | | |
+
+With both on, one counting run made {len(sig['calls'])} calls: {sequence(sig['calls'])}; it wrote
+{sig['emf_records']} EMF records ({sig['emf_bytes']:,} bytes: one for the function, one per step). Metrics
+cost no API call: writing them is a few kilobytes to a pipe. The event is one PutEvents per run (up to
+ten functions in a call), whose round trip on this emulator is the floor row. Where the differences
+between medians are smaller than the middle halves' widths, they are this machine's noise, not a cost.
+"""
+
+
 def lambda_env(moto: Moto, api_address: str, base: dict | None = None) -> dict:
     env = dict(base if base is not None else os.environ)
     env.update(AWS_LAMBDA_RUNTIME_API=api_address, AWS_LAMBDA_FUNCTION_NAME="self-deployer",
@@ -543,10 +628,36 @@ def span(kibs: list[int]) -> str:
     return f"{min(kibs) / 1024:.1f}–{max(kibs) / 1024:.1f}"
 
 
+def only_signals() -> int:
+    """`bench/run.py --only signals`: benchmark 6 alone, its section of BENCHMARKS.md replaced (or
+    added before the cost section), the rest of the file left as the last full run wrote it."""
+    os.environ["SELF_DEPLOYER_BIN"] = str(RELEASE)
+    WORK.mkdir(parents=True, exist_ok=True)
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(WORK / "moto_recording.jsonl")
+    load = os.getloadavg()[0]
+    with Moto() as moto:
+        section = signals_section(signals(moto))
+    stamp = (f"_Section 6 alone by `bench/run.py --only signals` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+             f"{cpu_model()}, {os.cpu_count()} cores, load average {load:.2f} at the start: the rest of this file is "
+             f"from the last full run)._\n")
+    section = section.replace("\n\n", "\n\n" + stamp + "\n", 1)
+    path = ROOT / "BENCHMARKS.md"
+    md = path.read_text()
+    if "## 6. Signals" in md:
+        md = re.sub(r"## 6\. Signals.*?(?=\n## |\Z)", lambda _: section.rstrip("\n") + "\n", md, flags=re.S)
+    else:
+        md = md.replace("\n## Cost", "\n" + section + "\n## Cost", 1)
+    path.write_text(md)
+    print(section)
+    return 0
+
+
 def main() -> int:
     if not RELEASE.exists():
         print(f"{RELEASE} missing: `make bench` builds it", file=sys.stderr)
         return 1
+    if sys.argv[1:] == ["--only", "signals"]:
+        return only_signals()
     build_maxrss()
     os.environ["SELF_DEPLOYER_BIN"] = str(RELEASE)  # the harness's World.handle runs this build
     os.environ["MOTO_RECORDER_FILEPATH"] = str(WORK / "moto_recording.jsonl")
@@ -567,6 +678,7 @@ def main() -> int:
         fan = fan_out(moto)
         starts = startup(moto)
         mem = memory(moto)
+        sig = signals(moto)
     busy1, total1 = cpu_jiffies()
     own1, wall1 = own_cpu_s(), time.monotonic()
     load_end = os.getloadavg()
@@ -732,6 +844,7 @@ bound for its own run).
 The highest peak in this run, {mib(peak)}, is {peak / 1024 / LAMBDA_MIN_MB:.0%} of {LAMBDA_MIN_MB} MB,
 Lambda's smallest memory size.
 
+""" + signals_section(sig) + f"""
 ## Cost
 
 A fixed scenario priced with the measured deploy time: {PUSHES_PER_DAY} pushes a day

@@ -4,7 +4,8 @@
 use crate::config::{Config, VARIABLES};
 use crate::engine::{Invocation, Response};
 use crate::input::{
-    DeployRequest, DeploySource, PromoteRequest, Request, RollbackRequest, StatusRequest,
+    DeployRequest, DeploySource, HistoryRequest, PromoteRequest, Request, RollbackRequest,
+    StatusRequest,
 };
 use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
 use clap::{Parser, Subcommand};
@@ -33,6 +34,10 @@ fn long_about() -> String {
 #[derive(Parser, Debug)]
 #[command(name = "self-deployer", version, about = ABOUT, long_about = long_about())]
 pub struct Cli {
+    /// Also write the run's CloudWatch metrics (EMF records, one JSON object a line) to stderr, as
+    /// the Lambda writes them to its log. Off by default, so terminals stay clean.
+    #[arg(long, global = true)]
+    pub metrics: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -112,6 +117,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The versions of one function, newest first, from what the deployer wrote into their
+    /// descriptions (digest, tag, push time, previous version); where each alias points and how it
+    /// got there; which versions were rolled back. Never changes anything.
+    History {
+        /// Function name or ARN, as in DEPLOYER_TARGETS.
+        #[arg(long)]
+        function: FunctionRef,
+        /// How many versions to show (default 20, at most 1000).
+        #[arg(long, value_name = "N", value_parser = parse_limit)]
+        limit: Option<u32>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_limit(s: &str) -> Result<u32, String> {
+    let n: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    crate::input::check_history_limit(n)
 }
 
 impl Command {
@@ -174,6 +201,12 @@ impl Command {
             Command::Status { function, .. } => Request::Status(StatusRequest {
                 function: function.clone(),
             }),
+            Command::History {
+                function, limit, ..
+            } => Request::History(HistoryRequest {
+                function: function.clone(),
+                limit: *limit,
+            }),
         })
     }
 }
@@ -190,8 +223,11 @@ pub async fn main(cli: Cli) -> ExitCode {
             _ => return invalid("deploy needs --function and --image, or --repository and --tag"),
         },
     };
-    let table = matches!(cli.command, Command::Status { json: false, .. });
-    run(request, table).await
+    let table = matches!(
+        cli.command,
+        Command::Status { json: false, .. } | Command::History { json: false, .. }
+    );
+    run(request, table, cli.metrics).await
 }
 
 fn read_payload(file: Option<&str>) -> Result<Request, String> {
@@ -212,7 +248,7 @@ fn read_payload(file: Option<&str>) -> Result<Request, String> {
         .map_err(|e| format!("invalid payload: {e}"))
 }
 
-async fn run(request: Request, table: bool) -> ExitCode {
+async fn run(request: Request, table: bool, metrics: bool) -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return invalid(&format!("invalid configuration: {e}")),
@@ -221,7 +257,14 @@ async fn run(request: Request, table: bool) -> ExitCode {
         Ok(sdk) => sdk,
         Err(e) => return invalid(&e),
     };
-    let engine = crate::setup::engine(config, &sdk);
+    // Standard output is the report: metrics, when asked for, go to stderr.
+    let metrics = if metrics {
+        crate::signals::MetricsOut::Stderr
+    } else {
+        crate::signals::MetricsOut::Off
+    };
+    let signals = crate::setup::signals(&config, &sdk, metrics);
+    let engine = crate::setup::engine(config, &sdk).with_signals(signals);
     // Images are accepted only from our own account's registry (or a target's registry_account):
     // learn which account that is, only when the request may deploy something.
     if request.may_deploy() {
@@ -237,6 +280,9 @@ async fn run(request: Request, table: bool) -> ExitCode {
             match (&response, table) {
                 (Response::Status(s), true) => {
                     print!("{}", crate::actions::status::render_table(s))
+                }
+                (Response::History(h), true) => {
+                    print!("{}", crate::actions::history::render_table(h))
                 }
                 _ => match serde_json::to_string_pretty(&response) {
                     Ok(json) => println!("{json}"),
@@ -334,6 +380,22 @@ mod tests {
                 flags(&["status", "--json"]),
                 payload(json!({"action": "status"})),
             ),
+            (
+                flags(&["history", "--function", "api"]),
+                payload(json!({"action": "history", "function": "api"})),
+            ),
+            (
+                flags(&["history", "--function", "api", "--limit", "5", "--json"]),
+                payload(json!({"action": "history", "function": "api", "limit": 5})),
+            ),
+            (
+                flags(&["--metrics", "history", "--function", "api"]),
+                payload(json!({"action": "history", "function": "api"})),
+            ),
+            (
+                flags(&["rollback", "--function", "api", "--metrics"]),
+                payload(json!({"action": "rollback", "function": "api"})),
+            ),
         ];
         for (from_flags, from_payload) in cases {
             assert_eq!(from_flags, from_payload);
@@ -360,6 +422,34 @@ mod tests {
             err(&["deploy", "--repository", "API", "--tag", "v1"])
                 .contains("is not an ECR repository name")
         );
+        assert!(
+            err(&["history", "--function", "api", "--limit", "0"])
+                .contains("0 is out of range: it must be between 1 and 1000")
+        );
+        assert!(
+            err(&["history", "--function", "api", "--limit", "x"])
+                .contains("\"x\" is not a whole number")
+        );
+        assert!(err(&["history"]).contains("--function"));
+    }
+
+    #[test]
+    fn metrics_are_an_opt_in_flag_anywhere_on_the_line() {
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["self-deployer"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).expect("valid flags").metrics
+        };
+        assert!(!parse(&["status"]));
+        assert!(parse(&["--metrics", "status"]));
+        assert!(parse(&[
+            "deploy",
+            "--repository",
+            "api",
+            "--tag",
+            "v1",
+            "--metrics"
+        ]));
     }
 
     #[test]
@@ -382,6 +472,9 @@ mod tests {
             crate::config::SCHEDULER_ROLE_VAR,
             crate::config::SCHEDULE_GROUP_VAR,
             crate::config::FUNCTION_ARN_VAR,
+            crate::config::METRICS_VAR,
+            crate::config::METRICS_NAMESPACE_VAR,
+            crate::config::EVENT_BUS_VAR,
         ] {
             assert!(help.contains(var), "{var} missing from --help");
         }

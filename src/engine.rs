@@ -1,8 +1,9 @@
 //! The engine: one validated request in, one answer out. The Lambda runtime and the CLI are two
 //! thin doors into this same dispatcher; each action lives in its own file under `actions/`.
 
+use crate::actions::history::HistoryReport;
 use crate::actions::status::StatusReport;
-use crate::actions::{Deps, advance, alarm, deploy, promote, rollback, status};
+use crate::actions::{Deps, advance, alarm, deploy, history, promote, rollback, status};
 use crate::config::Config;
 use crate::gateway::cloudwatch::CloudWatch;
 use crate::gateway::scheduler::Scheduler;
@@ -13,6 +14,7 @@ use crate::pipeline::Ctx;
 use crate::plan::Home;
 use crate::report::Report;
 use crate::rollout::Rollouts;
+use crate::signals::Signals;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
@@ -24,6 +26,8 @@ pub struct Engine {
     lambda: Lambda,
     ecr: Ecr,
     notifier: Notifier,
+    /// Metrics and deployment events after each run.
+    signals: Signals,
     /// This deployer's account and region: set once (from the function ARN in Lambda, from STS
     /// in the CLI). Unknown means images are refused, never trusted.
     home: Arc<OnceLock<Home>>,
@@ -43,12 +47,14 @@ pub struct Invocation {
     pub deadline: Option<SystemTime>,
 }
 
-/// What a request gets back: a report of a deploy or rollback, or the status of every function.
+/// What a request gets back: a report of a deploy or rollback, the status of every function, or
+/// the history of one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Response {
     Report(Box<Report>),
     Status(StatusReport),
+    History(HistoryReport),
 }
 
 impl Response {
@@ -56,7 +62,7 @@ impl Response {
     pub fn into_report(self) -> Option<Report> {
         match self {
             Response::Report(r) => Some(*r),
-            Response::Status(_) => None,
+            Response::Status(_) | Response::History(_) => None,
         }
     }
 
@@ -65,6 +71,7 @@ impl Response {
         match self {
             Response::Report(r) => r.is_failure(),
             Response::Status(s) => s.is_failure(),
+            Response::History(h) => h.is_failure(),
         }
     }
 }
@@ -81,6 +88,7 @@ impl Engine {
             lambda: Lambda::new(lambda),
             ecr: Ecr::new(ecr),
             notifier,
+            signals: Signals::off(),
             home: Default::default(),
             scheduler: None,
             cloudwatch: None,
@@ -105,6 +113,12 @@ impl Engine {
         let parts: Vec<&str> = invoked_arn.split(':').collect();
         let unqualified = parts.iter().take(7).copied().collect::<Vec<_>>().join(":");
         let _ = self.self_arn.set(unqualified);
+    }
+
+    /// Metrics and deployment events after each deploy or rollback (none by default).
+    pub fn with_signals(mut self, signals: Signals) -> Self {
+        self.signals = signals;
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -174,7 +188,14 @@ impl Engine {
                     .await
                     .map(Response::Status);
             }
+            Request::History(h) => {
+                return Box::pin(history::on_history(&deps, h))
+                    .await
+                    .map(Response::History);
+            }
         };
+        let now = self.lambda.clock().now();
+        Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;
         report.notification = Some(self.notifier.notify(&report).await);
         tracing::info!(outcome = report.outcome.as_str(), reason = ?report.reason, run = %deps.ctx.run_id, "run finished");
         Ok(Response::Report(Box::new(report)))

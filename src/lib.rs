@@ -18,6 +18,7 @@ pub mod plan;
 pub mod report;
 pub mod runtime;
 pub mod setup;
+pub mod signals;
 pub mod types;
 
 pub(crate) mod gateway;

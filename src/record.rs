@@ -122,7 +122,7 @@ pub enum MoveKind {
 }
 
 impl MoveKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MoveKind::Deploy => "deploy",
             MoveKind::Rollback => "rollback",

@@ -42,7 +42,9 @@ pub async fn handle(
         let report = serde_json::to_string(&response)
             .unwrap_or_else(|e| format!("run failed (report not renderable: {e})"));
         return Err(match response {
-            Response::Status(_) => DeployerError::StatusIncomplete { report },
+            Response::Status(_) | Response::History(_) => {
+                DeployerError::StatusIncomplete { report }
+            }
             Response::Report(_) => DeployerError::DeploymentFailed { report },
         });
     }
@@ -57,5 +59,12 @@ pub async fn engine_from_env() -> Result<Engine, DeployerError> {
     let sdk = crate::setup::sdk_config(&config)
         .await
         .map_err(DeployerError::Setup)?;
-    Ok(crate::setup::engine(config, &sdk))
+    // In Lambda, standard output is the log group, where CloudWatch reads EMF records.
+    let metrics = if config.signals.metrics {
+        crate::signals::MetricsOut::Stdout
+    } else {
+        crate::signals::MetricsOut::Off
+    };
+    let signals = crate::setup::signals(&config, &sdk, metrics);
+    Ok(crate::setup::engine(config, &sdk).with_signals(signals))
 }

@@ -6,6 +6,7 @@ use crate::engine::Engine;
 use crate::gateway::CONNECT_TIMEOUT;
 use crate::notify::{Notifier, NotifySettings, RenderSettings};
 use crate::plan::Home;
+use crate::signals::{MetricsOut, Signals};
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 
@@ -60,6 +61,16 @@ pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
         aws_sdk_scheduler::Client::new(sdk),
         aws_sdk_cloudwatch::Client::new(sdk),
     )
+}
+
+/// Metrics and deployment events as configured: EMF records to `metrics` (each door decides
+/// whether and where), events on DEPLOYER_EVENT_BUS when it is set.
+pub fn signals(config: &Config, sdk: &SdkConfig, metrics: MetricsOut) -> Signals {
+    let mut signals = Signals::off().metrics(metrics, config.signals.metrics_namespace.clone());
+    if let Some(bus) = &config.signals.event_bus {
+        signals = signals.events(aws_sdk_eventbridge::Client::new(sdk), bus.clone());
+    }
+    signals
 }
 
 /// The CLI's way to learn its account: STS GetCallerIdentity, and the configured region. (In

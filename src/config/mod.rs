@@ -5,12 +5,14 @@
 
 mod image_checks;
 mod rollout;
+mod signals;
 mod target;
 #[cfg(test)]
 mod tests;
 
 pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use rollout::Rollout;
+pub use signals::{DEFAULT_NAMESPACE, SignalsConfig};
 pub use target::{Smoke, Target};
 
 use crate::types::{AliasName, Repository};
@@ -30,6 +32,9 @@ pub const SCHEDULER_ROLE_VAR: &str = "DEPLOYER_SCHEDULER_ROLE_ARN";
 pub const SCHEDULE_GROUP_VAR: &str = "DEPLOYER_SCHEDULE_GROUP";
 pub const FUNCTION_ARN_VAR: &str = "DEPLOYER_FUNCTION_ARN";
 pub const IMAGE_CHECKS_VAR: &str = "DEPLOYER_IMAGE_CHECKS";
+pub const METRICS_VAR: &str = "DEPLOYER_METRICS";
+pub const METRICS_NAMESPACE_VAR: &str = "DEPLOYER_METRICS_NAMESPACE";
+pub const EVENT_BUS_VAR: &str = "DEPLOYER_EVENT_BUS";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -83,6 +88,18 @@ pub const VARIABLES: &[(&str, &str)] = &[
         IMAGE_CHECKS_VAR,
         "JSON image_checks for targets that set none: max_findings, require_scan, scan_wait_secs, require_signature (default: none)",
     ),
+    (
+        METRICS_VAR,
+        "false: no CloudWatch EMF metrics in the log (default true; the CLI writes them only with --metrics)",
+    ),
+    (
+        METRICS_NAMESPACE_VAR,
+        "CloudWatch namespace of the metrics (default SelfDeployer)",
+    ),
+    (
+        EVENT_BUS_VAR,
+        "EventBridge bus for deployment events, a name (default is the account's default bus) or an ARN (default: none, no events)",
+    ),
 ];
 
 const DEFAULT_ALIAS: &str = "live";
@@ -120,6 +137,8 @@ pub struct Config {
     /// Also notify skips, duplicates and dry runs.
     pub notify_skipped: bool,
     pub scheduler: Scheduler,
+    /// EMF metrics and deployment events.
+    pub signals: SignalsConfig,
 }
 
 /// Where rollout checks are scheduled, and what they invoke.
@@ -203,6 +222,7 @@ impl Config {
             api_timeout: Duration::from_secs(api_timeout_secs as u64),
             max_parallel,
             scheduler,
+            signals: signals::parse(&get)?,
         })
     }
 

@@ -209,6 +209,14 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":[]}}]"#))], "DEPLOYER_TARGETS[0].image_checks: invalid type: sequence, expected an object"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":true}}]"#))], "DEPLOYER_TARGETS[0].image_checks: invalid type: boolean `true`, expected an object"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (IMAGE_CHECKS_VAR, "{".into())], "DEPLOYER_IMAGE_CHECKS: EOF while parsing"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_VAR, "off".into())], "DEPLOYER_METRICS: \"off\" is not a boolean: use true or false"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "".into())], "DEPLOYER_METRICS_NAMESPACE: is empty: name a CloudWatch namespace, e.g. SelfDeployer"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "AWS/Lambda".into())], "DEPLOYER_METRICS_NAMESPACE: \"AWS/Lambda\" starts with \"AWS/\", which is reserved for AWS's own metrics"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "deploys$".into())], "DEPLOYER_METRICS_NAMESPACE: \"deploys$\" contains '$': a CloudWatch namespace has only letters, digits, spaces and . - _ / # :"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "n".repeat(256))], "DEPLOYER_METRICS_NAMESPACE: is 256 characters long: a CloudWatch namespace has at most 255"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "my bus".into())], "DEPLOYER_EVENT_BUS: \"my bus\" is not an event bus name (at most 256 of A-Z a-z 0-9 . - _ /; \"default\" is the account's default bus) or ARN"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "arn:aws:sns:eu-west-1:123456789012:deploys".into())], "DEPLOYER_EVENT_BUS: \"arn:aws:sns:eu-west-1:123456789012:deploys\" is not an event bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "arn:aws:events:eu-west-1:123456789012:rule/deploys".into())], "DEPLOYER_EVENT_BUS: \"arn:aws:events:eu-west-1:123456789012:rule/deploys\" is not an event bus ARN"),
     ];
     for (vars, expected) in cases {
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -242,4 +250,36 @@ fn a_rollout_gets_defaults_and_targets_inherit_deployer_rollout() {
     );
     assert_eq!(c.scheduler.group, "default");
     assert_eq!(c.scheduler.role_arn.as_deref(), Some(ROLE));
+}
+
+#[test]
+fn signals_default_to_metrics_on_and_no_events() {
+    let targets = (TARGETS_VAR, r#"[{"repository":"api","functions":["f"]}]"#);
+    let c = load(&[targets]).unwrap();
+    assert_eq!(c.signals, SignalsConfig::default());
+    assert!(c.signals.metrics);
+    assert_eq!(c.signals.metrics_namespace, "SelfDeployer");
+    assert_eq!(c.signals.event_bus, None);
+    let c = load(&[targets, (METRICS_VAR, ""), (EVENT_BUS_VAR, "")]).unwrap();
+    assert!(c.signals.metrics, "empty is the default");
+    assert_eq!(c.signals.event_bus, None, "empty is none");
+    let c = load(&[
+        targets,
+        (METRICS_VAR, "false"),
+        (METRICS_NAMESPACE_VAR, "Team/Deploys #1: api"),
+        (EVENT_BUS_VAR, "default"),
+    ])
+    .unwrap();
+    assert!(!c.signals.metrics);
+    assert_eq!(c.signals.metrics_namespace, "Team/Deploys #1: api");
+    assert_eq!(c.signals.event_bus.as_deref(), Some("default"));
+    for bus in [
+        "deployments",
+        "aws.partner/example.com/123/x",
+        "arn:aws:events:eu-west-1:123456789012:event-bus/deployments",
+        "arn:aws-cn:events:cn-north-1:123456789012:event-bus/default",
+    ] {
+        let c = load(&[targets, (EVENT_BUS_VAR, bus)]).unwrap();
+        assert_eq!(c.signals.event_bus.as_deref(), Some(bus));
+    }
 }

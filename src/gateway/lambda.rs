@@ -1,7 +1,7 @@
 //! Lambda: every call the deployer makes to the Lambda API is here, guarded where it mutates.
 
 use super::{AliasState, ApiError, Clock, ErrorKind, FunctionState};
-use crate::types::{AliasName, RevisionId, Version};
+use crate::types::{AliasName, AliasTarget, RevisionId, Version};
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::primitives::Blob;
@@ -33,6 +33,25 @@ pub struct AliasMove {
     /// The alias's RevisionId as read; `None` creates the alias.
     pub revision: Option<RevisionId>,
     /// What the alias's description records about this move.
+    pub description: String,
+}
+
+/// A published version as ListVersionsByFunction reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionInfo {
+    pub version: Version,
+    pub description: String,
+    /// For an image function, the image manifest's digest (hex).
+    pub code_sha256: Option<String>,
+}
+
+/// An alias as ListAliases reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasInfo {
+    pub name: String,
+    pub target: Option<AliasTarget>,
+    /// A canary split: other versions and their share of traffic.
+    pub routing: Vec<(Version, f64)>,
     pub description: String,
 }
 
@@ -212,6 +231,16 @@ impl Lambda {
 
     /// Every published version with its description, all pages.
     pub async fn list_versions(&self, function: &str) -> Result<Vec<(Version, String)>, ApiError> {
+        Ok(self
+            .versions(function)
+            .await?
+            .into_iter()
+            .map(|v| (v.version, v.description))
+            .collect())
+    }
+
+    /// Every published version with its description and code, all pages (not `$LATEST`).
+    pub async fn versions(&self, function: &str) -> Result<Vec<VersionInfo>, ApiError> {
         let mut out = Vec::new();
         let mut pages = self
             .client
@@ -222,10 +251,49 @@ impl Lambda {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| ApiError::from_sdk("ListVersionsByFunction", &e))?;
             out.extend(page.versions().iter().filter_map(|c| {
-                let v = c.version().and_then(Version::parse)?;
-                Some((v, c.description().unwrap_or_default().to_owned()))
+                let version = c.version().and_then(Version::parse)?;
+                Some(VersionInfo {
+                    version,
+                    description: c.description().unwrap_or_default().to_owned(),
+                    code_sha256: c.code_sha256().map(str::to_owned),
+                })
             }));
         }
+        Ok(out)
+    }
+
+    /// Every alias of the function: where it points, its split, its description. An alias whose
+    /// target is neither a version nor `$LATEST` is reported with `target: None`.
+    pub async fn aliases(&self, function: &str) -> Result<Vec<AliasInfo>, ApiError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_aliases()
+            .function_name(function)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ApiError::from_sdk("ListAliases", &e))?;
+            for a in page.aliases() {
+                let mut routing: Vec<(Version, f64)> = a
+                    .routing_config()
+                    .and_then(|r| r.additional_version_weights())
+                    .map(|w| {
+                        w.iter()
+                            .filter_map(|(k, v)| Version::parse(k).map(|k| (k, *v)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                routing.sort_by_key(|(v, _)| *v);
+                out.push(AliasInfo {
+                    name: a.name().unwrap_or_default().to_owned(),
+                    target: a.function_version().and_then(AliasTarget::parse),
+                    routing,
+                    description: a.description().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 

@@ -3,6 +3,7 @@
 
 pub mod cloudwatch;
 pub mod ecr;
+pub mod events;
 pub mod lambda;
 pub mod scheduler;
 pub mod sns;

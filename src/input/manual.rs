@@ -1,4 +1,4 @@
-//! Manual payloads: `{"action": "rollback" | "deploy" | "status", ...}`. Unknown fields are errors,
+//! Manual payloads: `{"action": "rollback" | "deploy" | "status" | "history", ...}`. Unknown fields are errors,
 //! as in the configuration: a typo must not silently change what a request does.
 
 use super::{InputError, Request, deserialize};
@@ -77,6 +77,31 @@ pub struct StatusRequest {
     pub function: Option<FunctionRef>,
 }
 
+/// How many versions `history` shows unless asked for another number, and the most it shows.
+pub const HISTORY_DEFAULT_LIMIT: u32 = 20;
+pub const HISTORY_MAX_LIMIT: u32 = 1000;
+
+/// The versions of one function, newest first, read from their descriptions.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryRequest {
+    pub function: FunctionRef,
+    /// `None`: [`HISTORY_DEFAULT_LIMIT`].
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A history limit, checked the same way for a payload and for `--limit`.
+pub fn check_history_limit(n: u32) -> Result<u32, String> {
+    if (1..=HISTORY_MAX_LIMIT).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is out of range: it must be between 1 and {HISTORY_MAX_LIMIT}"
+        ))
+    }
+}
+
 /// The deploy payload's fields; which combination was given decides the [`DeploySource`].
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,10 +172,23 @@ pub(super) fn parse(payload: &Value) -> Result<Request, InputError> {
             }
             deserialize(&fields).map(Request::Status)
         }
+        "history" => {
+            if fields.get("dry_run").is_some() {
+                return Err(InputError::new(
+                    "payload.dry_run",
+                    "history never changes anything, so it takes no dry_run",
+                ));
+            }
+            let h: HistoryRequest = deserialize(&fields)?;
+            if let Some(n) = h.limit {
+                check_history_limit(n).map_err(|p| InputError::new("payload.limit", p))?;
+            }
+            Ok(Request::History(h))
+        }
         other => Err(InputError::new(
             "payload.action",
             format!(
-                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\" or \"advance\""
+                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\", \"history\" or \"advance\""
             ),
         )),
     }

@@ -10,7 +10,8 @@ mod tests;
 pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
 pub use manual::{
-    AdvanceRequest, DeployRequest, DeploySource, PromoteRequest, RollbackRequest, StatusRequest,
+    AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
+    HistoryRequest, PromoteRequest, RollbackRequest, StatusRequest, check_history_limit,
 };
 
 use chrono::{DateTime, Utc};
@@ -49,6 +50,7 @@ pub enum Request {
     /// A scheduled rollout check.
     Advance(AdvanceRequest),
     Promote(PromoteRequest),
+    History(HistoryRequest),
 }
 
 impl Request {

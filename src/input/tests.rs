@@ -339,6 +339,34 @@ fn bad_manual_payloads_name_the_field_and_problem() {
             json!({"action": "status", "everything": true}),
             "payload.everything: unknown field `everything`",
         ),
+        (
+            json!({"action": "history"}),
+            "payload: missing field `function`",
+        ),
+        (
+            json!({"action": "history", "function": "api", "dry_run": false}),
+            "payload.dry_run: history never changes anything, so it takes no dry_run",
+        ),
+        (
+            json!({"action": "history", "function": "api", "limit": 0}),
+            "payload.limit: 0 is out of range: it must be between 1 and 1000",
+        ),
+        (
+            json!({"action": "history", "function": "api", "limit": 1001}),
+            "payload.limit: 1001 is out of range: it must be between 1 and 1000",
+        ),
+        (
+            json!({"action": "history", "function": "api", "limit": "5"}),
+            "payload.limit: invalid type: string \"5\"",
+        ),
+        (
+            json!({"action": "history", "function": "api", "limmit": 5}),
+            "payload.limmit: unknown field `limmit`",
+        ),
+        (
+            json!({"action": "histroy", "function": "api"}),
+            "payload.action: \"histroy\" is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\", \"history\" or \"advance\"",
+        ),
     ];
     for (payload, expected) in cases {
         let err = parse_action(&payload).expect_err(expected).to_string();
@@ -373,4 +401,22 @@ fn a_deploy_may_carry_the_push_time_and_tag_of_the_image() {
     };
     assert_eq!(image.tag.unwrap().as_str(), "v2");
     assert_eq!(d.pushed.unwrap().to_rfc3339(), "2026-11-26T07:00:00+00:00");
+}
+
+#[test]
+fn history_payloads_parse() {
+    assert_eq!(
+        parse_action(&json!({"action": "history", "function": "api"})).unwrap(),
+        Request::History(HistoryRequest {
+            function: "api".parse().unwrap(),
+            limit: None,
+        })
+    );
+    assert_eq!(
+        parse_action(&json!({"action": "history", "function": "api", "limit": 1000})).unwrap(),
+        Request::History(HistoryRequest {
+            function: "api".parse().unwrap(),
+            limit: Some(1000),
+        })
+    );
 }

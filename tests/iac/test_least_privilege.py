@@ -25,6 +25,10 @@ NEEDED = {
     "ecr:BatchGetImage": "update_function_code",
     "ecr:GetDownloadUrlForLayer": "update_function_code",
     "sns:Publish": ".publish()",
+    "events:PutEvents": ".put_events()",
+    # Used by SNS on our behalf: the topic is encrypted with a key of its own (see template.yaml).
+    "kms:GenerateDataKey": None,
+    "kms:Decrypt": None,
     # Used by the Lambda service on our behalf: the on-failure destination and our logs.
     "sqs:SendMessage": None,
     "logs:CreateLogStream": None,
@@ -68,6 +72,21 @@ def test_the_terraform_policy_is_least_privilege():
     statements = [{"Sid": "terraform", "Action": actions, "Resource": ["(checked below)"]}]
     _check(statements, "terraform")
     assert '"*"' not in text.replace('\\"', '"').replace(" ", ""), "a * resource in Terraform's policy"
+
+
+def test_events_go_to_the_configured_bus_only():
+    role = translate()["Resources"]["DeployerRole"]["Properties"]
+    by_sid = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
+    st = by_sid["PutDeploymentEvents"]
+    assert st["Action"] == "events:PutEvents"
+    assert st["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
+    }
+    assert [s for s in by_sid.values() if "events:" in json.dumps(s["Action"])] == [st]
+    tf = json.dumps(tf_resource(terraform_module(), "aws_iam_role_policy", "deployer")["policy"])
+    assert "local.event_bus_arn" in tf
+    locals_ = {k: v for block in terraform_module()["locals"] for k, v in block.items()}
+    assert locals_["event_bus_arn"].endswith(":event-bus/${var.event_bus_name}"), locals_["event_bus_arn"]
 
 
 def test_the_check_rejects_a_wildcard():

@@ -100,4 +100,4 @@ def test_sam_and_terraform_define_the_same_system():
 def _actions_in(text: str) -> list[str]:
     import re
 
-    return re.findall(r'"((?:lambda|ecr|sns|sqs|logs):[A-Za-z]+)"', text.replace('\\"', '"'))
+    return re.findall(r'"((?:lambda|ecr|sns|sqs|logs|events|kms):[A-Za-z]+)"', text.replace('\\"', '"'))

@@ -10,6 +10,11 @@ use self_deployer::engine::Engine;
 use self_deployer::notify::{Notifier, NotifySettings};
 use self_deployer::plan::Home;
 use self_deployer::report::Report;
+use self_deployer::signals::{MetricsOut, Signals};
+use std::sync::{Arc, Mutex};
+
+/// The event bus a test engine with events puts them on.
+pub const BUS: &str = "deployments";
 
 /// The SNS topic a test engine with notifications publishes to.
 pub const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:deploys";
@@ -23,6 +28,7 @@ pub struct TestEngine<'w> {
     lambda: Option<aws_sdk_lambda::Client>,
     sns: Option<(aws_sdk_sns::Client, NotifySettings)>,
     rollouts: bool,
+    signals: Signals,
 }
 
 impl<'w> TestEngine<'w> {
@@ -34,12 +40,28 @@ impl<'w> TestEngine<'w> {
             lambda: None,
             sns: None,
             rollouts: false,
+            signals: Signals::off(),
         }
     }
 
     /// With the world's EventBridge Scheduler and CloudWatch, as rollouts need.
     pub fn rollouts(mut self) -> Self {
         self.rollouts = true;
+        self
+    }
+
+    /// EMF records in `namespace`, collected in memory: read them with `lines.lock()`.
+    pub fn metrics(mut self, namespace: &str, lines: &Arc<Mutex<Vec<String>>>) -> Self {
+        self.signals = self
+            .signals
+            .metrics(MetricsOut::Memory(lines.clone()), namespace);
+        self
+    }
+
+    /// Deployment events on `BUS`, through an EventBridge client whose PutEvents answers by `put`.
+    pub fn events(mut self, put: &Rule) -> Self {
+        let client = mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, [put]);
+        self.signals = self.signals.events(client, BUS);
         self
     }
 
@@ -83,7 +105,8 @@ impl<'w> TestEngine<'w> {
             )
         } else {
             engine
-        };
+        }
+        .with_signals(self.signals);
         engine.set_home(Home {
             account: ACCOUNT.parse().expect("valid account"),
             region: REGION.parse().expect("valid region"),

@@ -233,7 +233,8 @@ impl World {
                     let mut c = AliasConfiguration::builder()
                         .name(name)
                         .function_version(&a.version)
-                        .revision_id(&a.revision);
+                        .revision_id(&a.revision)
+                        .description(&a.description);
                     if !a.routing.is_empty() {
                         c = c.routing_config(
                             AliasRoutingConfiguration::builder()
