@@ -26,7 +26,7 @@ PARAMS = {
     "RolloutJson": json.dumps({"steps": [10, 50], "interval_secs": 300, "alarms": ["api-5xx"], "max_error_rate": 0.05}),
     "RolloutAlarmArns": ",".join(f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{a}" for a in ["api-5xx", "api-latency"]),
 }
-# The same stack without rollout alarms (nor a default rollout): no alarm rule, no DescribeAlarms.
+# The same stack without rollout alarms (nor a default rollout): no alarm rule.
 PARAMS_NO_ALARMS = {k: v for k, v in PARAMS.items() if k not in ("RolloutJson", "RolloutAlarmArns")}
 
 

@@ -1,6 +1,7 @@
 """IAM in template.yaml and terraform/ is no broader than the engine needs: no wildcard action, no
-`*` resource except for the actions AWS cannot scope, and every action is one the engine calls
-(src/ is searched for the SDK call). The rollout's grants are checked one by one."""
+`*` resource except for the few actions listed in ON_STAR (each with the reason), and every action
+is one the engine calls (src/ is searched for the SDK call). The rollout's grants are checked one by
+one."""
 
 import json
 import re
@@ -44,11 +45,16 @@ NEEDED = {
     "cloudwatch:GetMetricData": ".get_metric_data()",
 }
 
-# The only actions granted on "*": the Service Authorization Reference lists no resource type for
-# them (nor a condition key that would narrow them), so "*" is all IAM accepts.
-UNSCOPABLE = {
+# The only actions granted on "*", each alone in its statement, and why "*" is the only resource that works.
+ON_STAR = {
+    # The Service Authorization Reference lists no resource type (nor a narrowing condition key).
     "cloudwatch:GetMetricData": "metrics have no ARN",
+    # The Service Authorization Reference lists no resource type.
     "scheduler:ListSchedules": "lists a group's schedules, but the group is a request parameter, not a resource",
+    # IAM accepts alarm ARNs, but DescribeAlarms returns composite alarms only to a caller allowed it
+    # on "*" (CloudWatch API Reference, DescribeAlarms). The engine asks for the gates' metric and
+    # composite alarms: scoped, every rollout gated on a composite alarm would roll back. Read-only.
+    "cloudwatch:DescribeAlarms": "composite alarms are returned only when it is allowed on *",
 }
 
 
@@ -74,13 +80,14 @@ def _check(statements: list[dict], where: str) -> None:
         for r in resources:
             text = json.dumps(r)
             if text == '"*"':
-                scopable = [a for a in actions if a not in UNSCOPABLE]
-                assert not scopable, f"{where} {st.get('Sid')}: resource * for {scopable}, which IAM can scope"
+                scoped = [a for a in actions if a not in ON_STAR]
+                assert not scoped, f"{where} {st.get('Sid')}: resource * for {scoped}, which must be scoped"
                 continue
             assert not re.search(r':\*"$|/\*"$', text) or text.endswith(':*"'), f"{where}: {text}"
         for a in actions:
-            if a in UNSCOPABLE:
-                assert resources == ["*"], f"{where} {st.get('Sid')}: {a} takes only *; keep it in a statement of its own"
+            if a in ON_STAR:
+                assert actions == [a] and resources == ["*"], \
+                    f"{where} {st.get('Sid')}: {a} is granted on * only, in a statement of its own"
 
 
 def _sam_statements(t: dict | None = None) -> list[dict]:
@@ -139,10 +146,13 @@ def test_the_rollout_grants_are_exactly_what_a_rollout_calls(where):
     assert ":scheduler:" in resource and "*" not in resource[:-1]
     assert 'format!("sd-{' in src_text("rollout", "schedule.rs"), "the engine's schedule names start with sd-"
 
-    # ListSchedules and GetMetricData: "*" (unscopable), each alone in its statement.
-    for action in UNSCOPABLE:
+    # ListSchedules, GetMetricData and DescribeAlarms: "*", each alone in its statement, and nothing
+    # else on "*".
+    for action in ON_STAR:
         (st,) = _by_action(statements, action)
         assert _list(st["Action"]) == [action] and st["Resource"] == "*" and "Condition" not in st
+    on_star = {a for s in statements if "*" in _list(s["Resource"]) for a in _list(s["Action"])}
+    assert on_star == set(ON_STAR)
 
     # PassRole: the scheduler role only, to EventBridge Scheduler only.
     (pass_role,) = _by_action(statements, "iam:PassRole")
@@ -150,17 +160,20 @@ def test_the_rollout_grants_are_exactly_what_a_rollout_calls(where):
     assert pass_role["Resource"] == ({"Fn::GetAtt": ["SchedulerRole", "Arn"]} if sam else "aws_iam_role.scheduler.arn")
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
 
-    # DescribeAlarms: exactly the configured alarms, in a policy that exists only when some are.
+    # DescribeAlarms: on "*" (above), always, in the deployer's own policy: a target may name alarms
+    # in its rollout whether or not any are configured for the alarm rule.
     (alarms,) = _by_action(statements, "cloudwatch:DescribeAlarms")
-    assert _list(alarms["Action"]) == ["cloudwatch:DescribeAlarms"]
+    assert alarms["Sid"] == "ReadRolloutAlarms"
     if sam:
-        assert alarms["Resource"] == {"Ref": "RolloutAlarmArns"}
-        policy = translate()["Resources"]["RolloutAlarmsPolicy"]
-        assert policy["Condition"] == "HasRolloutAlarms"
+        res = translate()["Resources"]
+        assert alarms in res["DeployerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        assert not [r for r in res.values() if r["Type"] == "AWS::IAM::Policy"], "no separate (conditional) policy"
     else:
-        assert alarms["Resource"] == "local.rollout_alarm_arns"
-        r = tf_resource(terraform_module(), "aws_iam_role_policy", "rollout_alarms")
-        assert r["count"] == "${local.has_rollout_alarms ? 1 : 0}"
+        policies = [n for b in terraform_module()["resource"] for n in b.get("aws_iam_role_policy", {})]
+        assert sorted(policies) == ["deployer", "scheduler"], "no separate (conditional) policy"
+    # The reason for "*": the engine asks for composite alarms too.
+    cloudwatch_rs = src_text("gateway", "cloudwatch.rs")
+    assert "AlarmType::CompositeAlarm" in cloudwatch_rs and "AlarmType::MetricAlarm" in cloudwatch_rs
 
 
 def test_the_alarm_arns_are_alarms_of_this_account_and_region():
@@ -209,10 +222,15 @@ def test_the_check_rejects_a_wildcard():
         _check([{"Sid": "bad", "Action": "lambda:*", "Resource": "arn:aws:lambda:eu-west-1:1:function:f"}], "test")
     with pytest.raises(AssertionError, match="resource"):
         _check([{"Sid": "bad", "Action": "sns:Publish", "Resource": "*"}], "test")
-    # "*" is allowed for the unscopable actions only, and not for a scopable one beside them.
-    _check([{"Sid": "ok", "Action": "cloudwatch:GetMetricData", "Resource": "*"}], "test")
+    # "*" is allowed for the ON_STAR actions only, each in a statement of its own.
+    for action in ON_STAR:
+        _check([{"Sid": "ok", "Action": action, "Resource": "*"}], "test")
     with pytest.raises(AssertionError, match="resource \\*"):
+        _check([{"Sid": "bad", "Action": ["cloudwatch:GetMetricData", "sns:Publish"], "Resource": "*"}], "test")
+    with pytest.raises(AssertionError, match="statement of its own"):
         _check([{"Sid": "bad", "Action": ["cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms"], "Resource": "*"}], "test")
+    with pytest.raises(AssertionError, match="statement of its own"):
+        _check([{"Sid": "bad", "Action": "cloudwatch:DescribeAlarms", "Resource": ["*", "arn:aws:cloudwatch:eu-west-1:1:alarm:a"]}], "test")
     with pytest.raises(AssertionError, match="resource \\*"):
         _check([{"Sid": "bad", "Action": "scheduler:CreateSchedule", "Resource": "*"}], "test")
     with pytest.raises(AssertionError, match="not something the engine needs"):

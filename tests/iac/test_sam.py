@@ -74,7 +74,7 @@ def test_the_rollout_pieces_are_what_the_issue_asks():
     assert params["RolloutJson"]["Default"] == "", "no default rollout: all at once, as before"
     assert params["RolloutAlarmArns"]["Type"] == "CommaDelimitedList" and params["RolloutAlarmArns"]["Default"] == ""
     assert t["Conditions"]["HasRolloutAlarms"] == {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "RolloutAlarmArns"}]}, ""]}]}
-    for name in ("RolloutAlarmRule", "RolloutAlarmPermission", "RolloutAlarmsPolicy"):
+    for name in ("RolloutAlarmRule", "RolloutAlarmPermission"):
         assert res[name]["Condition"] == "HasRolloutAlarms", f"{name} must not exist without alarms"
 
     rule = res["RolloutAlarmRule"]["Properties"]
@@ -176,7 +176,7 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
 
     iam = moto.client("iam")
     role, docs = _role_policies(iam, "self-deployer-DeployerRole")
-    assert sorted(docs) == ["self-deployer", "self-deployer-rollout-alarms"]
+    assert sorted(docs) == ["self-deployer"]
     by_sid = {s["Sid"]: s for d in docs.values() for s in d["Statement"]}
     fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:"
     assert sorted(by_sid["DeployTargetFunctions"]["Resource"]) == sorted(
@@ -186,12 +186,13 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
     repos = [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{r}" for r in ("api", "web")]
     assert by_sid["CheckTargetImages"]["Action"] == ["ecr:DescribeImageScanFindings", "ecr:DescribeImageSigningStatus"]
     assert by_sid["CheckTargetImages"]["Resource"] == repos
-    # The rollout's grants as deployed: the group's schedules, the scheduler role, the configured alarms.
+    # The rollout's grants as deployed: the group's schedules, the scheduler role; the alarms and metrics on "*".
     assert by_sid["ScheduleRolloutChecks"]["Resource"] == f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/self-deployer/sd-*"
     assert by_sid["PassSchedulerRole"]["Resource"] == outputs["SchedulerRoleArn"]
     assert by_sid["PassSchedulerRole"]["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
-    assert by_sid["ReadRolloutAlarms"]["Resource"] == PARAMS["RolloutAlarmArns"].split(",")
-    assert by_sid["ReadRolloutMetrics"]["Resource"] == by_sid["FindRolloutChecks"]["Resource"] == "*"
+    for sid, action in (("ReadRolloutAlarms", "cloudwatch:DescribeAlarms"), ("ReadRolloutMetrics", "cloudwatch:GetMetricData"),
+                        ("FindRolloutChecks", "scheduler:ListSchedules")):
+        assert (by_sid[sid]["Action"], by_sid[sid]["Resource"]) == (action, "*"), sid
 
     # The scheduler role: assumed by EventBridge Scheduler of this account only, invokes the deployer only.
     role, docs = _role_policies(iam, "self-deployer-SchedulerRole")
@@ -248,9 +249,9 @@ def test_the_rule_matches_pushes_to_configured_repositories_only(moto):
     assert matched == sorted(name for name, (_, want) in cases.items() if want)
 
 
-def test_without_rollout_alarms_there_is_no_alarm_rule_and_no_alarm_grant(moto):
+def test_without_rollout_alarms_there_is_no_alarm_rule(moto):
     """Empty RolloutAlarmArns (the default): the stack has no alarm rule, no invoke permission for
-    one, no DescribeAlarms; rollouts still schedule their checks (steps may be set per target)."""
+    one; rollouts still schedule their checks and read their gates (set per target, alarms too)."""
     moto.reset()
     stack = _stack(moto, "quiet", PARAMS_NO_ALARMS)
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
@@ -266,8 +267,7 @@ def test_without_rollout_alarms_there_is_no_alarm_rule_and_no_alarm_grant(moto):
     _, docs = _role_policies(moto.client("iam"), "quiet-DeployerRole")
     assert list(docs) == ["self-deployer"]
     actions = {a for s in docs["self-deployer"]["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert "cloudwatch:DescribeAlarms" not in actions
-    assert {"scheduler:CreateSchedule", "iam:PassRole", "cloudwatch:GetMetricData"} <= actions
+    assert {"scheduler:CreateSchedule", "iam:PassRole", "cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms"} <= actions
 
 
 def test_the_alarm_rule_wakes_the_deployer_for_configured_alarms_going_to_alarm_only(moto):

@@ -86,18 +86,18 @@ def test_sam_and_terraform_define_the_same_system():
     assert tf_retry["maximum_retry_attempts"] == sam_retry["MaximumRetryAttempts"]
     assert tf_retry["maximum_event_age_in_seconds"] == sam_retry["MaximumEventAgeInSeconds"]
 
-    # IAM: the same statements with the same actions (the role's policy, and the alarm policy)
-    sam_statements = {s["Sid"]: s for s in sam["Resources"]["DeployerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
-    sam_statements |= {s["Sid"]: s for s in sam["Resources"]["RolloutAlarmsPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
+    # IAM: the same statements with the same actions (the role's one policy on each side)
+    sam_role = sam["Resources"]["DeployerRole"]["Properties"]
+    assert len(sam_role["Policies"]) == 1
+    assert not [r for r in sam["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    sam_statements = {s["Sid"]: s for s in sam_role["Policies"][0]["PolicyDocument"]["Statement"]}
     tf_text = json.dumps(tf_resource(tf, "aws_iam_role_policy", "deployer")["policy"])
-    tf_text += json.dumps(tf_resource(tf, "aws_iam_role_policy", "rollout_alarms")["policy"])
     for sid, st in sam_statements.items():
         assert sid in tf_text, f"Terraform has no statement {sid}"
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         for a in actions:
             assert a in tf_text, f"Terraform's {sid} lacks {a}"
-    tf_actions = {a for name in ("deployer", "rollout_alarms")
-                  for st in hcl_value(tf_resource(tf, "aws_iam_role_policy", name)["policy"])["Statement"]
+    tf_actions = {a for st in hcl_value(tf_resource(tf, "aws_iam_role_policy", "deployer")["policy"])["Statement"]
                   for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
     assert tf_actions >= set(_actions_in(tf_text)) - {"iam:PassedToService"}, "an action outside any Action field?"
     sam_actions = {a for st in sam_statements.values() for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
@@ -197,14 +197,10 @@ def test_sam_and_terraform_roll_out_the_same_way():
 
     # The deployer's rollout statements, whole
     sam_st = {s["Sid"]: s for s in sam["Resources"]["DeployerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
-    sam_st |= {s["Sid"]: s for s in res["RolloutAlarmsPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
     tf_st = {s["Sid"]: s for s in hcl_value(tf_resource(tf, "aws_iam_role_policy", "deployer")["policy"])["Statement"]}
-    tf_alarm_policy = tf_resource(tf, "aws_iam_role_policy", "rollout_alarms")
-    tf_st |= {s["Sid"]: s for s in hcl_value(tf_alarm_policy["policy"])["Statement"]}
     assert sorted(sam_st) == sorted(tf_st)
     for sid in ("ScheduleRolloutChecks", "FindRolloutChecks", "PassSchedulerRole", "ReadRolloutMetrics", "ReadRolloutAlarms"):
         assert _tf_sym(tf_st[sid]) == _sam_sym(sam_st[sid]), sid
-    assert tf_alarm_policy["name"] == res["RolloutAlarmsPolicy"]["Properties"]["PolicyName"]
 
     # The scheduler role, whole
     sam_role = res["SchedulerRole"]["Properties"]
@@ -231,12 +227,12 @@ def test_sam_and_terraform_roll_out_the_same_way():
     assert tf_perm["source_arn"] == "${aws_cloudwatch_event_rule.rollout_alarms[0].arn}"
     assert sam_perm["SourceArn"] == {"Fn::GetAtt": ["RolloutAlarmRule", "Arn"]}
 
-    # All exist only when some alarm is configured (SAM: the HasRolloutAlarms condition)
+    # The rule, its target and permission exist only when some alarm is configured (SAM: the
+    # HasRolloutAlarms condition); the DescribeAlarms grant always does (a target may name alarms).
     for rtype, name in (("aws_cloudwatch_event_rule", "rollout_alarms"), ("aws_cloudwatch_event_target", "rollout_alarms"),
-                        ("aws_lambda_permission", "rollout_alarms"), ("aws_iam_role_policy", "rollout_alarms")):
+                        ("aws_lambda_permission", "rollout_alarms")):
         assert tf_resource(tf, rtype, name)["count"] == "${local.has_rollout_alarms ? 1 : 0}", f"{rtype}.{name}"
-    for name in ("RolloutAlarmRule", "RolloutAlarmPermission", "RolloutAlarmsPolicy"):
-        assert res[name]["Condition"] == "HasRolloutAlarms"
+    assert sorted(n for n, r in res.items() if r.get("Condition") == "HasRolloutAlarms") == ["RolloutAlarmPermission", "RolloutAlarmRule"]
     for name in ("RolloutScheduleGroup", "SchedulerRole"):
         assert "Condition" not in res[name], "rollouts may be set per target: always there"
 

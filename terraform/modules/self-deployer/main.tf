@@ -22,8 +22,8 @@ locals {
     for r in concat([var.rollout], [for t in var.targets : t.rollout]) : r == null ? [] : (r.alarms == null ? [] : r.alarms)
   ])
   rollout_alarms = distinct(local.rollout_alarm_names)
-  # Decides the count of the alarm rule and policy: from the list as written, whose length is known
-  # at plan even when a name is not (distinct's would not be).
+  # Decides the count of the alarm rule, its target and permission: from the list as written, whose
+  # length is known at plan even when a name is not (distinct's would not be).
   has_rollout_alarms = length(local.rollout_alarm_names) > 0
 
   lambda_prefix = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function"
@@ -231,23 +231,17 @@ resource "aws_iam_role_policy" "deployer" {
         Action   = "cloudwatch:GetMetricData"
         Resource = "*"
       },
+      {
+        # DescribeAlarms returns composite alarms only to a caller allowed it on "*" (CloudWatch API
+        # Reference, DescribeAlarms); the engine asks for the gates' metric and composite alarms, so
+        # a grant on the alarms' ARNs would never see a composite alarm and would roll back every
+        # rollout gated on one. Read-only: alarm names, states and configuration.
+        Sid      = "ReadRolloutAlarms"
+        Effect   = "Allow"
+        Action   = "cloudwatch:DescribeAlarms"
+        Resource = "*"
+      },
     ]
-  })
-}
-
-# DescribeAlarms on exactly the configured alarms (none configured: no grant at all).
-resource "aws_iam_role_policy" "rollout_alarms" {
-  count = local.has_rollout_alarms ? 1 : 0
-  name  = "self-deployer-rollout-alarms"
-  role  = aws_iam_role.deployer.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid      = "ReadRolloutAlarms"
-      Effect   = "Allow"
-      Action   = "cloudwatch:DescribeAlarms"
-      Resource = local.rollout_alarm_arns
-    }]
   })
 }
 

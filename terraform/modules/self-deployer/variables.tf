@@ -41,7 +41,7 @@ variable "targets" {
 }
 
 variable "rollout" {
-  description = "DEPLOYER_ROLLOUT: the rollout of targets that set none, e.g. { steps = [10, 50], interval_secs = 300, alarms = [\"api-5xx\"], max_error_rate = 0.05 } (see README, Progressive delivery). null: all at once. Every alarm named here or in a target's rollout may be read by the deployer, and its going to ALARM invokes it at once."
+  description = "DEPLOYER_ROLLOUT: the rollout of targets that set none, e.g. { steps = [10, 50], interval_secs = 300, alarms = [\"api-5xx\"], max_error_rate = 0.05 } (see README, Progressive delivery). null: all at once. Every alarm named here or in a target's rollout going to ALARM invokes the deployer at once."
   type = object({
     steps           = optional(list(number))
     interval_secs   = optional(number)
