@@ -1,10 +1,11 @@
 """Helpers shared by the infrastructure checks: the SAM template translated offline, the
-Terraform module parsed, and sample ECR events."""
+Terraform module parsed, and sample ECR and CloudWatch alarm events."""
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -22,7 +23,11 @@ PARAMS = {
     "TargetRepositories": "api,web",
     "TargetRepositoryArns": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/api,arn:aws:ecr:{REGION}:{ACCOUNT}:repository/web",
     "TargetFunctionArns": ",".join(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{f}" for f in ["api-dev", "api-prod", "web"]),
+    "RolloutJson": json.dumps({"steps": [10, 50], "interval_secs": 300, "alarms": ["api-5xx"], "max_error_rate": 0.05}),
+    "RolloutAlarmArns": ",".join(f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{a}" for a in ["api-5xx", "api-latency"]),
 }
+# The same stack without rollout alarms (nor a default rollout): no alarm rule.
+PARAMS_NO_ALARMS = {k: v for k, v in PARAMS.items() if k not in ("RolloutJson", "RolloutAlarmArns")}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -104,3 +109,149 @@ def ecr_event(repo: str, action: str = "PUSH", result: str = "SUCCESS") -> dict:
         "detail": {"result": result, "repository-name": repo, "action-type": action,
                    "image-digest": "sha256:" + "a" * 64, "image-tag": "v1"},
     }
+
+
+def alarm_event(name: str, state: str = "ALARM", previous: str = "OK", *, account: str = ACCOUNT,
+                region: str = REGION, composite: bool = False) -> dict:
+    """A "CloudWatch Alarm State Change" event as CloudWatch sends it to the default bus (the shape
+    of the samples in the CloudWatch user guide, "Alarm events and EventBridge")."""
+    arn = f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+    if composite:
+        configuration = {"alarmRule": "ALARM(api-5xx) OR ALARM(api-latency)", "actionsSuppressor": "",
+                         "actionsSuppressorWaitPeriod": 0, "actionsSuppressorExtensionPeriod": 0}
+    else:
+        configuration = {
+            "description": f"{name} of the canary",
+            "metrics": [{
+                "id": "m1",
+                "metricStat": {
+                    "metric": {"namespace": "AWS/Lambda", "name": "Errors",
+                               "dimensions": {"FunctionName": "api-dev", "Resource": "api-dev:live"}},
+                    "period": 60, "stat": "Sum",
+                },
+                "returnData": True,
+            }],
+        }
+    return {
+        "version": "0", "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92", "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": account, "time": "2026-11-26T07:04:40Z", "region": region,
+        "resources": [arn],
+        "detail": {
+            "alarmName": name,
+            "state": {"value": state, "reason": f"Threshold Crossed: went to {state}",
+                      "reasonData": "{\"version\":\"1.0\",\"queryDate\":\"2026-11-26T07:04:40.985+0000\"}",
+                      "timestamp": "2026-11-26T07:04:40.985+0000"},
+            "previousState": {"value": previous, "reason": "Threshold Crossed", "timestamp": "2026-11-26T06:59:40.985+0000"},
+            "configuration": configuration,
+        },
+    }
+
+
+def src_text(*parts: str) -> str:
+    """A source file of the engine (the IaC must agree with it)."""
+    return ROOT.joinpath("src", *parts).read_text()
+
+
+def engine_env_vars() -> set[str]:
+    """Every DEPLOYER_* variable the engine reads (the *_VAR constants of src/config/mod.rs)."""
+    return set(re.findall(r'pub const [A-Z_]+_VAR: &str = "(DEPLOYER_[A-Z_]+)";', src_text("config", "mod.rs")))
+
+
+def hcl_value(text: str):
+    """An HCL expression as python-hcl2 renders it (e.g. a jsonencode argument), as Python: object
+    and tuple literals become dicts and lists, quoted strings lose their quotes (interpolations
+    kept as written), anything else (references, for expressions, calls) stays as its source text.
+    Enough to read the policies and patterns of the module structurally."""
+    text = text.strip()
+    if text.startswith("${") and text.endswith("}"):
+        inner = text[2:-1].strip()
+        if inner.startswith("jsonencode(") and inner.endswith(")"):
+            text = inner[len("jsonencode("):-1]
+    value, rest = _hcl(text, 0)
+    assert text[rest:].strip() == "", f"unparsed HCL: {text[rest:]!r}"
+    return value
+
+
+def _skip(s: str, i: int) -> int:
+    while i < len(s) and s[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+def _hcl(s: str, i: int):
+    i = _skip(s, i)
+    if s.startswith("{", i) and not re.match(r"\{\s*for\s", s[i:]):
+        obj, i = {}, _skip(s, i + 1)
+        while not s.startswith("}", i):
+            key, i = _hcl_key(s, i)
+            i = _skip(s, i)
+            assert s[i] in "=:", f"expected = after {key!r} in {s[i:i + 40]!r}"
+            obj[key], i = _hcl(s, i + 1)
+            i = _skip(s, i)
+            if s.startswith(",", i):
+                i = _skip(s, i + 1)
+        return obj, i + 1
+    if s.startswith("[", i) and not re.match(r"\[\s*for\s", s[i:]):
+        items, i = [], _skip(s, i + 1)
+        while not s.startswith("]", i):
+            item, i = _hcl(s, i)
+            items.append(item)
+            i = _skip(s, i)
+            if s.startswith(",", i):
+                i = _skip(s, i + 1)
+        return items, i + 1
+    if s.startswith('"', i):
+        end = _string_end(s, i)
+        if _skip(s, end) >= len(s) or s[_skip(s, end)] in ",}]":
+            return s[i + 1:end - 1].replace('\\"', '"'), end
+    # Anything else: up to the next comma or closing bracket at this depth.
+    depth, j = 0, i
+    while j < len(s):
+        c = s[j]
+        if c == '"':
+            j = _string_end(s, j)
+            continue
+        if c in "{[(":
+            depth += 1
+        elif c in "}])":
+            if depth == 0:
+                break
+            depth -= 1
+        elif c == "," and depth == 0:
+            break
+        j += 1
+    assert j > i, f"unexpected {s[i:i + 40]!r}"
+    return s[i:j].strip(), j
+
+
+def _hcl_key(s: str, i: int):
+    if s.startswith('"', i):
+        end = _string_end(s, i)
+        return s[i + 1:end - 1], end
+    m = re.compile(r"[A-Za-z0-9_-]+").match(s, i)
+    assert m, f"expected a key at {s[i:i + 40]!r}"
+    return m.group(0), m.end()
+
+
+def _string_end(s: str, i: int) -> int:
+    """The index after the closing quote of the string starting at s[i] (interpolations may nest quotes)."""
+    j, depth = i + 1, 0
+    while j < len(s):
+        if s[j] == "\\":
+            j += 2
+            continue
+        if s.startswith("${", j):
+            depth += 1
+            j += 2
+            continue
+        if depth and s[j] == '"':
+            j = _string_end(s, j)  # a string inside an interpolation
+            continue
+        if s[j] == "{" and depth:
+            depth += 1
+        elif s[j] == "}" and depth:
+            depth -= 1
+        elif s[j] == '"' and not depth:
+            return j + 1
+        j += 1
+    raise AssertionError(f"unterminated string at {s[i:i + 40]!r}")

@@ -1,5 +1,6 @@
 # Example: a container-image function with a `live` alias (the seed's pattern), and the deployer
-# that moves that alias on every push to its repository.
+# that moves that alias on every push to its repository: a canary of 10 %, then 50 %, five minutes
+# each, rolled back by its alarm or by the new version's own error rate.
 #
 #   make build                       # target/lambda/self-deployer/bootstrap.zip
 #   terraform init && terraform apply
@@ -85,6 +86,22 @@ resource "aws_lambda_alias" "live" {
   }
 }
 
+# The canary's alarm: errors behind the alias. The deployer reads it at every check, and its going to
+# ALARM rolls a rollout back at once.
+resource "aws_cloudwatch_metric_alarm" "api_errors" {
+  alarm_name          = "api-dev-errors"
+  alarm_description   = "Errors of api-dev behind its live alias"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.api.function_name, Resource = "${aws_lambda_function.api.function_name}:${aws_lambda_alias.live.name}" }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+}
+
 module "self_deployer" {
   source = "../../modules/self-deployer"
 
@@ -99,6 +116,13 @@ module "self_deployer" {
         expect_status = [200]
       }
       keep_versions = 10
+      rollout = {
+        steps           = [10, 50]
+        interval_secs   = 300
+        alarms          = [aws_cloudwatch_metric_alarm.api_errors.alarm_name]
+        max_error_rate  = 0.05
+        min_invocations = 20
+      }
     },
   ]
   notification_email = ""

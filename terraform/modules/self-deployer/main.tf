@@ -7,13 +7,30 @@ data "aws_partition" "current" {}
 locals {
   repositories = distinct([for t in var.targets : t.repository])
   functions    = distinct(flatten([for t in var.targets : t.functions]))
-  # Only the fields a target sets, so the deployer's own defaults apply to the rest.
-  targets_json = jsonencode([for t in var.targets : { for k, v in t : k => v if v != null }])
+  # Only the fields a target sets (in its smoke and rollout too: Terraform fills unset optional
+  # attributes with null, which the deployer would read as a value), so its own defaults apply.
+  targets_json = jsonencode([for t in var.targets : merge(
+    { for k, v in t : k => v if v != null && !contains(["smoke", "rollout"], k) },
+    { for k, v in { smoke = t.smoke, rollout = t.rollout } : k => { for ik, iv in v : ik => iv if iv != null } if v != null },
+  )])
+  rollout_json = var.rollout == null ? "" : jsonencode({ for k, v in var.rollout : k => v if v != null })
   # Empty when unset: no checks unless a target sets its own.
   image_checks_json = var.image_checks == null ? "" : jsonencode({ for k, v in var.image_checks : k => v if v != null })
 
+  # Every alarm a rollout names (a target's own rollout replaces the default one; both count here).
+  rollout_alarm_names = flatten([
+    for r in concat([var.rollout], [for t in var.targets : t.rollout]) : r == null ? [] : (r.alarms == null ? [] : r.alarms)
+  ])
+  rollout_alarms = distinct(local.rollout_alarm_names)
+  # Decides the count of the alarm rule, its target and permission: from the list as written, whose
+  # length is known at plan even when a name is not (distinct's would not be).
+  has_rollout_alarms = length(local.rollout_alarm_names) > 0
+
   lambda_prefix = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function"
   ecr_prefix    = "arn:${data.aws_partition.current.partition}:ecr:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:repository"
+  alarm_prefix  = "arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alarm"
+
+  rollout_alarm_arns = [for a in local.rollout_alarms : "${local.alarm_prefix}:${a}"]
 }
 
 resource "aws_lambda_function" "deployer" {
@@ -50,6 +67,9 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_UPDATE_TIMEOUT_SECS = tostring(var.update_timeout_seconds)
       DEPLOYER_KEEP_VERSIONS       = tostring(var.keep_versions)
       DEPLOYER_IMAGE_CHECKS        = local.image_checks_json
+      DEPLOYER_ROLLOUT             = local.rollout_json
+      DEPLOYER_SCHEDULER_ROLE_ARN  = aws_iam_role.scheduler.arn
+      DEPLOYER_SCHEDULE_GROUP      = aws_scheduler_schedule_group.rollouts.name
     }
   }
 }
@@ -177,8 +197,122 @@ resource "aws_iam_role_policy" "deployer" {
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = "${aws_cloudwatch_log_group.deployer.arn}:*"
       },
+      {
+        # A rollout's next check is a one-time schedule in the deployer's own group; the engine
+        # names every schedule sd-...
+        Sid      = "ScheduleRolloutChecks"
+        Effect   = "Allow"
+        Action   = ["scheduler:CreateSchedule", "scheduler:DeleteSchedule"]
+        Resource = "arn:${data.aws_partition.current.partition}:scheduler:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:schedule/${aws_scheduler_schedule_group.rollouts.name}/sd-*"
+      },
+      {
+        # ListSchedules supports no resource-level permission (Service Authorization Reference: no
+        # resource type): "*" is the only resource it takes. It reveals schedule names and states;
+        # the engine asks for its own group and name prefix.
+        Sid      = "FindRolloutChecks"
+        Effect   = "Allow"
+        Action   = "scheduler:ListSchedules"
+        Resource = "*"
+      },
+      {
+        # CreateSchedule hands the scheduler role to EventBridge Scheduler, and nothing else.
+        Sid       = "PassSchedulerRole"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = aws_iam_role.scheduler.arn
+        Condition = { StringEquals = { "iam:PassedToService" = "scheduler.amazonaws.com" } }
+      },
+      {
+        # GetMetricData supports no resource-level permission (Service Authorization Reference: no
+        # resource type, no condition key): "*" is the only resource it takes. Read-only; the
+        # engine reads AWS/Lambda Errors and Invocations of the new version.
+        Sid      = "ReadRolloutMetrics"
+        Effect   = "Allow"
+        Action   = "cloudwatch:GetMetricData"
+        Resource = "*"
+      },
+      {
+        # DescribeAlarms returns composite alarms only to a caller allowed it on "*" (CloudWatch API
+        # Reference, DescribeAlarms); the engine asks for the gates' metric and composite alarms, so
+        # a grant on the alarms' ARNs would never see a composite alarm and would roll back every
+        # rollout gated on one. Read-only: alarm names, states and configuration.
+        Sid      = "ReadRolloutAlarms"
+        Effect   = "Allow"
+        Action   = "cloudwatch:DescribeAlarms"
+        Resource = "*"
+      },
     ]
   })
+}
+
+# Where the deployer puts a rollout's one-time check schedules.
+resource "aws_scheduler_schedule_group" "rollouts" {
+  name = var.name
+}
+
+# EventBridge Scheduler assumes this role to invoke the deployer for a rollout's next check.
+resource "aws_iam_role" "scheduler" {
+  name        = "${var.name}-scheduler"
+  description = "EventBridge Scheduler invokes self-deployer for a rollout's next check"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name = "invoke-self-deployer"
+  role = aws_iam_role.scheduler.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      # The deployer itself, unqualified (what DEPLOYER_FUNCTION_ARN defaults to).
+      Sid      = "InvokeDeployer"
+      Effect   = "Allow"
+      Action   = "lambda:InvokeFunction"
+      Resource = aws_lambda_function.deployer.arn
+    }]
+  })
+}
+
+# A rollout watches its alarms between checks too: going to ALARM rolls it back at once.
+resource "aws_cloudwatch_event_rule" "rollout_alarms" {
+  count       = local.has_rollout_alarms ? 1 : 0
+  name        = "${var.name}-rollout-alarms"
+  description = "Rollout alarms of self-deployer going to ALARM"
+  event_pattern = jsonencode({
+    source      = ["aws.cloudwatch"]
+    detail-type = ["CloudWatch Alarm State Change"]
+    resources   = local.rollout_alarm_arns
+    detail = {
+      state = { value = ["ALARM"] }
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "rollout_alarms" {
+  count = local.has_rollout_alarms ? 1 : 0
+  rule  = aws_cloudwatch_event_rule.rollout_alarms[0].name
+  arn   = aws_lambda_function.deployer.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 21600
+    maximum_retry_attempts       = 10
+  }
+}
+
+resource "aws_lambda_permission" "rollout_alarms" {
+  count         = local.has_rollout_alarms ? 1 : 0
+  statement_id  = "AllowRolloutAlarmRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.deployer.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.rollout_alarms[0].arn
 }
 
 resource "aws_sns_topic" "notifications" {

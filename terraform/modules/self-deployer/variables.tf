@@ -10,7 +10,7 @@ variable "package_zip" {
 }
 
 variable "targets" {
-  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks)."
+  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks, rollout); a target's image_checks replaces var.image_checks, its rollout replaces var.rollout."
   type = list(object({
     repository     = string
     functions      = list(string)
@@ -24,12 +24,33 @@ variable "targets" {
     keep_versions = optional(number)
     # As in DEPLOYER_TARGETS: max_findings, require_scan, scan_wait_secs, require_signature.
     image_checks = optional(any)
+    rollout = optional(object({
+      steps           = optional(list(number))
+      interval_secs   = optional(number)
+      check_secs      = optional(number)
+      alarms          = optional(list(string))
+      max_error_rate  = optional(number)
+      min_invocations = optional(number)
+    }))
   }))
 
   validation {
     condition     = length(var.targets) > 0 && alltrue([for t in var.targets : length(t.functions) > 0])
     error_message = "Configure at least one target, each with at least one function."
   }
+}
+
+variable "rollout" {
+  description = "DEPLOYER_ROLLOUT: the rollout of targets that set none, e.g. { steps = [10, 50], interval_secs = 300, alarms = [\"api-5xx\"], max_error_rate = 0.05 } (see README, Progressive delivery). null: all at once. Every alarm named here or in a target's rollout going to ALARM invokes the deployer at once."
+  type = object({
+    steps           = optional(list(number))
+    interval_secs   = optional(number)
+    check_secs      = optional(number)
+    alarms          = optional(list(string))
+    max_error_rate  = optional(number)
+    min_invocations = optional(number)
+  })
+  default = null
 }
 
 variable "alias_name" {
