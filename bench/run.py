@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from harness import ACCOUNT, REGION, Moto, World, ecr_event  # noqa: E402
 from runtime_api import RuntimeApi  # noqa: E402
 
+import rollout_model  # noqa: E402  (bench/, next to this script)
+
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 FAN_RUNS = 3
 RELEASE = ROOT / "target" / "release" / "self-deployer"
@@ -679,6 +681,11 @@ def main() -> int:
         starts = startup(moto)
         mem = memory(moto)
         sig = signals(moto)
+        # Rollouts: the model stands without its measurement, so a failure here costs only that.
+        try:
+            rollout, rollout_why = rollout_model.measure(moto, RUNS, Calls), ""
+        except Exception as e:  # noqa: BLE001
+            rollout, rollout_why = None, f"{type(e).__name__}: {e}"
     busy1, total1 = cpu_jiffies()
     own1, wall1 = own_cpu_s(), time.monotonic()
     load_end = os.getloadavg()
@@ -855,7 +862,8 @@ $0.20 per million requests (us-east-1 list price for the first 6 billion GB-s):
 - if each run also waits {AWS_UPDATE_WAIT_S} s for Lambda to apply the image (an assumption): **${aws_cost:.2f} a month**.
 
 One rollback as measured here ({rb['ours'] / 1000:.2f} s) costs ${rollback_cost:.8f}.
-"""
+
+""" + rollout_model.section(rollout, rollout_why)
     (ROOT / "BENCHMARKS.md").write_text(md)
     print(md)
     return 0
