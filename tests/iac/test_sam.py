@@ -149,12 +149,14 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
     assert json.loads(env["DEPLOYER_TARGETS"]) == json.loads(PARAMS["TargetsJson"])
     assert env["DEPLOYER_TOPIC_ARN"] == outputs["NotificationTopicArn"]
     assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS",
-                        "DEPLOYER_IMAGE_CHECKS", "DEPLOYER_ROLLOUT", "DEPLOYER_SCHEDULER_ROLE_ARN", "DEPLOYER_SCHEDULE_GROUP"}
+                        "DEPLOYER_IMAGE_CHECKS", "DEPLOYER_ROLLOUT", "DEPLOYER_SCHEDULER_ROLE_ARN", "DEPLOYER_SCHEDULE_GROUP",
+                        "DEPLOYER_EVENT_BUS", "DEPLOYER_METRICS", "DEPLOYER_METRICS_NAMESPACE"}
     assert env["DEPLOYER_IMAGE_CHECKS"] == "", "no default checks unless asked for"
     assert json.loads(env["DEPLOYER_ROLLOUT"]) == json.loads(PARAMS["RolloutJson"])
     assert env["DEPLOYER_SCHEDULER_ROLE_ARN"] == outputs["SchedulerRoleArn"]
     assert env["DEPLOYER_SCHEDULE_GROUP"] == outputs["RolloutScheduleGroupName"] == "self-deployer"
     assert '{"action":"promote","function":"FUNCTION"}' in outputs["PromoteCommand"]
+    assert (env["DEPLOYER_EVENT_BUS"], env["DEPLOYER_METRICS"], env["DEPLOYER_METRICS_NAMESPACE"]) == ("default", "true", "SelfDeployer")
 
     events = moto.client("events")
     rules = {r["Name"]: r for r in events.list_rules()["Rules"]}

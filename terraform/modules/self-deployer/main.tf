@@ -29,6 +29,7 @@ locals {
   lambda_prefix = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function"
   ecr_prefix    = "arn:${data.aws_partition.current.partition}:ecr:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:repository"
   alarm_prefix  = "arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alarm"
+  event_bus_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:event-bus/${var.event_bus_name}"
 
   rollout_alarm_arns = [for a in local.rollout_alarms : "${local.alarm_prefix}:${a}"]
 }
@@ -70,6 +71,9 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_ROLLOUT             = local.rollout_json
       DEPLOYER_SCHEDULER_ROLE_ARN  = aws_iam_role.scheduler.arn
       DEPLOYER_SCHEDULE_GROUP      = aws_scheduler_schedule_group.rollouts.name
+      DEPLOYER_EVENT_BUS           = var.event_bus_name
+      DEPLOYER_METRICS             = "true"
+      DEPLOYER_METRICS_NAMESPACE   = var.metrics_namespace
     }
   }
 }
@@ -184,6 +188,19 @@ resource "aws_iam_role_policy" "deployer" {
         Effect   = "Allow"
         Action   = "sns:Publish"
         Resource = aws_sns_topic.notifications.arn
+      },
+      {
+        # The topic is encrypted with a key of its own (so alarms can publish to it too).
+        Sid      = "EncryptNotifications"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = aws_kms_key.notifications.arn
+      },
+      {
+        Sid      = "PutDeploymentEvents"
+        Effect   = "Allow"
+        Action   = "events:PutEvents"
+        Resource = local.event_bus_arn
       },
       {
         Sid      = "KeepFailedInvocations"
@@ -316,9 +333,10 @@ resource "aws_lambda_permission" "rollout_alarms" {
 }
 
 resource "aws_sns_topic" "notifications" {
-  name              = "${var.name}-notifications"
-  display_name      = "self-deployer"
-  kms_master_key_id = "alias/aws/sns"
+  name         = "${var.name}-notifications"
+  display_name = "self-deployer"
+  # A key of our own: CloudWatch alarms cannot publish to a topic under the AWS-managed key.
+  kms_master_key_id = aws_kms_key.notifications.arn
 }
 
 resource "aws_sns_topic_subscription" "email" {

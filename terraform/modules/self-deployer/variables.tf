@@ -116,3 +116,20 @@ variable "image_checks" {
     error_message = "image_checks.scan_wait_secs must be between 0 and 900."
   }
 }
+
+variable "event_bus_name" {
+  description = "DEPLOYER_EVENT_BUS: the EventBridge bus in this account and region that deployment events go to (\"default\" is the account's default bus). The deployer may put events on this bus only."
+  type        = string
+  default     = "default"
+
+  validation {
+    condition     = can(regex("^[/.\\-_A-Za-z0-9]{1,256}$", var.event_bus_name))
+    error_message = "event_bus_name must be an event bus name: 1 to 256 of A-Z a-z 0-9 . - _ /."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "DEPLOYER_METRICS_NAMESPACE, where the deployer's EMF metrics go; the alarms and the dashboard read it."
+  type        = string
+  default     = "SelfDeployer"
+}
