@@ -33,12 +33,44 @@ async fn check(
     let ctx = &deps.ctx;
     let cfg = &target.rollout;
     let f = function.as_str();
-    let Some(weight) = cfg.weight(a.step) else {
-        dep.reason = Some(format!(
-            "superseded: the target's rollout has no step {} any more (steps {:?})",
-            a.step, cfg.steps
-        ));
-        return Outcome::Skipped;
+    let configured = cfg.weight(a.step);
+    let weight = match configured {
+        Some(w) => w,
+        None => {
+            // The configuration changed under a running rollout: nobody would come back to this
+            // split, so it ends, guarded, exactly as a failed gate would.
+            let why = format!(
+                "the target's rollout has no step {} any more (steps {:?})",
+                a.step, cfg.steps
+            );
+            let Ok(Some(current)) = ctx.lambda.get_alias(f, &a.alias).await else {
+                return lost_alias(deps, dep, function, a, why).await;
+            };
+            match current.canary() {
+                Some((v, _))
+                    if v == a.version && current.target.version() == Some(a.stable_version) =>
+                {
+                    return stop(
+                        deps,
+                        dep,
+                        &current,
+                        a.stable_version,
+                        a.version,
+                        why,
+                        Some(cfg),
+                    )
+                    .await;
+                }
+                _ => {
+                    dep.reason = Some(format!(
+                        "superseded: {why}, and alias {} is now {}",
+                        a.alias,
+                        current.describe()
+                    ));
+                    return Outcome::Skipped;
+                }
+            }
+        }
     };
     let current = match timed(ctx, &mut dep.steps, Step::Resolve, async {
         Ok(ctx.lambda.get_alias(f, &a.alias).await?)
@@ -73,6 +105,18 @@ async fn check(
             return Outcome::Failed;
         }
     };
+    let ours = current.target.version() == Some(a.stable_version)
+        && current.canary().is_some_and(|(v, _)| v == a.version);
+    if ours && !current.is_exactly(a.stable_version, &[(a.version, weight)]) {
+        // Still this rollout, at a weight the configuration no longer names (its steps changed):
+        // it ends, so that no split is left with nobody coming back.
+        let why = format!(
+            "the target's rollout steps changed to {:?} while this rollout ran at {}",
+            cfg.steps,
+            current.describe()
+        );
+        return stop(deps, dep, &current, a.stable_version, a.version, why, None).await;
+    }
     if !current.is_exactly(a.stable_version, &[(a.version, weight)]) {
         dep.version = current.target.version();
         dep.reason = Some(format!(
@@ -110,7 +154,16 @@ async fn check(
     };
     if let Some(why) = verdict.failed {
         dep.rollout = Some(info);
-        return stop(deps, dep, &current, a.stable_version, a.version, why).await;
+        return stop(
+            deps,
+            dep,
+            &current,
+            a.stable_version,
+            a.version,
+            why,
+            Some(cfg),
+        )
+        .await;
     }
     let lasted = (now - a.started).num_seconds() >= cfg.interval_secs as i64;
     let next = if !lasted {
@@ -171,8 +224,15 @@ async fn schedule_next(
         Ok((name, due)) => {
             info.next_check_at = Some(due.to_rfc3339_opts(SecondsFormat::Secs, true));
             info.schedule = Some(name);
+            let unjudged = match &info.error_rate {
+                Some(e) if !e.judged => format!(
+                    " (error rate not judged: {} invocations, fewer than min_invocations)",
+                    e.invocations
+                ),
+                _ => String::new(),
+            };
             dep.reason = Some(format!(
-                "{}% of traffic on version {}, the gates passed; next check at {}",
+                "{}% of traffic on version {}, the gates passed{unjudged}; next check at {}",
                 (info.weight * 100.0).round(),
                 a.version,
                 info.next_check_at.as_deref().unwrap_or_default()
@@ -185,11 +245,15 @@ async fn schedule_next(
                 "the rollout's next check could not be scheduled ({})",
                 e.reason
             );
+            let weight = info.weight;
             let now_state = ctx.lambda.get_alias(f, &a.alias).await.ok().flatten();
             dep.rollout = Some(info);
             match now_state {
-                Some(s) => stop(deps, dep, &s, a.stable_version, a.version, why).await,
-                None => lost_alias(deps, dep, &a.function, a, why).await,
+                // Still this rollout's split: nobody would come back to it, so it ends.
+                Some(s) if s.is_exactly(a.stable_version, &[(a.version, weight)]) => {
+                    stop(deps, dep, &s, a.stable_version, a.version, why, Some(cfg)).await
+                }
+                _ => lost_alias(deps, dep, &a.function, a, why).await,
             }
         }
     }
@@ -206,11 +270,10 @@ async fn not_moved(
     why: String,
 ) -> Outcome {
     let f = a.function.as_str();
-    let now = deps.ctx.lambda.get_alias(f, &a.alias).await.ok().flatten();
-    let unchanged = now
-        .as_ref()
-        .is_some_and(|s| s.is_exactly(a.stable_version, &[(a.version, info.weight)]));
-    if !unchanged {
+    let now = deps.ctx.lambda.get_alias(f, &a.alias).await;
+    // Someone else's only when we can see it is; unreadable means try again later.
+    let theirs = matches!(&now, Ok(s) if !s.as_ref().is_some_and(|s| s.is_exactly(a.stable_version, &[(a.version, info.weight)])));
+    if theirs {
         return lost_alias(deps, dep, &a.function, a, why).await;
     }
     dep.warnings.push(format!(
@@ -319,6 +382,7 @@ pub(super) async fn stop(
     stable: Version,
     new: Version,
     why: String,
+    cfg: Option<&crate::config::Rollout>,
 ) -> Outcome {
     let ctx = &deps.ctx;
     let f = dep.function.as_str().to_owned();
@@ -344,8 +408,34 @@ pub(super) async fn stop(
         dep.rollout = None;
         let now = ctx.lambda.get_alias(&f, &alias).await.ok().flatten();
         dep.version = now.as_ref().and_then(|s| s.target.version());
+        // While the split is still there, someone must come back: a check of the same step soon,
+        // whose gates will call for the rollback again.
+        let mut again = String::new();
+        if let (Some(s), Some(cfg)) = (now.as_ref(), cfg)
+            && let Some((v, w)) = s.canary().filter(|(v, _)| *v == new)
+            && let Some(step) = cfg
+                .steps
+                .iter()
+                .position(|p| (f64::from(*p) / 100.0 - w).abs() < 1e-6)
+        {
+            let c = AdvanceRequest {
+                function: dep.function.clone(),
+                alias: alias.clone(),
+                version: v,
+                stable_version: stable,
+                step: step + 1,
+                started: ctx.clock().now_utc(),
+            };
+            again = match rollout::schedule_check(ctx, &c, cfg).await {
+                Ok((_, due)) => format!(
+                    "; a check at {} tries again",
+                    due.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+                Err(e) => format!("; no check could be scheduled either ({e}): roll back by hand"),
+            };
+        }
         dep.reason = Some(format!(
-            "{why}; taking the traffic back failed ({}): alias {alias} is {}",
+            "{why}; taking the traffic back failed ({}): alias {alias} is {}{again}",
             e.reason,
             now.map(|s| s.describe())
                 .unwrap_or_else(|| "unreadable".into())

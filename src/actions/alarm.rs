@@ -63,7 +63,7 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
                             error_rate: None,
                         });
                         let why = format!("alarm {} went to ALARM", ev.alarm_name);
-                        stop(deps, &mut dep, &current, stable, new, why).await
+                        stop(deps, &mut dep, &current, stable, new, why, Some(&t.rollout)).await
                     }
                     (v, _) => {
                         dep.version = v;

@@ -122,7 +122,7 @@ struct DeployFields {
     dry_run: bool,
 }
 
-pub(super) fn parse(payload: &Value) -> Result<Request, InputError> {
+pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, InputError> {
     let action = match payload.get("action") {
         Some(Value::String(s)) => s.as_str(),
         Some(other) => {
@@ -144,9 +144,16 @@ pub(super) fn parse(payload: &Value) -> Result<Request, InputError> {
             r.reason = r.reason.filter(|r| !r.is_blank());
             Ok(Request::Rollback(r))
         }
-        "deploy" => parse_deploy(deserialize(&fields)?).map(Request::Deploy),
+        "deploy" => {
+            let d = parse_deploy(deserialize(&fields)?)?;
+            if let Some(p) = d.pushed {
+                not_ahead("payload.pushed", p, now)?;
+            }
+            Ok(Request::Deploy(d))
+        }
         "advance" => {
             let a: AdvanceRequest = deserialize(&fields)?;
+            not_ahead("payload.started", a.started, now)?;
             if a.step == 0 {
                 return Err(InputError::new("payload.step", "must be at least 1"));
             }
@@ -231,4 +238,20 @@ fn parse_deploy(f: DeployFields) -> Result<DeployRequest, InputError> {
         reason: f.reason.filter(|r| !r.is_blank()),
         dry_run: f.dry_run,
     })
+}
+
+/// A time a caller may give must not be ahead of our clock: a push time from the future would make
+/// every real push after it look stale, a rollout start from the future would put its check away.
+fn not_ahead(field: &str, t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), InputError> {
+    if t > now + super::MAX_CLOCK_SKEW {
+        return Err(InputError::new(
+            field,
+            format!(
+                "{} is ahead of this deployer's clock ({})",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -81,7 +81,7 @@ pub fn parse_request(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inp
         return event::parse(payload, now).map(Request::Image);
     }
     if obj.contains_key("action") {
-        return manual::parse(payload);
+        return manual::parse(payload, now);
     }
     Err(InputError::new(
         "payload",

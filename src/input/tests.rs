@@ -420,3 +420,21 @@ fn history_payloads_parse() {
         })
     );
 }
+
+#[test]
+fn push_and_rollout_times_from_the_future_are_refused() {
+    let uri = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@{D}");
+    let e = parse_action(&json!({"action": "deploy", "function": "f", "image_uri": uri, "pushed": "2099-01-01T00:00:00Z"})).unwrap_err();
+    assert_eq!(e.field, "payload.pushed");
+    assert!(
+        e.problem
+            .starts_with("2099-01-01T00:00:00Z is ahead of this deployer's clock"),
+        "{e}"
+    );
+    let e = parse_action(
+        &json!({"action": "advance", "function": "f", "alias": "live", "version": "5",
+        "stable_version": "4", "step": 1, "started": "2099-01-01T00:00:00Z"}),
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "payload.started");
+}

@@ -171,9 +171,41 @@ pub async fn start(
         Ok(s) => s,
         Err(e) => {
             let mut why = format!("the rollout's first check could not be scheduled ({e})");
-            let now = ctx.lambda.get_alias(f, alias).await.ok().flatten();
-            match shift(ctx, f, alias, now.as_ref(), stable, Vec::new(), MoveKind::Rollback).await {
-                Ok(_) => why.push_str(&format!(
+            // Take the weight back, guarded by the RevisionId our own move returned (or, without
+            // one, only if the alias is still exactly as we set it): never over someone else's.
+            let ours = match moved.revision.clone() {
+                Some(revision_id) => Some(AliasState {
+                    revision_id,
+                    target: crate::types::AliasTarget::Version(stable),
+                    routing: vec![(new, weight)],
+                    description: String::new(),
+                }),
+                None => ctx
+                    .lambda
+                    .get_alias(f, alias)
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|s| s.is_exactly(stable, &[(new, weight)])),
+            };
+            let back = match ours.as_ref() {
+                Some(state) => shift(
+                    ctx,
+                    f,
+                    alias,
+                    Some(state),
+                    stable,
+                    Vec::new(),
+                    MoveKind::Rollback,
+                )
+                .await
+                .map(|_| ()),
+                None => Err(StepError::new(
+                    "the alias is no longer as the rollout set it",
+                )),
+            };
+            match back {
+                Ok(()) => why.push_str(&format!(
                     ": the rollout was aborted, all traffic is on version {stable}"
                 )),
                 Err(back) => why.push_str(&format!(
@@ -185,7 +217,6 @@ pub async fn start(
             return Err(StepError::new(why));
         }
     };
-    let _ = moved;
     Ok(RolloutInfo {
         stable_version: stable,
         new_version: new,

@@ -61,14 +61,22 @@ pub fn records(report: &Report, namespace: &str, run_id: &str, timestamp_ms: u64
         ));
         return out;
     }
-    for d in &report.deployments {
+    for d in report
+        .deployments
+        .iter()
+        .filter(|d| !crate::signals::quiet_check(d))
+    {
         let mut fields = Map::new();
         fields.insert("FunctionName".into(), d.function.name().into());
         fields.insert("Outcome".into(), d.outcome.as_str().into());
         common(&mut fields);
         properties(&mut fields, report, d);
         let duration: u64 = d.steps.iter().map(|s| s.ms).sum();
-        let rollbacks = u64::from(d.outcome == Outcome::RolledBack);
+        // A rollout stopped by a gate or an alarm is a rollback too, whatever its outcome says.
+        let rollbacks = u64::from(
+            d.outcome == Outcome::RolledBack
+                || (d.failed_step == Some(crate::report::Step::Rollout) && d.rollout.is_some()),
+        );
         let smoke_failures = u64::from(d.smoke_test.as_ref().is_some_and(|s| !s.passed));
         out.push(record(
             namespace,

@@ -105,7 +105,7 @@ pub async fn publish(bus: &EventBus, report: &mut Report, run_id: &str) {
     let mut sent: Vec<usize> = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     for (i, d) in report.deployments.iter().enumerate() {
-        if !is_newsworthy(d.outcome) || report.dry_run {
+        if !is_newsworthy(d.outcome) || report.dry_run || crate::signals::quiet_check(d) {
             continue;
         }
         match serde_json::to_string(&detail(report, d, run_id)) {

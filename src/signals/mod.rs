@@ -101,3 +101,10 @@ impl Signals {
         }
     }
 }
+
+/// A rollout check that only confirmed the weight: it changed nothing, so it is neither a
+/// deployment in the metrics nor an event (the notifier skips it too).
+pub(crate) fn quiet_check(d: &crate::report::Deployment) -> bool {
+    d.outcome == crate::report::Outcome::RollingOut
+        && d.rollout.as_ref().is_some_and(|r| !r.weight_changed)
+}
