@@ -507,43 +507,6 @@ async fn faults_at_every_rollout_call_never_leave_a_weight_with_nobody_coming_ba
 }
 
 #[tokio::test]
-async fn a_rollout_whose_steps_changed_meanwhile_ends_instead_of_being_left() {
-    let c = Canary::new();
-    c.push('b', "v2").await;
-    let s = c.w.only_schedule();
-    c.w.advance_to(s.at());
-    c.w.lock().schedules.remove(&s.name);
-    // The deployer is redeployed with other steps while the canary runs.
-    let changed = json!([{"repository": "api", "functions": ["api-dev"],
-        "rollout": {"steps": [25], "alarms": ["api-5xx"]}}]);
-    let e = TestEngine::new(&c.w)
-        .config(config_with(
-            changed,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
-        .rollouts()
-        .build();
-    let r = e.handle(&s.payload()).await.report();
-    let d = &r.deployments[0];
-    assert_eq!(
-        (r.outcome, d.failed_step),
-        (Outcome::Failed, Some(Step::Rollout)),
-        "{r:#?}"
-    );
-    assert!(
-        d.reason
-            .as_deref()
-            .unwrap()
-            .starts_with("the target's rollout steps changed to [25]"),
-        "{d:#?}"
-    );
-    assert_eq!(c.alias(), ("1".into(), vec![]), "no split left behind");
-}
-
-#[tokio::test]
 async fn a_failed_take_back_leaves_a_check_that_tries_again() {
     let c = Canary::new();
     c.push('b', "v2").await;

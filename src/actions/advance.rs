@@ -33,44 +33,14 @@ async fn check(
     let ctx = &deps.ctx;
     let cfg = &target.rollout;
     let f = function.as_str();
-    let configured = cfg.weight(a.step);
-    let weight = match configured {
-        Some(w) => w,
-        None => {
-            // The configuration changed under a running rollout: nobody would come back to this
-            // split, so it ends, guarded, exactly as a failed gate would.
-            let why = format!(
-                "the target's rollout has no step {} any more (steps {:?})",
-                a.step, cfg.steps
-            );
-            let Ok(Some(current)) = ctx.lambda.get_alias(f, &a.alias).await else {
-                return lost_alias(deps, dep, function, a, why).await;
-            };
-            match current.canary() {
-                Some((v, _))
-                    if v == a.version && current.target.version() == Some(a.stable_version) =>
-                {
-                    return stop(
-                        deps,
-                        dep,
-                        &current,
-                        a.stable_version,
-                        a.version,
-                        why,
-                        Some(cfg),
-                    )
-                    .await;
-                }
-                _ => {
-                    dep.reason = Some(format!(
-                        "superseded: {why}, and alias {} is now {}",
-                        a.alias,
-                        current.describe()
-                    ));
-                    return Outcome::Skipped;
-                }
-            }
-        }
+    // The rule: a check acts only on the alias exactly as its own step set it; anything
+    // else (a person's change, a newer rollout, changed steps) is superseded and left alone.
+    let Some(weight) = cfg.weight(a.step) else {
+        dep.reason = Some(format!(
+            "superseded: the target's rollout has no step {} any more (steps {:?}); promote or roll back by hand",
+            a.step, cfg.steps
+        ));
+        return Outcome::Skipped;
     };
     let current = match timed(ctx, &mut dep.steps, Step::Resolve, async {
         Ok(ctx.lambda.get_alias(f, &a.alias).await?)
@@ -105,18 +75,6 @@ async fn check(
             return Outcome::Failed;
         }
     };
-    let ours = current.target.version() == Some(a.stable_version)
-        && current.canary().is_some_and(|(v, _)| v == a.version);
-    if ours && !current.is_exactly(a.stable_version, &[(a.version, weight)]) {
-        // Still this rollout, at a weight the configuration no longer names (its steps changed):
-        // it ends, so that no split is left with nobody coming back.
-        let why = format!(
-            "the target's rollout steps changed to {:?} while this rollout ran at {}",
-            cfg.steps,
-            current.describe()
-        );
-        return stop(deps, dep, &current, a.stable_version, a.version, why, None).await;
-    }
     if !current.is_exactly(a.stable_version, &[(a.version, weight)]) {
         dep.version = current.target.version();
         dep.reason = Some(format!(
