@@ -271,19 +271,7 @@ pub fn render_table(r: &HistoryReport) -> String {
             notes.join("; "),
         ]);
     }
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = crate::text::table(&rows);
     if r.versions.len() < r.total_versions {
         out.push_str(&format!(
             "({} of {} versions shown: --limit N for more)\n",

@@ -200,19 +200,7 @@ pub fn render_table(r: &StatusReport) -> String {
             opt(s.versions.map(|n| n.to_string())),
         ]);
     }
-    let widths: Vec<usize> = (0..7)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = crate::text::table(&rows);
     for s in &r.functions {
         if let (Some(sp), Some(at)) = (&s.split, &s.next_check_at) {
             out.push_str(&format!(

@@ -77,11 +77,6 @@ impl Ecr {
         Self { client }
     }
 
-    /// The region the client talks to (images are only taken from there).
-    pub fn region(&self) -> Option<String> {
-        self.client.config().region().map(|r| r.to_string())
-    }
-
     /// Does `image` (by digest) still exist? Lifecycle rules delete old images, and Lambda cannot
     /// start a version whose image is gone.
     pub async fn image_exists(&self, image: &ImageRef) -> Result<bool, ApiError> {

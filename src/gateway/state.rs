@@ -51,11 +51,6 @@ impl AliasState {
         !self.routing.is_empty()
     }
 
-    /// Serves exactly `version`: no split.
-    pub fn serves_only(&self, version: Version) -> bool {
-        self.is_exactly(version, &[])
-    }
-
     /// On `version` with exactly this split (weights compared to a millionth).
     pub fn is_exactly(&self, version: Version, routing: &[(Version, f64)]) -> bool {
         self.target == AliasTarget::Version(version)

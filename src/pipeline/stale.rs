@@ -21,14 +21,12 @@ pub fn stale_event(
         && moved.kind == MoveKind::Rollback
         && moved.moved > pushed
     {
-        {
-            return Some(format!(
-                "stale_event: this image was pushed at {}, before the alias was rolled back to version {} at {}; push it again (or deploy it by hand) to deploy it",
-                at(pushed),
-                moved.to,
-                at(moved.moved),
-            ));
-        }
+        return Some(format!(
+            "stale_event: this image was pushed at {}, before the alias was rolled back to version {} at {}; push it again (or deploy it by hand) to deploy it",
+            at(pushed),
+            moved.to,
+            at(moved.moved),
+        ));
     }
     let live = live?;
     if live.runs(&image.digest) {
