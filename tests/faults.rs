@@ -40,15 +40,9 @@ const CALLS: &[(&str, usize, &str, Step)] = &[
 ];
 
 /// An engine on the world (one target) whose notifications' subjects land in `subjects`.
-fn engine_with_sns(w: &World, subjects: Arc<Mutex<Vec<String>>>) -> Engine {
-    let rule = mock!(aws_sdk_sns::Client::publish).then_compute_output(move |req| {
-        subjects
-            .lock()
-            .unwrap()
-            .push(req.subject().unwrap_or_default().to_owned());
-        PublishOutput::builder().message_id("m").build()
-    });
-    TestEngine::new(w).sns(&rule).build()
+fn engine_with_sns(w: &World) -> (Engine, Arc<Mutex<Vec<String>>>) {
+    let (rule, subjects) = support::sns_subjects();
+    (TestEngine::new(w).sns(&rule).build(), subjects)
 }
 
 /// Whether a smoke test with the default settings (`expect_status: [200]`) passes this answer.
@@ -97,8 +91,7 @@ async fn every_fault_at_every_call_leaves_production_safe_and_a_rerun_converges(
             let w = World::new();
             w.live_function("api-dev", "api", 'a');
             w.fault(op, nth, fault);
-            let subjects = Arc::new(Mutex::new(Vec::new()));
-            let e = engine_with_sns(&w, subjects.clone());
+            let (e, subjects) = engine_with_sns(&w);
             let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
             let d = &r.deployments[0];
             // Every injected fault fails its run, except a conflict on the update, which the

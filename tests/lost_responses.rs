@@ -7,9 +7,8 @@
 pub mod support;
 
 use aws_sdk_lambda::config::retry::RetryConfig;
-use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_async::time::TimeSource;
-use aws_smithy_mocks::{Rule, mock};
+
 use self_deployer::engine::{Engine, Invocation};
 use self_deployer::report::{Outcome, Step};
 use serde_json::json;
@@ -18,22 +17,9 @@ use std::time::Duration;
 use support::world::{Answer, Fault, World, digest, image_uri};
 use support::{IntoReport, TestEngine, config, one_target, push, push_at};
 
-/// SNS Publish that records each subject.
-fn subjects_rule() -> (Rule, Arc<Mutex<Vec<String>>>) {
-    let subjects = Arc::new(Mutex::new(Vec::new()));
-    let s = subjects.clone();
-    let rule = mock!(aws_sdk_sns::Client::publish).then_compute_output(move |req| {
-        s.lock()
-            .unwrap()
-            .push(req.subject().unwrap_or_default().to_owned());
-        PublishOutput::builder().message_id("m").build()
-    });
-    (rule, subjects)
-}
-
 /// An engine whose Lambda client retries like production's, with notifications recorded.
 fn retrying_engine(w: &World, targets: serde_json::Value) -> (Engine, Arc<Mutex<Vec<String>>>) {
-    let (rule, subjects) = subjects_rule();
+    let (rule, subjects) = support::sns_subjects();
     let e = TestEngine::new(w)
         .config(config(targets))
         .lambda(w.client_with(Vec::new(), RetryConfig::standard().with_max_attempts(5)))

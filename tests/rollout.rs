@@ -5,8 +5,6 @@
 
 pub mod support;
 
-use aws_sdk_sns::operation::publish::PublishOutput;
-use aws_smithy_mocks::{Rule, mock};
 use self_deployer::engine::Engine;
 use self_deployer::report::{Outcome, Report, Step};
 use serde_json::{Value, json};
@@ -22,18 +20,6 @@ fn targets() -> Value {
     json!([{"repository": "api", "functions": ["api-dev"],
             "rollout": {"steps": [10, 50], "interval_secs": 300, "check_secs": 60,
                         "alarms": ["api-5xx"], "max_error_rate": 0.05, "min_invocations": 20}}])
-}
-
-fn subjects_rule() -> (Rule, Arc<Mutex<Vec<String>>>) {
-    let subjects = Arc::new(Mutex::new(Vec::new()));
-    let s = subjects.clone();
-    let rule = mock!(aws_sdk_sns::Client::publish).then_compute_output(move |req| {
-        s.lock()
-            .unwrap()
-            .push(req.subject().unwrap_or_default().to_owned());
-        PublishOutput::builder().message_id("m").build()
-    });
-    (rule, subjects)
 }
 
 struct Canary {
@@ -57,7 +43,7 @@ impl Canary {
             ("DEPLOYER_FUNCTION_ARN", SELF),
         ];
         vars.extend_from_slice(extra);
-        let (rule, subjects) = subjects_rule();
+        let (rule, subjects) = support::sns_subjects();
         let e = TestEngine::new(&w)
             .config(config_with(targets(), &vars))
             .sns(&rule)

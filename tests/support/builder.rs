@@ -128,3 +128,19 @@ pub async fn push_b(world: &World) -> Report {
         .await
         .report()
 }
+
+/// SNS Publish that records each message's subject, for `TestEngine::sns`.
+pub fn sns_subjects() -> (Rule, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let subjects = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = subjects.clone();
+    let rule =
+        aws_smithy_mocks::mock!(aws_sdk_sns::Client::publish).then_compute_output(move |req| {
+            s.lock()
+                .expect("subjects lock")
+                .push(req.subject().unwrap_or_default().to_owned());
+            aws_sdk_sns::operation::publish::PublishOutput::builder()
+                .message_id("m")
+                .build()
+        });
+    (rule, subjects)
+}

@@ -10,7 +10,7 @@ pub mod builder;
 pub mod fixtures;
 pub mod world;
 
-pub use builder::{BUS, TOPIC, TestEngine, engine, push_b};
+pub use builder::{BUS, TOPIC, TestEngine, engine, push_b, sns_subjects};
 pub use fixtures::{config, config_with, one_target, push, push_at};
 
 /// The report of a run that must have been a deploy or rollback with a valid payload.
