@@ -169,7 +169,6 @@ impl Engine {
                         .or_else(|| self.self_arn.get().cloned()),
                 },
             },
-            ecr: &self.ecr,
             home: self.home(),
         };
         // Each branch is boxed: the pipeline's future is large.

@@ -163,7 +163,7 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
             // The registry the targets take this repository's images from (a central registry
             // when registry_account says so), asked in this deployer's region.
             let registry = targets[0].registry_account.as_ref();
-            match deps.ecr.resolve_tag(registry, repository, tag).await {
+            match deps.ctx.ecr.resolve_tag(registry, repository, tag).await {
                 Ok((digest, account)) => {
                     let image = ImageRef {
                         account,

@@ -10,7 +10,6 @@ pub mod rollback;
 pub mod status;
 
 use crate::config::{Config, Target};
-use crate::gateway::ecr::Ecr;
 use crate::input::InputError;
 use crate::pipeline::Ctx;
 use crate::plan::Home;
@@ -20,7 +19,6 @@ use crate::types::{FunctionRef, Repository};
 pub struct Deps<'a> {
     pub config: &'a Config,
     pub ctx: Ctx,
-    pub ecr: &'a Ecr,
     /// This deployer's account and region; `None` when they could not be learned.
     pub home: Option<&'a Home>,
 }

@@ -76,7 +76,7 @@ async fn run(
                     "cannot tell which ECR image version {target} runs, so cannot check it still exists; pass force to roll back anyway"
                 ))
             })?;
-            match deps.ecr.image_exists(&image).await {
+            match deps.ctx.ecr.image_exists(&image).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(StepError::new(format!(
                     "version {target} runs {}, which no longer exists in ECR (a lifecycle rule?): Lambda could not start it; pass force to roll back anyway",
@@ -93,7 +93,7 @@ async fn run(
     );
     let scan_of_target = async {
         match plan.target_image.as_ref().filter(|_| show_scan) {
-            Some(image) => image_checks::current_scan(deps.ecr, image).await,
+            Some(image) => image_checks::current_scan(&deps.ctx.ecr, image).await,
             None => None,
         }
     };
