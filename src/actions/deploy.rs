@@ -2,16 +2,14 @@
 //! same pipeline for each function the image is for.
 
 use super::Deps;
-use crate::config::Target;
+use super::dispatch::deploy_set;
 use crate::input::{
     DeployRequest, DeploySource, EcrImageAction, EcrImageScan, ImageAction, ImageResult, InputError,
 };
-use crate::pipeline::deploy_function;
 use crate::plan::{Home, plan};
-use crate::report::{ActionKind, Deployment, Report};
-use crate::types::{FunctionRef, ImageRef};
+use crate::report::{ActionKind, Report};
+use crate::types::{ImageRef, Reason};
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures_util::StreamExt;
 
 const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
 
@@ -34,7 +32,7 @@ pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool)
                     ev.repository.as_str()
                 ),
             ),
-            Some(home) => deploy_image(deps, home, &image, Some(ev.time), dry_run).await,
+            Some(home) => deploy_image(deps, home, &image, Some(ev.time), None, dry_run).await,
         },
     };
     report.repository = Some(ev.repository.to_string());
@@ -82,12 +80,13 @@ fn image_of(ev: &EcrImageAction) -> Result<ImageRef, String> {
     })
 }
 
-/// `image` to every function it is for.
+/// `image` to every function it is for (in this run, or dispatched: see [`deploy_set`]).
 async fn deploy_image(
     deps: &Deps<'_>,
     home: &Home,
     image: &ImageRef,
     pushed: Option<DateTime<Utc>>,
+    reason: Option<&Reason>,
     dry_run: bool,
 ) -> Report {
     match plan(deps.config, image, home) {
@@ -98,32 +97,9 @@ async fn deploy_image(
         Ok(jobs) => {
             tracing::info!(image = %image.uri(), functions = jobs.len(), dry_run, "deploying");
             let jobs = jobs.into_iter().map(|j| (j.function, j.target)).collect();
-            let deployments = deploy_all(deps, image, jobs, pushed, dry_run).await;
-            Report::new(ActionKind::Deploy)
-                .with_image(image)
-                .with_deployments(deployments)
+            Box::pin(deploy_set(deps, image, jobs, pushed, reason, dry_run)).await
         }
     }
-}
-
-async fn deploy_all(
-    deps: &Deps<'_>,
-    image: &ImageRef,
-    jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    dry_run: bool,
-) -> Vec<Deployment> {
-    futures_util::stream::iter(jobs)
-        .map(|(function, target)| async move {
-            // Boxed: the pipeline's future is large, and inlining many would overflow the stack.
-            Box::pin(deploy_function(
-                &deps.ctx, &function, target, image, pushed, dry_run,
-            ))
-            .await
-        })
-        .buffered(deps.config.max_parallel)
-        .collect()
-        .await
 }
 
 /// A deploy by hand: one function and an image pinned by digest, or a repository's tag.
@@ -137,12 +113,9 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
                     if let Some(why) = home.refuses(target, &image.account, &image.region) {
                         return Err(InputError::new("payload.image_uri", why));
                     }
-                    let deployments =
-                        deploy_all(deps, image, vec![(function, target)], d.pushed, d.dry_run)
-                            .await;
-                    Report::new(ActionKind::Deploy)
-                        .with_image(image)
-                        .with_deployments(deployments)
+                    let job = vec![(function, target)];
+                    let reason = d.reason.as_ref();
+                    Box::pin(deploy_set(deps, image, job, d.pushed, reason, d.dry_run)).await
                 }
             }
         }
@@ -173,7 +146,8 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
                         tag: Some(tag.clone()),
                     };
                     // A manual deploy is not a push: no event time to compare with.
-                    Box::pin(deploy_image(deps, home, &image, None, d.dry_run)).await
+                    let reason = d.reason.as_ref();
+                    Box::pin(deploy_image(deps, home, &image, None, reason, d.dry_run)).await
                 }
                 Err(why) => {
                     let mut r = Report::failed(ActionKind::Deploy, why);

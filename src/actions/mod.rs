@@ -4,6 +4,7 @@
 pub mod advance;
 pub mod alarm;
 pub mod deploy;
+pub mod dispatch;
 pub mod history;
 pub mod promote;
 pub mod rollback;

@@ -35,6 +35,7 @@ pub const IMAGE_CHECKS_VAR: &str = "DEPLOYER_IMAGE_CHECKS";
 pub const METRICS_VAR: &str = "DEPLOYER_METRICS";
 pub const METRICS_NAMESPACE_VAR: &str = "DEPLOYER_METRICS_NAMESPACE";
 pub const EVENT_BUS_VAR: &str = "DEPLOYER_EVENT_BUS";
+pub const INLINE_MAX_VAR: &str = "DEPLOYER_INLINE_MAX";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -100,9 +101,16 @@ pub const VARIABLES: &[(&str, &str)] = &[
         EVENT_BUS_VAR,
         "EventBridge bus for deployment events, a name (default is the account's default bus) or an ARN (default: none, no events)",
     ),
+    (
+        INLINE_MAX_VAR,
+        "most functions one run deploys itself; an image for more is dispatched, one asynchronous invocation of DEPLOYER_FUNCTION_ARN per function (default 8)",
+    ),
 ];
 
 const DEFAULT_ALIAS: &str = "live";
+/// At 30-90 s per image update and DEPLOYER_MAX_PARALLEL 4, 8 functions fit well inside one
+/// 15-minute invocation; more are dispatched.
+pub const DEFAULT_INLINE_MAX: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{variable}{path}: {problem}")]
@@ -139,6 +147,8 @@ pub struct Config {
     pub scheduler: Scheduler,
     /// EMF metrics and deployment events.
     pub signals: SignalsConfig,
+    /// Most functions one run deploys itself; more are dispatched (see `actions::dispatch`).
+    pub inline_max: usize,
 }
 
 /// Where rollout checks are scheduled, and what they invoke.
@@ -223,6 +233,7 @@ impl Config {
             max_parallel,
             scheduler,
             signals: signals::parse(&get)?,
+            inline_max: parse_number(&get, INLINE_MAX_VAR, DEFAULT_INLINE_MAX, 1, 10_000)?,
         })
     }
 

@@ -283,3 +283,25 @@ fn signals_default_to_metrics_on_and_no_events() {
         assert_eq!(c.signals.event_bus.as_deref(), Some(bus));
     }
 }
+
+#[test]
+fn inline_max_defaults_to_8_and_must_be_a_whole_number_of_at_least_1() {
+    let targets = (TARGETS_VAR, r#"[{"repository":"api","functions":["f"]}]"#);
+    assert_eq!(load(&[targets]).unwrap().inline_max, 8);
+    assert_eq!(
+        load(&[targets, (INLINE_MAX_VAR, "50")]).unwrap().inline_max,
+        50
+    );
+    assert_eq!(
+        load(&[targets, (INLINE_MAX_VAR, "0")])
+            .unwrap_err()
+            .to_string(),
+        "DEPLOYER_INLINE_MAX: 0 is out of range: it must be between 1 and 10000"
+    );
+    assert_eq!(
+        load(&[targets, (INLINE_MAX_VAR, "many")])
+            .unwrap_err()
+            .to_string(),
+        "DEPLOYER_INLINE_MAX: \"many\" is not a whole number"
+    );
+}

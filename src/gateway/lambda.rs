@@ -370,4 +370,29 @@ impl Lambda {
             log_result: out.log_result().map(str::to_owned),
         })
     }
+
+    /// An asynchronous Invoke (`InvocationType=Event`): Lambda queues the payload and answers 202
+    /// at once; the function's run is not part of the call. Used to fan a deployment out to the
+    /// deployer's own invocations, one per function.
+    pub async fn invoke_event(&self, function: &str, payload: Vec<u8>) -> Result<(), ApiError> {
+        let out = self
+            .client
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| ApiError::from_sdk("Invoke", &e))?;
+        // Anything but 202 means Lambda did not queue it (it would have sent an error instead,
+        // but a queued run must never be assumed).
+        match out.status_code() {
+            202 => Ok(()),
+            other => Err(ApiError {
+                op: "Invoke",
+                kind: ErrorKind::Other,
+                message: format!("answered status {other}, not 202 Accepted: not queued"),
+            }),
+        }
+    }
 }

@@ -22,6 +22,11 @@ pub enum Outcome {
     /// Dry run: this is what a real run would have done.
     WouldDeploy,
     WouldRollBack,
+    /// Fan-out: this function's deployment was handed to its own invocation of the deployer,
+    /// which reports (and notifies) on its own.
+    Dispatched,
+    /// Dry run of a fan-out: this function would have been dispatched.
+    WouldDispatch,
 }
 
 impl Outcome {
@@ -35,6 +40,8 @@ impl Outcome {
             Outcome::RollingOut => "rolling_out",
             Outcome::WouldDeploy => "would_deploy",
             Outcome::WouldRollBack => "would_roll_back",
+            Outcome::Dispatched => "dispatched",
+            Outcome::WouldDispatch => "would_dispatch",
         }
     }
 
@@ -310,6 +317,22 @@ impl Report {
             return (
                 Outcome::WouldDeploy,
                 Some(format!("dry run: {would_deploy} of {n} would be deployed")),
+            );
+        }
+        let dispatched = count(Outcome::Dispatched);
+        if dispatched > 0 {
+            return (
+                Outcome::Dispatched,
+                Some(format!(
+                    "{dispatched} of {n} dispatched: each function's own run deploys it and reports"
+                )),
+            );
+        }
+        let would_dispatch = count(Outcome::WouldDispatch);
+        if would_dispatch > 0 {
+            return (
+                Outcome::WouldDispatch,
+                Some(format!("dry run: {would_dispatch} of {n} would be dispatched")),
             );
         }
         if deployed > 0 {

@@ -16,10 +16,16 @@ const MAX_REASON: usize = 2000;
 
 /// Whether a function's outcome is worth an event: everything that changed or tried to change
 /// something. Not a skip, a duplicate (`already_live`) or a dry run. Outcomes added later are sent.
+/// Not a dispatch either: the function's own run sends its event when it has done something.
 pub fn is_newsworthy(outcome: Outcome) -> bool {
     !matches!(
         outcome,
-        Outcome::Skipped | Outcome::AlreadyLive | Outcome::WouldDeploy | Outcome::WouldRollBack
+        Outcome::Skipped
+            | Outcome::AlreadyLive
+            | Outcome::WouldDeploy
+            | Outcome::WouldRollBack
+            | Outcome::Dispatched
+            | Outcome::WouldDispatch
     )
 }
 

@@ -14,7 +14,8 @@ fn emoji(o: Outcome) -> &'static str {
         Outcome::RollingOut => ":hourglass_flowing_sand:",
         Outcome::AlreadyLive => ":ballot_box_with_check:",
         Outcome::Skipped => ":fast_forward:",
-        Outcome::WouldDeploy | Outcome::WouldRollBack => ":eyes:",
+        Outcome::WouldDeploy | Outcome::WouldRollBack | Outcome::WouldDispatch => ":eyes:",
+        Outcome::Dispatched => ":outbox_tray:",
     }
 }
 

@@ -19,7 +19,10 @@ pub fn text(report: &Report, d: Option<&Deployment>, settings: &RenderSettings) 
         field(&mut t, "Function:", d.function.as_str());
         let alias = if d.version.is_none() && d.previous_version.is_none() {
             format!("{}: unchanged", d.alias)
-        } else if matches!(d.outcome, Outcome::WouldDeploy | Outcome::WouldRollBack) {
+        } else if matches!(
+            d.outcome,
+            Outcome::WouldDeploy | Outcome::WouldRollBack | Outcome::WouldDispatch
+        ) {
             format!(
                 "{}: version {} (unchanged: dry run)",
                 d.alias,

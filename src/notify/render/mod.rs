@@ -168,6 +168,8 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                     format!("DRY RUN {f} would roll back v{}", v(d.previous_version))
                 }
                 Outcome::Skipped => with_label(format!("SKIPPED {f}")),
+                Outcome::Dispatched => with_label(format!("DISPATCHED {f}")),
+                Outcome::WouldDispatch => with_label(format!("DRY RUN {f} would dispatch")),
             }
         }
     };
@@ -328,6 +330,10 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
             )
         }
         Outcome::Skipped => format!("{f}: skipped."),
+        Outcome::Dispatched => format!(
+            "{f} was handed to its own run of the deployer, which deploys it and reports on its own."
+        ),
+        Outcome::WouldDispatch => format!("Dry run: {f} would be handed to its own run."),
     }
 }
 

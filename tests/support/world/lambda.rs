@@ -190,6 +190,10 @@ impl World {
                 if let Some(f) = s.begin(call) {
                     return s.faulted(f, InvokeError::generic);
                 }
+                if req.invocation_type() == Some(&aws_sdk_lambda::types::InvocationType::Event) {
+                    let body = s.current_call().payload.clone().unwrap_or_default();
+                    return s.invoke_event(&body);
+                }
                 let q = req.qualifier().unwrap_or("$LATEST").to_owned();
                 let Some(func) = s.func(&function) else {
                     return MockResponse::Error(err!(

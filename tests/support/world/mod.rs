@@ -10,6 +10,7 @@
 
 mod aliases;
 mod clients;
+mod dispatch;
 mod ecr;
 mod faults;
 mod lambda;
@@ -58,6 +59,8 @@ pub struct WorldState {
     hooks: Vec<(&'static str, usize, Hook)>,
     pub now: ManualTimeSource,
     revision_counter: u64,
+    /// Asynchronous invocations of the deployer (fan-out): what was queued, what is refused.
+    pub dispatch: dispatch::Dispatch,
 }
 
 impl WorldState {
@@ -131,6 +134,7 @@ impl World {
             hooks: Vec::new(),
             now: time.clone(),
             revision_counter: 0,
+            dispatch: Default::default(),
         };
         Self {
             state: Arc::new(Mutex::new(state)),

@@ -1,0 +1,243 @@
+//! One image to a set of functions: the single place that decides whether this run deploys them
+//! itself or fans them out. Anything that deploys a set (a push, a deploy by tag, and whatever
+//! is added later) calls [`deploy_set`] and gets the same decision.
+//!
+//! One Lambda image update takes 30-90 s, so a few parallel pipelines fit about 8 functions into
+//! one 15-minute invocation. For more, this run deploys none: it sends one asynchronous
+//! invocation of the deployer per function (Lambda's own queue does the waiting and the retrying,
+//! reserved concurrency bounds how many run at once), each an ordinary manual deploy that carries
+//! the push's time and tag so stale-event protection and the version record stay exact.
+
+use super::Deps;
+use crate::config::Target;
+use crate::pipeline::deploy_function;
+use crate::report::{ActionKind, Deployment, Outcome, Report};
+use crate::types::{FunctionRef, ImageRef, Reason};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+/// Asynchronous Invokes in flight at once: each is one quick HTTP call (Lambda only queues the
+/// payload), so 500 functions are dispatched in a few seconds without a burst that throttles.
+pub const DISPATCH_PARALLEL: usize = 16;
+
+/// Failed functions named in the top-level reason; the per-function entries name them all.
+const NAMED_IN_REASON: usize = 10;
+
+/// `image` to `jobs`: deployed by this run when there are at most DEPLOYER_INLINE_MAX of them,
+/// otherwise dispatched one function per invocation. `pushed` and `reason` travel with each
+/// dispatched payload.
+pub async fn deploy_set(
+    deps: &Deps<'_>,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    reason: Option<&Reason>,
+    dry_run: bool,
+) -> Report {
+    if jobs.len() <= deps.config.inline_max {
+        let deployments = deploy_inline(deps, image, jobs, pushed, dry_run).await;
+        return Report::new(ActionKind::Deploy)
+            .with_image(image)
+            .with_deployments(deployments);
+    }
+    dispatch(deps, image, jobs, pushed, reason, dry_run).await
+}
+
+/// Every function through the pipeline in this run, at most DEPLOYER_MAX_PARALLEL at once.
+async fn deploy_inline(
+    deps: &Deps<'_>,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+) -> Vec<Deployment> {
+    futures_util::stream::iter(jobs)
+        .map(|(function, target)| async move {
+            // Boxed: the pipeline's future is large, and inlining many would overflow the stack.
+            Box::pin(deploy_function(
+                &deps.ctx, &function, target, image, pushed, dry_run,
+            ))
+            .await
+        })
+        .buffered(deps.config.max_parallel)
+        .collect()
+        .await
+}
+
+/// What the run needs to dispatch to and could not learn.
+fn no_target(n: usize, inline_max: usize) -> String {
+    format!(
+        "{n} functions are more than DEPLOYER_INLINE_MAX ({inline_max}), so they are dispatched one invocation each, but this run does not know the deployer's function ARN: set DEPLOYER_FUNCTION_ARN (or raise DEPLOYER_INLINE_MAX to deploy them all in this run). Nothing was sent, nothing was deployed"
+    )
+}
+
+async fn dispatch(
+    deps: &Deps<'_>,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    reason: Option<&Reason>,
+    dry_run: bool,
+) -> Report {
+    let n = jobs.len();
+    let Some(target_arn) = deps.ctx.rollouts.target_arn.as_deref() else {
+        return Report::failed(ActionKind::Deploy, no_target(n, deps.config.inline_max))
+            .with_image(image);
+    };
+    tracing::info!(image = %image.uri(), functions = n, target = target_arn, dry_run, "dispatching");
+    let deployments: Vec<Deployment> = futures_util::stream::iter(jobs)
+        .map(|(function, target)| async move {
+            let mut d = Deployment::new(function.clone(), target.alias.clone());
+            if dry_run {
+                d.outcome = Outcome::WouldDispatch;
+                d.reason = Some(format!("would be dispatched to {target_arn}"));
+                return d;
+            }
+            let body = payload(&function, image, pushed, reason).to_string();
+            match deps
+                .ctx
+                .lambda
+                .invoke_event(target_arn, body.into_bytes())
+                .await
+            {
+                Ok(()) => d.outcome = Outcome::Dispatched,
+                Err(e) => {
+                    tracing::warn!(function = %function, error = %e, "not dispatched");
+                    d.reason = Some(format!("not dispatched: {e}"));
+                }
+            }
+            d
+        })
+        .buffered(DISPATCH_PARALLEL)
+        .collect()
+        .await;
+    let mut report = Report::new(ActionKind::Deploy)
+        .with_image(image)
+        .with_deployments(deployments);
+    if report.outcome == Outcome::Failed {
+        report.reason = Some(partial_failure(&report.deployments));
+    }
+    report
+}
+
+/// The top-level reason when some functions could not be dispatched: how many, which (the first
+/// few), and that the rest were sent and deploy on their own.
+fn partial_failure(deployments: &[Deployment]) -> String {
+    let failed: Vec<&str> = deployments
+        .iter()
+        .filter(|d| d.outcome == Outcome::Failed)
+        .map(|d| d.function.name())
+        .collect();
+    let sent = deployments
+        .iter()
+        .filter(|d| d.outcome == Outcome::Dispatched)
+        .count();
+    let mut names = failed
+        .iter()
+        .take(NAMED_IN_REASON)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if failed.len() > NAMED_IN_REASON {
+        names.push_str(&format!(" and {} more", failed.len() - NAMED_IN_REASON));
+    }
+    format!(
+        "{} of {} could not be dispatched ({names}); {sent} were dispatched and deploy in their own runs",
+        failed.len(),
+        deployments.len()
+    )
+}
+
+/// The manual deploy payload one function's run is invoked with (see input/manual.rs). The push
+/// time is written with its full precision, so the run's stale-event check and the version record
+/// see exactly the event's time.
+pub fn payload(
+    function: &FunctionRef,
+    image: &ImageRef,
+    pushed: Option<DateTime<Utc>>,
+    reason: Option<&Reason>,
+) -> Value {
+    let mut p = json!({
+        "action": "deploy",
+        "function": function.as_str(),
+        "image_uri": image.uri(),
+    });
+    if let Some(tag) = &image.tag {
+        p["tag"] = json!(tag.as_str());
+    }
+    if let Some(t) = pushed {
+        p["pushed"] = json!(t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+    }
+    if let Some(r) = reason {
+        p["reason"] = json!(r.as_str());
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{DeploySource, Request, parse_request};
+    use chrono::TimeZone;
+
+    fn image(tag: Option<&str>) -> ImageRef {
+        let mut i: ImageRef = format!(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:{}",
+            "b".repeat(64)
+        )
+        .parse()
+        .unwrap();
+        i.tag = tag.map(|t| t.parse().unwrap());
+        i
+    }
+
+    #[test]
+    fn the_payload_parses_back_to_the_same_function_image_time_and_tag() {
+        let pushed = Utc
+            .timestamp_opt(1_800_000_000, 250_000_000)
+            .single()
+            .unwrap();
+        let f = FunctionRef::parse("arn:aws:lambda:eu-west-1:123456789012:function:w-1").unwrap();
+        let reason: Reason = serde_json::from_value(json!("release 42")).unwrap();
+        let p = payload(&f, &image(Some("v2")), Some(pushed), Some(&reason));
+        assert_eq!(p["pushed"], "2027-01-15T08:00:00.250Z");
+        let Request::Deploy(d) = parse_request(&p, pushed).expect("parses") else {
+            panic!("not a deploy: {p}");
+        };
+        assert_eq!(d.pushed, Some(pushed), "sub-second precision kept");
+        assert_eq!(d.reason.as_ref().map(Reason::as_str), Some("release 42"));
+        assert!(!d.dry_run);
+        match d.source {
+            DeploySource::Image { function, image: i } => {
+                assert_eq!(function, f);
+                assert_eq!(i, image(Some("v2")));
+            }
+            other => panic!("wrong source {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_untagged_manual_image_has_neither_tag_nor_pushed() {
+        let f = FunctionRef::parse("w-1").unwrap();
+        let p = payload(&f, &image(None), None, None);
+        let keys: Vec<&String> = p.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["action", "function", "image_uri"]);
+    }
+
+    #[test]
+    fn a_partial_failure_names_the_first_few_and_counts_the_rest() {
+        let alias = crate::types::AliasName::parse("live").unwrap();
+        let ds: Vec<Deployment> = (0..15)
+            .map(|i| {
+                let mut d = Deployment::new(FunctionRef::parse(&format!("f{i}")).unwrap(), alias.clone());
+                d.outcome = if i < 12 { Outcome::Failed } else { Outcome::Dispatched };
+                d
+            })
+            .collect();
+        assert_eq!(
+            partial_failure(&ds),
+            "12 of 15 could not be dispatched (f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 and 2 more); 3 were dispatched and deploy in their own runs"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! Asynchronous Invoke (`InvocationType=Event`), as the deployer's fan-out sends it to itself:
+//! Lambda queues the payload and answers 202. The world records each accepted payload (a test then
+//! plays the queue by handing them to an engine) and can refuse the invocation for chosen
+//! functions, keyed by the `function` the payload names, so a partial failure is deterministic
+//! whatever order the bounded-parallel dispatch sends in.
+
+use super::faults::Fault;
+use super::{World, WorldState};
+use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
+use aws_smithy_mocks::MockResponse;
+use serde_json::Value;
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub struct Dispatch {
+    /// Function named in the payload → the fault its Invoke gets instead of being queued.
+    faults: HashMap<String, Fault>,
+    /// What was queued, in the order it was accepted.
+    pub accepted: Vec<Value>,
+}
+
+impl WorldState {
+    /// Serves one asynchronous Invoke (already recorded by `begin`).
+    pub(super) fn invoke_event(&mut self, payload: &str) -> MockResponse<InvokeOutput, InvokeError> {
+        let body: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+        let named = body["function"].as_str().unwrap_or_default().to_owned();
+        if let Some(f) = self.dispatch.faults.get(&named).copied() {
+            return self.faulted(f, InvokeError::generic);
+        }
+        self.dispatch.accepted.push(body);
+        MockResponse::Output(InvokeOutput::builder().status_code(202).build())
+    }
+}
+
+impl World {
+    /// The asynchronous Invoke whose payload names `function` is answered with `fault`.
+    pub fn fail_dispatch_of(&self, function: &str, fault: Fault) {
+        self.lock()
+            .dispatch
+            .faults
+            .insert(function.to_owned(), fault);
+    }
+
+    /// The payloads Lambda queued, in the order it accepted them.
+    pub fn dispatched(&self) -> Vec<Value> {
+        self.lock().dispatch.accepted.clone()
+    }
+}
