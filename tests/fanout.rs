@@ -117,16 +117,23 @@ async fn a_dispatched_payload_deploys_exactly_as_the_push_would_have() {
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     assert_eq!(r.deployments.len(), 1, "only the function it names");
     assert_eq!(w.latest_image("w-04"), image_uri("api", 'b'));
-    assert_eq!(w.latest_image("w-05"), image_uri("api", 'a'), "others wait for their own run");
+    assert_eq!(
+        w.latest_image("w-05"),
+        image_uri("api", 'a'),
+        "others wait for their own run"
+    );
     let dispatched_record = w.version_description("w-04", 2);
 
     // The same push deployed inline (a limit above the fleet) writes the very same record.
     let inline = World::new();
     fleet(&inline, 9);
-    let r = engine(&inline, with_deployer(&names, &[("DEPLOYER_INLINE_MAX", "9")]))
-        .handle(&push_event)
-        .await
-        .report();
+    let r = engine(
+        &inline,
+        with_deployer(&names, &[("DEPLOYER_INLINE_MAX", "9")]),
+    )
+    .handle(&push_event)
+    .await
+    .report();
     assert_eq!(r.outcome, Outcome::Deployed);
     assert_eq!(dispatched_record, inline.version_description("w-04", 2));
     assert_eq!(
@@ -167,12 +174,22 @@ async fn functions_that_cannot_be_dispatched_fail_and_the_rest_are_still_sent() 
     assert_eq!(r.outcome, Outcome::Failed, "{r:#?}");
     assert_eq!(
         r.reason.as_deref(),
-        Some("2 of 12 could not be dispatched (w-03, w-07); 10 were dispatched and deploy in their own runs")
+        Some(
+            "2 of 12 could not be dispatched (w-03, w-07); 10 were dispatched and deploy in their own runs"
+        )
     );
-    let by_name = |n: &str| r.deployments.iter().find(|d| d.function.name() == n).unwrap();
+    let by_name = |n: &str| {
+        r.deployments
+            .iter()
+            .find(|d| d.function.name() == n)
+            .unwrap()
+    };
     assert_eq!(by_name("w-03").outcome, Outcome::Failed);
     let why = by_name("w-03").reason.as_deref().unwrap();
-    assert!(why.starts_with("not dispatched: Invoke failed: TooManyRequestsException"), "{why}");
+    assert!(
+        why.starts_with("not dispatched: Invoke failed: TooManyRequestsException"),
+        "{why}"
+    );
     let why = by_name("w-07").reason.as_deref().unwrap();
     assert!(why.contains("AccessDeniedException"), "{why}");
     assert_eq!(
@@ -189,7 +206,10 @@ async fn functions_that_cannot_be_dispatched_fail_and_the_rest_are_still_sent() 
         .map(|p| p["function"].as_str().unwrap().to_owned())
         .collect();
     sent.sort();
-    let expected: Vec<&String> = names.iter().filter(|n| *n != "w-03" && *n != "w-07").collect();
+    let expected: Vec<&String> = names
+        .iter()
+        .filter(|n| *n != "w-03" && *n != "w-07")
+        .collect();
     assert_eq!(sent.iter().collect::<Vec<_>>(), expected);
 
     // At the Lambda boundary the run is an error (alarms, the on-failure queue); a complete
@@ -201,7 +221,10 @@ async fn functions_that_cannot_be_dispatched_fail_and_the_rest_are_still_sent() 
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, DeployerError::DeploymentFailed { .. }), "{err:?}");
+    assert!(
+        matches!(err, DeployerError::DeploymentFailed { .. }),
+        "{err:?}"
+    );
     let ok = World::new();
     let names = fleet(&ok, 10);
     let response = self_deployer::runtime::handle(
@@ -224,7 +247,10 @@ async fn a_dry_run_reports_what_would_be_dispatched_and_sends_nothing() {
         .report();
     assert_eq!(r.outcome, Outcome::WouldDispatch, "{r:#?}");
     assert!(r.dry_run);
-    assert_eq!(r.reason.as_deref(), Some("dry run: 10 of 10 would be dispatched"));
+    assert_eq!(
+        r.reason.as_deref(),
+        Some("dry run: 10 of 10 would be dispatched")
+    );
     assert_eq!(
         r.deployments[0].reason.as_deref(),
         Some(format!("would be dispatched to {DEPLOYER}").as_str())
@@ -243,7 +269,9 @@ async fn without_a_function_arn_to_dispatch_to_the_run_fails_before_any_call() {
     assert_eq!(r.outcome, Outcome::Failed);
     assert_eq!(
         r.reason.as_deref(),
-        Some("9 functions are more than DEPLOYER_INLINE_MAX (8), so they are dispatched one invocation each, but this run does not know the deployer's function ARN: set DEPLOYER_FUNCTION_ARN (or raise DEPLOYER_INLINE_MAX to deploy them all in this run). Nothing was sent, nothing was deployed")
+        Some(
+            "9 functions are more than DEPLOYER_INLINE_MAX (8), so they are dispatched one invocation each, but this run does not know the deployer's function ARN: set DEPLOYER_FUNCTION_ARN (or raise DEPLOYER_INLINE_MAX to deploy them all in this run). Nothing was sent, nothing was deployed"
+        )
     );
     assert!(w.calls().is_empty());
 
@@ -269,7 +297,10 @@ async fn a_deploy_by_tag_is_dispatched_with_its_tag_and_reason_and_no_push_time(
         .await
         .report();
     assert_eq!(r.outcome, Outcome::Dispatched, "{r:#?}");
-    assert_eq!(r.request_reason.as_ref().map(|r| r.as_str()), Some("INC-7 fix"));
+    assert_eq!(
+        r.request_reason.as_ref().map(|r| r.as_str()),
+        Some("INC-7 fix")
+    );
     let p = w.dispatched().remove(0);
     assert_eq!(
         p,
@@ -281,7 +312,10 @@ async fn a_deploy_by_tag_is_dispatched_with_its_tag_and_reason_and_no_push_time(
         .await
         .report();
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
-    assert_eq!(r.request_reason.as_ref().map(|r| r.as_str()), Some("INC-7 fix"));
+    assert_eq!(
+        r.request_reason.as_ref().map(|r| r.as_str()),
+        Some("INC-7 fix")
+    );
     assert_eq!(r.image_tag.as_deref(), Some("stable"));
 }
 
@@ -299,7 +333,10 @@ async fn the_dispatching_run_notifies_only_when_something_was_not_sent() {
         .await
         .report();
     assert_eq!(r.outcome, Outcome::Dispatched);
-    assert!(subjects.lock().unwrap().is_empty(), "each function's run tells its own story");
+    assert!(
+        subjects.lock().unwrap().is_empty(),
+        "each function's run tells its own story"
+    );
     let n = r.notification.as_ref().unwrap();
     assert!(!n.sent && n.reason.is_some(), "{n:?}");
 

@@ -230,8 +230,13 @@ mod tests {
         let alias = crate::types::AliasName::parse("live").unwrap();
         let ds: Vec<Deployment> = (0..15)
             .map(|i| {
-                let mut d = Deployment::new(FunctionRef::parse(&format!("f{i}")).unwrap(), alias.clone());
-                d.outcome = if i < 12 { Outcome::Failed } else { Outcome::Dispatched };
+                let mut d =
+                    Deployment::new(FunctionRef::parse(&format!("f{i}")).unwrap(), alias.clone());
+                d.outcome = if i < 12 {
+                    Outcome::Failed
+                } else {
+                    Outcome::Dispatched
+                };
                 d
             })
             .collect();

@@ -332,7 +332,9 @@ impl Report {
         if would_dispatch > 0 {
             return (
                 Outcome::WouldDispatch,
-                Some(format!("dry run: {would_dispatch} of {n} would be dispatched")),
+                Some(format!(
+                    "dry run: {would_dispatch} of {n} would be dispatched"
+                )),
             );
         }
         if deployed > 0 {

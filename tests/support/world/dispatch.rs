@@ -21,7 +21,10 @@ pub struct Dispatch {
 
 impl WorldState {
     /// Serves one asynchronous Invoke (already recorded by `begin`).
-    pub(super) fn invoke_event(&mut self, payload: &str) -> MockResponse<InvokeOutput, InvokeError> {
+    pub(super) fn invoke_event(
+        &mut self,
+        payload: &str,
+    ) -> MockResponse<InvokeOutput, InvokeError> {
         let body: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
         let named = body["function"].as_str().unwrap_or_default().to_owned();
         if let Some(f) = self.dispatch.faults.get(&named).copied() {
