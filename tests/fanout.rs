@@ -6,8 +6,10 @@ pub mod support;
 
 use self_deployer::engine::Invocation;
 use self_deployer::error::DeployerError;
-use self_deployer::report::Outcome;
+use self_deployer::report::{Outcome, Step};
+use self_deployer::types::Version;
 use serde_json::{Value, json};
+use std::time::Duration;
 use support::world::{Fault, World, digest, image_uri};
 use support::{IntoReport, TestEngine, config_with, engine, push, push_at, sns_subjects};
 
@@ -348,4 +350,63 @@ async fn the_dispatching_run_notifies_only_when_something_was_not_sent() {
     assert_eq!(r.outcome, Outcome::Failed);
     let subjects = subjects.lock().unwrap().clone();
     assert!(subjects.iter().any(|s| s.contains("w-02")), "{subjects:?}");
+}
+
+/// With reserved concurrency above 1, two pushes for one function can now run at once (before,
+/// the second waited in the queue). The guards keep that safe, whatever the interleaving: the alias
+/// serves exactly one of the images, published only after its own smoke test; the other run
+/// changes no alias and reports why (`failed` when its alias move was refused, so it is notified
+/// and can be retried). What it does not promise: that the newer push wins (see
+/// docs/design.md, Fan-out).
+#[tokio::test]
+async fn two_different_pushes_running_at_once_on_one_function_stay_safe() {
+    for (first, second) in [(10, 20), (20, 10), (15, 15)] {
+        let w = World::new();
+        w.live_function("api-dev", "api", 'a');
+        w.with_func("api-dev", |f| f.update_takes = Duration::from_secs(first));
+        w.hook("UpdateFunctionCode", 2, move |s| {
+            s.func("api-dev").unwrap().update_takes = Duration::from_secs(second);
+        });
+        let e = engine(&w, support::config(support::one_target()));
+        let older = push_at("api", 'b', "v2", "2026-11-26T07:00:00Z");
+        let newer = push_at("api", 'c', "v3", "2026-11-26T07:01:00Z");
+        let (a, b) = tokio::join!(e.handle(&older), e.handle(&newer));
+        let (a, b) = (a.report(), b.report());
+        let (won, lost) = match (a.outcome, b.outcome) {
+            (Outcome::Deployed, o) if o != Outcome::Deployed => (&a, &b),
+            (o, Outcome::Deployed) if o != Outcome::Deployed => (&b, &a),
+            _ => panic!("exactly one deploys:\n{a:#?}\n{b:#?}"),
+        };
+        let lost = &lost.deployments[0];
+        assert!(
+            matches!(lost.outcome, Outcome::Failed | Outcome::Skipped) && lost.reason.is_some(),
+            "{lost:#?}"
+        );
+        let live: u64 = w.alias_version("api-dev", "live").unwrap().parse().unwrap();
+        let live_code = w.with_func("api-dev", |f| f.versions[&live].code.clone());
+        assert_eq!(Some(&live_code.image_uri), won.image_uri.as_ref());
+        assert_eq!(won.deployments[0].version, Version::new(live));
+        // Every version that exists beyond the first ran its smoke test on exactly its code.
+        let smoked: Vec<String> = w
+            .calls()
+            .iter()
+            .filter_map(|c| c.ran.as_ref().map(|(sha, _)| sha.clone()))
+            .collect();
+        for v in w.versions("api-dev").into_iter().skip(1) {
+            let sha = w.with_func("api-dev", |f| f.versions[&v].code.sha.clone());
+            assert!(smoked.contains(&sha), "version {v} was never smoke-tested");
+        }
+        // $LATEST runs the live image, or the loser's smoke-tested image when its alias move was
+        // refused (the report names the step and the reason).
+        if w.latest_image("api-dev") != live_code.image_uri {
+            assert_eq!(lost.failed_step, Some(Step::PromoteAlias), "{lost:#?}");
+            assert!(
+                lost.reason
+                    .as_deref()
+                    .unwrap()
+                    .contains("changed by someone else"),
+                "{lost:#?}"
+            );
+        }
+    }
 }

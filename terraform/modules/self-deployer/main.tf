@@ -52,8 +52,10 @@ resource "aws_lambda_function" "deployer" {
   memory_size      = var.memory_size
   timeout          = 900
 
-  # Deploys never run twice at once: two pushes in quick succession are queued, not raced.
-  reserved_concurrent_executions = 1
+  # Bounds the fan-out (one run per function, this many at once) and the deployer's share of the
+  # account's concurrency. Runs that meet on one function are safe: the guards make the later one
+  # wait, find the image already live, or stop without changing anything.
+  reserved_concurrent_executions = var.reserved_concurrency
 
   logging_config {
     log_format = "JSON"
@@ -74,6 +76,7 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_EVENT_BUS           = var.event_bus_name
       DEPLOYER_METRICS             = "true"
       DEPLOYER_METRICS_NAMESPACE   = var.metrics_namespace
+      DEPLOYER_INLINE_MAX          = tostring(var.inline_max)
     }
   }
 }
@@ -82,7 +85,7 @@ resource "aws_lambda_function_event_invoke_config" "deployer" {
   function_name = aws_lambda_function.deployer.function_name
   # A failed deploy is reported, not blindly repeated; a crashed invocation lands in the queue.
   maximum_retry_attempts = 0
-  # Pushes queued behind a long deploy (concurrency 1) must not expire.
+  # Pushes and dispatched runs queued behind long deploys must not expire.
   maximum_event_age_in_seconds = 21600
 
   destination_config {
@@ -257,6 +260,13 @@ resource "aws_iam_role_policy" "deployer" {
         Effect   = "Allow"
         Action   = "cloudwatch:DescribeAlarms"
         Resource = "*"
+      },
+      {
+        # Fan-out: one asynchronous run of the deployer per function. Itself only, unqualified.
+        Sid      = "DispatchToItself"
+        Effect   = "Allow"
+        Action   = "lambda:InvokeFunction"
+        Resource = "${local.lambda_prefix}:${var.name}"
       },
     ]
   })

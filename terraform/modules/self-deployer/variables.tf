@@ -133,3 +133,25 @@ variable "metrics_namespace" {
   type        = string
   default     = "SelfDeployer"
 }
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency of the deployer: how many of its runs go at once. An image for more functions than inline_max is dispatched one run per function, and this many of them deploy at a time (the rest wait in Lambda's queue). Concurrent runs on one function are safe: every change is guarded by RevisionId and CodeSha256."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.reserved_concurrency >= 1
+    error_message = "reserved_concurrency must be at least 1."
+  }
+}
+
+variable "inline_max" {
+  description = "DEPLOYER_INLINE_MAX: the most functions one run deploys itself; an image for more is dispatched, one asynchronous invocation of the deployer per function."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.inline_max >= 1
+    error_message = "inline_max must be at least 1."
+  }
+}
