@@ -44,7 +44,7 @@ def test_the_function_is_what_the_issue_asks():
     assert f["Metadata"]["BuildMethod"] == "rust-cargolambda"
     p = f["Properties"]
     assert (p["Runtime"], p["Handler"], p["Architectures"], p["Timeout"]) == ("provided.al2023", "bootstrap", ["arm64"], 900)
-    assert p["ReservedConcurrentExecutions"] == 1
+    assert p["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}  # see test_fanout_iac.py
     assert p["LoggingConfig"]["LogFormat"] == "JSON"
     cfg = t["Resources"]["DeployerFunctionEventInvokeConfig"]["Properties"]
     assert cfg["MaximumRetryAttempts"] == 0
@@ -150,7 +150,7 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
     assert env["DEPLOYER_TOPIC_ARN"] == outputs["NotificationTopicArn"]
     assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS",
                         "DEPLOYER_IMAGE_CHECKS", "DEPLOYER_ROLLOUT", "DEPLOYER_SCHEDULER_ROLE_ARN", "DEPLOYER_SCHEDULE_GROUP",
-                        "DEPLOYER_EVENT_BUS", "DEPLOYER_METRICS", "DEPLOYER_METRICS_NAMESPACE"}
+                        "DEPLOYER_EVENT_BUS", "DEPLOYER_METRICS", "DEPLOYER_METRICS_NAMESPACE", "DEPLOYER_INLINE_MAX"}
     assert env["DEPLOYER_IMAGE_CHECKS"] == "", "no default checks unless asked for"
     assert json.loads(env["DEPLOYER_ROLLOUT"]) == json.loads(PARAMS["RolloutJson"])
     assert env["DEPLOYER_SCHEDULER_ROLE_ARN"] == outputs["SchedulerRoleArn"]

@@ -60,7 +60,9 @@ def test_sam_and_terraform_define_the_same_system():
     assert [_strip(a) for a in tf_fn["architectures"]] == sam_fn["Architectures"]
     assert _strip(tf_fn["handler"]) == sam_fn["Handler"]
     assert tf_fn["timeout"] == sam_fn["Timeout"]
-    assert tf_fn["reserved_concurrent_executions"] == sam_fn["ReservedConcurrentExecutions"]
+    # concurrency: a parameter on each side, with the same default (test_fanout_iac.py)
+    assert (tf_fn["reserved_concurrent_executions"], sam_fn["ReservedConcurrentExecutions"]) == (
+        "${var.reserved_concurrency}", {"Ref": "ReservedConcurrency"})
     assert _strip(tf_fn["logging_config"][0]["log_format"]) == sam_fn["LoggingConfig"]["LogFormat"]
 
     # environment variables

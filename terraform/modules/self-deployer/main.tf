@@ -266,7 +266,7 @@ resource "aws_iam_role_policy" "deployer" {
         Sid      = "DispatchToItself"
         Effect   = "Allow"
         Action   = "lambda:InvokeFunction"
-        Resource = "${local.lambda_prefix}:${var.name}"
+        Resource = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name}"
       },
     ]
   })
