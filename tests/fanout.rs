@@ -4,8 +4,10 @@
 
 pub mod support;
 
+use aws_smithy_async::time::TimeSource;
 use self_deployer::engine::Invocation;
 use self_deployer::error::DeployerError;
+use self_deployer::notify::NotifySettings;
 use self_deployer::report::{Outcome, Step};
 use self_deployer::types::Version;
 use serde_json::{Value, json};
@@ -409,4 +411,53 @@ async fn two_different_pushes_running_at_once_on_one_function_stay_safe() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn dispatches_are_never_notified_even_when_skips_are() {
+    let w = World::new();
+    let names = fleet(&w, 9);
+    let (publish, subjects) = sns_subjects();
+    let settings = NotifySettings {
+        notify_skipped: true,
+        ..Default::default()
+    };
+    let r = TestEngine::new(&w)
+        .config(with_deployer(&names, &[]))
+        .sns_with(&publish, settings)
+        .build()
+        .handle(&push("api", 'b', Some("v2")))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::Dispatched);
+    assert!(
+        subjects.lock().unwrap().is_empty(),
+        "9 runs will notify; the dispatch must not"
+    );
+}
+
+#[tokio::test]
+async fn near_the_invocations_deadline_nothing_more_is_sent_and_the_report_says_so() {
+    let w = World::new();
+    let names = fleet(&w, 9);
+    let deployer = engine(&w, with_deployer(&names, &[]));
+    let request = deployer.parse(&push("api", 'b', Some("v2"))).unwrap();
+    let inv = Invocation {
+        deadline: Some(w.time.now() + Duration::from_secs(10)),
+        ..Default::default()
+    };
+    let r = deployer.run(request, inv).await.report();
+    assert_eq!(r.outcome, Outcome::Failed, "{r:#?}");
+    assert!(w.dispatched().is_empty());
+    let why = r.deployments[0].reason.as_deref().unwrap();
+    assert!(
+        why.starts_with("not dispatched: stopped: only 10 s of this invocation were left"),
+        "{why}"
+    );
+    assert_eq!(
+        r.reason.as_deref(),
+        Some(
+            "9 of 9 could not be dispatched (w-01, w-02, w-03, w-04, w-05, w-06, w-07, w-08, w-09); 0 were dispatched and deploy in their own runs"
+        )
+    );
 }

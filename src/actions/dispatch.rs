@@ -94,6 +94,12 @@ async fn dispatch(
                 d.reason = Some(format!("would be dispatched to {target_arn}"));
                 return d;
             }
+            // Each Invoke is quick, but a hung endpoint could eat the invocation: what was not
+            // sent in time is reported, not silently dropped.
+            if let Some(why) = deps.ctx.out_of_time() {
+                d.reason = Some(format!("not dispatched: {why}"));
+                return d;
+            }
             let body = payload(&function, image, pushed, reason).to_string();
             match deps
                 .ctx

@@ -43,8 +43,13 @@ impl Notifier {
     }
 
     /// Whether an outcome is worth a message: changes and failures always, the rest on request.
+    /// Never a dispatch: the function's own run tells its story, and a fan-out to hundreds of
+    /// functions must not send hundreds of messages before it.
     pub fn worth_telling(&self, outcome: Outcome) -> bool {
-        outcome.changed_production() || outcome == Outcome::Failed || self.settings.notify_skipped
+        outcome != Outcome::Dispatched
+            && (outcome.changed_production()
+                || outcome == Outcome::Failed
+                || self.settings.notify_skipped)
     }
 
     pub async fn notify(&self, report: &Report) -> NotificationStatus {
