@@ -4,8 +4,8 @@
 //!
 //! One Lambda image update takes 30-90 s, so a few parallel pipelines fit about 8 functions into
 //! one 15-minute invocation. For more, this run deploys none: it sends one asynchronous
-//! invocation of the deployer per function (Lambda's own queue does the waiting and the retrying,
-//! reserved concurrency bounds how many run at once), each an ordinary manual deploy that carries
+//! invocation of the deployer per function (Lambda's own queue holds them, and retries those it
+//! throttles while the reserved concurrency is busy), each an ordinary manual deploy that carries
 //! the push's time and tag so stale-event protection and the version record stay exact.
 
 use super::Deps;
