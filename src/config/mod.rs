@@ -83,7 +83,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (
         FUNCTION_ARN_VAR,
-        "what rollout checks invoke (default in Lambda: this function; required in the CLI to start a rollout)",
+        "what rollout checks invoke and a fan-out dispatches to (default in Lambda: this function; required in the CLI to start a rollout or dispatch)",
     ),
     (
         IMAGE_CHECKS_VAR,
