@@ -106,7 +106,8 @@ async fn deploy_image(
     }
 }
 
-async fn deploy_all(
+/// Every deployment of a run goes through here: at most DEPLOYER_MAX_PARALLEL at once.
+pub(crate) async fn deploy_all(
     deps: &Deps<'_>,
     image: &ImageRef,
     jobs: Vec<(FunctionRef, &Target)>,

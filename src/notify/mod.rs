@@ -44,7 +44,9 @@ impl Notifier {
 
     /// Whether an outcome is worth a message: changes and failures always, the rest on request.
     pub fn worth_telling(&self, outcome: Outcome) -> bool {
-        outcome.changed_production() || outcome == Outcome::Failed || self.settings.notify_skipped
+        outcome.changed_production()
+            || matches!(outcome, Outcome::Failed | Outcome::Drift)
+            || self.settings.notify_skipped
     }
 
     pub async fn notify(&self, report: &Report) -> NotificationStatus {
@@ -56,6 +58,8 @@ impl Notifier {
         report.deployments.retain(|d| {
             !(d.outcome == Outcome::RollingOut
                 && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
+                // A drift is told once per distinct state, not every sweep.
+                && !d.notified_before
         });
         if report.deployments.is_empty() && report.outcome == Outcome::RollingOut {
             return not_sent("a rollout check confirmed the weight: nothing changed");

@@ -22,6 +22,14 @@ pub enum Outcome {
     /// Dry run: this is what a real run would have done.
     WouldDeploy,
     WouldRollBack,
+    /// Reconcile: the alias runs the newest matching image (or something pushed later).
+    InSync,
+    /// Reconcile: the alias is not where this deployer last put it (moved by hand); left alone.
+    Drift,
+    /// Reconcile: the newest image failed or was rolled back on this function; never retried by a sweep.
+    Rejected,
+    /// Reconcile: not started, too little time was left in this invocation; the next sweep does it.
+    Deferred,
 }
 
 impl Outcome {
@@ -35,6 +43,10 @@ impl Outcome {
             Outcome::RollingOut => "rolling_out",
             Outcome::WouldDeploy => "would_deploy",
             Outcome::WouldRollBack => "would_roll_back",
+            Outcome::InSync => "in_sync",
+            Outcome::Drift => "drift",
+            Outcome::Rejected => "rejected",
+            Outcome::Deferred => "deferred",
         }
     }
 
@@ -132,6 +144,9 @@ pub struct Deployment {
     /// Things that went wrong without failing the deployment (e.g. a version that could not be pruned).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// This finding (a drift) was notified by an earlier run: the notifier leaves it out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub notified_before: bool,
 }
 
 impl Deployment {
@@ -152,6 +167,7 @@ impl Deployment {
             rollout: None,
             image_checks: None,
             warnings: Vec::new(),
+            notified_before: false,
         }
     }
 }
@@ -178,6 +194,8 @@ pub enum ActionKind {
     /// A scheduled rollout check, or an alarm that acted on a rollout.
     Advance,
     Promote,
+    /// A sweep: every configured function compared with its repository's newest image.
+    Reconcile,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -19,7 +19,13 @@ const MAX_REASON: usize = 2000;
 pub fn is_newsworthy(outcome: Outcome) -> bool {
     !matches!(
         outcome,
-        Outcome::Skipped | Outcome::AlreadyLive | Outcome::WouldDeploy | Outcome::WouldRollBack
+        Outcome::Skipped
+            | Outcome::AlreadyLive
+            | Outcome::WouldDeploy
+            | Outcome::WouldRollBack
+            | Outcome::InSync
+            | Outcome::Rejected
+            | Outcome::Deferred
     )
 }
 
@@ -71,6 +77,7 @@ pub fn detail(report: &Report, d: &Deployment, run_id: &str) -> Detail {
             crate::report::ActionKind::Rollback => "rollback",
             crate::report::ActionKind::Advance => "advance",
             crate::report::ActionKind::Promote => "promote",
+            crate::report::ActionKind::Reconcile => "reconcile",
         },
         outcome: d.outcome.as_str(),
         version: d.version,

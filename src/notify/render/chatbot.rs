@@ -15,6 +15,10 @@ fn emoji(o: Outcome) -> &'static str {
         Outcome::AlreadyLive => ":ballot_box_with_check:",
         Outcome::Skipped => ":fast_forward:",
         Outcome::WouldDeploy | Outcome::WouldRollBack => ":eyes:",
+        Outcome::InSync => ":ballot_box_with_check:",
+        Outcome::Drift => ":warning:",
+        Outcome::Rejected => ":no_entry:",
+        Outcome::Deferred => ":fast_forward:",
     }
 }
 

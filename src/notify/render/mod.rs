@@ -168,6 +168,10 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                     format!("DRY RUN {f} would roll back v{}", v(d.previous_version))
                 }
                 Outcome::Skipped => with_label(format!("SKIPPED {f}")),
+                Outcome::InSync => format!("IN SYNC {f} v{}", v(d.version)),
+                Outcome::Drift => format!("DRIFT {f} {} is v{}", d.alias, v(d.version)),
+                Outcome::Rejected => format!("REJECTED IMAGE {f} stays on v{}", v(d.version)),
+                Outcome::Deferred => format!("DEFERRED {f}"),
             }
         }
     };
@@ -328,6 +332,9 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
             )
         }
         Outcome::Skipped => format!("{f}: skipped."),
+        Outcome::InSync | Outcome::Drift | Outcome::Rejected | Outcome::Deferred => {
+            format!("{f}: {}", d.reason.as_deref().unwrap_or(d.outcome.as_str()))
+        }
     }
 }
 
