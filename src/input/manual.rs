@@ -78,7 +78,7 @@ pub struct StatusRequest {
 }
 
 /// A reconcile sweep: every configured function against its repository's newest image.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReconcileRequest {
     /// Report mode for this run: nothing is deployed and nothing is written.

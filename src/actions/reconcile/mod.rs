@@ -90,10 +90,7 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
         for m in missed {
             let mut d = Deployment::new(m.function, m.target.alias.clone());
             d.outcome = Outcome::WouldDeploy;
-            d.reason = Some(format!(
-                "behind: the newest image {} is not live",
-                label(&m.image)
-            ));
+            d.reason = Some(format!("the newest image {} is not live", label(&m.image)));
             slots[m.slot] = Some(d);
         }
     } else {
