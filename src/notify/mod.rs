@@ -6,7 +6,7 @@ pub mod escape;
 pub mod render;
 
 use crate::gateway::sns::Sns;
-use crate::report::{NotificationStatus, Outcome, Report};
+use crate::report::{ActionKind, NotificationStatus, Outcome, Report};
 pub use render::{Message, RenderSettings};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -58,9 +58,12 @@ impl Notifier {
         report.deployments.retain(|d| {
             !(d.outcome == Outcome::RollingOut
                 && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
-                // A drift is told once per distinct state, not every sweep.
-                && !d.notified_before
         });
+        // A drift is told once per distinct state, not at every sweep.
+        report.deployments.retain(|d| !d.notified_before);
+        if report.deployments.is_empty() && report.action == ActionKind::Reconcile {
+            return not_sent("the sweep found nothing that was not told before");
+        }
         if report.deployments.is_empty() && report.outcome == Outcome::RollingOut {
             return not_sent("a rollout check confirmed the weight: nothing changed");
         }

@@ -74,6 +74,7 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_EVENT_BUS           = var.event_bus_name
       DEPLOYER_METRICS             = "true"
       DEPLOYER_METRICS_NAMESPACE   = var.metrics_namespace
+      DEPLOYER_RECONCILE           = var.reconcile_mode
     }
   }
 }
@@ -168,6 +169,14 @@ resource "aws_iam_role_policy" "deployer" {
           [for f in local.functions : "${local.lambda_prefix}:${f}"],
           [for f in local.functions : "${local.lambda_prefix}:${f}:*"],
         )
+      },
+      {
+        # What was rejected for a function and which drift was told: tags on the function itself
+        # (TagResource and ListTags take the unqualified function ARN only).
+        Sid      = "MarkTargetFunctions"
+        Effect   = "Allow"
+        Action   = ["lambda:ListTags", "lambda:TagResource"]
+        Resource = [for f in local.functions : "${local.lambda_prefix}:${f}"]
       },
       {
         # Lambda checks that whoever calls UpdateFunctionCode may pull the image.
@@ -351,4 +360,28 @@ resource "aws_sqs_queue" "failed_invocations" {
   name                      = "${var.name}-failed-invocations"
   message_retention_seconds = 1209600
   kms_master_key_id         = "alias/aws/sqs"
+}
+
+# The reconcile sweep: pushes whose event EventBridge never delivered, aliases moved by hand.
+resource "aws_cloudwatch_event_rule" "reconcile" {
+  count               = var.reconcile_schedule == "" ? 0 : 1
+  name                = "${var.name}-reconcile"
+  description         = "self-deployer reconcile sweep"
+  schedule_expression = var.reconcile_schedule
+}
+
+resource "aws_cloudwatch_event_target" "reconcile" {
+  count = var.reconcile_schedule == "" ? 0 : 1
+  rule  = aws_cloudwatch_event_rule.reconcile[0].name
+  arn   = aws_lambda_function.deployer.arn
+  input = jsonencode({ action = "reconcile" })
+}
+
+resource "aws_lambda_permission" "reconcile" {
+  count         = var.reconcile_schedule == "" ? 0 : 1
+  statement_id  = "AllowReconcileRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.deployer.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.reconcile[0].arn
 }
