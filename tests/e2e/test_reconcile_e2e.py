@@ -143,6 +143,7 @@ def test_a_rollout_in_progress_is_left_alone(world):
     world.push_image("api", "v2", "release 2")
     world.moto.queue_invoke_results(OK)
     assert sweep(world).report["deployments"][0]["outcome"] == "deployed"
+    world.messages()
     # A canary split on the alias (as a rollout sets it), and a newer push whose event is lost.
     lam = world.moto.client("lambda")
     lam.update_alias(FunctionName="api-dev", Name="live", FunctionVersion="1",
@@ -186,3 +187,24 @@ def test_reconcile_dry_run_deploys_nothing(world):
     assert run.report["dry_run"] is True
     assert [d["outcome"] for d in run.report["deployments"]] == ["would_deploy"]
     assert state(world) == before
+
+
+def test_two_sweeps_at_once_make_one_version(world):
+    import subprocess
+
+    from harness import binary
+
+    live_on_v1(world)
+    world.push_image("api", "v2", "release 2")
+    world.moto.queue_invoke_results(OK, OK)
+    env = world.env(TARGETS)
+    procs = [subprocess.Popen([str(binary()), "reconcile"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    reports = [json.loads(out) for out, _ in outs]
+    outcomes = sorted(r["deployments"][0]["outcome"] for r in reports)
+    assert "deployed" in outcomes, outs
+    assert set(outcomes) <= {"deployed", "already_live", "in_sync"}, outs
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert world.versions("api-dev") == ["1", "2"], "one new version"
+    assert world.alias_version("api-dev") == "2"
