@@ -473,3 +473,22 @@ async fn a_payload_cannot_ask_for_a_check_or_unknown_fields() {
         "no AWS call before the payload is known to be good"
     );
 }
+
+#[tokio::test]
+async fn what_a_sweep_only_finds_is_no_metric_and_no_event() {
+    let w = world();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let e = TestEngine::new(&w).metrics("SelfDeployer", &lines).build();
+    assert_eq!(only(&sweep(&e).await).outcome, Outcome::InSync);
+    assert!(lines.lock().unwrap().is_empty(), "{:?}", lines.lock().unwrap());
+
+    // A deployment it runs is one, as from a push.
+    w.ecr_image("api", 'b', Some("v2"));
+    w.advance(Duration::from_secs(60));
+    assert_eq!(only(&sweep(&e).await).outcome, Outcome::Deployed);
+    let records = lines.lock().unwrap().clone();
+    assert!(
+        records.iter().any(|l| l.contains("\"Outcome\":\"deployed\"")),
+        "{records:?}"
+    );
+}
