@@ -480,7 +480,11 @@ async fn what_a_sweep_only_finds_is_no_metric_and_no_event() {
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let e = TestEngine::new(&w).metrics("SelfDeployer", &lines).build();
     assert_eq!(only(&sweep(&e).await).outcome, Outcome::InSync);
-    assert!(lines.lock().unwrap().is_empty(), "{:?}", lines.lock().unwrap());
+    assert!(
+        lines.lock().unwrap().is_empty(),
+        "{:?}",
+        lines.lock().unwrap()
+    );
 
     // A deployment it runs is one, as from a push.
     w.ecr_image("api", 'b', Some("v2"));
@@ -488,7 +492,9 @@ async fn what_a_sweep_only_finds_is_no_metric_and_no_event() {
     assert_eq!(only(&sweep(&e).await).outcome, Outcome::Deployed);
     let records = lines.lock().unwrap().clone();
     assert!(
-        records.iter().any(|l| l.contains("\"Outcome\":\"deployed\"")),
+        records
+            .iter()
+            .any(|l| l.contains("\"Outcome\":\"deployed\"")),
         "{records:?}"
     );
 }
