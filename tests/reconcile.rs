@@ -498,3 +498,42 @@ async fn what_a_sweep_only_finds_is_no_metric_and_no_event() {
         "{records:?}"
     );
 }
+
+#[tokio::test]
+async fn an_image_a_rollout_gate_rolled_back_is_not_redeployed() {
+    let w = world();
+    w.alarm("api-5xx", "OK");
+    let targets = json!([{"repository": "api", "functions": ["api-dev"],
+        "rollout": {"steps": [10], "interval_secs": 60, "check_secs": 60, "alarms": ["api-5xx"]}}]);
+    let e = TestEngine::new(&w)
+        .config(config_with(
+            targets,
+            &[
+                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
+                ("DEPLOYER_FUNCTION_ARN", SELF),
+            ],
+        ))
+        .rollouts()
+        .build();
+    w.ecr_image("api", 'b', Some("v2"));
+    let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+    assert_eq!(only(&r).outcome, Outcome::RollingOut, "{r:#?}");
+    // The gate's alarm fires; the check rolls the canary back.
+    w.alarm("api-5xx", "ALARM");
+    let s = w.only_schedule();
+    w.advance_to(s.at());
+    w.lock().schedules.remove(&s.name);
+    let r = e.handle(&s.payload()).await.report();
+    assert_eq!(only(&r).outcome, Outcome::Failed, "{r:#?}");
+    assert!(only(&r).reason.as_deref().unwrap().contains("rolled back"));
+    assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("1"));
+
+    let before = w.mutating_calls().len();
+    let r = sweep(&e).await;
+    assert_eq!(only(&r).outcome, Outcome::Rejected, "{r:#?}");
+    assert_eq!(
+        w.mutating_calls().len(),
+        before,
+        "a gate's rollback is never undone"
+    );
+}

@@ -8,7 +8,7 @@ use crate::gateway::ecr::RepoImage;
 use crate::marks::{self, Marks};
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{Deployment, Outcome, Step};
-use crate::types::{AliasTarget, FunctionRef, ImageRef, Tag};
+use crate::types::{AliasTarget, FunctionRef, ImageRef, Tag, Version};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// What a sweep found for one function.
@@ -19,6 +19,8 @@ pub(super) enum Finding {
     Missed {
         image: ImageRef,
         pushed: Option<DateTime<Utc>>,
+        /// The version the alias is on now.
+        live: Option<Version>,
     },
 }
 
@@ -159,7 +161,7 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
                 dep,
                 Outcome::InSync,
                 format!(
-                    "alias {} runs an image pushed at {} , not older than the newest matching image {label} ({pushed_s})",
+                    "alias {} runs an image pushed at {}, not older than the newest matching image {label} ({pushed_s})",
                     target.alias,
                     time(ours)
                 ),
@@ -224,6 +226,7 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
             tag,
         },
         pushed,
+        live: on,
     }
 }
 

@@ -11,7 +11,7 @@ use super::deploy::deploy_all;
 use crate::config::{ReconcileMode, Target};
 use crate::input::ReconcileRequest;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
-use crate::types::{FunctionRef, ImageRef};
+use crate::types::{FunctionRef, ImageRef, Version};
 use assess::Finding;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -43,6 +43,7 @@ pub(super) struct Sweep<'d, 'c> {
 /// A missed push to deploy, with where its report goes.
 struct Missed<'t> {
     slot: usize,
+    live: Option<Version>,
     function: FunctionRef,
     target: &'t Target,
     image: ImageRef,
@@ -72,8 +73,13 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
     for ((function, target), finding) in jobs.iter().zip(findings) {
         match finding {
             Finding::Done(d) => slots.push(Some(*d)),
-            Finding::Missed { image, pushed } => {
+            Finding::Missed {
+                image,
+                pushed,
+                live,
+            } => {
                 missed.push(Missed {
+                    live,
                     slot: slots.len(),
                     function: function.clone(),
                     target,
@@ -89,6 +95,7 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
         // status --check: say what is behind, run nothing.
         for m in missed {
             let mut d = Deployment::new(m.function, m.target.alias.clone());
+            (d.version, d.previous_version) = (m.live, m.live);
             d.outcome = Outcome::WouldDeploy;
             d.reason = Some(format!("the newest image {} is not live", label(&m.image)));
             slots[m.slot] = Some(d);
@@ -125,7 +132,7 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
             if !m.dry_run && let Some(left) = left.filter(|l| *l < needed) {
                 let mut d = Deployment::new(m.function, m.target.alias.clone());
                 d.outcome = Outcome::Deferred;
-                d.version = None;
+                (d.version, d.previous_version) = (m.live, m.live);
                 d.reason = Some(format!(
                     "the newest image {} was not deployed: {} s of this invocation were left and a deployment can take {} s (update timeout, smoke test, scan wait and API calls); the next sweep deploys it",
                     label(&m.image),
