@@ -265,3 +265,57 @@ async fn drift(sw: &Sweep<'_, '_>, mut dep: Deployment, a: &AliasState, why: Str
     }
     done(dep, Outcome::Drift, why)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::types::Digest;
+    use chrono::TimeZone;
+
+    fn target(json: &str) -> Target {
+        Config::from_lookup(|k| (k == "DEPLOYER_TARGETS").then(|| json.to_owned()))
+            .unwrap()
+            .targets
+            .remove(0)
+    }
+
+    fn image(c: char, tags: &[&str], minute: u32) -> RepoImage {
+        RepoImage {
+            digest: Digest::parse(&format!("sha256:{}", c.to_string().repeat(64))).unwrap(),
+            tags: tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
+            pushed: Some(Utc.with_ymd_and_hms(2026, 12, 1, 10, minute, 0).unwrap()),
+            registry: None,
+        }
+    }
+
+    #[test]
+    fn the_newest_matching_image_wins_and_untagged_ones_only_when_allowed() {
+        let images = [
+            image('a', &["v1"], 0),
+            image('b', &["dev-7", "v2"], 10),
+            image('c', &["dev-8"], 20),
+            image('d', &[], 30),
+        ];
+        let t = target(r#"[{"repository": "api", "functions": ["f"], "tags": ["v*"]}]"#);
+        let (i, tag) = newest(&t, &images).unwrap();
+        assert_eq!(
+            (i.digest.hex().chars().next(), tag.unwrap().as_str()),
+            (Some('b'), "v2")
+        );
+
+        let t = target(r#"[{"repository": "api", "functions": ["f"], "allow_untagged": true}]"#);
+        let (i, tag) = newest(&t, &images).unwrap();
+        assert_eq!((i.digest.hex().chars().next(), tag), (Some('d'), None));
+
+        let t = target(r#"[{"repository": "api", "functions": ["f"], "tags": ["prod-*"]}]"#);
+        assert!(newest(&t, &images).is_none());
+        // An image ECR gives no push time is never "newest".
+        let mut undated = image('e', &["v9"], 59);
+        undated.pushed = None;
+        let t = target(r#"[{"repository": "api", "functions": ["f"]}]"#);
+        let two = [images[0].clone(), undated];
+        let (i, _) = newest(&t, &two).unwrap();
+        assert_eq!(i.digest.hex().chars().next(), Some('a'));
+    }
+}
