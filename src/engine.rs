@@ -3,7 +3,7 @@
 
 use crate::actions::history::HistoryReport;
 use crate::actions::status::StatusReport;
-use crate::actions::{Deps, advance, alarm, deploy, history, promote, rollback, status};
+use crate::actions::{Deps, advance, alarm, deploy, history, promote, reconcile, rollback, status};
 use crate::config::Config;
 use crate::gateway::cloudwatch::CloudWatch;
 use crate::gateway::scheduler::Scheduler;
@@ -192,6 +192,12 @@ impl Engine {
                     .await
                     .map(Response::History);
             }
+            // A check (status --check) only reads: no metrics, no notification.
+            Request::Reconcile(r) if r.check => {
+                let report = Box::pin(reconcile::on_reconcile(&deps, r)).await;
+                return Ok(Response::Report(Box::new(report)));
+            }
+            Request::Reconcile(r) => Box::pin(reconcile::on_reconcile(&deps, r)).await,
         };
         let now = self.lambda.clock().now();
         Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;

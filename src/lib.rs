@@ -22,6 +22,7 @@ pub mod signals;
 pub mod types;
 
 pub(crate) mod gateway;
+pub(crate) mod marks;
 pub(crate) mod pipeline;
 pub(crate) mod record;
 pub(crate) mod rollout;

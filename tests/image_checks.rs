@@ -84,10 +84,19 @@ async fn counts_above_their_limits_block_before_anything_changes() {
     );
     let r = push_b_with(&w, gated(strict())).await;
     assert_blocked(&w, &r, "CRITICAL 2 > 0, HIGH 5 > 3");
+    // Then the blocked image is marked rejected (a tag), so that a reconcile sweep never retries it.
     assert_eq!(
         w.ops(),
-        ["GetAlias", "GetFunction", "DescribeImageScanFindings"]
+        [
+            "GetAlias",
+            "GetFunction",
+            "DescribeImageScanFindings",
+            "GetFunction",
+            "ListTags",
+            "TagResource"
+        ]
     );
+    assert_eq!(w.tags("api-dev")["self-deployer:rejected"], "b".repeat(16));
     // Asked about exactly the pushed image, in the registry it came from.
     let call = w
         .calls()

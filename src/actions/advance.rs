@@ -421,6 +421,12 @@ pub(super) async fn stop(
         .await
         .ok()
         .and_then(|s| s.digest());
+    // The image the gates rejected must not come back with the next reconcile sweep.
+    if let Some(d) = new_digest.as_ref()
+        && let Some(w) = crate::marks::reject(&ctx.lambda, &f, d).await
+    {
+        dep.warnings.push(w);
+    }
     if let Some(digest) = new_digest {
         let mut run = Run::new(
             ctx,

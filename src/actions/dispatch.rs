@@ -45,7 +45,7 @@ pub async fn deploy_set(
 }
 
 /// Every function through the pipeline in this run, at most DEPLOYER_MAX_PARALLEL at once.
-async fn deploy_inline(
+pub(crate) async fn deploy_inline(
     deps: &Deps<'_>,
     image: &ImageRef,
     jobs: Vec<(FunctionRef, &Target)>,
@@ -72,7 +72,7 @@ fn no_target(n: usize, inline_max: usize) -> String {
     )
 }
 
-async fn dispatch(
+pub(crate) async fn dispatch(
     deps: &Deps<'_>,
     image: &ImageRef,
     jobs: Vec<(FunctionRef, &Target)>,

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod dispatch;
 pub mod history;
 pub mod promote;
+pub mod reconcile;
 pub mod rollback;
 pub mod status;
 

@@ -143,6 +143,16 @@ async fn run(
             .extend(crate::rollout::delete_checks(ctx, &function, alias, None).await);
     }
     tracing::info!(function = %f, alias = %alias, from = %from, to = %plan.target, "rolled back");
+    // What was taken away (the canary's version when a split was cleared) must not come back
+    // with the next reconcile sweep.
+    let gone = plan.alias.canary().map_or(plan.current, |(v, _)| v);
+    if gone != plan.target
+        && let Ok(s) = ctx.lambda.get_function(&f, Some(&gone.to_string())).await
+        && let Some(d) = s.digest()
+        && let Some(w) = crate::marks::reject(&ctx.lambda, &f, &d).await
+    {
+        dep.warnings.push(w);
+    }
     // After the move, so that it never delays it; a scan that cannot be read is left out.
     dep.image_checks = scan_of_target.await;
     Ok(Outcome::RolledBack)

@@ -4,8 +4,8 @@
 use crate::config::{Config, VARIABLES};
 use crate::engine::{Invocation, Response};
 use crate::input::{
-    DeployRequest, DeploySource, HistoryRequest, PromoteRequest, Request, RollbackRequest,
-    StatusRequest,
+    DeployRequest, DeploySource, HistoryRequest, PromoteRequest, ReconcileRequest, Request,
+    RollbackRequest, StatusRequest,
 };
 use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
 use clap::{Parser, Subcommand};
@@ -17,6 +17,8 @@ use std::process::ExitCode;
 /// a function); 2 bad input or configuration.
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INVALID: u8 = 2;
+/// `status --check`: some function is behind, drifting, rolling out or on a rejected image.
+pub const EXIT_BEHIND: u8 = 3;
 
 const ABOUT: &str = "Deploys Lambda functions when their container image lands in ECR: smoke-tested, zero downtime, instant rollback.";
 
@@ -26,7 +28,7 @@ fn long_about() -> String {
         .map(|(name, what)| format!("  {name}: {what}"))
         .collect();
     format!(
-        "{ABOUT}\n\nRuns as a Lambda when AWS_LAMBDA_RUNTIME_API is set, otherwise as this CLI. Configuration comes from the environment:\n{}\n\nAWS credentials, region and endpoint come from the usual AWS environment (AWS_REGION, AWS_PROFILE, AWS_MAX_ATTEMPTS; AWS_ENDPOINT_URL points it at an emulator).\n\nExit codes: 0 deployed, already live or skipped; 1 a deployment failed, or status could not read a function; 2 invalid payload, flags or configuration.",
+        "{ABOUT}\n\nRuns as a Lambda when AWS_LAMBDA_RUNTIME_API is set, otherwise as this CLI. Configuration comes from the environment:\n{}\n\nAWS credentials, region and endpoint come from the usual AWS environment (AWS_REGION, AWS_PROFILE, AWS_MAX_ATTEMPTS; AWS_ENDPOINT_URL points it at an emulator).\n\nExit codes: 0 deployed, already live or skipped; 1 a deployment failed, or status could not read a function; 2 invalid payload, flags or configuration; 3 (status --check) something is not in sync.",
         vars.join("\n")
     )
 }
@@ -116,6 +118,10 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// For CI: compare every configured function with its repository's newest image, one line
+        /// each; exit 0 when all are in sync, 3 when any is behind, drifting or rolling out.
+        #[arg(long, conflicts_with = "function")]
+        check: bool,
     },
     /// The versions of one function, newest first, from what the deployer wrote into their
     /// descriptions (digest, tag, push time, previous version); where each alias points and how it
@@ -130,6 +136,13 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// The sweep the schedule runs: deploy every configured function's newest image whose push was
+    /// missed, report hand-moved aliases (drift), never retry a rejected image.
+    Reconcile {
+        /// Report what the sweep would do; deploy nothing, write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -198,8 +211,16 @@ impl Command {
                 alias: alias.clone(),
                 reason: blank(reason),
             }),
+            Command::Status { check: true, .. } => Request::Reconcile(ReconcileRequest {
+                dry_run: false,
+                check: true,
+            }),
             Command::Status { function, .. } => Request::Status(StatusRequest {
                 function: function.clone(),
+            }),
+            Command::Reconcile { dry_run } => Request::Reconcile(ReconcileRequest {
+                dry_run: *dry_run,
+                check: false,
             }),
             Command::History {
                 function, limit, ..
@@ -227,7 +248,8 @@ pub async fn main(cli: Cli) -> ExitCode {
         cli.command,
         Command::Status { json: false, .. } | Command::History { json: false, .. }
     );
-    run(request, table, cli.metrics).await
+    let check = matches!(cli.command, Command::Status { check: true, .. });
+    run(request, table, check, cli.metrics).await
 }
 
 fn read_payload(file: Option<&str>) -> Result<Request, String> {
@@ -248,7 +270,7 @@ fn read_payload(file: Option<&str>) -> Result<Request, String> {
         .map_err(|e| format!("invalid payload: {e}"))
 }
 
-async fn run(request: Request, table: bool, metrics: bool) -> ExitCode {
+async fn run(request: Request, table: bool, check: bool, metrics: bool) -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return invalid(&format!("invalid configuration: {e}")),
@@ -276,6 +298,17 @@ async fn run(request: Request, table: bool, metrics: bool) -> ExitCode {
         }
     }
     match engine.run(request, Invocation::default()).await {
+        Ok(Response::Report(report)) if check => {
+            if table {
+                print!("{}", crate::actions::reconcile::render_check(&report));
+            } else {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(json) => println!("{json}"),
+                    Err(e) => eprintln!("error: could not render the report: {e}"),
+                }
+            }
+            ExitCode::from(crate::actions::reconcile::check_exit(&report))
+        }
         Ok(response) => {
             match (&response, table) {
                 (Response::Status(s), true) => {

@@ -171,3 +171,25 @@ fn help_lists_every_variable() {
         assert!(help.contains(var), "{var} missing from --help");
     }
 }
+
+#[test]
+fn reconcile_flags_and_payloads_make_equal_requests_and_status_check_is_a_read_only_sweep() {
+    assert_eq!(
+        flags(&["reconcile"]),
+        payload(json!({"action": "reconcile"}))
+    );
+    assert_eq!(
+        flags(&["reconcile", "--dry-run"]),
+        payload(json!({"action": "reconcile", "dry_run": true}))
+    );
+    assert_eq!(
+        flags(&["status", "--check"]),
+        Request::Reconcile(ReconcileRequest {
+            dry_run: false,
+            check: true
+        })
+    );
+    // A check covers every function: --function would silently narrow what CI gates on.
+    let argv = ["self-deployer", "status", "--check", "--function", "api"];
+    assert!(Cli::try_parse_from(argv).is_err());
+}

@@ -4,6 +4,7 @@
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
 mod image_checks;
+mod reconcile;
 mod rollout;
 mod signals;
 mod target;
@@ -11,6 +12,7 @@ mod target;
 mod tests;
 
 pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
+pub use reconcile::ReconcileMode;
 pub use rollout::Rollout;
 pub use signals::{DEFAULT_NAMESPACE, SignalsConfig};
 pub use target::{Smoke, Target};
@@ -36,12 +38,13 @@ pub const METRICS_VAR: &str = "DEPLOYER_METRICS";
 pub const METRICS_NAMESPACE_VAR: &str = "DEPLOYER_METRICS_NAMESPACE";
 pub const EVENT_BUS_VAR: &str = "DEPLOYER_EVENT_BUS";
 pub const INLINE_MAX_VAR: &str = "DEPLOYER_INLINE_MAX";
+pub const RECONCILE_VAR: &str = "DEPLOYER_RECONCILE";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         TARGETS_VAR,
-        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks (required)",
+        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks, reconcile_mode (required)",
     ),
     (
         ALIAS_VAR,
@@ -104,6 +107,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         INLINE_MAX_VAR,
         "most functions one run deploys itself; an image for more is dispatched, one asynchronous invocation of DEPLOYER_FUNCTION_ARN per function (default 8)",
+    ),
+    (
+        RECONCILE_VAR,
+        "what a reconcile sweep does with a missed push for targets without their own reconcile_mode: deploy or report (default deploy)",
     ),
 ];
 
@@ -205,7 +212,10 @@ impl Config {
                 r
             }
         };
+        let reconcile = ReconcileMode::parse(&get(RECONCILE_VAR).unwrap_or_default())
+            .map_err(|p| ConfigError::new(RECONCILE_VAR, "", p))?;
         let defaults = target::Defaults {
+            reconcile,
             alias: alias.clone(),
             keep_versions: keep_default,
             rollout,

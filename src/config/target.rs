@@ -1,5 +1,6 @@
 //! One entry of DEPLOYER_TARGETS: a repository and the functions that run its images.
 
+use super::reconcile::ReconcileMode;
 use super::rollout::Rollout;
 use super::{ConfigError, ImageChecks, TARGETS_VAR};
 use crate::types::{Account, AliasName, FunctionRef, Repository, Tag, TagPattern};
@@ -24,6 +25,8 @@ pub struct Target {
     /// What ECR must say about an image before it replaces anything (the target's own, else
     /// DEPLOYER_IMAGE_CHECKS). `None`: no checks.
     pub image_checks: Option<ImageChecks>,
+    /// What a reconcile sweep does with a missed push (the target's own, else DEPLOYER_RECONCILE).
+    pub reconcile_mode: ReconcileMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -145,6 +148,8 @@ struct TargetSpec {
     #[serde(default)]
     rollout: Option<Rollout>,
     image_checks: Option<ImageChecks>,
+    #[serde(default)]
+    reconcile_mode: Option<ReconcileMode>,
 }
 
 fn any_tag() -> Vec<TagPattern> {
@@ -158,6 +163,7 @@ pub(super) struct Defaults {
     pub keep_versions: u32,
     pub rollout: Rollout,
     pub image_checks: Option<ImageChecks>,
+    pub reconcile: ReconcileMode,
 }
 
 pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target>, ConfigError> {
@@ -228,6 +234,7 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             registry_account: s.registry_account,
             rollout: s.rollout.unwrap_or_else(|| defaults.rollout.clone()),
             image_checks: s.image_checks.or_else(|| defaults.image_checks.clone()),
+            reconcile_mode: s.reconcile_mode.unwrap_or(defaults.reconcile),
         });
     }
     Ok(targets)

@@ -256,6 +256,58 @@ impl Ecr {
     }
 }
 
+/// One image of a repository as DescribeImages lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoImage {
+    pub digest: Digest,
+    pub tags: Vec<Tag>,
+    /// `imagePushedAt`; `None` when ECR did not say (such an image is never "newest").
+    pub pushed: Option<chrono::DateTime<chrono::Utc>>,
+    /// The registry (account) that holds it.
+    pub registry: Option<Account>,
+}
+
+impl Ecr {
+    /// Every image of `repository` in `registry` (default: the caller's own), all pages. Tags ECR
+    /// reports that are not valid tags are left out (never deployed by name).
+    pub async fn images(
+        &self,
+        registry: Option<&Account>,
+        repository: &Repository,
+    ) -> Result<Vec<RepoImage>, ApiError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .describe_images()
+            .set_registry_id(registry.map(|a| a.to_string()))
+            .repository_name(repository.as_str())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ApiError::from_sdk("DescribeImages", &e))?;
+            for d in page.image_details() {
+                let Some(digest) = d.image_digest().and_then(|x| Digest::parse(x).ok()) else {
+                    continue;
+                };
+                let pushed = d
+                    .image_pushed_at()
+                    .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+                out.push(RepoImage {
+                    digest,
+                    tags: d
+                        .image_tags()
+                        .iter()
+                        .filter_map(|t| Tag::parse(t).ok())
+                        .collect(),
+                    pushed,
+                    registry: d.registry_id().and_then(|r| Account::parse(r).ok()),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// `openssl 3.0.1`, from a finding's package name and version.
 fn package(name: Option<&str>, version: Option<&str>) -> Option<String> {
     match (name, version) {

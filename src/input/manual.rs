@@ -77,6 +77,19 @@ pub struct StatusRequest {
     pub function: Option<FunctionRef>,
 }
 
+/// A reconcile sweep: every configured function against its repository's newest image.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileRequest {
+    /// Report mode for this run: nothing is deployed and nothing is written.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// `status --check`: only classify (no deployment, no tag written, no notification). The CLI
+    /// sets it; a payload cannot.
+    #[serde(skip)]
+    pub check: bool,
+}
+
 /// How many versions `history` shows unless asked for another number, and the most it shows.
 pub const HISTORY_DEFAULT_LIMIT: u32 = 20;
 pub const HISTORY_MAX_LIMIT: u32 = 1000;
@@ -192,10 +205,11 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             }
             Ok(Request::History(h))
         }
+        "reconcile" => deserialize(&fields).map(Request::Reconcile),
         other => Err(InputError::new(
             "payload.action",
             format!(
-                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\", \"history\" or \"advance\""
+                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\", \"history\", \"reconcile\" or \"advance\""
             ),
         )),
     }

@@ -11,7 +11,8 @@ pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
-    HistoryRequest, PromoteRequest, RollbackRequest, StatusRequest, check_history_limit,
+    HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest,
+    check_history_limit,
 };
 
 use chrono::{DateTime, Utc};
@@ -51,12 +52,17 @@ pub enum Request {
     Advance(AdvanceRequest),
     Promote(PromoteRequest),
     History(HistoryRequest),
+    /// A sweep for missed pushes and drift.
+    Reconcile(ReconcileRequest),
 }
 
 impl Request {
     /// Whether this request may deploy an image (the CLI then needs to know its own account).
     pub fn may_deploy(&self) -> bool {
-        matches!(self, Request::Image(_) | Request::Deploy(_))
+        matches!(
+            self,
+            Request::Image(_) | Request::Deploy(_) | Request::Reconcile(_)
+        )
     }
 }
 

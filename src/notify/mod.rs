@@ -6,7 +6,7 @@ pub mod escape;
 pub mod render;
 
 use crate::gateway::sns::Sns;
-use crate::report::{NotificationStatus, Outcome, Report};
+use crate::report::{ActionKind, NotificationStatus, Outcome, Report};
 pub use render::{Message, RenderSettings};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -48,7 +48,7 @@ impl Notifier {
     pub fn worth_telling(&self, outcome: Outcome) -> bool {
         outcome != Outcome::Dispatched
             && (outcome.changed_production()
-                || outcome == Outcome::Failed
+                || matches!(outcome, Outcome::Failed | Outcome::Drift)
                 || self.settings.notify_skipped)
     }
 
@@ -62,6 +62,11 @@ impl Notifier {
             !(d.outcome == Outcome::RollingOut
                 && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
         });
+        // A drift is told once per distinct state, not at every sweep.
+        report.deployments.retain(|d| !d.notified_before);
+        if report.deployments.is_empty() && report.action == ActionKind::Reconcile {
+            return not_sent("the sweep found nothing that was not told before");
+        }
         if report.deployments.is_empty() && report.outcome == Outcome::RollingOut {
             return not_sent("a rollout check confirmed the weight: nothing changed");
         }

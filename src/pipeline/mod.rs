@@ -81,6 +81,14 @@ pub async fn deploy_function(
             if let Some(restore) = restore::restore_latest(&mut run, &image.digest).await {
                 run.dep.latest_restore = Some(restore);
             }
+            // After production is safe again: a sweep must not retry an image that failed here.
+            if !dry_run
+                && crate::marks::rejects_image(&run.dep)
+                && let Some(w) =
+                    crate::marks::reject(&ctx.lambda, function.as_str(), &image.digest).await
+            {
+                run.dep.warnings.push(w);
+            }
         }
     }
     run.dep

@@ -27,6 +27,14 @@ pub enum Outcome {
     Dispatched,
     /// Dry run of a fan-out: this function would have been dispatched.
     WouldDispatch,
+    /// Reconcile: the alias runs the newest matching image (or something pushed later).
+    InSync,
+    /// Reconcile: the alias is not where this deployer last put it (moved by hand); left alone.
+    Drift,
+    /// Reconcile: the newest image failed or was rolled back on this function; never retried by a sweep.
+    Rejected,
+    /// Reconcile: not started, too little time was left in this invocation; the next sweep does it.
+    Deferred,
 }
 
 impl Outcome {
@@ -42,6 +50,10 @@ impl Outcome {
             Outcome::WouldRollBack => "would_roll_back",
             Outcome::Dispatched => "dispatched",
             Outcome::WouldDispatch => "would_dispatch",
+            Outcome::InSync => "in_sync",
+            Outcome::Drift => "drift",
+            Outcome::Rejected => "rejected",
+            Outcome::Deferred => "deferred",
         }
     }
 
@@ -139,6 +151,9 @@ pub struct Deployment {
     /// Things that went wrong without failing the deployment (e.g. a version that could not be pruned).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// This finding (a drift) was notified by an earlier run: the notifier leaves it out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub notified_before: bool,
 }
 
 impl Deployment {
@@ -159,6 +174,7 @@ impl Deployment {
             rollout: None,
             image_checks: None,
             warnings: Vec::new(),
+            notified_before: false,
         }
     }
 }
@@ -185,6 +201,8 @@ pub enum ActionKind {
     /// A scheduled rollout check, or an alarm that acted on a rollout.
     Advance,
     Promote,
+    /// A sweep: every configured function compared with its repository's newest image.
+    Reconcile,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -26,6 +26,9 @@ pub fn is_newsworthy(outcome: Outcome) -> bool {
             | Outcome::WouldRollBack
             | Outcome::Dispatched
             | Outcome::WouldDispatch
+            | Outcome::InSync
+            | Outcome::Rejected
+            | Outcome::Deferred
     )
 }
 
@@ -77,6 +80,7 @@ pub fn detail(report: &Report, d: &Deployment, run_id: &str) -> Detail {
             crate::report::ActionKind::Rollback => "rollback",
             crate::report::ActionKind::Advance => "advance",
             crate::report::ActionKind::Promote => "promote",
+            crate::report::ActionKind::Reconcile => "reconcile",
         },
         outcome: d.outcome.as_str(),
         version: d.version,

@@ -104,7 +104,14 @@ impl Signals {
 
 /// A rollout check that only confirmed the weight: it changed nothing, so it is neither a
 /// deployment in the metrics nor an event (the notifier skips it too).
+/// Likewise what a reconcile sweep only found (in sync, a rejected image, a deployment left for
+/// the next sweep, anything told before): every 15 minutes, it would drown the real ones.
 pub(crate) fn quiet_check(d: &crate::report::Deployment) -> bool {
-    d.outcome == crate::report::Outcome::RollingOut
-        && d.rollout.as_ref().is_some_and(|r| !r.weight_changed)
+    use crate::report::Outcome;
+    (d.outcome == Outcome::RollingOut && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
+        || d.notified_before
+        || matches!(
+            d.outcome,
+            Outcome::InSync | Outcome::Rejected | Outcome::Deferred
+        )
 }

@@ -23,6 +23,9 @@ NEEDED = {
     "lambda:ListVersionsByFunction": ".list_versions_by_function()",
     "lambda:ListAliases": ".list_aliases()",
     "lambda:DeleteFunction": ".delete_function()",
+    # Reconcile: rejected images and notified drift are tags on the function.
+    "lambda:ListTags": ".list_tags()",
+    "lambda:TagResource": ".tag_resource()",
     "ecr:DescribeImages": ".describe_images()",
     "ecr:DescribeImageScanFindings": ".describe_image_scan_findings()",
     "ecr:DescribeImageSigningStatus": ".describe_image_signing_status()",

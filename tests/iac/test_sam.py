@@ -150,7 +150,7 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
     assert env["DEPLOYER_TOPIC_ARN"] == outputs["NotificationTopicArn"]
     assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS",
                         "DEPLOYER_IMAGE_CHECKS", "DEPLOYER_ROLLOUT", "DEPLOYER_SCHEDULER_ROLE_ARN", "DEPLOYER_SCHEDULE_GROUP",
-                        "DEPLOYER_EVENT_BUS", "DEPLOYER_METRICS", "DEPLOYER_METRICS_NAMESPACE", "DEPLOYER_INLINE_MAX"}
+                        "DEPLOYER_EVENT_BUS", "DEPLOYER_METRICS", "DEPLOYER_METRICS_NAMESPACE", "DEPLOYER_INLINE_MAX", "DEPLOYER_RECONCILE"}
     assert env["DEPLOYER_IMAGE_CHECKS"] == "", "no default checks unless asked for"
     assert json.loads(env["DEPLOYER_ROLLOUT"]) == json.loads(PARAMS["RolloutJson"])
     assert env["DEPLOYER_SCHEDULER_ROLE_ARN"] == outputs["SchedulerRoleArn"]
@@ -160,7 +160,13 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
 
     events = moto.client("events")
     rules = {r["Name"]: r for r in events.list_rules()["Rules"]}
-    assert len(rules) == 2, sorted(rules)
+    assert len(rules) == 3, sorted(rules)
+    # The reconcile sweep, every 15 minutes by default.
+    sweep = next(r for n, r in rules.items() if "ReconcileRule" in n)
+    assert sweep["ScheduleExpression"] == "rate(15 minutes)"
+    targets = events.list_targets_by_rule(Rule=sweep["Name"])["Targets"]
+    assert [(t["Arn"], json.loads(t["Input"])) for t in targets] == [(outputs["DeployerFunctionArn"], {"action": "reconcile"})]
+    assert env["DEPLOYER_RECONCILE"] == "deploy"
     ecr_rule = next(r for n, r in rules.items() if "EcrPush" in n)
     pattern = json.loads(ecr_rule["EventPattern"])
     assert pattern["detail"]["repository-name"] == ["api", "web"]
@@ -185,6 +191,9 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
         [fn + f for f in ("api-dev", "api-prod", "web")] + [fn + f + ":*" for f in ("api-dev", "api-prod", "web")]
     )
     assert by_sid["Notify"]["Resource"] == outputs["NotificationTopicArn"]
+    # Tags (rejected images, notified drift) on the functions themselves, never their versions.
+    assert sorted(by_sid["MarkTargetFunctions"]["Action"]) == ["lambda:ListTags", "lambda:TagResource"]
+    assert sorted(by_sid["MarkTargetFunctions"]["Resource"]) == sorted(fn + f for f in ("api-dev", "api-prod", "web"))
     repos = [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{r}" for r in ("api", "web")]
     assert by_sid["CheckTargetImages"]["Action"] == ["ecr:DescribeImageScanFindings", "ecr:DescribeImageSigningStatus"]
     assert by_sid["CheckTargetImages"]["Resource"] == repos
@@ -255,7 +264,8 @@ def test_without_rollout_alarms_there_is_no_alarm_rule(moto):
     """Empty RolloutAlarmArns (the default): the stack has no alarm rule, no invoke permission for
     one; rollouts still schedule their checks and read their gates (set per target, alarms too)."""
     moto.reset()
-    stack = _stack(moto, "quiet", PARAMS_NO_ALARMS)
+    # No reconcile schedule either: empty turns the sweep off, so the ECR rule is the only rule.
+    stack = _stack(moto, "quiet", {**PARAMS_NO_ALARMS, "ReconcileSchedule": ""})
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     env = moto.client("lambda").get_function(FunctionName="quiet")["Configuration"]["Environment"]["Variables"]

@@ -16,6 +16,10 @@ fn emoji(o: Outcome) -> &'static str {
         Outcome::Skipped => ":fast_forward:",
         Outcome::WouldDeploy | Outcome::WouldRollBack | Outcome::WouldDispatch => ":eyes:",
         Outcome::Dispatched => ":outbox_tray:",
+        Outcome::InSync => ":ballot_box_with_check:",
+        Outcome::Drift => ":warning:",
+        Outcome::Rejected => ":no_entry:",
+        Outcome::Deferred => ":fast_forward:",
     }
 }
 

@@ -170,6 +170,10 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                 Outcome::Skipped => with_label(format!("SKIPPED {f}")),
                 Outcome::Dispatched => with_label(format!("DISPATCHED {f}")),
                 Outcome::WouldDispatch => with_label(format!("DRY RUN {f} would dispatch")),
+                Outcome::InSync => format!("IN SYNC {f} v{}", v(d.version)),
+                Outcome::Drift => format!("DRIFT {f} {} is v{}", d.alias, v(d.version)),
+                Outcome::Rejected => format!("REJECTED IMAGE {f} stays on v{}", v(d.version)),
+                Outcome::Deferred => format!("DEFERRED {f}"),
             }
         }
     };
@@ -334,6 +338,9 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
             "{f} was handed to its own run of the deployer, which deploys it and reports on its own."
         ),
         Outcome::WouldDispatch => format!("Dry run: {f} would be handed to its own run."),
+        Outcome::InSync | Outcome::Drift | Outcome::Rejected | Outcome::Deferred => {
+            format!("{f}: {}", d.reason.as_deref().unwrap_or(d.outcome.as_str()))
+        }
     }
 }
 

@@ -77,6 +77,7 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_METRICS             = "true"
       DEPLOYER_METRICS_NAMESPACE   = var.metrics_namespace
       DEPLOYER_INLINE_MAX          = tostring(var.inline_max)
+      DEPLOYER_RECONCILE           = var.reconcile_mode
     }
   }
 }
@@ -171,6 +172,14 @@ resource "aws_iam_role_policy" "deployer" {
           [for f in local.functions : "${local.lambda_prefix}:${f}"],
           [for f in local.functions : "${local.lambda_prefix}:${f}:*"],
         )
+      },
+      {
+        # What was rejected for a function and which drift was told: tags on the function itself
+        # (TagResource and ListTags take the unqualified function ARN only).
+        Sid      = "MarkTargetFunctions"
+        Effect   = "Allow"
+        Action   = ["lambda:ListTags", "lambda:TagResource"]
+        Resource = [for f in local.functions : "${local.lambda_prefix}:${f}"]
       },
       {
         # Lambda checks that whoever calls UpdateFunctionCode may pull the image.
@@ -361,4 +370,28 @@ resource "aws_sqs_queue" "failed_invocations" {
   name                      = "${var.name}-failed-invocations"
   message_retention_seconds = 1209600
   kms_master_key_id         = "alias/aws/sqs"
+}
+
+# The reconcile sweep: pushes whose event EventBridge never delivered, aliases moved by hand.
+resource "aws_cloudwatch_event_rule" "reconcile" {
+  count               = var.reconcile_schedule == "" ? 0 : 1
+  name                = "${var.name}-reconcile"
+  description         = "self-deployer reconcile sweep"
+  schedule_expression = var.reconcile_schedule
+}
+
+resource "aws_cloudwatch_event_target" "reconcile" {
+  count = var.reconcile_schedule == "" ? 0 : 1
+  rule  = aws_cloudwatch_event_rule.reconcile[0].name
+  arn   = aws_lambda_function.deployer.arn
+  input = jsonencode({ action = "reconcile" })
+}
+
+resource "aws_lambda_permission" "reconcile" {
+  count         = var.reconcile_schedule == "" ? 0 : 1
+  statement_id  = "AllowReconcileRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.deployer.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.reconcile[0].arn
 }

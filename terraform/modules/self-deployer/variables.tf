@@ -10,7 +10,7 @@ variable "package_zip" {
 }
 
 variable "targets" {
-  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks, rollout); a target's image_checks replaces var.image_checks, its rollout replaces var.rollout."
+  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks, rollout, reconcile_mode); a target's image_checks replaces var.image_checks, its rollout replaces var.rollout."
   type = list(object({
     repository     = string
     functions      = list(string)
@@ -32,6 +32,7 @@ variable "targets" {
       max_error_rate  = optional(number)
       min_invocations = optional(number)
     }))
+    reconcile_mode = optional(string)
   }))
 
   validation {
@@ -153,5 +154,22 @@ variable "inline_max" {
   validation {
     condition     = var.inline_max >= 1
     error_message = "inline_max must be at least 1."
+  }
+}
+
+variable "reconcile_schedule" {
+  description = "When the reconcile sweep runs (an EventBridge schedule expression): it deploys pushes whose event was missed and reports aliases moved by hand. Empty: no sweep."
+  type        = string
+  default     = "rate(15 minutes)"
+}
+
+variable "reconcile_mode" {
+  description = "DEPLOYER_RECONCILE: what a sweep does with a missed push for targets without their own reconcile_mode: deploy, or report (never deploys)."
+  type        = string
+  default     = "deploy"
+
+  validation {
+    condition     = contains(["deploy", "report"], var.reconcile_mode)
+    error_message = "reconcile_mode must be deploy or report."
   }
 }

@@ -58,6 +58,8 @@ impl World {
             self.list_versions(),
             self.list_aliases(),
             self.delete_function(),
+            self.list_tags(),
+            self.tag_resource(),
         ]
     }
 }

@@ -143,6 +143,8 @@ impl World {
     /// An image in ECR (a push), optionally tagged; a tag moves from any earlier image.
     pub fn ecr_image(&self, repo: &str, c: char, tag: Option<&str>) {
         let mut s = self.lock();
+        let now = s.t();
+        s.pushed.entry((repo.to_owned(), digest(c))).or_insert(now);
         let images = s.images.entry(repo.to_owned()).or_default();
         if let Some(t) = tag {
             for (_, tags) in images.iter_mut() {
@@ -241,6 +243,27 @@ impl World {
                     )));
                 };
                 let mut out = DescribeImagesOutput::builder();
+                if ids.is_empty() {
+                    // A listing of the repository, one page at a time.
+                    let start: usize = req.next_token().and_then(|t| t.parse().ok()).unwrap_or(0);
+                    let page = req.max_results().map_or(s.ecr_page, |m| m.max(1) as usize);
+                    for (d, tags) in images.iter().skip(start).take(page) {
+                        let pushed = s.pushed.get(&(repo.clone(), d.clone())).copied();
+                        out = out.image_details(
+                            ImageDetail::builder()
+                                .registry_id(&registry)
+                                .repository_name(&repo)
+                                .image_digest(d)
+                                .set_image_tags((!tags.is_empty()).then(|| tags.clone()))
+                                .set_image_pushed_at(pushed.map(aws_smithy_types::DateTime::from))
+                                .build(),
+                        );
+                    }
+                    if start + page < images.len() {
+                        out = out.next_token((start + page).to_string());
+                    }
+                    return MockResponse::Output(out.build());
+                }
                 for id in &ids {
                     let hit = images.iter().find(|(d, tags)| {
                         id.image_digest().is_some_and(|x| x == d)

@@ -17,6 +17,7 @@ mod lambda;
 mod model;
 mod queries;
 mod rollouts;
+mod tags;
 mod time;
 
 pub use ecr::{Scan, Signing};
@@ -44,6 +45,10 @@ pub struct WorldState {
     pub functions: HashMap<String, Func>,
     /// ECR: repository → images (digest, tags).
     pub images: HashMap<String, Vec<(String, Vec<String>)>>,
+    /// ECR `imagePushedAt` by (repository, digest): when the image was first pushed.
+    pub pushed: HashMap<(String, String), std::time::SystemTime>,
+    /// How many images one DescribeImages page lists (small, so that pagination is exercised).
+    pub ecr_page: usize,
     /// ECR scans and managed-signing statuses, by (repository, digest).
     pub scans: ecr::Scans,
     pub signings: ecr::Signings,
@@ -123,6 +128,8 @@ impl World {
             lose_current: false,
             functions: HashMap::new(),
             images: HashMap::new(),
+            pushed: HashMap::new(),
+            ecr_page: 2,
             scans: HashMap::new(),
             signings: HashMap::new(),
             calls: Vec::new(),

@@ -75,6 +75,8 @@ pub struct Func {
     /// Published versions come out Pending first, for this long.
     pub version_pending_for: Duration,
     pub version_active_at: HashMap<u64, SystemTime>,
+    /// Lambda tags (ListTags, TagResource).
+    pub tags: BTreeMap<String, String>,
 }
 
 impl Func {
@@ -94,6 +96,7 @@ impl Func {
             update_takes: Duration::from_secs(3),
             version_pending_for: Duration::ZERO,
             version_active_at: HashMap::new(),
+            tags: BTreeMap::new(),
         }
     }
 }

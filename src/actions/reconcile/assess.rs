@@ -1,0 +1,321 @@
+//! One function in a sweep, decided in the issue's order: a rollout in progress, drift, in sync,
+//! rejected, else a missed push to deploy. Reads only, except the drift tag (notified once).
+
+use super::Sweep;
+use crate::config::Target;
+use crate::gateway::AliasState;
+use crate::gateway::ecr::RepoImage;
+use crate::marks::{self, Marks};
+use crate::record::{MoveKind, VersionRecord};
+use crate::report::{Deployment, Outcome, Step};
+use crate::types::{AliasTarget, FunctionRef, ImageRef, Tag, Version};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// What a sweep found for one function.
+pub(super) enum Finding {
+    /// Decided: in sync, drift, rejected, rolling out, or a read that failed.
+    Done(Box<Deployment>),
+    /// The newest matching image is not live and was never rejected: deploy it.
+    Missed {
+        image: ImageRef,
+        pushed: Option<DateTime<Utc>>,
+        /// The version the alias is on now.
+        live: Option<Version>,
+    },
+}
+
+fn done(mut dep: Deployment, outcome: Outcome, reason: String) -> Finding {
+    dep.outcome = outcome;
+    dep.reason = Some(reason);
+    Finding::Done(Box::new(dep))
+}
+
+fn failed(mut dep: Deployment, e: impl std::fmt::Display) -> Finding {
+    dep.failed_step = Some(Step::Resolve);
+    done(
+        dep,
+        Outcome::Failed,
+        format!("the sweep could not read it: {e}"),
+    )
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The image a sweep would deploy: the newest (by `imagePushedAt`) whose tag matches the target's
+/// patterns (an untagged image only with `allow_untagged`), and the tag it matched by.
+pub(super) fn newest<'a>(
+    target: &Target,
+    images: &'a [RepoImage],
+) -> Option<(&'a RepoImage, Option<Tag>)> {
+    images
+        .iter()
+        .filter_map(|i| {
+            let tag = if i.tags.is_empty() {
+                target.tag_mismatch(None).is_none().then_some(None)?
+            } else {
+                Some(
+                    i.tags
+                        .iter()
+                        .find(|t| target.tag_mismatch(Some(t)).is_none())?
+                        .clone(),
+                )
+            };
+            Some((i, tag, i.pushed?))
+        })
+        .max_by_key(|(_, _, pushed)| *pushed)
+        .map(|(i, tag, _)| (i, tag))
+}
+
+pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &Target) -> Finding {
+    let ctx = &sw.deps.ctx;
+    let f = function.as_str();
+    let mut dep = Deployment::new(function.clone(), target.alias.clone());
+    let alias = match ctx.lambda.get_alias(f, &target.alias).await {
+        Ok(a) => a,
+        Err(e) => return failed(dep, e),
+    };
+    let on = alias.as_ref().and_then(|a| a.target.version());
+    dep.version = on;
+    dep.previous_version = on;
+
+    // 1. A rollout in progress is its own checks' business.
+    if let Some(a) = &alias {
+        let pending = crate::rollout::next_check(ctx, function, &target.alias).await;
+        if a.has_routing() || pending.is_some() {
+            // Told by the run that started it; every sweep after that only looks.
+            dep.notified_before = true;
+            let at = pending
+                .map(|t| format!(", next check at {t}"))
+                .unwrap_or_default();
+            return done(
+                dep,
+                Outcome::RollingOut,
+                format!(
+                    "a rollout is in progress on alias {} ({}){at}: left alone",
+                    target.alias,
+                    a.describe()
+                ),
+            );
+        }
+    }
+
+    // 2. Not where we last put it: a person's move, never fought.
+    if let Some((a, why)) = alias.as_ref().and_then(|a| drifted(a).map(|w| (a, w))) {
+        return drift(sw, dep, a, why).await;
+    }
+
+    // 3. The newest image, and what the alias runs.
+    let images = match ctx
+        .ecr
+        .images(target.registry_account.as_ref(), &target.repository)
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => return failed(dep, e),
+    };
+    let Some((image, tag)) = newest(target, &images) else {
+        return done(
+            dep,
+            Outcome::InSync,
+            format!(
+                "no image in repository {} matches the target's tags: nothing newer to deploy",
+                target.repository
+            ),
+        );
+    };
+    let label = match &tag {
+        Some(t) => format!("{t} ({})", image.digest.short()),
+        None => image.digest.short(),
+    };
+    let pushed = image.pushed;
+    let pushed_s = pushed.map(time).unwrap_or_default();
+    let live = match &alias {
+        None => None,
+        Some(a) => {
+            let q = a.target.version().map(|v| v.to_string());
+            match ctx.lambda.get_function(f, q.as_deref()).await {
+                Ok(s) => Some(s),
+                Err(e) => return failed(dep, e),
+            }
+        }
+    };
+    if let (Some(a), Some(live)) = (&alias, &live) {
+        if live.runs(&image.digest) {
+            return done(
+                dep,
+                Outcome::InSync,
+                format!(
+                    "alias {} ({}) runs the newest image {label}",
+                    target.alias,
+                    a.describe()
+                ),
+            );
+        }
+        let record = VersionRecord::parse(&live.description);
+        if let (Some(ours), Some(newest)) = (record.and_then(|r| r.pushed), pushed)
+            && ours >= newest
+        {
+            return done(
+                dep,
+                Outcome::InSync,
+                format!(
+                    "alias {} runs an image pushed at {}, not older than the newest matching image {label} ({pushed_s})",
+                    target.alias,
+                    time(ours)
+                ),
+            );
+        }
+    }
+
+    // 4. Rejected before: failed here, or rolled back.
+    let marks = match Marks::read(&ctx.lambda, f).await {
+        Ok(m) => m,
+        Err(e) => return failed(dep, e),
+    };
+    let rolled_back = match alias.as_ref().and_then(AliasState::record) {
+        Some(r) if r.kind == MoveKind::Rollback => match r.from.filter(|v| *v != r.to) {
+            Some(from) => ctx
+                .lambda
+                .get_function(f, Some(&from.to_string()))
+                .await
+                .ok()
+                .and_then(|s| s.digest())
+                .is_some_and(|d| d == image.digest),
+            None => false,
+        },
+        _ => false,
+    };
+    if rolled_back || marks.is_rejected(&image.digest) {
+        let how = if rolled_back {
+            "was rolled back"
+        } else {
+            "failed or was rolled back"
+        };
+        return done(
+            dep,
+            Outcome::Rejected,
+            format!(
+                "the newest image {label} (pushed {pushed_s}) {how} on this function: a sweep never retries it, only a new push or a manual deploy brings it back"
+            ),
+        );
+    }
+
+    // 5. A push whose event never came (or was not acted on).
+    let Some(home) = sw.deps.home else {
+        return failed(
+            dep,
+            "this deployer's own account and region are unknown (see the log)",
+        );
+    };
+    let account = image
+        .registry
+        .clone()
+        .or_else(|| target.registry_account.clone())
+        .unwrap_or_else(|| home.account.clone());
+    if let Some(why) = home.refuses(target, &account, &home.region) {
+        return failed(dep, why);
+    }
+    Finding::Missed {
+        image: ImageRef {
+            account,
+            region: home.region.clone(),
+            repository: target.repository.clone(),
+            digest: image.digest.clone(),
+            tag,
+        },
+        pushed,
+        live: on,
+    }
+}
+
+/// Why the alias is not where our record says we put it, if it is not.
+fn drifted(a: &AliasState) -> Option<String> {
+    let r = a.record()?;
+    if a.target == AliasTarget::Version(r.to) {
+        return None;
+    }
+    Some(format!(
+        "alias serves {}, but this deployer last put it on version {} ({} at {}, run {}): someone moved it by hand; a sweep never fights a person",
+        a.describe(),
+        r.to,
+        r.kind.as_str(),
+        time(r.moved),
+        r.run
+    ))
+}
+
+async fn drift(sw: &Sweep<'_, '_>, mut dep: Deployment, a: &AliasState, why: String) -> Finding {
+    let lambda = &sw.deps.ctx.lambda;
+    let revision = a.revision_id.as_str();
+    match Marks::read(lambda, dep.function.as_str()).await {
+        Ok(m) if m.drift_notified() == Some(revision) => dep.notified_before = true,
+        Ok(m) if sw.writes => {
+            if let Err(e) = marks::note_drift(lambda, &m.arn, revision).await {
+                dep.warnings.push(format!(
+                    "the drift could not be remembered ({e}): it will be notified again"
+                ));
+            }
+        }
+        Ok(_) => {}
+        Err(e) => dep.warnings.push(format!(
+            "the function's tags could not be read ({e}): the drift is notified again"
+        )),
+    }
+    done(dep, Outcome::Drift, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::types::Digest;
+    use chrono::TimeZone;
+
+    fn target(json: &str) -> Target {
+        Config::from_lookup(|k| (k == "DEPLOYER_TARGETS").then(|| json.to_owned()))
+            .unwrap()
+            .targets
+            .remove(0)
+    }
+
+    fn image(c: char, tags: &[&str], minute: u32) -> RepoImage {
+        RepoImage {
+            digest: Digest::parse(&format!("sha256:{}", c.to_string().repeat(64))).unwrap(),
+            tags: tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
+            pushed: Some(Utc.with_ymd_and_hms(2026, 12, 1, 10, minute, 0).unwrap()),
+            registry: None,
+        }
+    }
+
+    #[test]
+    fn the_newest_matching_image_wins_and_untagged_ones_only_when_allowed() {
+        let images = [
+            image('a', &["v1"], 0),
+            image('b', &["dev-7", "v2"], 10),
+            image('c', &["dev-8"], 20),
+            image('d', &[], 30),
+        ];
+        let t = target(r#"[{"repository": "api", "functions": ["f"], "tags": ["v*"]}]"#);
+        let (i, tag) = newest(&t, &images).unwrap();
+        assert_eq!(
+            (i.digest.hex().chars().next(), tag.unwrap().as_str()),
+            (Some('b'), "v2")
+        );
+
+        let t = target(r#"[{"repository": "api", "functions": ["f"], "allow_untagged": true}]"#);
+        let (i, tag) = newest(&t, &images).unwrap();
+        assert_eq!((i.digest.hex().chars().next(), tag), (Some('d'), None));
+
+        let t = target(r#"[{"repository": "api", "functions": ["f"], "tags": ["prod-*"]}]"#);
+        assert!(newest(&t, &images).is_none());
+        // An image ECR gives no push time is never "newest".
+        let mut undated = image('e', &["v9"], 59);
+        undated.pushed = None;
+        let t = target(r#"[{"repository": "api", "functions": ["f"]}]"#);
+        let two = [images[0].clone(), undated];
+        let (i, _) = newest(&t, &two).unwrap();
+        assert_eq!(i.digest.hex().chars().next(), Some('a'));
+    }
+}

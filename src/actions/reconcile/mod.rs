@@ -1,0 +1,264 @@
+//! The reconcile sweep: EventBridge delivers ECR events on a best-effort basis, and people move
+//! aliases by hand. On a schedule, every configured function is compared with the newest image of
+//! its repository ([`assess`]); a push that was missed goes through the same full pipeline its
+//! event would have (gates, rollout, everything), a hand-moved alias is reported (once) and left
+//! alone, and an image rejected before is never retried.
+
+mod assess;
+
+use super::Deps;
+use super::dispatch::{deploy_inline, dispatch};
+use crate::config::{ReconcileMode, Target};
+use crate::input::ReconcileRequest;
+use crate::report::{ActionKind, Deployment, Outcome, Report};
+use crate::types::{FunctionRef, ImageRef, Version};
+use assess::Finding;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use std::time::Duration;
+
+/// Publish, promote, prune and the reads around them: what a deployment needs beyond its waits.
+const STEP_CALLS: Duration = Duration::from_secs(60);
+
+/// The longest one deployment to `target` can take: the wait for Lambda to apply the update, the
+/// smoke test, the wait for a scan, and the calls around them. A sweep starts a deployment only
+/// with this much left (beyond the pipeline's own reserve), so that none is cut off halfway: a
+/// cut-off deployment is a failure, while a deferred one is simply done by the next sweep.
+pub fn worst_case(update_timeout: Duration, target: &Target) -> Duration {
+    let scan = target
+        .image_checks
+        .as_ref()
+        .map(|c| c.scan_wait())
+        .unwrap_or_default();
+    update_timeout + Duration::from_secs(target.smoke.timeout_secs) + scan + STEP_CALLS
+}
+
+/// One sweep's settings.
+pub(super) struct Sweep<'d, 'c> {
+    pub deps: &'d Deps<'c>,
+    /// Tags may be written (the drift state): not in a dry run or a check.
+    pub writes: bool,
+}
+
+/// A missed push to deploy, with where its report goes.
+struct Missed<'t> {
+    slot: usize,
+    live: Option<Version>,
+    function: FunctionRef,
+    target: &'t Target,
+    image: ImageRef,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+}
+
+pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
+    let sw = Sweep {
+        deps,
+        writes: !(r.dry_run || r.check),
+    };
+    let jobs: Vec<(FunctionRef, &Target)> = deps
+        .config
+        .targets
+        .iter()
+        .flat_map(|t| t.functions.iter().map(move |f| (f.clone(), t)))
+        .collect();
+    let sw = &sw;
+    let findings: Vec<Finding> = futures_util::stream::iter(jobs.iter())
+        .map(|(f, t)| async move { Box::pin(assess::assess(sw, f, t)).await })
+        .buffered(deps.config.max_parallel)
+        .collect()
+        .await;
+    let mut slots: Vec<Option<Deployment>> = Vec::with_capacity(findings.len());
+    let mut missed = Vec::new();
+    for ((function, target), finding) in jobs.iter().zip(findings) {
+        match finding {
+            Finding::Done(d) => slots.push(Some(*d)),
+            Finding::Missed {
+                image,
+                pushed,
+                live,
+            } => {
+                missed.push(Missed {
+                    live,
+                    slot: slots.len(),
+                    function: function.clone(),
+                    target,
+                    image,
+                    pushed,
+                    dry_run: r.dry_run || target.reconcile_mode == ReconcileMode::Report,
+                });
+                slots.push(None);
+            }
+        }
+    }
+    if r.check {
+        // status --check: say what is behind, run nothing.
+        for m in missed {
+            let mut d = Deployment::new(m.function, m.target.alias.clone());
+            (d.version, d.previous_version) = (m.live, m.live);
+            d.outcome = Outcome::WouldDeploy;
+            d.reason = Some(format!("the newest image {} is not live", label(&m.image)));
+            slots[m.slot] = Some(d);
+        }
+    } else {
+        for (slot, d) in deploy_missed(deps, missed).await {
+            slots[slot] = Some(d);
+        }
+    }
+    let deployments: Vec<Deployment> = slots.into_iter().flatten().collect();
+    let (outcome, reason) = summarize(&deployments);
+    let mut report = Report::new(ActionKind::Reconcile);
+    report.outcome = outcome;
+    report.reason = Some(reason);
+    report.deployments = deployments;
+    report.dry_run = r.dry_run;
+    report
+}
+
+fn label(image: &ImageRef) -> String {
+    match &image.tag {
+        Some(t) => format!("{t} ({})", image.digest.short()),
+        None => image.digest.short(),
+    }
+}
+
+/// The one place a sweep deploys: each missed image through [`deploy_inline`] (the full pipeline),
+/// at most DEPLOYER_MAX_PARALLEL at once, none started without its [`worst_case`] left.
+///
+/// More missed functions than DEPLOYER_INLINE_MAX: each is dispatched to its own run of the
+/// deployer instead (as a push for that many would be), which deploys it and reports on its own.
+async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, Deployment)> {
+    let fan_out = missed.len() > deps.config.inline_max;
+    futures_util::stream::iter(missed)
+        .map(|m| async move {
+            if fan_out {
+                let job = vec![(m.function.clone(), m.target)];
+                let report =
+                    Box::pin(dispatch(deps, &m.image, job, m.pushed, None, m.dry_run)).await;
+                let mut d = report
+                    .deployments
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| Deployment::new(m.function, m.target.alias.clone()));
+                if d.reason.is_none() {
+                    d.reason = report.reason;
+                }
+                let what = format!("missed push of {}", label(&m.image));
+                d.reason = Some(match d.reason.take() {
+                    Some(r) => format!("{what}: {r}"),
+                    None => what,
+                });
+                return (m.slot, d);
+            }
+            let needed = worst_case(deps.ctx.update_timeout, m.target);
+            let left = deps.ctx.time_left();
+            if !m.dry_run && let Some(left) = left.filter(|l| *l < needed) {
+                let mut d = Deployment::new(m.function, m.target.alias.clone());
+                d.outcome = Outcome::Deferred;
+                (d.version, d.previous_version) = (m.live, m.live);
+                d.reason = Some(format!(
+                    "the newest image {} was not deployed: {} s of this invocation were left and a deployment can take {} s (update timeout, smoke test, scan wait and API calls); the next sweep deploys it",
+                    label(&m.image),
+                    left.as_secs(),
+                    needed.as_secs()
+                ));
+                return (m.slot, d);
+            }
+            let mut deps_out = Box::pin(deploy_inline(
+                deps,
+                &m.image,
+                vec![(m.function.clone(), m.target)],
+                m.pushed,
+                m.dry_run,
+            ))
+            .await;
+            let mut d = deps_out
+                .pop()
+                .unwrap_or_else(|| Deployment::new(m.function, m.target.alias.clone()));
+            let what = format!("missed push of {}", label(&m.image));
+            d.reason = Some(match d.reason.take() {
+                Some(r) => format!("{what}: {r}"),
+                None => what,
+            });
+            (m.slot, d)
+        })
+        .buffered(deps.config.max_parallel)
+        .collect()
+        .await
+}
+
+/// The sweep's outcome: failed when a deployment it ran failed (or a function could not be read),
+/// else what it did; drift and rejected images are findings, not failures.
+fn summarize(deployments: &[Deployment]) -> (Outcome, String) {
+    let mut counts: Vec<(Outcome, usize)> = Vec::new();
+    for d in deployments {
+        match counts.iter_mut().find(|(o, _)| *o == d.outcome) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((d.outcome, 1)),
+        }
+    }
+    let n = |o: Outcome| counts.iter().find(|(x, _)| *x == o).map_or(0, |(_, n)| *n);
+    let text: Vec<String> = counts
+        .iter()
+        .map(|(o, n)| format!("{n} {}", o.as_str()))
+        .collect();
+    let reason = format!(
+        "reconcile of {} function(s): {}",
+        deployments.len(),
+        text.join(", ")
+    );
+    let started_rollout = deployments
+        .iter()
+        .any(|d| d.outcome == Outcome::RollingOut && !d.notified_before);
+    let outcome = if n(Outcome::Failed) > 0 {
+        Outcome::Failed
+    } else if n(Outcome::Deployed) > 0 {
+        Outcome::Deployed
+    } else if started_rollout {
+        Outcome::RollingOut
+    } else if n(Outcome::WouldDeploy) > 0 {
+        Outcome::WouldDeploy
+    } else if n(Outcome::InSync) == deployments.len() {
+        Outcome::InSync
+    } else {
+        Outcome::Skipped
+    };
+    (outcome, reason)
+}
+
+/// `status --check` for people: one line per function, `NAME: OUTCOME: why`.
+pub fn render_check(report: &Report) -> String {
+    let mut out = String::new();
+    for d in &report.deployments {
+        let outcome = match d.outcome {
+            Outcome::WouldDeploy => "behind",
+            o => o.as_str(),
+        };
+        out.push_str(&format!(
+            "{}: {outcome}: {}\n",
+            d.function.name(),
+            d.reason.as_deref().unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// `status --check`'s exit code: 0 all in sync, 1 a function could not be read, 3 anything else
+/// (behind, drifting, rolling out, or on a rejected image: production is not the newest push).
+pub fn check_exit(report: &Report) -> u8 {
+    if report
+        .deployments
+        .iter()
+        .any(|d| d.outcome == Outcome::Failed)
+    {
+        crate::cli::EXIT_FAILED
+    } else if report
+        .deployments
+        .iter()
+        .all(|d| d.outcome == Outcome::InSync)
+    {
+        0
+    } else {
+        crate::cli::EXIT_BEHIND
+    }
+}
