@@ -13,7 +13,7 @@ use crate::types::{FunctionRef, ImageRef};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::StreamExt;
 
-const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
+pub(crate) const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
 
 /// An "ECR Image Action" event: successful pushes deploy, everything else is skipped with a reason.
 pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool) -> Report {
@@ -106,7 +106,9 @@ async fn deploy_image(
     }
 }
 
-async fn deploy_all(
+/// `image` to each (function, target): the one place a set of functions is deployed (pushes,
+/// deploys by hand, stage promotions).
+pub(crate) async fn deploy_all(
     deps: &Deps<'_>,
     image: &ImageRef,
     jobs: Vec<(FunctionRef, &Target)>,
@@ -115,9 +117,14 @@ async fn deploy_all(
 ) -> Vec<Deployment> {
     futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
+            // A target in another account: its calls sign with its role's credentials.
+            let ctx = match crate::accounts::ctx_for(&deps.ctx, target).await {
+                Ok(ctx) => ctx,
+                Err(why) => return crate::accounts::unreachable(function, target, why),
+            };
             // Boxed: the pipeline's future is large, and inlining many would overflow the stack.
             Box::pin(deploy_function(
-                &deps.ctx, &function, target, image, pushed, dry_run,
+                &ctx, &function, target, image, pushed, dry_run,
             ))
             .await
         })

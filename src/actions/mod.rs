@@ -6,6 +6,7 @@ pub mod alarm;
 pub mod deploy;
 pub mod history;
 pub mod promote;
+pub mod promote_stage;
 pub mod rollback;
 pub mod status;
 

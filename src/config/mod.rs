@@ -6,6 +6,7 @@
 mod image_checks;
 mod rollout;
 mod signals;
+pub mod stage;
 mod target;
 #[cfg(test)]
 mod tests;
@@ -13,6 +14,7 @@ mod tests;
 pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use rollout::Rollout;
 pub use signals::{DEFAULT_NAMESPACE, SignalsConfig};
+pub use stage::After;
 pub use target::{Smoke, Target};
 
 use crate::types::{AliasName, Repository};
@@ -40,7 +42,7 @@ pub const EVENT_BUS_VAR: &str = "DEPLOYER_EVENT_BUS";
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         TARGETS_VAR,
-        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks (required)",
+        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks, rollout, after, assume_role_arn (required)",
     ),
     (
         ALIAS_VAR,
@@ -254,6 +256,14 @@ fn parse_scheduler(
                 format!("{arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
             ));
         }
+    } else if let Some(i) = targets.iter().position(|t| t.after.is_some()) {
+        return Err(ConfigError::new(
+            SCHEDULER_ROLE_VAR,
+            "",
+            format!(
+                "is not set, but {TARGETS_VAR}[{i}] follows another stage (after): each promotion check is an EventBridge Scheduler schedule, which needs a role to invoke the deployer"
+            ),
+        ));
     } else if let Some(i) = targets.iter().position(|t| t.rollout.is_progressive()) {
         return Err(ConfigError::new(
             SCHEDULER_ROLE_VAR,

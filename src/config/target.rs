@@ -1,6 +1,7 @@
 //! One entry of DEPLOYER_TARGETS: a repository and the functions that run its images.
 
 use super::rollout::Rollout;
+use super::stage::After;
 use super::{ConfigError, ImageChecks, TARGETS_VAR};
 use crate::types::{Account, AliasName, FunctionRef, Repository, Tag, TagPattern};
 use serde::Deserialize;
@@ -24,6 +25,10 @@ pub struct Target {
     /// What ECR must say about an image before it replaces anything (the target's own, else
     /// DEPLOYER_IMAGE_CHECKS). `None`: no checks.
     pub image_checks: Option<ImageChecks>,
+    /// The stage this target follows: it takes images only by promotion from there.
+    pub after: Option<After>,
+    /// A role in another account, assumed for this target's Lambda and ECR calls.
+    pub assume_role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -145,6 +150,10 @@ struct TargetSpec {
     #[serde(default)]
     rollout: Option<Rollout>,
     image_checks: Option<ImageChecks>,
+    #[serde(default)]
+    after: Option<After>,
+    #[serde(default)]
+    assume_role_arn: Option<String>,
 }
 
 fn any_tag() -> Vec<TagPattern> {
@@ -217,6 +226,12 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             c.check()
                 .map_err(|(field, p)| err(&format!("image_checks.{field}"), p))?;
         }
+        if let Some(a) = &s.after {
+            a.check().map_err(|(field, p)| err(field, p))?;
+        }
+        if let Some(arn) = &s.assume_role_arn {
+            super::stage::check_role_arn(arn).map_err(|p| err("assume_role_arn", p))?;
+        }
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
@@ -228,7 +243,10 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             registry_account: s.registry_account,
             rollout: s.rollout.unwrap_or_else(|| defaults.rollout.clone()),
             image_checks: s.image_checks.or_else(|| defaults.image_checks.clone()),
+            after: s.after,
+            assume_role_arn: s.assume_role_arn,
         });
     }
+    super::stage::check_stages(&targets)?;
     Ok(targets)
 }

@@ -4,6 +4,7 @@
 mod alarm;
 mod event;
 mod manual;
+mod stage;
 #[cfg(test)]
 mod tests;
 
@@ -13,6 +14,7 @@ pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
     HistoryRequest, PromoteRequest, RollbackRequest, StatusRequest, check_history_limit,
 };
+pub use stage::PromoteStageRequest;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -51,12 +53,17 @@ pub enum Request {
     Advance(AdvanceRequest),
     Promote(PromoteRequest),
     History(HistoryRequest),
+    /// A promotion from one stage to the next (a scheduled check, or by hand).
+    PromoteStage(PromoteStageRequest),
 }
 
 impl Request {
     /// Whether this request may deploy an image (the CLI then needs to know its own account).
     pub fn may_deploy(&self) -> bool {
-        matches!(self, Request::Image(_) | Request::Deploy(_))
+        matches!(
+            self,
+            Request::Image(_) | Request::Deploy(_) | Request::PromoteStage(_)
+        )
     }
 }
 

@@ -44,7 +44,10 @@ impl Notifier {
 
     /// Whether an outcome is worth a message: changes and failures always, the rest on request.
     pub fn worth_telling(&self, outcome: Outcome) -> bool {
-        outcome.changed_production() || outcome == Outcome::Failed || self.settings.notify_skipped
+        // A manual stage waits for a person: telling them is the whole point.
+        outcome.changed_production()
+            || matches!(outcome, Outcome::Failed | Outcome::ReadyToPromote)
+            || self.settings.notify_skipped
     }
 
     pub async fn notify(&self, report: &Report) -> NotificationStatus {

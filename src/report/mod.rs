@@ -5,9 +5,11 @@ use serde::Serialize;
 
 mod image_checks;
 mod rollout;
+mod stage;
 
 pub use image_checks::{Finding, ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck};
 pub use rollout::{ErrorRate, RolloutInfo};
+pub use stage::{PromotionCheck, StageInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +24,8 @@ pub enum Outcome {
     /// Dry run: this is what a real run would have done.
     WouldDeploy,
     WouldRollBack,
+    /// A stage with `after.manual`: the digest has baked and waits for a person to promote it.
+    ReadyToPromote,
 }
 
 impl Outcome {
@@ -35,6 +39,7 @@ impl Outcome {
             Outcome::RollingOut => "rolling_out",
             Outcome::WouldDeploy => "would_deploy",
             Outcome::WouldRollBack => "would_roll_back",
+            Outcome::ReadyToPromote => "ready_to_promote",
         }
     }
 
@@ -178,6 +183,8 @@ pub enum ActionKind {
     /// A scheduled rollout check, or an alarm that acted on a rollout.
     Advance,
     Promote,
+    /// The same digest from one stage to the next (`after`).
+    PromoteStage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -196,6 +203,12 @@ pub struct Report {
     pub request_reason: Option<crate::types::Reason>,
     pub deployments: Vec<Deployment>,
     pub notification: Option<NotificationStatus>,
+    /// A promotion between stages: the stage the digest came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<StageInfo>,
+    /// Promotion checks scheduled for the stages that follow a function this run deployed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promotion_checks: Vec<PromotionCheck>,
 }
 
 impl Report {
@@ -214,6 +227,8 @@ impl Report {
             request_reason: None,
             deployments: Vec::new(),
             notification: None,
+            stage: None,
+            promotion_checks: Vec::new(),
         }
     }
 

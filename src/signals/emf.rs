@@ -124,6 +124,7 @@ fn action(report: &Report) -> &'static str {
         crate::report::ActionKind::Rollback => "rollback",
         crate::report::ActionKind::Advance => "advance",
         crate::report::ActionKind::Promote => "promote",
+        crate::report::ActionKind::PromoteStage => "promote_stage",
     }
 }
 

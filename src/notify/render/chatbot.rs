@@ -15,6 +15,7 @@ fn emoji(o: Outcome) -> &'static str {
         Outcome::AlreadyLive => ":ballot_box_with_check:",
         Outcome::Skipped => ":fast_forward:",
         Outcome::WouldDeploy | Outcome::WouldRollBack => ":eyes:",
+        Outcome::ReadyToPromote => ":raised_hand:",
     }
 }
 

@@ -168,6 +168,7 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                     format!("DRY RUN {f} would roll back v{}", v(d.previous_version))
                 }
                 Outcome::Skipped => with_label(format!("SKIPPED {f}")),
+                Outcome::ReadyToPromote => with_label(format!("READY TO PROMOTE {f}")),
             }
         }
     };
@@ -328,6 +329,10 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
             )
         }
         Outcome::Skipped => format!("{f}: skipped."),
+        Outcome::ReadyToPromote => format!(
+            "{f} is ready to be promoted: {}",
+            d.reason.as_deref().unwrap_or_default()
+        ),
     }
 }
 
