@@ -201,6 +201,16 @@ mod tests {
 
     #[test]
     fn a_later_stage_never_takes_a_push() {
+        // Stages need the scheduler's role (their promotion checks are schedules).
+        let config = |t: &str| {
+            let t = t.to_owned();
+            Config::from_lookup(|k| match k {
+                "DEPLOYER_TARGETS" => Some(t.clone()),
+                "DEPLOYER_SCHEDULER_ROLE_ARN" => Some("arn:aws:iam::123456789012:role/s".into()),
+                _ => None,
+            })
+            .unwrap()
+        };
         let c = config(
             r#"[{"repository":"api","functions":["api-staging"]},
                 {"repository":"api","functions":["api-prod"],"after":{"function":"api-staging","bake_secs":600}}]"#,

@@ -9,6 +9,8 @@ mod signals;
 pub mod stage;
 mod target;
 #[cfg(test)]
+mod stage_tests;
+#[cfg(test)]
 mod tests;
 
 pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};

@@ -54,3 +54,73 @@ impl PromoteStageRequest {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::input::{Request, parse_request};
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    fn now() -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap()
+    }
+
+    fn parse(p: serde_json::Value) -> Result<Request, String> {
+        parse_request(&p, now()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_scheduled_check_and_a_promotion_by_hand_parse() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let Ok(Request::PromoteStage(p)) = parse(json!({
+            "action": "promote_stage", "from": "api-staging", "to": "api-prod",
+            "digest": digest, "due": "2026-12-04T11:30:00Z"
+        })) else {
+            panic!("a promote_stage request")
+        };
+        assert!(p.is_scheduled());
+        assert_eq!(p.digest.unwrap().as_str(), digest);
+        let Ok(Request::PromoteStage(p)) = parse(json!({
+            "action": "promote_stage", "from": "api-staging", "to": "api-prod", "now": true,
+            "reason": "  "
+        })) else {
+            panic!("a promote_stage request")
+        };
+        assert!(!p.is_scheduled() && p.now && p.digest.is_none());
+        assert_eq!(p.reason, None, "a blank reason is no reason");
+    }
+
+    #[test]
+    fn bad_promotions_name_the_field() {
+        let cases = [
+            (
+                json!({"action": "promote_stage", "from": "a", "to": "a"}),
+                "payload.to: names the same function as \"from\"",
+            ),
+            (
+                json!({"action": "promote_stage", "from": "a"}),
+                "payload: missing field `to`",
+            ),
+            (
+                json!({"action": "promote_stage", "from": "a", "to": "b", "digest": "sha256:xyz"}),
+                "payload.digest:",
+            ),
+            (
+                json!({"action": "promote_stage", "from": "a", "to": "b", "due": "2026-12-05T00:00:00Z"}),
+                "payload.due: 2026-12-05T00:00:00Z is ahead of this deployer's clock",
+            ),
+            (
+                json!({"action": "promote_stage", "from": "a", "to": "b", "now": true, "due": "2026-12-04T11:00:00Z"}),
+                "payload.now: goes with a promotion by hand",
+            ),
+            (
+                json!({"action": "promote_stage", "from": "a", "to": "b", "bake": 1}),
+                "payload.bake: unknown field `bake`",
+            ),
+        ];
+        for (payload, want) in cases {
+            let got = parse(payload).unwrap_err();
+            assert!(got.starts_with(want), "{got}\n  wanted {want}");
+        }
+    }
+}
