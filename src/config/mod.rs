@@ -7,9 +7,9 @@ mod image_checks;
 mod rollout;
 mod signals;
 pub mod stage;
-mod target;
 #[cfg(test)]
 mod stage_tests;
+mod target;
 #[cfg(test)]
 mod tests;
 

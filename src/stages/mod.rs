@@ -99,7 +99,7 @@ pub async fn schedule_checks(config: &Config, ctx: &Ctx, report: &mut Report) {
                 continue;
             };
             let to = &t.functions[0];
-            let due = ctx.clock().now_utc() + chrono::Duration::seconds(after.bake_secs as i64);
+            let due = due_after(ctx.clock().now_utc(), after.bake_secs);
             let mut check = PromotionCheck {
                 from: d.function.to_string(),
                 to: t.functions.iter().map(|f| f.to_string()).collect(),
@@ -123,6 +123,13 @@ pub async fn schedule_checks(config: &Config, ctx: &Ctx, report: &mut Report) {
         }
     }
     report.promotion_checks.extend(checks);
+}
+
+/// `bake_secs` after `now`, rounded up to the second (schedules and records keep whole seconds,
+/// and a check must never come before the bake is over).
+fn due_after(now: DateTime<Utc>, bake_secs: u64) -> DateTime<Utc> {
+    let up = i64::from(now.timestamp_subsec_nanos() > 0);
+    DateTime::from_timestamp(now.timestamp() + up + bake_secs as i64, 0).unwrap_or(now)
 }
 
 /// Replaces the pair's pending check (an older digest's) with one for `digest` at `due`.

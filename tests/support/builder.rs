@@ -29,6 +29,7 @@ pub struct TestEngine<'w> {
     sns: Option<(aws_sdk_sns::Client, NotifySettings)>,
     rollouts: bool,
     signals: Signals,
+    sts: Option<aws_sdk_sts::Client>,
 }
 
 impl<'w> TestEngine<'w> {
@@ -41,7 +42,14 @@ impl<'w> TestEngine<'w> {
             sns: None,
             rollouts: false,
             signals: Signals::off(),
+            sts: None,
         }
+    }
+
+    /// With STS, for targets with `assume_role_arn` (e.g. `world.sts_client(...)`).
+    pub fn sts(mut self, client: aws_sdk_sts::Client) -> Self {
+        self.sts = Some(client);
+        self
     }
 
     /// With the world's EventBridge Scheduler and CloudWatch, as rollouts need.
@@ -107,6 +115,10 @@ impl<'w> TestEngine<'w> {
             engine
         }
         .with_signals(self.signals);
+        let engine = match self.sts {
+            Some(sts) => engine.with_sts(sts),
+            None => engine,
+        };
         engine.set_home(Home {
             account: ACCOUNT.parse().expect("valid account"),
             region: REGION.parse().expect("valid region"),
