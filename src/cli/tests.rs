@@ -171,3 +171,39 @@ fn help_lists_every_variable() {
         assert!(help.contains(var), "{var} missing from --help");
     }
 }
+
+#[test]
+fn promote_stage_flags_make_the_same_request_as_its_payload() {
+    assert_eq!(
+        flags(&[
+            "promote-stage",
+            "--from",
+            "api-staging",
+            "--to",
+            "api-prod",
+            "--now",
+            "--reason",
+            "approved by ops"
+        ]),
+        payload(
+            json!({"action": "promote_stage", "from": "api-staging", "to": "api-prod",
+                       "now": true, "reason": "approved by ops"})
+        )
+    );
+    assert_eq!(
+        flags(&["promote-stage", "--from", "a", "--to", "b"]),
+        payload(json!({"action": "promote_stage", "from": "a", "to": "b"}))
+    );
+    let e = Cli::try_parse_from(["self-deployer", "promote-stage", "--from", "a"]).unwrap_err();
+    assert!(e.to_string().contains("--to"), "{e}");
+    let e = Cli::try_parse_from([
+        "self-deployer",
+        "promote-stage",
+        "--from",
+        "a b",
+        "--to",
+        "c",
+    ])
+    .unwrap_err();
+    assert!(e.to_string().contains("--from"), "{e}");
+}
