@@ -33,9 +33,10 @@ pub fn later_stages<'a>(config: &'a Config, function: &FunctionRef) -> Vec<&'a T
         .collect()
 }
 
-/// `sp-<12 hex naming (from, to)>-`: every pending check of one pair of stages.
+/// `sd-stage-<12 hex naming (from, to)>-`: every pending check of one pair of stages. Within the
+/// deployer's `sd-*` schedules (its IAM policy), never a rollout's `sd-<12 hex>-` (`s` is no hex digit).
 pub fn check_prefix(from: &FunctionRef, to: &FunctionRef) -> String {
-    format!("sp-{}-", hash12(from.as_str(), to.as_str()))
+    format!("sd-stage-{}-", hash12(from.as_str(), to.as_str()))
 }
 
 /// At most 64 characters of `[0-9a-zA-Z-_.]`, deterministic per (from, to, due): a duplicate
