@@ -432,3 +432,48 @@ async fn credentials_near_their_expiry_are_renewed_for_the_run_that_needs_them()
         "each session names the run that asked"
     );
 }
+
+#[tokio::test]
+async fn a_rollout_that_finishes_on_staging_schedules_the_promotion_of_its_digest() {
+    let w = World::new();
+    w.live_function("api-staging", "api", 'a');
+    w.live_function("api-prod", "api", 'a');
+    let targets = json!([
+        {"repository": "api", "functions": ["api-staging"],
+         "rollout": {"steps": [50], "interval_secs": 60, "check_secs": 60}},
+        {"repository": "api", "functions": ["api-prod"],
+         "after": {"function": "api-staging", "bake_secs": BAKE}}]);
+    let e = TestEngine::new(&w)
+        .config(config_with(
+            targets,
+            &[
+                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
+                ("DEPLOYER_FUNCTION_ARN", SELF),
+            ],
+        ))
+        .rollouts()
+        .build();
+    let mut r = e.handle(&push("api", 'b', Some("vb"))).await.report();
+    assert_eq!(r.outcome, Outcome::RollingOut, "{r:#?}");
+    assert!(
+        r.promotion_checks.is_empty(),
+        "not yet: only part of the traffic"
+    );
+    for _ in 0..5 {
+        let s = w.only_schedule();
+        if s.payload()["action"] == "promote_stage" {
+            break;
+        }
+        w.advance_to(s.at());
+        w.lock().schedules.remove(&s.name);
+        r = e.handle(&s.payload()).await.report();
+    }
+    assert_eq!(
+        (r.action, r.outcome),
+        (ActionKind::Advance, Outcome::Deployed),
+        "{r:#?}"
+    );
+    assert_eq!(r.promotion_checks.len(), 1, "{r:#?}");
+    assert_eq!(r.promotion_checks[0].digest, digest('b'));
+    assert_eq!(w.only_schedule().payload()["digest"], digest('b'));
+}

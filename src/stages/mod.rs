@@ -89,12 +89,17 @@ pub async fn schedule_checks(config: &Config, ctx: &Ctx, report: &mut Report) {
             continue;
         }
         // The image the run deployed; a finished rollout's report names none, and then the
-        // tested code's CodeSha256 (an image's manifest digest) says it.
-        let digest = report
+        // version the alias now serves says it.
+        let mut digest = report
             .image_digest
             .as_deref()
             .and_then(|s| s.parse().ok())
             .or_else(|| d.code_sha256.as_deref().and_then(Digest::from_code_sha256));
+        if digest.is_none()
+            && let Some(v) = d.version
+        {
+            digest = version_digest(config, ctx, &d.function, v).await;
+        }
         for t in later {
             let Some(after) = t.after.as_ref() else {
                 continue;
@@ -124,6 +129,23 @@ pub async fn schedule_checks(config: &Config, ctx: &Ctx, report: &mut Report) {
         }
     }
     report.promotion_checks.extend(checks);
+}
+
+/// What `version` of `function` runs, read with its target's credentials; `None` if unknown.
+async fn version_digest(
+    config: &Config,
+    ctx: &Ctx,
+    function: &FunctionRef,
+    version: crate::types::Version,
+) -> Option<Digest> {
+    let (_, target) = crate::config::stage::target_of(&config.targets, function, None)?;
+    let tctx = crate::accounts::ctx_for(ctx, target).await.ok()?;
+    let state = tctx
+        .lambda
+        .get_function(function.as_str(), Some(&version.to_string()))
+        .await
+        .ok()?;
+    state.digest()
 }
 
 /// `bake_secs` after `now`, rounded up to the second (schedules and records keep whole seconds,
