@@ -34,11 +34,6 @@ impl Accounts {
             cache: Default::default(),
         }
     }
-
-    /// How many roles hold credentials now (for tests and logs).
-    pub async fn cached(&self) -> usize {
-        self.cache.lock().await.len()
-    }
 }
 
 /// The context for `target`'s calls: `ctx` itself, or a copy whose Lambda and ECR sign with the

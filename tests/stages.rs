@@ -13,7 +13,7 @@ use self_deployer::report::{ActionKind, Outcome, Report};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::world::{Assumptions, Signers, World, access_key_of, digest, image_uri};
+use support::world::{Assumptions, Scan, Signers, World, access_key_of, digest, image_uri};
 use support::{IntoReport, TestEngine, config_with, push};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/self-deployer-scheduler";
@@ -26,6 +26,8 @@ fn targets(manual: bool, prod_role: bool) -> Value {
                           "after": {"function": "api-staging", "bake_secs": BAKE, "manual": manual}});
     if prod_role {
         prod["assume_role_arn"] = json!(PROD_ROLE);
+        // ECR calls too: the image checks read the scan with the target's credentials.
+        prod["image_checks"] = json!({"max_findings": {"CRITICAL": 0}, "require_scan": true});
     }
     json!([{"repository": "api", "functions": ["api-staging"], "tags": ["v*"],
             "rollout": {"alarms": ["staging-5xx"]}},
@@ -37,6 +39,7 @@ struct Stages {
     e: Engine,
     subjects: Arc<Mutex<Vec<String>>>,
     signers: Signers,
+    ecr_signers: Signers,
     assumed: Assumptions,
 }
 
@@ -57,6 +60,10 @@ impl Stages {
         w.alarm("staging-5xx", "OK");
         let (rule, subjects) = support::sns_subjects();
         let (lambda, signers) = w.signed_client();
+        let (ecr, ecr_signers) = w.signed_ecr_client();
+        for c in ['b', 'c'] {
+            w.scan("api", c, Scan::complete(&[("HIGH", 1)]));
+        }
         let (sts, assumed) = w.sts_client(valid_for);
         let e = TestEngine::new(&w)
             .config(config_with(
@@ -67,6 +74,7 @@ impl Stages {
                 ],
             ))
             .lambda(lambda)
+            .ecr(ecr)
             .sns(&rule)
             .rollouts()
             .sts(sts)
@@ -76,6 +84,7 @@ impl Stages {
             e,
             subjects,
             signers,
+            ecr_signers,
             assumed,
         }
     }
@@ -377,6 +386,17 @@ async fn a_target_in_another_account_is_deployed_with_its_roles_credentials() {
             .filter(|(p, _)| p.contains("/functions/api-staging"))
             .all(|(_, k)| *k != prod_key),
         "{signers:?}"
+    );
+    // ECR too: the prod target's image checks read the scan with the prod role's key.
+    let ecr = s.ecr_signers.lock().unwrap().clone();
+    assert!(
+        ecr.iter().any(|(op, _)| op.ends_with("DescribeImageScanFindings")),
+        "{ecr:?}"
+    );
+    assert!(ecr.iter().all(|(_, k)| *k == prod_key), "{ecr:?}");
+    assert_eq!(
+        r.deployments[0].image_checks.as_ref().map(|c| c.scan_status.as_str()),
+        Some("COMPLETE")
     );
     // The next promotion reuses the credentials: one AssumeRole per role per engine.
     s.push('c').await;

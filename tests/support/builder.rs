@@ -30,6 +30,7 @@ pub struct TestEngine<'w> {
     rollouts: bool,
     signals: Signals,
     sts: Option<aws_sdk_sts::Client>,
+    ecr: Option<aws_sdk_ecr::Client>,
 }
 
 impl<'w> TestEngine<'w> {
@@ -43,7 +44,14 @@ impl<'w> TestEngine<'w> {
             rollouts: false,
             signals: Signals::off(),
             sts: None,
+            ecr: None,
         }
+    }
+
+    /// Another ECR client on the world, e.g. `world.signed_ecr_client()`.
+    pub fn ecr(mut self, client: aws_sdk_ecr::Client) -> Self {
+        self.ecr = Some(client);
+        self
     }
 
     /// With STS, for targets with `assume_role_arn` (e.g. `world.sts_client(...)`).
@@ -103,7 +111,7 @@ impl<'w> TestEngine<'w> {
         let engine = Engine::new(
             self.config.unwrap_or_else(|| config(one_target())),
             self.lambda.unwrap_or_else(|| self.world.client()),
-            self.world.ecr_client(),
+            self.ecr.unwrap_or_else(|| self.world.ecr_client()),
             notifier,
         );
         let engine = if self.rollouts {

@@ -19,7 +19,7 @@ pub fn access_key_of(role_arn: &str) -> String {
 /// (role ARN, session name) of every AssumeRole call.
 pub type Assumptions = Arc<Mutex<Vec<(String, String)>>>;
 
-/// (request path, access key that signed it) of every Lambda call.
+/// (request path, or the operation for ECR; access key that signed it) of every call.
 pub type Signers = Arc<Mutex<Vec<(String, String)>>>;
 
 #[derive(Debug)]
@@ -45,7 +45,11 @@ impl Intercept for SignedBy {
             .and_then(|c| c.split('/').next())
             .unwrap_or("(unsigned)")
             .to_owned();
-        let path = req.uri().split('?').next().unwrap_or_default().to_owned();
+        // Lambda names the function in the path; ECR (JSON protocol) the operation in a header.
+        let path = match req.headers().get("x-amz-target") {
+            Some(op) => op.to_owned(),
+            None => req.uri().split('?').next().unwrap_or_default().to_owned(),
+        };
         self.0.lock().expect("signers lock").push((path, key));
         Ok(())
     }
@@ -112,5 +116,17 @@ impl World {
             .interceptor(SignedBy(signers.clone()))
             .build();
         (aws_sdk_lambda::Client::from_conf(conf), signers)
+    }
+
+    /// The world's ECR client, recording which access key signed each call.
+    pub fn signed_ecr_client(&self) -> (aws_sdk_ecr::Client, Signers) {
+        let signers: Signers = Default::default();
+        let conf = self
+            .ecr_client()
+            .config()
+            .to_builder()
+            .interceptor(SignedBy(signers.clone()))
+            .build();
+        (aws_sdk_ecr::Client::from_conf(conf), signers)
     }
 }
