@@ -390,12 +390,16 @@ async fn a_target_in_another_account_is_deployed_with_its_roles_credentials() {
     // ECR too: the prod target's image checks read the scan with the prod role's key.
     let ecr = s.ecr_signers.lock().unwrap().clone();
     assert!(
-        ecr.iter().any(|(op, _)| op.ends_with("DescribeImageScanFindings")),
+        ecr.iter()
+            .any(|(op, _)| op.ends_with("DescribeImageScanFindings")),
         "{ecr:?}"
     );
     assert!(ecr.iter().all(|(_, k)| *k == prod_key), "{ecr:?}");
     assert_eq!(
-        r.deployments[0].image_checks.as_ref().map(|c| c.scan_status.as_str()),
+        r.deployments[0]
+            .image_checks
+            .as_ref()
+            .map(|c| c.scan_status.as_str()),
         Some("COMPLETE")
     );
     // The next promotion reuses the credentials: one AssumeRole per role per engine.
