@@ -501,3 +501,35 @@ async fn a_rollout_that_finishes_on_staging_schedules_the_promotion_of_its_diges
     assert_eq!(r.promotion_checks[0].digest, digest('b'));
     assert_eq!(w.only_schedule().payload()["digest"], digest('b'));
 }
+
+#[tokio::test]
+async fn a_rollback_of_a_target_in_another_account_uses_its_role_too() {
+    let s = Stages::with(false, true);
+    s.push('b').await;
+    assert_eq!(s.fire().await.outcome, Outcome::Deployed);
+    s.w.ecr_image("api", 'a', None);
+    s.signers.lock().unwrap().clear();
+    s.ecr_signers.lock().unwrap().clear();
+    let r =
+        s.e.handle(&json!({"action": "rollback", "function": "api-prod"}))
+            .await
+            .report();
+    assert_eq!(r.outcome, Outcome::RolledBack, "{r:#?}");
+    assert_eq!(s.prod(), ("1".into(), image_uri("api", 'a')));
+    let signers = s.signers.lock().unwrap().clone();
+    assert!(!signers.is_empty());
+    assert!(
+        signers.iter().all(|(_, k)| *k == access_key_of(PROD_ROLE)),
+        "{signers:?}"
+    );
+    let ecr = s.ecr_signers.lock().unwrap().clone();
+    assert!(
+        ecr.iter().any(|(op, _)| op.ends_with("DescribeImages")),
+        "the image check: {ecr:?}"
+    );
+    assert!(
+        ecr.iter().all(|(_, k)| *k == access_key_of(PROD_ROLE)),
+        "{ecr:?}"
+    );
+    assert_eq!(s.assumed.lock().unwrap().len(), 1, "the cached credentials");
+}

@@ -97,3 +97,15 @@ impl Deps<'_> {
         }
     }
 }
+
+impl<'a> Deps<'a> {
+    /// The same, with `target`'s role's credentials when it names one (a target in another
+    /// account); `Err` says why that role could not be assumed.
+    pub async fn for_target(&self, target: &Target) -> Result<Deps<'a>, String> {
+        Ok(Deps {
+            config: self.config,
+            ctx: crate::accounts::ctx_for(&self.ctx, target).await?,
+            home: self.home,
+        })
+    }
+}
