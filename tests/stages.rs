@@ -533,3 +533,51 @@ async fn a_rollback_of_a_target_in_another_account_uses_its_role_too() {
     );
     assert_eq!(s.assumed.lock().unwrap().len(), 1, "the cached credentials");
 }
+
+#[tokio::test]
+async fn a_promotion_that_ends_deployed_schedules_the_next_stage() {
+    let w = World::new();
+    for f in ["api-dev", "api-staging", "api-prod"] {
+        w.live_function(f, "api", 'a');
+    }
+    let targets = json!([
+        {"repository": "api", "functions": ["api-dev"]},
+        {"repository": "api", "functions": ["api-staging"],
+         "after": {"function": "api-dev", "bake_secs": 600}},
+        {"repository": "api", "functions": ["api-prod"],
+         "after": {"function": "api-staging", "bake_secs": 3600, "manual": true}}]);
+    let e = TestEngine::new(&w)
+        .config(config_with(
+            targets,
+            &[
+                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
+                ("DEPLOYER_FUNCTION_ARN", SELF),
+            ],
+        ))
+        .rollouts()
+        .build();
+    e.handle(&push("api", 'b', Some("vb"))).await.report();
+    let to_staging = w.only_schedule();
+    assert_eq!(to_staging.payload()["to"], "api-staging");
+    w.advance_to(to_staging.at());
+    w.lock().schedules.clear();
+    let r = e.handle(&to_staging.payload()).await.report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    assert_eq!(w.alias_version("api-staging", "live").as_deref(), Some("2"));
+    assert_eq!(w.alias_version("api-prod", "live").as_deref(), Some("1"));
+    // The promotion to staging scheduled prod's check, an hour on, for the same digest.
+    let to_prod = w.only_schedule();
+    let p = to_prod.payload();
+    assert_eq!(
+        (p["from"].as_str(), p["to"].as_str()),
+        (Some("api-staging"), Some("api-prod"))
+    );
+    assert_eq!(p["digest"], digest('b'));
+    assert!(r.promotion_checks[0].manual);
+    let wait = to_prod
+        .at()
+        .duration_since(to_staging.at())
+        .unwrap()
+        .as_secs();
+    assert!((3600..3610).contains(&wait), "{wait}");
+}

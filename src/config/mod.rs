@@ -78,11 +78,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (
         SCHEDULER_ROLE_VAR,
-        "role EventBridge Scheduler assumes to invoke the deployer for rollout checks (required when any target has steps)",
+        "role EventBridge Scheduler assumes to invoke the deployer for rollout and stage promotion checks (required when any target has steps or after)",
     ),
     (
         SCHEDULE_GROUP_VAR,
-        "EventBridge Scheduler group for rollout checks (default default)",
+        "EventBridge Scheduler group for rollout and stage promotion checks (default default)",
     ),
     (
         FUNCTION_ARN_VAR,
