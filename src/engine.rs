@@ -36,6 +36,8 @@ pub struct Engine {
     /// This deployer's own function ARN, from the Lambda context: what rollout checks invoke
     /// unless DEPLOYER_FUNCTION_ARN says otherwise.
     self_arn: Arc<OnceLock<String>>,
+    /// Roles of targets in other accounts, assumed once per engine.
+    accounts: crate::accounts::Accounts,
 }
 
 /// What one invocation brings besides its payload.
@@ -93,7 +95,14 @@ impl Engine {
             scheduler: None,
             cloudwatch: None,
             self_arn: Default::default(),
+            accounts: Default::default(),
         }
+    }
+
+    /// Gives the engine STS, for targets with `assume_role_arn`.
+    pub fn with_sts(mut self, sts: aws_sdk_sts::Client) -> Self {
+        self.accounts = crate::accounts::Accounts::new(Some(crate::gateway::sts::Sts::new(sts)));
+        self
     }
 
     /// Gives the engine what rollouts need: EventBridge Scheduler for the checks, CloudWatch for
@@ -168,6 +177,7 @@ impl Engine {
                         .clone()
                         .or_else(|| self.self_arn.get().cloned()),
                 },
+                accounts: self.accounts.clone(),
             },
             home: self.home(),
         };
@@ -182,6 +192,9 @@ impl Engine {
             Request::Advance(a) => Box::pin(advance::on_advance(&deps, a)).await?,
             Request::Promote(p) => Box::pin(promote::on_promote(&deps, p)).await?,
             Request::Alarm(a) => Box::pin(alarm::on_alarm(&deps, a)).await,
+            Request::PromoteStage(p) => {
+                Box::pin(crate::actions::promote_stage::on_promote_stage(&deps, p)).await?
+            }
             Request::Status(s) => {
                 return Box::pin(status::on_status(&deps, s))
                     .await
@@ -199,6 +212,13 @@ impl Engine {
             }
             Request::Reconcile(r) => Box::pin(reconcile::on_reconcile(&deps, r)).await,
         };
+        // A function some later stage follows was deployed: schedule that stage's promotion check.
+        Box::pin(crate::stages::schedule_checks(
+            &self.config,
+            &deps.ctx,
+            &mut report,
+        ))
+        .await;
         let now = self.lambda.clock().now();
         Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;
         report.notification = Some(self.notifier.notify(&report).await);

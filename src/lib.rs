@@ -21,11 +21,13 @@ pub mod setup;
 pub mod signals;
 pub mod types;
 
+pub(crate) mod accounts;
 pub(crate) mod gateway;
 pub(crate) mod marks;
 pub(crate) mod pipeline;
 pub(crate) mod record;
 pub(crate) mod rollout;
+pub(crate) mod stages;
 pub(crate) mod text;
 
 /// For benchmarks and tests that measure the poll schedule.

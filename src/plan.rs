@@ -64,6 +64,20 @@ pub fn plan<'a>(config: &'a Config, image: &ImageRef, home: &Home) -> Result<Vec
     let mut jobs = Vec::new();
     let mut mismatches = Vec::new();
     for t in targets {
+        // A later stage takes only what the earlier stage ran well: never a push straight away.
+        if let Some(after) = &t.after {
+            mismatches.push(format!(
+                "{} take{} images only by promotion from {} (after)",
+                t.functions
+                    .iter()
+                    .map(FunctionRef::name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if t.functions.len() == 1 { "s" } else { "" },
+                after.function.name()
+            ));
+            continue;
+        }
         if let Some(why) = home.refuses(t, &image.account, &image.region) {
             mismatches.push(why);
             continue;
@@ -183,6 +197,37 @@ mod tests {
             Some(home())
         );
         assert_eq!(Home::from_function_arn("nonsense"), None);
+    }
+
+    #[test]
+    fn a_later_stage_never_takes_a_push() {
+        // Stages need the scheduler's role (their promotion checks are schedules).
+        let config = |t: &str| {
+            let t = t.to_owned();
+            Config::from_lookup(|k| match k {
+                "DEPLOYER_TARGETS" => Some(t.clone()),
+                "DEPLOYER_SCHEDULER_ROLE_ARN" => Some("arn:aws:iam::123456789012:role/s".into()),
+                _ => None,
+            })
+            .unwrap()
+        };
+        let c = config(
+            r#"[{"repository":"api","functions":["api-staging"]},
+                {"repository":"api","functions":["api-prod"],"after":{"function":"api-staging","bake_secs":600}}]"#,
+        );
+        assert_eq!(
+            names(plan(&c, &image("api", Some("v1")), &home())),
+            ["api-staging"]
+        );
+        let c = config(
+            r#"[{"repository":"api","functions":["api-staging"],"tags":["rc-*"]},
+                {"repository":"api","functions":["api-prod"],"after":{"function":"api-staging","bake_secs":600}}]"#,
+        );
+        let why = plan(&c, &image("api", Some("v1")), &home()).unwrap_err();
+        assert!(
+            why.contains("api-prod takes images only by promotion from api-staging"),
+            "{why}"
+        );
     }
 
     #[test]

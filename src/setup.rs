@@ -61,6 +61,7 @@ pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
         aws_sdk_scheduler::Client::new(sdk),
         aws_sdk_cloudwatch::Client::new(sdk),
     )
+    .with_sts(aws_sdk_sts::Client::new(sdk))
 }
 
 /// Metrics and deployment events as configured: EMF records to `metrics` (each door decides

@@ -124,7 +124,7 @@ async fn bad_payloads_get_their_exact_error_and_no_aws_call() {
         (
             json!({"action": "ROLLBACK", "function": "api-dev"}),
             "payload.action",
-            r#""ROLLBACK" is not an action: use "rollback", "deploy", "promote", "status", "history", "reconcile" or "advance""#.into(),
+            r#""ROLLBACK" is not an action: use "rollback", "deploy", "promote", "promote_stage", "status", "history", "reconcile" or "advance""#.into(),
         ),
         (
             json!({"action": "rollback", "function": "api-dev", "version": "$LATEST"}),

@@ -537,3 +537,87 @@ async fn an_image_a_rollout_gate_rolled_back_is_not_redeployed() {
         "a gate's rollback is never undone"
     );
 }
+
+#[tokio::test]
+async fn a_sweep_with_more_missed_functions_than_inline_max_dispatches_them() {
+    let w = World::new();
+    let names: Vec<String> = (1..=3).map(|i| format!("w-{i}")).collect();
+    for f in &names {
+        w.live_function(f, "api", 'a');
+    }
+    w.ecr_image("api", 'a', Some("v1"));
+    w.advance(Duration::from_secs(60));
+    w.ecr_image("api", 'b', Some("v2"));
+    w.advance(Duration::from_secs(600));
+    let deployer = "arn:aws:lambda:eu-west-1:123456789012:function:self-deployer";
+    let cfg = config_with(
+        json!([{"repository": "api", "functions": names}]),
+        &[
+            ("DEPLOYER_INLINE_MAX", "2"),
+            ("DEPLOYER_FUNCTION_ARN", deployer),
+        ],
+    );
+    let e = TestEngine::new(&w).config(cfg).build();
+
+    let r = sweep(&e).await;
+    assert_eq!(r.deployments.len(), 3, "{r:#?}");
+    assert!(
+        r.deployments
+            .iter()
+            .all(|d| d.outcome == Outcome::Dispatched),
+        "{r:#?}"
+    );
+    // Nothing deployed by the sweep itself: one queued run per function, each with the image's
+    // digest, tag and push time, as the push's own event would have carried.
+    assert_eq!(updates_to(&w, 'b'), 0);
+    let sent = w.dispatched();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    for p in &sent {
+        assert_eq!(p["action"], "deploy");
+        assert_eq!(
+            p["image_uri"].as_str(),
+            Some(image_uri("api", 'b').as_str())
+        );
+        assert_eq!(p["tag"], "v2");
+        assert!(p["pushed"].is_string(), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn a_sweep_never_deploys_a_later_stage_from_its_repository() {
+    let w = world();
+    w.live_function("api-prod", "api", 'a');
+    w.ecr_image("api", 'b', Some("v2"));
+    w.advance(Duration::from_secs(600));
+    let cfg = config_with(
+        json!([
+            {"repository": "api", "functions": ["api-dev"]},
+            {"repository": "api", "functions": ["api-prod"],
+             "after": {"function": "api-dev", "bake_secs": 600}}
+        ]),
+        &[(
+            "DEPLOYER_SCHEDULER_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/scheduler",
+        )],
+    );
+    let e = TestEngine::new(&w).config(cfg).rollouts().build();
+
+    let r = sweep(&e).await;
+    let by = |f: &str| {
+        r.deployments
+            .iter()
+            .find(|d| d.function.name() == f)
+            .unwrap_or_else(|| panic!("{f} not in {r:#?}"))
+    };
+    assert_eq!(by("api-dev").outcome, Outcome::Deployed, "{r:#?}");
+    let prod = by("api-prod");
+    assert_eq!(prod.outcome, Outcome::Skipped, "{r:#?}");
+    assert!(
+        prod.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("only by promotion from api-dev"),
+        "{prod:?}"
+    );
+    assert_eq!(w.alias_version("api-prod", "live").as_deref(), Some("1"));
+}

@@ -14,6 +14,14 @@ use chrono::SecondsFormat;
 
 pub async fn on_advance(deps: &Deps<'_>, a: &AdvanceRequest) -> Result<Report, InputError> {
     let (function, target) = deps.allowed(&a.function, None)?;
+    // A target in another account: its calls sign with its role's credentials.
+    let deps = &match deps.for_target(target).await {
+        Ok(d) => d,
+        Err(why) => {
+            let dep = crate::accounts::unreachable(function, target, why);
+            return Ok(Report::new(ActionKind::Advance).with_deployments(vec![dep]));
+        }
+    };
     let mut dep = Deployment::new(function.clone(), a.alias.clone());
     dep.previous_version = Some(a.stable_version);
     dep.version = Some(a.stable_version);

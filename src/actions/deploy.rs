@@ -11,7 +11,7 @@ use crate::report::{ActionKind, Report};
 use crate::types::{ImageRef, Reason};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
+pub(crate) const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
 
 /// An "ECR Image Action" event: successful pushes deploy, everything else is skipped with a reason.
 pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool) -> Report {

@@ -54,9 +54,14 @@ pub(crate) async fn deploy_inline(
 ) -> Vec<Deployment> {
     futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
+            // A target in another account: its calls sign with its role's credentials.
+            let ctx = match crate::accounts::ctx_for(&deps.ctx, target).await {
+                Ok(ctx) => ctx,
+                Err(why) => return crate::accounts::unreachable(function, target, why),
+            };
             // Boxed: the pipeline's future is large, and inlining many would overflow the stack.
             Box::pin(deploy_function(
-                &deps.ctx, &function, target, image, pushed, dry_run,
+                &ctx, &function, target, image, pushed, dry_run,
             ))
             .await
         })

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod dispatch;
 pub mod history;
 pub mod promote;
+pub mod promote_stage;
 pub mod reconcile;
 pub mod rollback;
 pub mod status;
@@ -96,5 +97,17 @@ impl Deps<'_> {
                     })
             }
         }
+    }
+}
+
+impl<'a> Deps<'a> {
+    /// The same, with `target`'s role's credentials when it names one (a target in another
+    /// account); `Err` says why that role could not be assumed.
+    pub async fn for_target(&self, target: &Target) -> Result<Deps<'a>, String> {
+        Ok(Deps {
+            config: self.config,
+            ctx: crate::accounts::ctx_for(&self.ctx, target).await?,
+            home: self.home,
+        })
     }
 }

@@ -9,6 +9,14 @@ use crate::rollout;
 
 pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, InputError> {
     let (function, target) = deps.allowed(&p.function, None)?;
+    // A target in another account: its calls sign with its role's credentials.
+    let deps = &match deps.for_target(target).await {
+        Ok(d) => d,
+        Err(why) => {
+            let dep = crate::accounts::unreachable(function, target, why);
+            return Ok(Report::new(ActionKind::Promote).with_deployments(vec![dep]));
+        }
+    };
     let alias = p.alias.clone().unwrap_or_else(|| target.alias.clone());
     let ctx = &deps.ctx;
     let f = function.as_str();

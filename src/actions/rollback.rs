@@ -11,6 +11,14 @@ use crate::types::{AliasName, ImageRef, Version};
 
 pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report, InputError> {
     let (function, target) = deps.allowed(&r.function, None)?;
+    // A target in another account: its calls sign with its role's credentials.
+    let deps = &match deps.for_target(target).await {
+        Ok(d) => d,
+        Err(why) => {
+            let dep = crate::accounts::unreachable(function, target, why);
+            return Ok(Report::new(ActionKind::Rollback).with_deployments(vec![dep]));
+        }
+    };
     let alias = r.alias.clone().unwrap_or_else(|| target.alias.clone());
     let mut dep = Deployment::new(function.clone(), alias.clone());
     // Rollbacks are never gated, but the report shows what ECR says of the target's image now.

@@ -4,8 +4,8 @@
 use crate::config::{Config, VARIABLES};
 use crate::engine::{Invocation, Response};
 use crate::input::{
-    DeployRequest, DeploySource, HistoryRequest, PromoteRequest, ReconcileRequest, Request,
-    RollbackRequest, StatusRequest,
+    DeployRequest, DeploySource, HistoryRequest, PromoteRequest, PromoteStageRequest,
+    ReconcileRequest, Request, RollbackRequest, StatusRequest,
 };
 use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
 use clap::{Parser, Subcommand};
@@ -144,6 +144,23 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Promote the digest the earlier stage runs to the stage that follows it (`after`), through
+    /// the full pipeline, once it has served it for the bake (or now, with --now) and its alarms
+    /// are quiet.
+    PromoteStage {
+        /// The earlier stage's function (the one `after` names).
+        #[arg(long)]
+        from: FunctionRef,
+        /// The later stage, by any of its functions: all of its target's functions are promoted.
+        #[arg(long)]
+        to: FunctionRef,
+        /// Skip the bake: promote what the earlier stage runs now.
+        #[arg(long)]
+        now: bool,
+        /// Why: goes into the report and the notification.
+        #[arg(long)]
+        reason: Option<Reason>,
+    },
 }
 
 fn parse_limit(s: &str) -> Result<u32, String> {
@@ -227,6 +244,19 @@ impl Command {
             } => Request::History(HistoryRequest {
                 function: function.clone(),
                 limit: *limit,
+            }),
+            Command::PromoteStage {
+                from,
+                to,
+                now,
+                reason,
+            } => Request::PromoteStage(PromoteStageRequest {
+                from: from.clone(),
+                to: to.clone(),
+                digest: None,
+                due: None,
+                now: *now,
+                reason: blank(reason),
             }),
         })
     }

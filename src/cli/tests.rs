@@ -193,3 +193,39 @@ fn reconcile_flags_and_payloads_make_equal_requests_and_status_check_is_a_read_o
     let argv = ["self-deployer", "status", "--check", "--function", "api"];
     assert!(Cli::try_parse_from(argv).is_err());
 }
+
+#[test]
+fn promote_stage_flags_make_the_same_request_as_its_payload() {
+    assert_eq!(
+        flags(&[
+            "promote-stage",
+            "--from",
+            "api-staging",
+            "--to",
+            "api-prod",
+            "--now",
+            "--reason",
+            "approved by ops"
+        ]),
+        payload(
+            json!({"action": "promote_stage", "from": "api-staging", "to": "api-prod",
+                       "now": true, "reason": "approved by ops"})
+        )
+    );
+    assert_eq!(
+        flags(&["promote-stage", "--from", "a", "--to", "b"]),
+        payload(json!({"action": "promote_stage", "from": "a", "to": "b"}))
+    );
+    let e = Cli::try_parse_from(["self-deployer", "promote-stage", "--from", "a"]).unwrap_err();
+    assert!(e.to_string().contains("--to"), "{e}");
+    let e = Cli::try_parse_from([
+        "self-deployer",
+        "promote-stage",
+        "--from",
+        "a b",
+        "--to",
+        "c",
+    ])
+    .unwrap_err();
+    assert!(e.to_string().contains("--from"), "{e}");
+}

@@ -7,6 +7,9 @@ mod image_checks;
 mod reconcile;
 mod rollout;
 mod signals;
+pub mod stage;
+#[cfg(test)]
+mod stage_tests;
 mod target;
 #[cfg(test)]
 mod tests;
@@ -15,6 +18,7 @@ pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use reconcile::ReconcileMode;
 pub use rollout::Rollout;
 pub use signals::{DEFAULT_NAMESPACE, SignalsConfig};
+pub use stage::After;
 pub use target::{Smoke, Target};
 
 use crate::types::{AliasName, Repository};
@@ -44,7 +48,7 @@ pub const RECONCILE_VAR: &str = "DEPLOYER_RECONCILE";
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         TARGETS_VAR,
-        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks, reconcile_mode (required)",
+        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks, rollout, reconcile_mode, after, assume_role_arn (required)",
     ),
     (
         ALIAS_VAR,
@@ -78,11 +82,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (
         SCHEDULER_ROLE_VAR,
-        "role EventBridge Scheduler assumes to invoke the deployer for rollout checks (required when any target has steps)",
+        "role EventBridge Scheduler assumes to invoke the deployer for rollout and stage promotion checks (required when any target has steps or after)",
     ),
     (
         SCHEDULE_GROUP_VAR,
-        "EventBridge Scheduler group for rollout checks (default default)",
+        "EventBridge Scheduler group for rollout and stage promotion checks (default default)",
     ),
     (
         FUNCTION_ARN_VAR,
@@ -275,6 +279,14 @@ fn parse_scheduler(
                 format!("{arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
             ));
         }
+    } else if let Some(i) = targets.iter().position(|t| t.after.is_some()) {
+        return Err(ConfigError::new(
+            SCHEDULER_ROLE_VAR,
+            "",
+            format!(
+                "is not set, but {TARGETS_VAR}[{i}] follows another stage (after): each promotion check is an EventBridge Scheduler schedule, which needs a role to invoke the deployer"
+            ),
+        ));
     } else if let Some(i) = targets.iter().position(|t| t.rollout.is_progressive()) {
         return Err(ConfigError::new(
             SCHEDULER_ROLE_VAR,

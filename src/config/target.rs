@@ -2,6 +2,7 @@
 
 use super::reconcile::ReconcileMode;
 use super::rollout::Rollout;
+use super::stage::After;
 use super::{ConfigError, ImageChecks, TARGETS_VAR};
 use crate::types::{Account, AliasName, FunctionRef, Repository, Tag, TagPattern};
 use serde::Deserialize;
@@ -27,6 +28,10 @@ pub struct Target {
     pub image_checks: Option<ImageChecks>,
     /// What a reconcile sweep does with a missed push (the target's own, else DEPLOYER_RECONCILE).
     pub reconcile_mode: ReconcileMode,
+    /// The stage this target follows: it takes images only by promotion from there.
+    pub after: Option<After>,
+    /// A role in another account, assumed for this target's Lambda and ECR calls.
+    pub assume_role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -150,6 +155,9 @@ struct TargetSpec {
     image_checks: Option<ImageChecks>,
     #[serde(default)]
     reconcile_mode: Option<ReconcileMode>,
+    after: Option<After>,
+    #[serde(default)]
+    assume_role_arn: Option<String>,
 }
 
 fn any_tag() -> Vec<TagPattern> {
@@ -223,6 +231,12 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             c.check()
                 .map_err(|(field, p)| err(&format!("image_checks.{field}"), p))?;
         }
+        if let Some(a) = &s.after {
+            a.check().map_err(|(field, p)| err(field, p))?;
+        }
+        if let Some(arn) = &s.assume_role_arn {
+            super::stage::check_role_arn(arn).map_err(|p| err("assume_role_arn", p))?;
+        }
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
@@ -235,7 +249,10 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             rollout: s.rollout.unwrap_or_else(|| defaults.rollout.clone()),
             image_checks: s.image_checks.or_else(|| defaults.image_checks.clone()),
             reconcile_mode: s.reconcile_mode.unwrap_or(defaults.reconcile),
+            after: s.after,
+            assume_role_arn: s.assume_role_arn,
         });
     }
+    super::stage::check_stages(&targets)?;
     Ok(targets)
 }

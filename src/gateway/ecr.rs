@@ -77,6 +77,19 @@ impl Ecr {
         Self { client }
     }
 
+    /// The same client, signing with `assumed` (a target in another account).
+    pub fn with_credentials(&self, assumed: &super::sts::Assumed) -> Self {
+        let conf = self
+            .client
+            .config()
+            .to_builder()
+            .credentials_provider(assumed.credentials())
+            .build();
+        Self {
+            client: Client::from_conf(conf),
+        }
+    }
+
     /// Does `image` (by digest) still exist? Lifecycle rules delete old images, and Lambda cannot
     /// start a version whose image is gone.
     pub async fn image_exists(&self, image: &ImageRef) -> Result<bool, ApiError> {

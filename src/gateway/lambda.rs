@@ -70,6 +70,20 @@ impl Lambda {
         Self { client, clock }
     }
 
+    /// The same client, signing with `assumed` (a target in another account).
+    pub fn with_credentials(&self, assumed: &super::sts::Assumed) -> Self {
+        let conf = self
+            .client
+            .config()
+            .to_builder()
+            .credentials_provider(assumed.credentials())
+            .build();
+        Self {
+            client: Client::from_conf(conf),
+            clock: self.clock.clone(),
+        }
+    }
+
     /// The client's clock: virtual in tests, so every wait in the engine follows it.
     pub fn clock(&self) -> &Clock {
         &self.clock

@@ -8,6 +8,7 @@ pub mod lambda;
 pub mod scheduler;
 pub mod sns;
 mod state;
+pub mod sts;
 
 pub use lambda::Lambda;
 pub use state::{AliasState, FunctionState};

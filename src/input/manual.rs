@@ -206,10 +206,17 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             Ok(Request::History(h))
         }
         "reconcile" => deserialize(&fields).map(Request::Reconcile),
+        "promote_stage" => {
+            let p: super::PromoteStageRequest = deserialize(&fields)?;
+            if let Some(due) = p.due {
+                not_ahead("payload.due", due, now)?;
+            }
+            Ok(Request::PromoteStage(p.check()?))
+        }
         other => Err(InputError::new(
             "payload.action",
             format!(
-                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\", \"history\", \"reconcile\" or \"advance\""
+                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"promote_stage\", \"status\", \"history\", \"reconcile\" or \"advance\""
             ),
         )),
     }

@@ -4,6 +4,7 @@
 mod alarm;
 mod event;
 mod manual;
+mod stage;
 #[cfg(test)]
 mod tests;
 
@@ -14,6 +15,7 @@ pub use manual::{
     HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest,
     check_history_limit,
 };
+pub use stage::PromoteStageRequest;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -54,6 +56,8 @@ pub enum Request {
     History(HistoryRequest),
     /// A sweep for missed pushes and drift.
     Reconcile(ReconcileRequest),
+    /// A promotion from one stage to the next (a scheduled check, or by hand).
+    PromoteStage(PromoteStageRequest),
 }
 
 impl Request {
@@ -61,7 +65,10 @@ impl Request {
     pub fn may_deploy(&self) -> bool {
         matches!(
             self,
-            Request::Image(_) | Request::Deploy(_) | Request::Reconcile(_)
+            Request::Image(_)
+                | Request::Deploy(_)
+                | Request::Reconcile(_)
+                | Request::PromoteStage(_)
         )
     }
 }

@@ -365,7 +365,7 @@ fn bad_manual_payloads_name_the_field_and_problem() {
         ),
         (
             json!({"action": "histroy", "function": "api"}),
-            "payload.action: \"histroy\" is not an action: use \"rollback\", \"deploy\", \"promote\", \"status\", \"history\", \"reconcile\" or \"advance\"",
+            "payload.action: \"histroy\" is not an action: use \"rollback\", \"deploy\", \"promote\", \"promote_stage\", \"status\", \"history\", \"reconcile\" or \"advance\"",
         ),
     ];
     for (payload, expected) in cases {

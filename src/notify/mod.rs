@@ -46,9 +46,13 @@ impl Notifier {
     /// Never a dispatch: the function's own run tells its story, and a fan-out to hundreds of
     /// functions must not send hundreds of messages before it.
     pub fn worth_telling(&self, outcome: Outcome) -> bool {
+        // A manual stage waits for a person: telling them is the whole point.
         outcome != Outcome::Dispatched
             && (outcome.changed_production()
-                || matches!(outcome, Outcome::Failed | Outcome::Drift)
+                || matches!(
+                    outcome,
+                    Outcome::Failed | Outcome::Drift | Outcome::ReadyToPromote
+                )
                 || self.settings.notify_skipped)
     }
 

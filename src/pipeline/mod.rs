@@ -14,7 +14,7 @@ mod pin;
 mod promote;
 mod prune;
 mod publish;
-mod resolve;
+pub(crate) mod resolve;
 mod restore;
 pub(crate) mod run;
 mod smoke;

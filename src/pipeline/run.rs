@@ -23,6 +23,8 @@ pub struct Ctx {
     /// When the Lambda runtime will stop this invocation; `None` in the CLI.
     pub deadline: Option<SystemTime>,
     pub rollouts: crate::rollout::Rollouts,
+    /// Roles assumed for targets in other accounts (see [`crate::accounts::ctx_for`]).
+    pub accounts: crate::accounts::Accounts,
 }
 
 impl Ctx {

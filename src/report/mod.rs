@@ -5,9 +5,11 @@ use serde::Serialize;
 
 mod image_checks;
 mod rollout;
+mod stage;
 
 pub use image_checks::{Finding, ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck};
 pub use rollout::{ErrorRate, RolloutInfo};
+pub use stage::{PromotionCheck, StageInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,6 +37,8 @@ pub enum Outcome {
     Rejected,
     /// Reconcile: not started, too little time was left in this invocation; the next sweep does it.
     Deferred,
+    /// A stage with `after.manual`: the digest has baked and waits for a person to promote it.
+    ReadyToPromote,
 }
 
 impl Outcome {
@@ -54,6 +58,7 @@ impl Outcome {
             Outcome::Drift => "drift",
             Outcome::Rejected => "rejected",
             Outcome::Deferred => "deferred",
+            Outcome::ReadyToPromote => "ready_to_promote",
         }
     }
 
@@ -203,6 +208,8 @@ pub enum ActionKind {
     Promote,
     /// A sweep: every configured function compared with its repository's newest image.
     Reconcile,
+    /// The same digest from one stage to the next (`after`).
+    PromoteStage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -221,6 +228,12 @@ pub struct Report {
     pub request_reason: Option<crate::types::Reason>,
     pub deployments: Vec<Deployment>,
     pub notification: Option<NotificationStatus>,
+    /// A promotion between stages: the stage the digest came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<StageInfo>,
+    /// Promotion checks scheduled for the stages that follow a function this run deployed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promotion_checks: Vec<PromotionCheck>,
 }
 
 impl Report {
@@ -239,6 +252,8 @@ impl Report {
             request_reason: None,
             deployments: Vec::new(),
             notification: None,
+            stage: None,
+            promotion_checks: Vec::new(),
         }
     }
 

@@ -11,18 +11,18 @@ use chrono::{DateTime, TimeZone, Utc};
 
 /// `sd-` and 12 hex digits naming (function, alias): function names alone may take 64 characters.
 pub fn alias_prefix(function: &FunctionRef, alias: &AliasName) -> String {
-    // FNV-1a, 64 bits: stable across releases and platforms, unlike std's hasher.
+    format!("sd-{}-", hash12(function.as_str(), alias.as_str()))
+}
+
+/// 12 hex digits naming the pair (`a`, `b`): FNV-1a, 64 bits, stable across releases and
+/// platforms, unlike std's hasher. Also names stage promotion checks (`crate::stages`).
+pub fn hash12(a: &str, b: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in function
-        .as_str()
-        .bytes()
-        .chain([0])
-        .chain(alias.as_str().bytes())
-    {
-        h ^= u64::from(b);
+    for byte in a.bytes().chain([0]).chain(b.bytes()) {
+        h ^= u64::from(byte);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("sd-{:012x}-", h >> 16)
+    format!("{:012x}", h >> 16)
 }
 
 /// The prefix of every schedule of one rollout.

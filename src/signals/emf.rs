@@ -125,6 +125,7 @@ fn action(report: &Report) -> &'static str {
         crate::report::ActionKind::Advance => "advance",
         crate::report::ActionKind::Promote => "promote",
         crate::report::ActionKind::Reconcile => "reconcile",
+        crate::report::ActionKind::PromoteStage => "promote_stage",
     }
 }
 

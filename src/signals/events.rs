@@ -81,6 +81,7 @@ pub fn detail(report: &Report, d: &Deployment, run_id: &str) -> Detail {
             crate::report::ActionKind::Advance => "advance",
             crate::report::ActionKind::Promote => "promote",
             crate::report::ActionKind::Reconcile => "reconcile",
+            crate::report::ActionKind::PromoteStage => "promote_stage",
         },
         outcome: d.outcome.as_str(),
         version: d.version,

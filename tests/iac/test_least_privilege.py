@@ -50,6 +50,8 @@ NEEDED = {
     # Rollout gates: alarm states and the new version's Errors / Invocations.
     "cloudwatch:DescribeAlarms": ".describe_alarms()",
     "cloudwatch:GetMetricData": ".get_metric_data()",
+    # Stages: a target in another account is reached through its assume_role_arn.
+    "sts:AssumeRole": ".assume_role()",
 }
 
 # The only actions granted on "*", each alone in its statement, and why "*" is the only resource that works.
@@ -174,10 +176,11 @@ def test_the_rollout_grants_are_exactly_what_a_rollout_calls(where):
     if sam:
         res = translate()["Resources"]
         assert alarms in res["DeployerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        assert not [r for r in res.values() if r["Type"] == "AWS::IAM::Policy"], "no separate (conditional) policy"
+        separate = [n for n, r in res.items() if r["Type"] == "AWS::IAM::Policy"]
+        assert separate == ["StageRolesPolicy"], "no separate (conditional) policy but the stages' own"
     else:
         policies = [n for b in terraform_module()["resource"] for n in b.get("aws_iam_role_policy", {})]
-        assert sorted(policies) == ["deployer", "scheduler"], "no separate (conditional) policy"
+        assert sorted(policies) == ["deployer", "scheduler", "stages"], "no separate (conditional) policy but the stages' own"
     # The reason for "*": the engine asks for composite alarms too.
     cloudwatch_rs = src_text("gateway", "cloudwatch.rs")
     assert "AlarmType::CompositeAlarm" in cloudwatch_rs and "AlarmType::MetricAlarm" in cloudwatch_rs

@@ -91,7 +91,9 @@ def test_sam_and_terraform_define_the_same_system():
     # IAM: the same statements with the same actions (the role's one policy on each side)
     sam_role = sam["Resources"]["DeployerRole"]["Properties"]
     assert len(sam_role["Policies"]) == 1
-    assert not [r for r in sam["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    # The one separate policy: sts:AssumeRole of the stages' roles, only when there are any
+    # (compared with Terraform's in test_stages_iac.py).
+    assert [n for n, r in sam["Resources"].items() if r["Type"] == "AWS::IAM::Policy"] == ["StageRolesPolicy"]
     sam_statements = {s["Sid"]: s for s in sam_role["Policies"][0]["PolicyDocument"]["Statement"]}
     tf_text = json.dumps(tf_resource(tf, "aws_iam_role_policy", "deployer")["policy"])
     for sid, st in sam_statements.items():
@@ -246,7 +248,7 @@ def test_terraform_renders_the_rollout_configuration_the_engine_reads():
     locals_ = {k: v for b in tf["locals"] for k, v in b.items()}
     assert locals_["rollout_json"] == '${var.rollout == null ? "" : jsonencode({for k, v in var.rollout : k => v if v != null})}'
     assert "for ik, iv in v : ik => iv if iv != null" in locals_["targets_json"]
-    assert "smoke = t.smoke, rollout = t.rollout" in locals_["targets_json"]
+    assert "smoke = t.smoke, rollout = t.rollout, after = t.after" in locals_["targets_json"]
     assert "concat([var.rollout], [for t in var.targets : t.rollout])" in locals_["rollout_alarm_names"]
     assert locals_["rollout_alarms"] == "${distinct(local.rollout_alarm_names)}"
     assert locals_["has_rollout_alarms"] == "${length(local.rollout_alarm_names) > 0}"

@@ -29,6 +29,8 @@ pub struct TestEngine<'w> {
     sns: Option<(aws_sdk_sns::Client, NotifySettings)>,
     rollouts: bool,
     signals: Signals,
+    sts: Option<aws_sdk_sts::Client>,
+    ecr: Option<aws_sdk_ecr::Client>,
 }
 
 impl<'w> TestEngine<'w> {
@@ -41,7 +43,21 @@ impl<'w> TestEngine<'w> {
             sns: None,
             rollouts: false,
             signals: Signals::off(),
+            sts: None,
+            ecr: None,
         }
+    }
+
+    /// Another ECR client on the world, e.g. `world.signed_ecr_client()`.
+    pub fn ecr(mut self, client: aws_sdk_ecr::Client) -> Self {
+        self.ecr = Some(client);
+        self
+    }
+
+    /// With STS, for targets with `assume_role_arn` (e.g. `world.sts_client(...)`).
+    pub fn sts(mut self, client: aws_sdk_sts::Client) -> Self {
+        self.sts = Some(client);
+        self
     }
 
     /// With the world's EventBridge Scheduler and CloudWatch, as rollouts need.
@@ -95,7 +111,7 @@ impl<'w> TestEngine<'w> {
         let engine = Engine::new(
             self.config.unwrap_or_else(|| config(one_target())),
             self.lambda.unwrap_or_else(|| self.world.client()),
-            self.world.ecr_client(),
+            self.ecr.unwrap_or_else(|| self.world.ecr_client()),
             notifier,
         );
         let engine = if self.rollouts {
@@ -107,6 +123,10 @@ impl<'w> TestEngine<'w> {
             engine
         }
         .with_signals(self.signals);
+        let engine = match self.sts {
+            Some(sts) => engine.with_sts(sts),
+            None => engine,
+        };
         engine.set_home(Home {
             account: ACCOUNT.parse().expect("valid account"),
             region: REGION.parse().expect("valid region"),

@@ -64,7 +64,21 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
         .collect();
     let sw = &sw;
     let findings: Vec<Finding> = futures_util::stream::iter(jobs.iter())
-        .map(|(f, t)| async move { Box::pin(assess::assess(sw, f, t)).await })
+        .map(|(f, t)| async move {
+            // A target in another account is read with its role's credentials.
+            let deps = match sw.deps.for_target(t).await {
+                Ok(deps) => deps,
+                Err(why) => {
+                    let d = crate::accounts::unreachable(f.clone(), t, why);
+                    return Finding::Done(Box::new(d));
+                }
+            };
+            let sw = Sweep {
+                deps: &deps,
+                writes: sw.writes,
+            };
+            Box::pin(assess::assess(&sw, f, t)).await
+        })
         .buffered(deps.config.max_parallel)
         .collect()
         .await;
@@ -73,6 +87,20 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
     for ((function, target), finding) in jobs.iter().zip(findings) {
         match finding {
             Finding::Done(d) => slots.push(Some(*d)),
+            Finding::Missed { image, live, .. } if target.after.is_some() => {
+                // A later stage takes images only by promotion: the repository's newest image is
+                // not its to take, whatever a sweep sees.
+                let from = target.after.as_ref().map(|a| a.function.to_string());
+                let mut d = Deployment::new(function.clone(), target.alias.clone());
+                (d.version, d.previous_version) = (live, live);
+                d.outcome = Outcome::Skipped;
+                d.reason = Some(format!(
+                    "the newest image {} is not live, but {function} takes images only by promotion from {} (promote-stage): a sweep never deploys it",
+                    label(&image),
+                    from.unwrap_or_default()
+                ));
+                slots.push(Some(d));
+            }
             Finding::Missed {
                 image,
                 pushed,

@@ -20,6 +20,7 @@ fn emoji(o: Outcome) -> &'static str {
         Outcome::Drift => ":warning:",
         Outcome::Rejected => ":no_entry:",
         Outcome::Deferred => ":fast_forward:",
+        Outcome::ReadyToPromote => ":raised_hand:",
     }
 }
 

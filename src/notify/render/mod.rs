@@ -174,6 +174,7 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                 Outcome::Drift => format!("DRIFT {f} {} is v{}", d.alias, v(d.version)),
                 Outcome::Rejected => format!("REJECTED IMAGE {f} stays on v{}", v(d.version)),
                 Outcome::Deferred => format!("DEFERRED {f}"),
+                Outcome::ReadyToPromote => with_label(format!("READY TO PROMOTE {f}")),
             }
         }
     };
@@ -341,6 +342,10 @@ pub(super) fn headline(report: &Report, d: Option<&Deployment>) -> String {
         Outcome::InSync | Outcome::Drift | Outcome::Rejected | Outcome::Deferred => {
             format!("{f}: {}", d.reason.as_deref().unwrap_or(d.outcome.as_str()))
         }
+        Outcome::ReadyToPromote => format!(
+            "{f} is ready to be promoted: {}",
+            d.reason.as_deref().unwrap_or_default()
+        ),
     }
 }
 

@@ -10,8 +10,8 @@ locals {
   # Only the fields a target sets (in its smoke and rollout too: Terraform fills unset optional
   # attributes with null, which the deployer would read as a value), so its own defaults apply.
   targets_json = jsonencode([for t in var.targets : merge(
-    { for k, v in t : k => v if v != null && !contains(["smoke", "rollout"], k) },
-    { for k, v in { smoke = t.smoke, rollout = t.rollout } : k => { for ik, iv in v : ik => iv if iv != null } if v != null },
+    { for k, v in t : k => v if v != null && !contains(["smoke", "rollout", "after"], k) },
+    { for k, v in { smoke = t.smoke, rollout = t.rollout, after = t.after } : k => { for ik, iv in v : ik => iv if iv != null } if v != null },
   )])
   rollout_json = var.rollout == null ? "" : jsonencode({ for k, v in var.rollout : k => v if v != null })
   # Empty when unset: no checks unless a target sets its own.
@@ -32,6 +32,9 @@ locals {
   event_bus_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:event-bus/${var.event_bus_name}"
 
   rollout_alarm_arns = [for a in local.rollout_alarms : "${local.alarm_prefix}:${a}"]
+
+  # The roles of targets in other accounts (assume_role_arn): the deployer may assume these only.
+  stage_role_arns = distinct([for t in var.targets : t.assume_role_arn if t.assume_role_arn != null])
 }
 
 resource "aws_lambda_function" "deployer" {
@@ -278,6 +281,24 @@ resource "aws_iam_role_policy" "deployer" {
         Resource = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name}"
       },
     ]
+  })
+}
+
+# Targets in other accounts (assume_role_arn): the deployer assumes exactly the configured roles
+# for their Lambda and ECR calls. A policy of its own, so that without stages there is no
+# sts:AssumeRole grant at all.
+resource "aws_iam_role_policy" "stages" {
+  count = length(local.stage_role_arns) > 0 ? 1 : 0
+  name  = "assume-stage-roles"
+  role  = aws_iam_role.deployer.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "AssumeStageRoles"
+      Effect   = "Allow"
+      Action   = "sts:AssumeRole"
+      Resource = local.stage_role_arns
+    }]
   })
 }
 

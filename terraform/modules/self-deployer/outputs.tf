@@ -36,3 +36,23 @@ output "rollout_schedule_group_name" {
 output "scheduler_role_arn" {
   value = aws_iam_role.scheduler.arn
 }
+
+output "deployer_role_arn" {
+  description = "The role a target's assume_role_arn in another account must trust (docs/stages.md)."
+  value       = aws_iam_role.deployer.arn
+}
+
+output "stage_account_snippet" {
+  description = "What another account needs for a target there (docs/stages.md): replace OTHER_ACCOUNT and REPOSITORY."
+  value       = <<-EOT
+    (1) trust policy of the role in OTHER_ACCOUNT (its ARN goes in the target's assume_role_arn):
+    {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"${aws_iam_role.deployer.arn}"},"Action":"sts:AssumeRole"}]}
+    and its permissions: lambda:GetAlias, GetFunction, UpdateFunctionCode, InvokeFunction,
+    PublishVersion, UpdateAlias, CreateAlias, ListVersionsByFunction, ListAliases, DeleteFunction
+    on the target's functions (and their qualifiers), ecr:BatchGetImage, GetDownloadUrlForLayer,
+    DescribeImages, DescribeImageScanFindings, DescribeImageSigningStatus on
+    ${local.ecr_prefix}/REPOSITORY.
+    (2) repository policy of REPOSITORY in ${data.aws_caller_identity.current.account_id}:
+    {"Version":"2012-10-17","Statement":[{"Sid":"OtherAccountPulls","Effect":"Allow","Principal":{"AWS":"arn:${data.aws_partition.current.partition}:iam::OTHER_ACCOUNT:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:DescribeImages","ecr:DescribeImageScanFindings","ecr:DescribeImageSigningStatus"]},{"Sid":"OtherAccountLambdaPulls","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringLike":{"aws:sourceArn":"arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:OTHER_ACCOUNT:function:*"}}}]}
+  EOT
+}

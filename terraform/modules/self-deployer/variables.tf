@@ -10,7 +10,7 @@ variable "package_zip" {
 }
 
 variable "targets" {
-  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks, rollout, reconcile_mode); a target's image_checks replaces var.image_checks, its rollout replaces var.rollout."
+  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks, rollout, reconcile_mode, after, assume_role_arn); a target's image_checks replaces var.image_checks, its rollout replaces var.rollout."
   type = list(object({
     repository     = string
     functions      = list(string)
@@ -33,11 +33,23 @@ variable "targets" {
       min_invocations = optional(number)
     }))
     reconcile_mode = optional(string)
+    # Stages (docs/stages.md): the function this target follows, and a role in another account.
+    after = optional(object({
+      function  = string
+      bake_secs = number
+      manual    = optional(bool)
+    }))
+    assume_role_arn = optional(string)
   }))
 
   validation {
     condition     = length(var.targets) > 0 && alltrue([for t in var.targets : length(t.functions) > 0])
     error_message = "Configure at least one target, each with at least one function."
+  }
+
+  validation {
+    condition     = alltrue([for t in var.targets : t.assume_role_arn == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/.+$", t.assume_role_arn))])
+    error_message = "A target's assume_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
   }
 }
 

@@ -17,6 +17,7 @@ mod lambda;
 mod model;
 mod queries;
 mod rollouts;
+mod sts;
 mod tags;
 mod time;
 
@@ -26,6 +27,7 @@ pub use model::{
     ACCOUNT, Alias, Answer, Call, Code, Func, MUTATING, REGION, Snapshot, digest, image_uri, sha,
 };
 pub use rollouts::{Datapoint, Schedule};
+pub use sts::{Assumptions, Signers, access_key_of};
 
 use aws_sdk_lambda::types::State as LambdaState;
 use aws_smithy_async::test_util::{InstantSleep, ManualTimeSource, instant_time_and_sleep};
