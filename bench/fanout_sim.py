@@ -30,7 +30,7 @@ DISPATCH_PARALLEL = 16  # src/actions/dispatch.rs
 
 def measure() -> dict:
     out = subprocess.run(
-        ["cargo", "test", "--quiet", "--locked", "--test", "fanout_scale", "--", "--nocapture", "--test-threads", "1"],
+        ["cargo", "test", "--quiet", "--locked", "--test", "tests", "fanout_scale::", "--", "--nocapture", "--test-threads", "1"],
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("FANOUT_SIM "))

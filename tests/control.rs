@@ -2,7 +2,7 @@
 //! fallback, an explicit version), refusals (not configured, missing version, deleted image,
 //! stale RevisionId), deploy by hand, status, and dry runs that make no mutating call.
 
-pub mod support;
+use crate::support;
 
 use self_deployer::engine::Response;
 use self_deployer::report::{Outcome, Step};

@@ -2,7 +2,7 @@
 //! every step with the exact guard values sent, first deployments, an alias on `$LATEST`, canary
 //! splits, pruning, and function ARNs. Failures, waiting, races and events: the `deploy_*` files.
 
-pub mod support;
+use crate::support;
 
 use self_deployer::report::{Outcome, Step};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! nothing, a stale event never rolls production back, two repositories for one function, and
 //! images from another account or region are refused.
 
-pub mod support;
+use crate::support;
 
 use self_deployer::report::Outcome;
 use serde_json::json;

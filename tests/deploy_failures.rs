@@ -2,7 +2,7 @@
 //! a publish error, functions that cannot be deployed, an alias move that errored, and one failing
 //! function among several.
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_lambda::types::LastUpdateStatus;
 use self_deployer::report::{Outcome, Step};

@@ -2,7 +2,7 @@
 //! test, an alias moved during the deploy, the same event delivered twice at once, and functions
 //! deployed side by side up to the limit.
 
-pub mod support;
+use crate::support;
 
 use self_deployer::report::{Outcome, Step};
 use serde_json::json;

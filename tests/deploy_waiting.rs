@@ -2,7 +2,7 @@
 //! update that never ends times out, someone else's update and conflicts are waited out, and a
 //! Pending version is waited for before the alias moves.
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_lambda::types::LastUpdateStatus;
 use aws_smithy_async::time::TimeSource;

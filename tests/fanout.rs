@@ -2,7 +2,7 @@
 //! received it; each function gets its own asynchronous invocation of the deployer, whose payload
 //! (a manual deploy with the push's time and tag) then deploys it exactly as the push would have.
 
-pub mod support;
+use crate::support;
 
 use aws_smithy_async::time::TimeSource;
 use self_deployer::engine::Invocation;

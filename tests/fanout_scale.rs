@@ -9,7 +9,7 @@
 //! asynchronous queue (or `buffered(4)`) would run them. `FANOUT_SIM {json}` on stdout is what
 //! `make bench` puts into BENCHMARKS.md.
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_smithy_async::time::TimeSource;

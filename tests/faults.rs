@@ -5,7 +5,7 @@
 //! report says why not); the report and the notification name the failed step; and running the
 //! same event again converges to the new version.
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::mock;

@@ -1,7 +1,7 @@
 //! The Lambda boundary and the notifier: a failed deployment becomes an error carrying the report,
 //! every report is handed to SNS, and a failed publish never changes the outcome.
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::mock;

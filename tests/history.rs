@@ -2,7 +2,7 @@
 //! newest first, with versions someone else published shown as theirs, the alias's last move, and
 //! the versions the alias went back past.
 
-pub mod support;
+use crate::support;
 
 use aws_smithy_async::time::TimeSource;
 use self_deployer::actions::history::{HistoryReport, render_table};

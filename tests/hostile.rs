@@ -2,7 +2,7 @@
 //! the problem), and none of them reaches AWS (the modelled world records every call; it must stay
 //! empty).
 
-pub mod support;
+use crate::support;
 
 use self_deployer::report::Outcome;
 use serde_json::{Value, json};

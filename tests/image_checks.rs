@@ -3,7 +3,7 @@
 //! after 40 s is waited for; one that never does blocks at `scan_wait_secs`); every block leaves
 //! everything as it was (no UpdateFunctionCode, no version, alias and `$LATEST` untouched).
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_async::time::TimeSource;

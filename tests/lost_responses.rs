@@ -4,7 +4,7 @@
 //! (5 attempts), so an answer lost after AWS applied the call is followed by the same call again,
 //! which trips our own RevisionId guard.
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_smithy_async::time::TimeSource;

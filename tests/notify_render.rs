@@ -5,7 +5,7 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test notify_render` rewrites the files; review the diff.
 
-pub mod support;
+use crate::support;
 
 use self_deployer::notify::render::{self, RenderSettings, chatbot, messages, subject};
 use self_deployer::report::Report;

@@ -4,7 +4,7 @@
 //! drift, notified once; a rollout in progress is left alone; two sweeps at once make one version;
 //! report mode and dry runs deploy nothing; a sweep short of time defers what it cannot finish.
 
-pub mod support;
+use crate::support;
 
 use aws_smithy_async::time::TimeSource;
 use self_deployer::actions::reconcile::{check_exit, render_check};

@@ -3,7 +3,7 @@
 //! gates on alarms and the new version's error rate, and a rollout never left at a weight with
 //! nobody coming back.
 
-pub mod support;
+use crate::support;
 
 use self_deployer::engine::Engine;
 use self_deployer::report::{Outcome, Report, Step};

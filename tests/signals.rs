@@ -2,7 +2,7 @@
 //! against the specification and against the run's report; and the deployment events it puts on
 //! EventBridge (a mock client records every PutEvents), including an EventBridge that refuses them.
 
-pub mod support;
+use crate::support;
 
 use aws_sdk_eventbridge::operation::put_events::{PutEventsError, PutEventsInput, PutEventsOutput};
 use aws_sdk_eventbridge::types::PutEventsResultEntry;

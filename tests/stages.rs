@@ -5,7 +5,7 @@
 //! promote" and a person promotes; a target in another account is deployed with its own role's
 //! credentials.
 
-pub mod support;
+use crate::support;
 
 use self_deployer::engine::{Engine, Invocation};
 use self_deployer::input::{PromoteStageRequest, Request};

@@ -1,10 +1,9 @@
 //! The test kit shared by the integration tests: the modelled Lambda world (`world`), fixtures for
 //! configurations and events (`fixtures`), and the one place that builds an engine (`builder`).
 //!
-//! Each test file declares it `pub mod support;`. Every test file is its own crate and uses only
-//! part of the kit; declared `pub`, the kit is that crate's public interface, so rustc does not
-//! report the helpers one file happens not to use, while it still reports private code that
-//! nothing uses.
+//! Every test file is a module of tests/main.rs and reaches the kit as `crate::support`. Declared
+//! `pub` there, the kit is that crate's public interface, so rustc does not report a helper that no
+//! test happens to use today, while it still reports private code that nothing uses.
 
 pub mod builder;
 pub mod fixtures;

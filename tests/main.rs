@@ -1,0 +1,29 @@
+//! Every integration test in one test binary. Each file here is one concern (deploy, rollout,
+//! reconcile, ...) and a module of this crate; they share the modelled Lambda world in `support`.
+//!
+//! One binary rather than one per file: each test binary links every AWS SDK, ~380 MB with debug
+//! info, and twenty of them filled the CI machine's disk and spent minutes linking. Run one file's
+//! tests with a filter: `cargo test --test tests reconcile::`.
+
+pub mod support;
+
+mod cli;
+mod control;
+mod deploy;
+mod deploy_events;
+mod deploy_failures;
+mod deploy_races;
+mod deploy_waiting;
+mod fanout;
+mod fanout_scale;
+mod faults;
+mod handler;
+mod history;
+mod hostile;
+mod image_checks;
+mod lost_responses;
+mod notify_render;
+mod reconcile;
+mod rollout;
+mod signals;
+mod stages;
