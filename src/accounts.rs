@@ -1,9 +1,12 @@
 //! Targets in other accounts: the deployer assumes a target's `assume_role_arn` (STS) and makes
-//! that target's Lambda and ECR calls with those credentials. One AssumeRole per role per engine
+//! that target's Lambda, ECR and CloudWatch calls (its alarms and its functions' metrics live
+//! there) with those credentials. EventBridge Scheduler, SNS and the deployer's own metrics and
+//! events stay in the deployer's account. One AssumeRole per role per engine
 //! (a warm Lambda container keeps them) until they are about to expire: a fan-out to many
 //! functions of one account must not ask STS once per function.
 
 use crate::config::Target;
+use crate::gateway::cloudwatch::CloudWatch;
 use crate::gateway::sts::{Assumed, Sts};
 use crate::gateway::{Lambda, ecr::Ecr};
 use crate::pipeline::Ctx;
@@ -18,7 +21,13 @@ use std::time::Duration;
 const RENEW_BEFORE: Duration = Duration::from_secs(15 * 60);
 
 /// A role's credentials and the clients that sign with them.
-type Signed = (Assumed, Lambda, Ecr);
+#[derive(Clone, Debug)]
+struct Signed {
+    assumed: Assumed,
+    lambda: Lambda,
+    ecr: Ecr,
+    cloudwatch: Option<CloudWatch>,
+}
 
 /// The roles assumed so far, shared by every run of one engine.
 #[derive(Clone, Debug, Default)]
@@ -54,24 +63,36 @@ pub async fn ctx_for(ctx: &Ctx, target: &Target) -> Result<Ctx, String> {
     let now = ctx.clock().now();
     let fresh = cache
         .get(role)
-        .filter(|(a, _, _)| a.expires.duration_since(now).unwrap_or_default() > RENEW_BEFORE);
-    let (lambda, ecr) = match fresh {
-        Some((_, l, e)) => (l.clone(), e.clone()),
+        .filter(|s| s.assumed.expires.duration_since(now).unwrap_or_default() > RENEW_BEFORE)
+        .cloned();
+    let signed = match fresh {
+        Some(s) => s,
         None => {
             let assumed = sts
                 .assume_role(role, &ctx.run_id)
                 .await
                 .map_err(|e| format!("the target's role {role} could not be assumed: {e}"))?;
             tracing::info!(role, access_key_id = %assumed.access_key_id, "assumed the target's role");
-            let lambda = ctx.lambda.with_credentials(&assumed);
-            let ecr = ctx.ecr.with_credentials(&assumed);
-            cache.insert(role.to_owned(), (assumed, lambda.clone(), ecr.clone()));
-            (lambda, ecr)
+            let signed = Signed {
+                lambda: ctx.lambda.with_credentials(&assumed),
+                ecr: ctx.ecr.with_credentials(&assumed),
+                cloudwatch: ctx
+                    .rollouts
+                    .cloudwatch
+                    .as_ref()
+                    .map(|c| c.with_credentials(&assumed)),
+                assumed,
+            };
+            cache.insert(role.to_owned(), signed.clone());
+            signed
         }
     };
+    let mut rollouts = ctx.rollouts.clone();
+    rollouts.cloudwatch = signed.cloudwatch;
     Ok(Ctx {
-        lambda,
-        ecr,
+        lambda: signed.lambda,
+        ecr: signed.ecr,
+        rollouts,
         ..ctx.clone()
     })
 }

@@ -7,6 +7,7 @@
 
 pub mod support;
 
+mod accounts;
 mod cli;
 mod control;
 mod deploy;

@@ -3,6 +3,7 @@
 
 use super::Deps;
 use super::advance::stop;
+use crate::config::Target;
 use crate::input::AlarmStateChange;
 use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo};
 
@@ -21,19 +22,41 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
         .targets
         .iter()
         .filter(|t| t.rollout.alarms.contains(&ev.alarm_name))
+        .filter(|t| same_account(ev, t, deps))
         .collect();
     if targets.is_empty() {
+        let account = ev
+            .account
+            .as_ref()
+            .map(|a| format!(" in account {a}"))
+            .unwrap_or_default();
         return Report::skipped(
             ActionKind::Advance,
-            format!("no target's rollout watches alarm {}", ev.alarm_name),
+            format!(
+                "no target's rollout watches alarm {}{account}",
+                ev.alarm_name
+            ),
         );
     }
-    let ctx = &deps.ctx;
     let mut deployments = Vec::new();
     for t in targets {
+        // A target in another account: its alias is read and rolled back with its role.
+        let deps = &match deps.for_target(t).await {
+            Ok(d) => d,
+            Err(why) => {
+                for function in &t.functions {
+                    deployments.push(crate::accounts::unreachable(
+                        function.clone(),
+                        t,
+                        why.clone(),
+                    ));
+                }
+                continue;
+            }
+        };
         for function in &t.functions {
             let mut dep = Deployment::new(function.clone(), t.alias.clone());
-            let current = ctx.lambda.get_alias(function.as_str(), &t.alias).await;
+            let current = deps.ctx.lambda.get_alias(function.as_str(), &t.alias).await;
             dep.outcome = match current {
                 Err(e) => {
                     dep.failed_step = Some(crate::report::Step::Resolve);
@@ -81,4 +104,19 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
         }
     }
     Report::new(ActionKind::Advance).with_deployments(deployments)
+}
+
+/// Does the alarm live where `t`'s alarms do: the account of its role, else the deployer's own?
+/// Unknown on either side (an event without an account, a CLI that does not know its account):
+/// the name decides, as before.
+fn same_account(ev: &AlarmStateChange, t: &Target, deps: &Deps<'_>) -> bool {
+    let Some(from) = ev.account.as_ref() else {
+        return true;
+    };
+    let theirs = match t.assume_role_arn.as_deref() {
+        // Validated as arn:PARTITION:iam::ACCOUNT:role/NAME when the configuration was read.
+        Some(arn) => arn.split(':').nth(4).map(str::to_owned),
+        None => deps.home.map(|h| h.account.to_string()),
+    };
+    theirs.is_none_or(|a| a == from.to_string())
 }

@@ -88,9 +88,8 @@ pub struct VersionEntry {
 }
 
 pub async fn on_history(deps: &Deps<'_>, h: &HistoryRequest) -> Result<HistoryReport, InputError> {
-    let (function, _) = deps.allowed(&h.function, None)?;
+    let (function, target) = deps.allowed(&h.function, None)?;
     let limit = h.limit.unwrap_or(HISTORY_DEFAULT_LIMIT) as usize;
-    let lambda = &deps.ctx.lambda;
     let mut report = HistoryReport {
         action: "history",
         function: function.clone(),
@@ -99,6 +98,15 @@ pub async fn on_history(deps: &Deps<'_>, h: &HistoryRequest) -> Result<HistoryRe
         total_versions: 0,
         error: None,
     };
+    // A target in another account is read with its role.
+    let deps = match deps.for_target(target).await {
+        Ok(d) => d,
+        Err(e) => {
+            report.error = Some(e);
+            return Ok(report);
+        }
+    };
+    let lambda = &deps.ctx.lambda;
     let read = async {
         let versions = lambda.versions(function.as_str()).await?;
         let aliases = lambda.aliases(function.as_str()).await?;

@@ -9,6 +9,7 @@ use crate::accounts::ctx_for;
 use crate::config::{After, Target, stage::target_of};
 use crate::gateway::cloudwatch::is_alarm;
 use crate::input::{InputError, PromoteStageRequest};
+use crate::pipeline::Ctx;
 use crate::pipeline::resolve::{Live, resolve};
 use crate::record::VersionRecord;
 use crate::report::{ActionKind, Outcome, Report, StageInfo};
@@ -137,7 +138,7 @@ async fn promote(
         }
     }
     // 3. The earlier stage's alarms (its rollout.alarms) must be quiet.
-    if let Some(why) = alarm_blocks(deps, earlier, from).await {
+    if let Some(why) = alarm_blocks(&ectx, earlier, from).await {
         return Err(failed(format!(
             "blocked: {why}; {} was not promoted to {}",
             running.short(),
@@ -209,13 +210,14 @@ fn json_now(mut payload: serde_json::Value) -> String {
     payload.to_string()
 }
 
-/// Why the earlier stage's alarms forbid a promotion now, if they do.
-async fn alarm_blocks(deps: &Deps<'_>, earlier: &Target, from: &FunctionRef) -> Option<String> {
+/// Why the earlier stage's alarms forbid a promotion now, if they do. `ectx` signs with the
+/// earlier stage's role: its alarms live in its own account.
+async fn alarm_blocks(ectx: &Ctx, earlier: &Target, from: &FunctionRef) -> Option<String> {
     let alarms = &earlier.rollout.alarms;
     if alarms.is_empty() {
         return None;
     }
-    let Some(cw) = deps.ctx.rollouts.cloudwatch.as_ref() else {
+    let Some(cw) = ectx.rollouts.cloudwatch.as_ref() else {
         return Some(format!(
             "{from}'s alarms cannot be read: this deployer has no CloudWatch client"
         ));

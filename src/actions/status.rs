@@ -3,6 +3,7 @@
 
 use super::Deps;
 use super::rollback::rollback_target;
+use crate::config::Target;
 use crate::gateway::Lambda;
 use crate::input::{InputError, StatusRequest};
 use crate::record::VersionRecord;
@@ -57,28 +58,29 @@ impl StatusReport {
 }
 
 pub async fn on_status(deps: &Deps<'_>, s: &StatusRequest) -> Result<StatusReport, InputError> {
-    let functions: Vec<(FunctionRef, AliasName)> = match &s.function {
-        Some(f) => {
-            let (f, t) = deps.allowed(f, None)?;
-            vec![(f, t.alias.clone())]
-        }
+    let functions: Vec<(FunctionRef, &Target)> = match &s.function {
+        Some(f) => vec![deps.allowed(f, None)?],
         None => deps
             .config
             .targets
             .iter()
-            .flat_map(|t| {
-                t.functions
-                    .iter()
-                    .map(move |f| (f.clone(), t.alias.clone()))
-            })
+            .flat_map(|t| t.functions.iter().map(move |f| (f.clone(), t)))
             .collect(),
     };
-    let ctx = &deps.ctx;
     let statuses = futures_util::stream::iter(functions)
-        .map(|(f, a)| async move {
-            let mut s = status(&ctx.lambda, f, a).await;
+        .map(|(f, t)| async move {
+            // A target in another account is read with its role (cached: one AssumeRole per role).
+            let ctx = match deps.for_target(t).await {
+                Ok(d) => d.ctx,
+                Err(e) => {
+                    let mut s = FunctionStatus::new(f, t.alias.clone());
+                    s.error = Some(e);
+                    return s;
+                }
+            };
+            let mut s = status(&ctx.lambda, f, t.alias.clone()).await;
             if s.split.is_some() {
-                s.next_check_at = crate::rollout::next_check(ctx, &s.function, &s.alias).await;
+                s.next_check_at = crate::rollout::next_check(&ctx, &s.function, &s.alias).await;
             }
             s
         })
@@ -91,22 +93,28 @@ pub async fn on_status(deps: &Deps<'_>, s: &StatusRequest) -> Result<StatusRepor
     })
 }
 
+impl FunctionStatus {
+    fn new(function: FunctionRef, alias: AliasName) -> Self {
+        Self {
+            function,
+            alias,
+            alias_target: None,
+            version: None,
+            split: None,
+            next_check_at: None,
+            image_uri: None,
+            image_digest: None,
+            image_tag: None,
+            previous_version: None,
+            latest_differs: None,
+            versions: None,
+            error: None,
+        }
+    }
+}
+
 async fn status(lambda: &Lambda, function: FunctionRef, alias: AliasName) -> FunctionStatus {
-    let mut s = FunctionStatus {
-        function,
-        alias,
-        alias_target: None,
-        version: None,
-        split: None,
-        next_check_at: None,
-        image_uri: None,
-        image_digest: None,
-        image_tag: None,
-        previous_version: None,
-        latest_differs: None,
-        versions: None,
-        error: None,
-    };
+    let mut s = FunctionStatus::new(function, alias);
     if let Err(e) = fill(lambda, &mut s).await {
         s.error = Some(e);
     }

@@ -1,4 +1,5 @@
-//! CloudWatch: the rollout gates read alarm states and the new version's own metrics.
+//! CloudWatch: the rollout gates and stage promotions read alarm states and the new version's own
+//! metrics.
 
 use super::ApiError;
 use aws_sdk_cloudwatch::Client;
@@ -17,6 +18,20 @@ pub type AlarmStates = Vec<(String, Option<String>)>;
 impl CloudWatch {
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// The same client, signing with `assumed`: a target in another account has its alarms and
+    /// its functions' metrics there.
+    pub fn with_credentials(&self, assumed: &super::sts::Assumed) -> Self {
+        let conf = self
+            .client
+            .config()
+            .to_builder()
+            .credentials_provider(assumed.credentials())
+            .build();
+        Self {
+            client: Client::from_conf(conf),
+        }
     }
 
     /// The state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) of each named alarm, metric or composite.

@@ -1,6 +1,7 @@
 //! "CloudWatch Alarm State Change" events: an alarm a rollout watches acts at once.
 
 use super::{InputError, deserialize};
+use crate::types::Account;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -13,6 +14,9 @@ pub struct AlarmStateChange {
     pub alarm_name: String,
     /// `ALARM`, `OK`, `INSUFFICIENT_DATA`.
     pub state: String,
+    /// The account the alarm lives in: an alarm of a target in another account (forwarded from
+    /// its bus) acts only on targets of that account, even if a name is used in both.
+    pub account: Option<Account>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -32,6 +36,8 @@ struct Event {
     #[serde(rename = "detail-type")]
     detail_type: String,
     detail: Detail,
+    #[serde(default)]
+    account: Option<String>,
 }
 
 pub(super) fn parse(payload: &Value) -> Result<AlarmStateChange, InputError> {
@@ -48,8 +54,13 @@ pub(super) fn parse(payload: &Value) -> Result<AlarmStateChange, InputError> {
             "is not a CloudWatch alarm name (1-255 characters)",
         ));
     }
+    let account = ev
+        .account
+        .map(|a| Account::parse(&a).map_err(|p| InputError::new("payload.account", p)))
+        .transpose()?;
     Ok(AlarmStateChange {
         alarm_name: ev.detail.alarm_name,
         state: ev.detail.state.value,
+        account,
     })
 }

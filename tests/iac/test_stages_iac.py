@@ -51,6 +51,17 @@ def test_terraform_grants_assume_role_on_the_targets_roles_only_and_only_when_se
         assert re.search(rf"\b{f}\s*=", after), f"Terraform's after lacks {f}"
 
 
+def _deployer_actions(prefix: str) -> set[str]:
+    """Every action starting with `prefix` in the deployer role's inline policies."""
+    role = load_template()["Resources"]["DeployerRole"]["Properties"]
+    found = set()
+    for policy in role.get("Policies", []):
+        for st in policy["PolicyDocument"]["Statement"]:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            found |= {a for a in actions if isinstance(a, str) and a.startswith(prefix)}
+    return found
+
+
 def test_both_output_what_the_other_account_must_create():
     sam = load_template()["Outputs"]
     assert sam["DeployerRoleArn"]["Value"] == {"Fn::GetAtt": ["DeployerRole", "Arn"]}
@@ -64,10 +75,11 @@ def test_both_output_what_the_other_account_must_create():
         assert '"Principal":{"AWS":"' + role + '"},"Action":"sts:AssumeRole"' in snippet, snippet
         assert '"Principal":{"Service":"lambda.amazonaws.com"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]' in snippet
         assert ":OTHER_ACCOUNT:function:*" in snippet and "iam::OTHER_ACCOUNT:root" in snippet
-        # The role's permissions name every Lambda action the deployer's own policy grants.
-        for a in ("GetAlias", "GetFunction", "UpdateFunctionCode", "InvokeFunction", "PublishVersion",
-                  "UpdateAlias", "CreateAlias", "ListVersionsByFunction", "ListAliases", "DeleteFunction"):
-            assert a in snippet, f"{a} missing from the snippet"
+        # The role's permissions name every Lambda and CloudWatch action the deployer's own policy
+        # grants (read from the template, so a new grant there fails here until the snippet has it).
+        for a in sorted(_deployer_actions("lambda:") | _deployer_actions("cloudwatch:")):
+            name = a.split(":", 1)[1]
+            assert re.search(rf"\b{name}\b", snippet), f"{a} missing from the snippet"
         # Each JSON document in it parses (placeholders aside).
         for doc in re.findall(r"\{\"Version\".*?\]\}(?=\s|$)", snippet):
             json.loads(doc.replace(role, "arn:aws:iam::123456789012:role/d"))

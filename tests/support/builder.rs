@@ -31,6 +31,7 @@ pub struct TestEngine<'w> {
     signals: Signals,
     sts: Option<aws_sdk_sts::Client>,
     ecr: Option<aws_sdk_ecr::Client>,
+    cloudwatch: Option<aws_sdk_cloudwatch::Client>,
 }
 
 impl<'w> TestEngine<'w> {
@@ -45,6 +46,7 @@ impl<'w> TestEngine<'w> {
             signals: Signals::off(),
             sts: None,
             ecr: None,
+            cloudwatch: None,
         }
     }
 
@@ -63,6 +65,13 @@ impl<'w> TestEngine<'w> {
     /// With the world's EventBridge Scheduler and CloudWatch, as rollouts need.
     pub fn rollouts(mut self) -> Self {
         self.rollouts = true;
+        self
+    }
+
+    /// Rollouts with another CloudWatch client on the world, e.g. `world.signed_cloudwatch_client()`.
+    pub fn cloudwatch(mut self, client: aws_sdk_cloudwatch::Client) -> Self {
+        self.rollouts = true;
+        self.cloudwatch = Some(client);
         self
     }
 
@@ -117,7 +126,8 @@ impl<'w> TestEngine<'w> {
         let engine = if self.rollouts {
             engine.with_rollouts(
                 self.world.scheduler_client(),
-                self.world.cloudwatch_client(),
+                self.cloudwatch
+                    .unwrap_or_else(|| self.world.cloudwatch_client()),
             )
         } else {
             engine

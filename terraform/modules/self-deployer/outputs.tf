@@ -48,8 +48,10 @@ output "stage_account_snippet" {
     (1) trust policy of the role in OTHER_ACCOUNT (its ARN goes in the target's assume_role_arn):
     {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"${aws_iam_role.deployer.arn}"},"Action":"sts:AssumeRole"}]}
     and its permissions: lambda:GetAlias, GetFunction, UpdateFunctionCode, InvokeFunction,
-    PublishVersion, UpdateAlias, CreateAlias, ListVersionsByFunction, ListAliases, DeleteFunction
-    on the target's functions (and their qualifiers), ecr:BatchGetImage, GetDownloadUrlForLayer,
+    PublishVersion, UpdateAlias, CreateAlias, ListVersionsByFunction, ListAliases, DeleteFunction,
+    ListTags, TagResource on the target's functions (and their qualifiers),
+    cloudwatch:DescribeAlarms on the alarms its rollout names and cloudwatch:GetMetricData (the
+    rollout's gates read them in that account), ecr:BatchGetImage, GetDownloadUrlForLayer,
     DescribeImages, DescribeImageScanFindings, DescribeImageSigningStatus on
     ${local.ecr_prefix}/REPOSITORY.
     (2) repository policy of REPOSITORY in ${data.aws_caller_identity.current.account_id}:

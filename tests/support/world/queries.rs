@@ -40,6 +40,20 @@ impl World {
         self.with_func(name, |f| f.aliases.get(alias).map(|a| a.version.clone()))
     }
 
+    /// Alias `live` of `name`: its version and its split, as numbers.
+    pub fn alias_state(&self, name: &str) -> (u64, Vec<(u64, f64)>) {
+        self.with_func(name, |f| {
+            let a = &f.aliases["live"];
+            let mut split: Vec<(u64, f64)> = a
+                .routing
+                .iter()
+                .map(|(v, w)| (v.parse().expect("a version"), *w))
+                .collect();
+            split.sort_by_key(|(v, _)| *v);
+            (a.version.parse().expect("a version"), split)
+        })
+    }
+
     pub fn latest_image(&self, name: &str) -> String {
         self.with_func(name, |f| f.latest.image_uri.clone())
     }

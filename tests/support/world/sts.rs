@@ -129,4 +129,17 @@ impl World {
             .build();
         (aws_sdk_ecr::Client::from_conf(conf), signers)
     }
+
+    /// The world's CloudWatch client, recording which access key signed each call (the path
+    /// names the operation: CloudWatch speaks RPC v2 CBOR).
+    pub fn signed_cloudwatch_client(&self) -> (aws_sdk_cloudwatch::Client, Signers) {
+        let signers: Signers = Default::default();
+        let conf = self
+            .cloudwatch_client()
+            .config()
+            .to_builder()
+            .interceptor(SignedBy(signers.clone()))
+            .build();
+        (aws_sdk_cloudwatch::Client::from_conf(conf), signers)
+    }
 }
