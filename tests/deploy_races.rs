@@ -171,3 +171,79 @@ async fn functions_deploy_concurrently_up_to_the_limit() {
         "exactly DEPLOYER_MAX_PARALLEL functions in flight at the busiest moment"
     );
 }
+
+/// The newest push wins over an older push that moved the alias while it was tested, and over
+/// nothing else: a rollback, a newer push, or a deploy without a push time (by hand) stand.
+#[tokio::test]
+async fn only_an_older_pushs_deploy_is_replaced_when_the_alias_moved_during_ours() {
+    const OLDER: &str = "2026-11-26T06:30:00Z";
+    const NEWER: &str = "2026-11-26T07:30:00Z";
+    let cases = [
+        ("deploy", Some(OLDER), true),
+        ("rollback", Some(OLDER), false),
+        ("deploy", Some(NEWER), false),
+        ("deploy", None, false),
+    ];
+    for (kind, pushed, replaced) in cases {
+        let case = format!("a {kind} to a version pushed {pushed:?}");
+        let w = World::new();
+        w.add_function("api-dev", Code::of("api", 'a'));
+        w.publish("api-dev", "v1");
+        w.with_func("api-dev", |f| f.latest = Code::of("api", 'c'));
+        let record = match pushed {
+            Some(p) => format!(
+                "self-deployer digest={} previous=1 pushed={p}",
+                support::world::digest('c')
+            ),
+            None => format!(
+                "self-deployer digest={} previous=1",
+                support::world::digest('c')
+            ),
+        };
+        w.publish("api-dev", &record);
+        w.with_func("api-dev", |f| f.latest = Code::of("api", 'a'));
+        w.set_alias("api-dev", "live", "1");
+        // Another run moves the alias to version 2 while we publish.
+        let description =
+            format!("self-deployer moved=2026-11-26T07:00:30Z kind={kind} to=2 from=1 run=other");
+        w.hook("PublishVersion", 1, move |s| {
+            let a = s.func("api-dev").unwrap().aliases.get_mut("live").unwrap();
+            a.version = "2".into();
+            a.revision = "rev-other-run".into();
+            a.description = description.clone();
+        });
+        let report = engine(&w, config(one_target()))
+            .handle(&support::push_at("api", 'b', "v3", "2026-11-26T07:00:00Z"))
+            .await
+            .report();
+        let d = &report.deployments[0];
+        if replaced {
+            assert_eq!(d.outcome, Outcome::Deployed, "{case}: {d:#?}");
+            assert_eq!(
+                w.alias_version("api-dev", "live").as_deref(),
+                Some("3"),
+                "{case}"
+            );
+            assert!(
+                d.warnings
+                    .iter()
+                    .any(|w| w.contains("this newer push replaced it")),
+                "{case}: {d:#?}"
+            );
+        } else {
+            assert_eq!(d.failed_step, Some(Step::PromoteAlias), "{case}: {d:#?}");
+            assert!(
+                d.reason
+                    .as_deref()
+                    .unwrap()
+                    .contains("was changed by someone else"),
+                "{case}: {d:#?}"
+            );
+            assert_eq!(
+                w.alias_version("api-dev", "live").as_deref(),
+                Some("2"),
+                "{case}: it stands"
+            );
+        }
+    }
+}

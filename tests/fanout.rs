@@ -9,7 +9,6 @@ use self_deployer::engine::Invocation;
 use self_deployer::error::DeployerError;
 use self_deployer::notify::NotifySettings;
 use self_deployer::report::{Outcome, Step};
-use self_deployer::types::Version;
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::world::{Fault, World, digest, image_uri};
@@ -356,58 +355,90 @@ async fn the_dispatching_run_notifies_only_when_something_was_not_sent() {
 
 /// With reserved concurrency above 1, two pushes for one function can now run at once (before,
 /// the second waited in the queue). The guards keep that safe, whatever the interleaving: the alias
-/// serves exactly one of the images, published only after its own smoke test; the other run
-/// changes no alias and reports why (`failed` when its alias move was refused, so it is notified
-/// and can be retried). What it does not promise: that the newer push wins (see
-/// docs/design.md, Fan-out).
+/// serves one image at a time, each published only after its own smoke test. And the newest push
+/// wins: when the older one moved the alias first, the newer run moves it again (once, guarded by
+/// what it found); when the older one overwrote `$LATEST` under the newer's test, the newer run
+/// fails without marking its image rejected, and the next reconcile sweep deploys it.
 #[tokio::test]
-async fn two_different_pushes_running_at_once_on_one_function_stay_safe() {
-    for (first, second) in [(10, 20), (20, 10), (15, 15)] {
-        let w = World::new();
-        w.live_function("api-dev", "api", 'a');
-        w.with_func("api-dev", |f| f.update_takes = Duration::from_secs(first));
-        w.hook("UpdateFunctionCode", 2, move |s| {
-            s.func("api-dev").unwrap().update_takes = Duration::from_secs(second);
-        });
-        let e = engine(&w, support::config(support::one_target()));
-        let older = push_at("api", 'b', "v2", "2026-11-26T07:00:00Z");
-        let newer = push_at("api", 'c', "v3", "2026-11-26T07:01:00Z");
-        let (a, b) = tokio::join!(e.handle(&older), e.handle(&newer));
-        let (a, b) = (a.report(), b.report());
-        let (won, lost) = match (a.outcome, b.outcome) {
-            (Outcome::Deployed, o) if o != Outcome::Deployed => (&a, &b),
-            (o, Outcome::Deployed) if o != Outcome::Deployed => (&b, &a),
-            _ => panic!("exactly one deploys:\n{a:#?}\n{b:#?}"),
-        };
-        let lost = &lost.deployments[0];
-        assert!(
-            matches!(lost.outcome, Outcome::Failed | Outcome::Skipped) && lost.reason.is_some(),
-            "{lost:#?}"
-        );
+async fn two_different_pushes_running_at_once_on_one_function_end_on_the_newest() {
+    let live_image = |w: &World| {
         let live: u64 = w.alias_version("api-dev", "live").unwrap().parse().unwrap();
-        let live_code = w.with_func("api-dev", |f| f.versions[&live].code.clone());
-        assert_eq!(Some(&live_code.image_uri), won.image_uri.as_ref());
-        assert_eq!(won.deployments[0].version, Version::new(live));
-        // Every version that exists beyond the first ran its smoke test on exactly its code.
-        let smoked: Vec<String> = w
-            .calls()
-            .iter()
-            .filter_map(|c| c.ran.as_ref().map(|(sha, _)| sha.clone()))
-            .collect();
-        for v in w.versions("api-dev").into_iter().skip(1) {
-            let sha = w.with_func("api-dev", |f| f.versions[&v].code.sha.clone());
-            assert!(smoked.contains(&sha), "version {v} was never smoke-tested");
-        }
-        // $LATEST runs the live image, or the loser's smoke-tested image when its alias move was
-        // refused (the report names the step and the reason).
-        if w.latest_image("api-dev") != live_code.image_uri {
-            assert_eq!(lost.failed_step, Some(Step::PromoteAlias), "{lost:#?}");
-            assert!(
-                lost.reason
-                    .as_deref()
-                    .unwrap()
-                    .contains("changed by someone else"),
-                "{lost:#?}"
+        w.with_func("api-dev", |f| f.versions[&live].code.clone())
+    };
+    for newer_first in [false, true] {
+        for (first, second) in [(10, 20), (20, 10), (15, 15)] {
+            let case = format!("newer first {newer_first}, updates {first} s then {second} s");
+            let w = World::new();
+            w.live_function("api-dev", "api", 'a');
+            w.with_func("api-dev", |f| f.update_takes = Duration::from_secs(first));
+            w.hook("UpdateFunctionCode", 2, move |s| {
+                s.func("api-dev").unwrap().update_takes = Duration::from_secs(second);
+            });
+            let e = engine(&w, support::config(support::one_target()));
+            let older = push_at("api", 'b', "v2", "2026-11-26T07:00:00Z");
+            let newer = push_at("api", 'c', "v3", "2026-11-26T07:01:00Z");
+            let (o, n) = if newer_first {
+                let (n, o) = tokio::join!(e.handle(&newer), e.handle(&older));
+                (o.report(), n.report())
+            } else {
+                let (o, n) = tokio::join!(e.handle(&older), e.handle(&newer));
+                (o.report(), n.report())
+            };
+            // Every version beyond the first ran its smoke test on exactly its code.
+            let smoked: Vec<String> = w
+                .calls()
+                .iter()
+                .filter_map(|c| c.ran.as_ref().map(|(sha, _)| sha.clone()))
+                .collect();
+            for v in w.versions("api-dev").into_iter().skip(1) {
+                let sha = w.with_func("api-dev", |f| f.versions[&v].code.sha.clone());
+                assert!(
+                    smoked.contains(&sha),
+                    "{case}: version {v} was never smoke-tested"
+                );
+            }
+            let nd = &n.deployments[0];
+            if n.outcome == Outcome::Deployed {
+                assert_eq!(live_image(&w).image_uri, image_uri("api", 'c'), "{case}");
+                assert_eq!(
+                    nd.version.map(|v| v.to_string()),
+                    w.alias_version("api-dev", "live"),
+                    "{case}"
+                );
+                if o.outcome == Outcome::Deployed {
+                    // The older went live first; the newer replaced it and says so.
+                    assert!(
+                        nd.warnings
+                            .iter()
+                            .any(|w| w.contains("this newer push replaced it")),
+                        "{case}: {nd:#?}"
+                    );
+                }
+            } else {
+                // The older overwrote $LATEST under the newer's test: the newer says why.
+                assert_eq!(o.outcome, Outcome::Deployed, "{case}:\n{o:#?}\n{n:#?}");
+                // Never at the alias: a refused move to an older push is made again.
+                assert_eq!(nd.failed_step, Some(Step::WaitUpdated), "{case}: {nd:#?}");
+                assert!(nd.reason.is_some(), "{case}: {nd:#?}");
+            }
+            // Whichever way it went, a sweep leaves the newest push live and nothing else changes.
+            w.ecr_image("api", 'b', Some("v2"));
+            w.ecr_image("api", 'c', Some("v3"));
+            for (c, at) in [('b', "2026-11-26T07:00:00Z"), ('c', "2026-11-26T07:01:00Z")] {
+                let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+                w.lock().pushed.insert(("api".into(), digest(c)), at.into());
+            }
+            let sweep = e.handle(&json!({"action": "reconcile"})).await.report();
+            let expected = if n.outcome == Outcome::Deployed {
+                Outcome::InSync
+            } else {
+                Outcome::Deployed
+            };
+            assert_eq!(sweep.deployments[0].outcome, expected, "{case}: {sweep:#?}");
+            assert_eq!(
+                live_image(&w).image_uri,
+                image_uri("api", 'c'),
+                "{case}: {sweep:#?}"
             );
         }
     }

@@ -295,19 +295,35 @@ async fn pipeline(
         run.dep.rollout = Some(info);
         return Ok(Outcome::RollingOut);
     }
+    let mut replaced = None;
     let promoted = run
-        .step(
-            Step::PromoteAlias,
-            promote(
+        .step(Step::PromoteAlias, async {
+            let refused = match promote(
                 ctx,
                 f,
                 &alias,
                 alias_state.as_ref(),
                 version,
                 MoveKind::Deploy,
-            ),
-        )
+            )
+            .await
+            {
+                Ok(p) => return Ok(p),
+                Err(e) => e,
+            };
+            // Two pushes deployed side by side and the older went live first: move again, once.
+            let older = match pushed {
+                Some(p) => promote::older_push_took_our_place(ctx, f, &alias, p).await,
+                None => None,
+            };
+            let Some((now, why)) = older else {
+                return Err(refused);
+            };
+            replaced = Some(why);
+            promote(ctx, f, &alias, Some(&now), version, MoveKind::Deploy).await
+        })
         .await?;
+    run.dep.warnings.extend(replaced);
     run.dep.version = Some(version);
     if promoted.moved == Moved::ByAnotherRun {
         // The same push, delivered twice, handled side by side: the other run moved the alias.

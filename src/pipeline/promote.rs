@@ -4,8 +4,9 @@ use crate::gateway::AliasState;
 use crate::gateway::ErrorKind;
 use crate::gateway::lambda::AliasMove;
 use crate::pipeline::run::{Ctx, StepError};
-use crate::record::{AliasRecord, MoveKind};
+use crate::record::{AliasRecord, MoveKind, VersionRecord};
 use crate::types::{AliasName, RevisionId, Version};
+use chrono::{DateTime, Utc};
 
 /// Who made the move the alias now shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,5 +109,36 @@ async fn landed_at(
             Moved::ByAnotherRun
         },
         revision: Some(state.revision_id),
+    })
+}
+
+/// After our move was refused: the alias as it is now, if what took our place is an older push put
+/// live all at once by another run of this deployer (two pushes deployed side by side, the older
+/// one finishing first). The newest push must win, so the caller moves again, guarded by this
+/// state; the sentence says what happened. Anything else (a person, a rollback, a rollout, a newer
+/// push, an alias we cannot read) stays as it is: `None`.
+pub async fn older_push_took_our_place(
+    ctx: &Ctx,
+    function: &str,
+    alias: &AliasName,
+    ours_pushed: DateTime<Utc>,
+) -> Option<(AliasState, String)> {
+    let state = ctx.lambda.get_alias(function, alias).await.ok()??;
+    if !state.routing.is_empty() || state.record()?.kind != MoveKind::Deploy {
+        return None;
+    }
+    let live = state.target.version()?;
+    let code = ctx
+        .lambda
+        .get_function(function, Some(&live.to_string()))
+        .await
+        .ok()?;
+    let theirs = VersionRecord::parse(&code.description)?.pushed?;
+    (theirs < ours_pushed).then(|| {
+        let why = format!(
+            "another run put an older push live on alias {alias} (version {live}, pushed {}) while this one was tested; this newer push replaced it",
+            theirs.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        (state, why)
     })
 }
