@@ -492,3 +492,39 @@ async fn near_the_invocations_deadline_nothing_more_is_sent_and_the_report_says_
         )
     );
 }
+
+#[tokio::test]
+async fn each_function_of_a_fan_out_is_counted_once_in_the_metrics_by_its_own_run() {
+    let w = World::new();
+    let names = fleet(&w, 9);
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let e = TestEngine::new(&w)
+        .config(with_deployer(&names, &[]))
+        .metrics("SelfDeployer", &lines)
+        .build();
+    let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+    assert_eq!(r.outcome, Outcome::Dispatched);
+    // The runs the dispatch started, as Lambda would start them.
+    for payload in w.dispatched() {
+        assert_eq!(e.handle(&payload).await.report().outcome, Outcome::Deployed);
+    }
+    let counted: Vec<(String, String)> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("Deployments").is_some())
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (s("FunctionName"), s("Outcome"))
+        })
+        .collect();
+    let mut expected: Vec<(String, String)> = names
+        .iter()
+        .map(|f| (f.clone(), "deployed".into()))
+        .collect();
+    let mut counted_sorted = counted.clone();
+    counted_sorted.sort();
+    expected.sort();
+    assert_eq!(counted_sorted, expected, "{counted:?}");
+}

@@ -106,12 +106,17 @@ impl Signals {
 /// deployment in the metrics nor an event (the notifier skips it too).
 /// Likewise what a reconcile sweep only found (in sync, a rejected image, a deployment left for
 /// the next sweep, anything told before): every 15 minutes, it would drown the real ones.
+/// And a function handed to its own run (`dispatched`): that run counts it, once.
 pub(crate) fn quiet_check(d: &crate::report::Deployment) -> bool {
     use crate::report::Outcome;
     (d.outcome == Outcome::RollingOut && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
         || d.notified_before
         || matches!(
             d.outcome,
-            Outcome::InSync | Outcome::Rejected | Outcome::Deferred
+            Outcome::InSync
+                | Outcome::Rejected
+                | Outcome::Deferred
+                | Outcome::Dispatched
+                | Outcome::WouldDispatch
         )
 }
