@@ -210,3 +210,12 @@ def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts
     names = [f["FunctionName"] for f in world.moto.client("lambda").list_functions()["Functions"]]
     assert "api-prod" not in names
     assert ACCOUNT != PROD_ACCOUNT
+    # status and history read api-prod in its account, with its role, like the deployment did.
+    st = r.cli(["status", "--json"], tg)
+    assert st.code == 0, why(st)
+    [prod] = [f for f in st.report["functions"] if f["function"] == "api-prod"]
+    assert "error" not in prod, prod
+    assert (prod["version"], prod["image_digest"]) == ("2", d2), prod
+    hist = r.cli(["history", "--function", "api-prod", "--json"], tg)
+    assert hist.code == 0, why(hist)
+    assert "error" not in hist.report and hist.report["total_versions"] == 2, hist.report
