@@ -1,6 +1,7 @@
 //! Targets in other accounts beyond the deployment itself: a rollout's gates, the earlier stage's
 //! alarms, status, history and an alarm's rollback all go out with the target's role, because its
-//! alarms, metrics and functions live in its account. Each call's signing key is recorded.
+//! alarms, metrics and functions live in its account. Each call's signing key is recorded. And a
+//! promotion names the digest in the later target's registry (`registry_account`).
 
 use crate::support;
 
@@ -210,4 +211,42 @@ async fn an_alarm_event_with_a_malformed_account_is_refused_before_any_call() {
             .expect_err("invalid input");
     assert_eq!(err.field, "payload.account", "{err}");
     assert!(a.w.calls().is_empty(), "{:?}", a.w.calls());
+}
+
+#[tokio::test]
+async fn a_promotion_takes_the_digest_from_the_later_targets_registry() {
+    let w = World::new();
+    w.live_function("api-staging", "api", 'a');
+    w.live_function("api-prod", "api", 'a');
+    let targets = json!([
+        {"repository": "api", "functions": ["api-staging"]},
+        {"repository": "api", "functions": ["api-prod"], "registry_account": "999988887777",
+         "after": {"function": "api-staging", "bake_secs": 60}}
+    ]);
+    let e = TestEngine::new(&w)
+        .config(config_with(
+            targets,
+            &[
+                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
+                ("DEPLOYER_FUNCTION_ARN", SELF),
+            ],
+        ))
+        .rollouts()
+        .build();
+    let r = e.handle(&push("api", 'b', Some("vb"))).await.report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    let s = w.only_schedule();
+    w.advance_to(s.at());
+    w.lock().schedules.clear();
+    let r = e.handle(&s.payload()).await.report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    // The same digest, named in prod's registry: the image Lambda pulls for prod.
+    let from_prod_registry =
+        support::world::image_uri("api", 'b').replace("123456789012", "999988887777");
+    assert_eq!(
+        r.image_uri.as_deref(),
+        Some(from_prod_registry.as_str()),
+        "{r:#?}"
+    );
+    assert_eq!(w.latest_image("api-prod"), from_prod_registry);
 }
