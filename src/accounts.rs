@@ -45,8 +45,8 @@ impl Accounts {
     }
 }
 
-/// The context for `target`'s calls: `ctx` itself, or a copy whose Lambda and ECR sign with the
-/// target's role. `Err` is a sentence for the report (STS refused, or no STS client).
+/// The context for `target`'s calls: `ctx` itself, or a copy whose Lambda, ECR and CloudWatch
+/// sign with the target's role. `Err` is a sentence for the report (STS refused, or no STS client).
 pub async fn ctx_for(ctx: &Ctx, target: &Target) -> Result<Ctx, String> {
     let Some(role) = target.assume_role_arn.as_deref() else {
         return Ok(ctx.clone());

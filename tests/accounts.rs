@@ -250,3 +250,45 @@ async fn a_promotion_takes_the_digest_from_the_later_targets_registry() {
     );
     assert_eq!(w.latest_image("api-prod"), from_prod_registry);
 }
+
+#[tokio::test]
+async fn a_target_without_a_role_takes_alarm_events_from_the_deployers_account_only() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.alarm("dev-5xx", "OK");
+    let targets = json!([{"repository": "api", "functions": ["api-dev"],
+                          "rollout": {"steps": [10], "alarms": ["dev-5xx"]}}]);
+    let e = TestEngine::new(&w)
+        .config(config_with(
+            targets,
+            &[
+                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
+                ("DEPLOYER_FUNCTION_ARN", SELF),
+            ],
+        ))
+        .rollouts()
+        .build();
+    let r = e.handle(&push("api", 'b', Some("vb"))).await.report();
+    assert_eq!(r.outcome, Outcome::RollingOut, "{r:#?}");
+    let r = e
+        .handle(&alarm_event("dev-5xx", "210987654321"))
+        .await
+        .report();
+    assert_eq!(
+        r.outcome,
+        Outcome::Skipped,
+        "another account's dev-5xx: {r:#?}"
+    );
+    assert_eq!(w.alias_state("api-dev").1.len(), 1, "still rolling out");
+    w.alarm("dev-5xx", "ALARM");
+    let r = e
+        .handle(&alarm_event("dev-5xx", "123456789012"))
+        .await
+        .report();
+    assert_eq!(
+        r.deployments[0].outcome,
+        Outcome::Failed,
+        "rolled back: {r:#?}"
+    );
+    assert_eq!(w.alias_state("api-dev"), (1, vec![]));
+}

@@ -173,19 +173,23 @@ async fn functions_deploy_concurrently_up_to_the_limit() {
 }
 
 /// The newest push wins over an older push that moved the alias while it was tested, and over
-/// nothing else: a rollback, a newer push, or a deploy without a push time (by hand) stand.
+/// nothing else: a rollback, a newer push, a deploy without a push time (by hand), or a person's
+/// `update-alias` that left our old description in place stand.
 #[tokio::test]
 async fn only_an_older_pushs_deploy_is_replaced_when_the_alias_moved_during_ours() {
     const OLDER: &str = "2026-11-26T06:30:00Z";
     const NEWER: &str = "2026-11-26T07:30:00Z";
+    // (the move's kind, version 2's push time, where the move's record says it went, replaced?)
     let cases = [
-        ("deploy", Some(OLDER), true),
-        ("rollback", Some(OLDER), false),
-        ("deploy", Some(NEWER), false),
-        ("deploy", None, false),
+        ("deploy", Some(OLDER), 2, true),
+        ("rollback", Some(OLDER), 2, false),
+        ("deploy", Some(NEWER), 2, false),
+        ("deploy", None, 2, false),
+        // The record says version 1: the alias was moved to 2 by hand, keeping the description.
+        ("deploy", Some(OLDER), 1, false),
     ];
-    for (kind, pushed, replaced) in cases {
-        let case = format!("a {kind} to a version pushed {pushed:?}");
+    for (kind, pushed, to, replaced) in cases {
+        let case = format!("a {kind} recorded to {to}, on a version pushed {pushed:?}");
         let w = World::new();
         w.add_function("api-dev", Code::of("api", 'a'));
         w.publish("api-dev", "v1");
@@ -204,8 +208,9 @@ async fn only_an_older_pushs_deploy_is_replaced_when_the_alias_moved_during_ours
         w.with_func("api-dev", |f| f.latest = Code::of("api", 'a'));
         w.set_alias("api-dev", "live", "1");
         // Another run moves the alias to version 2 while we publish.
-        let description =
-            format!("self-deployer moved=2026-11-26T07:00:30Z kind={kind} to=2 from=1 run=other");
+        let description = format!(
+            "self-deployer moved=2026-11-26T07:00:30Z kind={kind} to={to} from=1 run=other"
+        );
         w.hook("PublishVersion", 1, move |s| {
             let a = s.func("api-dev").unwrap().aliases.get_mut("live").unwrap();
             a.version = "2".into();

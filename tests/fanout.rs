@@ -365,6 +365,8 @@ async fn two_different_pushes_running_at_once_on_one_function_end_on_the_newest(
         let live: u64 = w.alias_version("api-dev", "live").unwrap().parse().unwrap();
         w.with_func("api-dev", |f| f.versions[&live].code.clone())
     };
+    // How often each way happened: the timings are chosen so that both do.
+    let (mut replaced, mut swept) = (0, 0);
     for newer_first in [false, true] {
         for (first, second) in [(10, 20), (20, 10), (15, 15)] {
             let case = format!("newer first {newer_first}, updates {first} s then {second} s");
@@ -406,6 +408,7 @@ async fn two_different_pushes_running_at_once_on_one_function_end_on_the_newest(
                     "{case}"
                 );
                 if o.outcome == Outcome::Deployed {
+                    replaced += 1;
                     // The older went live first; the newer replaced it and says so.
                     assert!(
                         nd.warnings
@@ -417,6 +420,7 @@ async fn two_different_pushes_running_at_once_on_one_function_end_on_the_newest(
             } else {
                 // The older overwrote $LATEST under the newer's test: the newer says why.
                 assert_eq!(o.outcome, Outcome::Deployed, "{case}:\n{o:#?}\n{n:#?}");
+                swept += 1;
                 // Never at the alias: a refused move to an older push is made again.
                 assert_eq!(nd.failed_step, Some(Step::WaitUpdated), "{case}: {nd:#?}");
                 assert!(nd.reason.is_some(), "{case}: {nd:#?}");
@@ -442,6 +446,10 @@ async fn two_different_pushes_running_at_once_on_one_function_end_on_the_newest(
             );
         }
     }
+    assert!(
+        replaced > 0 && swept > 0,
+        "replaced {replaced}, left to the sweep {swept}"
+    );
 }
 
 #[tokio::test]

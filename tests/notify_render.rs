@@ -3,7 +3,7 @@
 //! them deterministic); subject edge cases; escaping of hostile text; the Chatbot body checked
 //! against its documented shape; size bounds.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --test notify_render` rewrites the files; review the diff.
+//! `UPDATE_GOLDEN=1 cargo test --test tests notify_render::` rewrites the files; review the diff.
 
 use crate::support;
 

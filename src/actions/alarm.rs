@@ -115,8 +115,8 @@ fn same_account(ev: &AlarmStateChange, t: &Target, deps: &Deps<'_>) -> bool {
     };
     let theirs = match t.assume_role_arn.as_deref() {
         // Validated as arn:PARTITION:iam::ACCOUNT:role/NAME when the configuration was read.
-        Some(arn) => arn.split(':').nth(4).map(str::to_owned),
-        None => deps.home.map(|h| h.account.to_string()),
+        Some(arn) => arn.split(':').nth(4),
+        None => deps.home.map(|h| h.account.as_str()),
     };
-    theirs.is_none_or(|a| a == from.to_string())
+    theirs.is_none_or(|a| a == from.as_str())
 }

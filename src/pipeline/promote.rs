@@ -116,7 +116,7 @@ async fn landed_at(
 /// live all at once by another run of this deployer (two pushes deployed side by side, the older
 /// one finishing first). The newest push must win, so the caller moves again, guarded by this
 /// state; the sentence says what happened. Anything else (a person, a rollback, a rollout, a newer
-/// push, an alias we cannot read) stays as it is: `None`.
+/// push or one pushed at the same instant, an alias we cannot read) stays as it is: `None`.
 pub async fn older_push_took_our_place(
     ctx: &Ctx,
     function: &str,
@@ -124,10 +124,17 @@ pub async fn older_push_took_our_place(
     ours_pushed: DateTime<Utc>,
 ) -> Option<(AliasState, String)> {
     let state = ctx.lambda.get_alias(function, alias).await.ok()??;
-    if !state.routing.is_empty() || state.record()?.kind != MoveKind::Deploy {
+    let record = state.record()?;
+    let live = state.target.version()?;
+    // Only the move its record describes: a person's `update-alias` keeps our old description but
+    // points elsewhere, and a person is never overridden (as a reconcile sweep never fights one).
+    if !state.routing.is_empty()
+        || record.kind != MoveKind::Deploy
+        || record.to != live
+        || record.run == ctx.run_id
+    {
         return None;
     }
-    let live = state.target.version()?;
     let code = ctx
         .lambda
         .get_function(function, Some(&live.to_string()))

@@ -50,8 +50,8 @@ output "stage_account_snippet" {
     and its permissions: lambda:GetAlias, GetFunction, UpdateFunctionCode, InvokeFunction,
     PublishVersion, UpdateAlias, CreateAlias, ListVersionsByFunction, ListAliases, DeleteFunction,
     ListTags, TagResource on the target's functions (and their qualifiers),
-    cloudwatch:DescribeAlarms on the alarms its rollout names and cloudwatch:GetMetricData (the
-    rollout's gates read them in that account), ecr:BatchGetImage, GetDownloadUrlForLayer,
+    cloudwatch:DescribeAlarms and cloudwatch:GetMetricData on "*" (the rollout's gates read
+    them in that account; DescribeAlarms sees composite alarms only on "*"), ecr:BatchGetImage, GetDownloadUrlForLayer,
     DescribeImages, DescribeImageScanFindings, DescribeImageSigningStatus on
     ${local.ecr_prefix}/REPOSITORY.
     (2) repository policy of REPOSITORY in ${data.aws_caller_identity.current.account_id}:
