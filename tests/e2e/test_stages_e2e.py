@@ -10,7 +10,9 @@ deployer is the same check arriving after the bake.
 Other accounts: moto's STS AssumeRole answers with credentials that moto then attributes to the
 role's account (moto's multi-account support). api-prod lives in account 210987654321 only; the
 deployer reaches it only by assuming the target's role, so a deployed api-prod there proves its
-calls went out with that role's credentials.
+calls went out with that role's credentials. The same holds for CloudWatch: an alarm of the same
+name in both accounts, in ALARM only in prod's, rolls prod's canary back only if the gate read it
+there (through the CBOR proxy, which forwards the SDK's own signature).
 """
 
 import datetime as dt
@@ -158,9 +160,9 @@ def sts_client_for(role_arn: str, endpoint: str):
     return lambda service: session.client(service, endpoint_url=endpoint)
 
 
-def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts):
-    r = rollouts
-    tg = targets(prod_role=True)
+def prod_in_its_account(world: World):
+    """api-prod created only in PROD_ACCOUNT, on release 1 behind `live`; the staging registry's
+    images mirrored there. Returns (clients in that account, a mirror function, digest 1)."""
     client = sts_client_for(PROD_ROLE, world.moto.endpoint)
     assert client("sts").get_caller_identity()["Account"] == PROD_ACCOUNT
     # api-prod exists only in the prod account, running release 1 from the staging registry.
@@ -190,7 +192,20 @@ def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts
     prod_lam.create_alias(FunctionName="api-prod", Name="live", FunctionVersion=v)
     names = [f["FunctionName"] for f in world.moto.client("lambda").list_functions()["Functions"]]
     assert "api-prod" not in names, "not in the deployer's own account"
+    return client, mirror, d1
 
+
+def smoke_ok_in_prod(world: World) -> None:
+    """The smoke test's Invoke answers in the prod account (moto keeps one queue per account)."""
+    world.moto.post("/moto-api/static/lambda-simple/response",
+                    {"results": [json.dumps(OK)], "region": REGION, "account_id": PROD_ACCOUNT})
+
+
+def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts):
+    r = rollouts
+    tg = targets(prod_role=True)
+    client, mirror, d1 = prod_in_its_account(world)
+    prod_lam = client("lambda")
     world.function("api-staging", "api", d1)
     d2 = world.push_image("api", "v2", "release 2")
     mirror(d2)
@@ -198,9 +213,7 @@ def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts
     run = r.handle(ecr_event("api", d2, "v2"), tg)
     assert (run.code, run.report["outcome"]) == (0, "deployed"), why(run)
     bake_elapsed(world)
-    # The smoke test's Invoke answers in the prod account (moto keeps one queue per account).
-    world.moto.post("/moto-api/static/lambda-simple/response",
-                    {"results": [json.dumps(OK)], "region": REGION, "account_id": PROD_ACCOUNT})
+    smoke_ok_in_prod(world)
     promoted = fire(r, r.only_schedule(), tg)
     assert (promoted.code, promoted.report["outcome"]) == (0, "deployed"), why(promoted)
     assert prod_lam.get_alias(FunctionName="api-prod", Name="live")["FunctionVersion"] == "2"
@@ -219,3 +232,39 @@ def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts
     hist = r.cli(["history", "--function", "api-prod", "--json"], tg)
     assert hist.code == 0, why(hist)
     assert "error" not in hist.report and hist.report["total_versions"] == 2, hist.report
+
+
+def test_a_rollout_in_another_account_reads_its_alarm_there(world, rollouts):
+    """prod-5xx exists in both accounts: OK in the deployer's, ALARM in prod's. prod's rollout check
+    reads prod's (the CloudWatch call signed with the role's credentials, through the CBOR proxy),
+    so the canary is rolled back; read in the deployer's account it would have gone on."""
+    r = rollouts
+    tg = targets(prod_role=True)
+    tg[1]["rollout"] = {"steps": [50], "interval_secs": 60, "check_secs": 60, "alarms": ["prod-5xx"]}
+    client, mirror, d1 = prod_in_its_account(world)
+    prod_lam, prod_cw = client("lambda"), client("cloudwatch")
+    r.alarm("prod-5xx", "OK")
+    prod_cw.put_metric_alarm(
+        AlarmName="prod-5xx", Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold")
+    prod_cw.set_alarm_state(AlarmName="prod-5xx", StateValue="ALARM", StateReason="e2e: prod errors")
+    world.function("api-staging", "api", d1)
+    d2 = world.push_image("api", "v2", "release 2")
+    mirror(d2)
+    world.moto.queue_invoke_results(OK, OK)
+    run = r.handle(ecr_event("api", d2, "v2"), tg)
+    assert (run.code, run.report["outcome"]) == (0, "deployed"), why(run)
+    bake_elapsed(world)
+    smoke_ok_in_prod(world)
+    promoted = fire(r, r.only_schedule(), tg)
+    assert (promoted.code, promoted.report["outcome"]) == (0, "rolling_out"), why(promoted)
+    weights = prod_lam.get_alias(FunctionName="api-prod", Name="live")["RoutingConfig"]["AdditionalVersionWeights"]
+    assert weights == {"2": 0.5}, weights
+    check = r.fire(r.only_schedule(), tg, later_by=120)
+    assert check.code == 1, why(check)
+    d = check.report["deployments"][0]
+    assert (d["function"], d["outcome"], d["failed_step"]) == ("api-prod", "failed", "rollout"), d
+    assert d["reason"] == "alarm prod-5xx is in ALARM: rolled back to version 1", d
+    a = prod_lam.get_alias(FunctionName="api-prod", Name="live")
+    assert a["FunctionVersion"] == "1" and not (a.get("RoutingConfig") or {}).get("AdditionalVersionWeights"), a
+    assert "DescribeAlarms" in r.proxy.seen, r.proxy.seen
