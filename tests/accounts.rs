@@ -9,10 +9,8 @@ use self_deployer::engine::{Engine, Response};
 use self_deployer::report::{Outcome, Report};
 use serde_json::{Value, json};
 use support::world::{Signers, World, access_key_of};
-use support::{IntoReport, TestEngine, config_with, push};
+use support::{IntoReport, TestEngine, push};
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/self-deployer-scheduler";
-const SELF: &str = "arn:aws:lambda:eu-west-1:123456789012:function:self-deployer";
 const STAGING_ROLE: &str = "arn:aws:iam::111122223333:role/deployer-staging";
 const PROD_ROLE: &str = "arn:aws:iam::210987654321:role/deployer-prod";
 
@@ -47,13 +45,7 @@ impl Accounts {
         let (cw_client, cloudwatch) = w.signed_cloudwatch_client();
         let (sts, _) = w.sts_client(std::time::Duration::from_secs(3600));
         let e = TestEngine::new(&w)
-            .config(config_with(
-                targets(),
-                &[
-                    ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                    ("DEPLOYER_FUNCTION_ARN", SELF),
-                ],
-            ))
+            .config(support::scheduling_config(targets()))
             .lambda(lambda_client)
             .cloudwatch(cw_client)
             .sts(sts)
@@ -224,13 +216,7 @@ async fn a_promotion_takes_the_digest_from_the_later_targets_registry() {
          "after": {"function": "api-staging", "bake_secs": 60}}
     ]);
     let e = TestEngine::new(&w)
-        .config(config_with(
-            targets,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets))
         .rollouts()
         .build();
     let r = e.handle(&push("api", 'b', Some("vb"))).await.report();
@@ -259,13 +245,7 @@ async fn a_target_without_a_role_takes_alarm_events_from_the_deployers_account_o
     let targets = json!([{"repository": "api", "functions": ["api-dev"],
                           "rollout": {"steps": [10], "alarms": ["dev-5xx"]}}]);
     let e = TestEngine::new(&w)
-        .config(config_with(
-            targets,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets))
         .rollouts()
         .build();
     let r = e.handle(&push("api", 'b', Some("vb"))).await.report();

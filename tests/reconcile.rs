@@ -284,9 +284,6 @@ async fn a_hand_moved_alias_is_reported_as_drift_and_notified_once() {
     assert_eq!(subjects.lock().unwrap().len(), 1);
 }
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/self-deployer-scheduler";
-const SELF: &str = "arn:aws:lambda:eu-west-1:123456789012:function:self-deployer";
-
 #[tokio::test]
 async fn a_rollout_in_progress_is_left_alone() {
     let w = world();
@@ -294,13 +291,7 @@ async fn a_rollout_in_progress_is_left_alone() {
     let targets = json!([{"repository": "api", "functions": ["api-dev"],
         "rollout": {"steps": [10, 50], "interval_secs": 300, "check_secs": 60, "alarms": ["api-5xx"]}}]);
     let e = TestEngine::new(&w)
-        .config(config_with(
-            targets,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets))
         .rollouts()
         .build();
     w.ecr_image("api", 'b', Some("v2"));
@@ -506,13 +497,7 @@ async fn an_image_a_rollout_gate_rolled_back_is_not_redeployed() {
     let targets = json!([{"repository": "api", "functions": ["api-dev"],
         "rollout": {"steps": [10], "interval_secs": 60, "check_secs": 60, "alarms": ["api-5xx"]}}]);
     let e = TestEngine::new(&w)
-        .config(config_with(
-            targets,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets))
         .rollouts()
         .build();
     w.ecr_image("api", 'b', Some("v2"));

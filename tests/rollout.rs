@@ -13,8 +13,7 @@ use std::time::Duration;
 use support::world::{Fault, World, image_uri};
 use support::{IntoReport, TestEngine, config_with, push, push_at};
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/self-deployer-scheduler";
-const SELF: &str = "arn:aws:lambda:eu-west-1:123456789012:function:self-deployer";
+use support::{DEPLOYER_ARN as SELF, SCHEDULER_ROLE as ROLE};
 
 fn targets() -> Value {
     json!([{"repository": "api", "functions": ["api-dev"],
@@ -415,13 +414,7 @@ async fn a_first_deployment_goes_all_at_once() {
     let targets =
         json!([{"repository": "api", "functions": ["fresh"], "rollout": {"steps": [10]}}]);
     let e = TestEngine::new(&c.w)
-        .config(config_with(
-            targets,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets))
         .rollouts()
         .build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();

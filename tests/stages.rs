@@ -14,10 +14,9 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::world::{Assumptions, Scan, Signers, World, access_key_of, digest, image_uri};
-use support::{IntoReport, TestEngine, config_with, push};
+use support::{IntoReport, TestEngine, push};
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/self-deployer-scheduler";
-const SELF: &str = "arn:aws:lambda:eu-west-1:123456789012:function:self-deployer";
+use support::{DEPLOYER_ARN as SELF, SCHEDULER_ROLE as ROLE};
 const PROD_ROLE: &str = "arn:aws:iam::210987654321:role/deployer-prod";
 const BAKE: u64 = 1800;
 
@@ -66,13 +65,7 @@ impl Stages {
         }
         let (sts, assumed) = w.sts_client(valid_for);
         let e = TestEngine::new(&w)
-            .config(config_with(
-                targets(manual, prod_role),
-                &[
-                    ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                    ("DEPLOYER_FUNCTION_ARN", SELF),
-                ],
-            ))
+            .config(support::scheduling_config(targets(manual, prod_role)))
             .lambda(lambda)
             .ecr(ecr)
             .sns(&rule)
@@ -415,13 +408,7 @@ async fn a_role_that_cannot_be_assumed_fails_that_target_only_and_says_why() {
     let s = Stages::with(false, true);
     // An engine without STS: the role cannot be assumed.
     let e = TestEngine::new(&s.w)
-        .config(config_with(
-            targets(false, true),
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets(false, true)))
         .rollouts()
         .build();
     e.handle(&push("api", 'b', Some("vb"))).await.report();
@@ -468,13 +455,7 @@ async fn a_rollout_that_finishes_on_staging_schedules_the_promotion_of_its_diges
         {"repository": "api", "functions": ["api-prod"],
          "after": {"function": "api-staging", "bake_secs": BAKE}}]);
     let e = TestEngine::new(&w)
-        .config(config_with(
-            targets,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets))
         .rollouts()
         .build();
     let mut r = e.handle(&push("api", 'b', Some("vb"))).await.report();
@@ -547,13 +528,7 @@ async fn a_promotion_that_ends_deployed_schedules_the_next_stage() {
         {"repository": "api", "functions": ["api-prod"],
          "after": {"function": "api-staging", "bake_secs": 3600, "manual": true}}]);
     let e = TestEngine::new(&w)
-        .config(config_with(
-            targets,
-            &[
-                ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-                ("DEPLOYER_FUNCTION_ARN", SELF),
-            ],
-        ))
+        .config(support::scheduling_config(targets))
         .rollouts()
         .build();
     e.handle(&push("api", 'b', Some("vb"))).await.report();

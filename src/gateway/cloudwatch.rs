@@ -23,14 +23,8 @@ impl CloudWatch {
     /// The same client, signing with `assumed`: a target in another account has its alarms and
     /// its functions' metrics there.
     pub fn with_credentials(&self, assumed: &super::sts::Assumed) -> Self {
-        let conf = self
-            .client
-            .config()
-            .to_builder()
-            .credentials_provider(assumed.credentials())
-            .build();
         Self {
-            client: Client::from_conf(conf),
+            client: signed_with!(self.client, assumed),
         }
     }
 

@@ -79,14 +79,8 @@ impl Ecr {
 
     /// The same client, signing with `assumed` (a target in another account).
     pub fn with_credentials(&self, assumed: &super::sts::Assumed) -> Self {
-        let conf = self
-            .client
-            .config()
-            .to_builder()
-            .credentials_provider(assumed.credentials())
-            .build();
         Self {
-            client: Client::from_conf(conf),
+            client: signed_with!(self.client, assumed),
         }
     }
 

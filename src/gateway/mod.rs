@@ -1,6 +1,20 @@
 //! The only code that talks to AWS. Each service has one file; each returns domain types and
 //! [`ApiError`]s that say what happened in one line, so the rest of the program never sees the SDK.
 
+/// `$client` (an SDK `Client`, the caller's import) rebuilt to sign with `$assumed`'s credentials:
+/// a target in another account. Every SDK's config has the same builder, but no shared type.
+macro_rules! signed_with {
+    ($client:expr, $assumed:expr) => {
+        Client::from_conf(
+            $client
+                .config()
+                .to_builder()
+                .credentials_provider($assumed.credentials())
+                .build(),
+        )
+    };
+}
+
 pub mod cloudwatch;
 pub mod ecr;
 pub mod events;

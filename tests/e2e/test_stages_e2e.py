@@ -201,11 +201,9 @@ def smoke_ok_in_prod(world: World) -> None:
                     {"results": [json.dumps(OK)], "region": REGION, "account_id": PROD_ACCOUNT})
 
 
-def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts):
-    r = rollouts
-    tg = targets(prod_role=True)
-    client, mirror, d1 = prod_in_its_account(world)
-    prod_lam = client("lambda")
+def promote_release_2(world: World, r: Rollouts, tg: list, mirror, d1: str):
+    """Release 2 pushed, deployed to api-staging, baked, and its promotion check fired (the smoke
+    test answering in prod's account). Returns (digest 2, the promotion's run)."""
     world.function("api-staging", "api", d1)
     d2 = world.push_image("api", "v2", "release 2")
     mirror(d2)
@@ -214,7 +212,15 @@ def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts
     assert (run.code, run.report["outcome"]) == (0, "deployed"), why(run)
     bake_elapsed(world)
     smoke_ok_in_prod(world)
-    promoted = fire(r, r.only_schedule(), tg)
+    return d2, fire(r, r.only_schedule(), tg)
+
+
+def test_a_target_in_another_account_is_reached_through_its_role(world, rollouts):
+    r = rollouts
+    tg = targets(prod_role=True)
+    client, mirror, d1 = prod_in_its_account(world)
+    prod_lam = client("lambda")
+    d2, promoted = promote_release_2(world, r, tg, mirror, d1)
     assert (promoted.code, promoted.report["outcome"]) == (0, "deployed"), why(promoted)
     assert prod_lam.get_alias(FunctionName="api-prod", Name="live")["FunctionVersion"] == "2"
     assert prod_lam.get_function(FunctionName="api-prod")["Code"]["ImageUri"] == World.image_uri("api", d2)
@@ -248,15 +254,7 @@ def test_a_rollout_in_another_account_reads_its_alarm_there(world, rollouts):
         AlarmName="prod-5xx", Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum", Period=60,
         EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold")
     prod_cw.set_alarm_state(AlarmName="prod-5xx", StateValue="ALARM", StateReason="e2e: prod errors")
-    world.function("api-staging", "api", d1)
-    d2 = world.push_image("api", "v2", "release 2")
-    mirror(d2)
-    world.moto.queue_invoke_results(OK, OK)
-    run = r.handle(ecr_event("api", d2, "v2"), tg)
-    assert (run.code, run.report["outcome"]) == (0, "deployed"), why(run)
-    bake_elapsed(world)
-    smoke_ok_in_prod(world)
-    promoted = fire(r, r.only_schedule(), tg)
+    _, promoted = promote_release_2(world, r, tg, mirror, d1)
     assert (promoted.code, promoted.report["outcome"]) == (0, "rolling_out"), why(promoted)
     weights = prod_lam.get_alias(FunctionName="api-prod", Name="live")["RoutingConfig"]["AdditionalVersionWeights"]
     assert weights == {"2": 0.5}, weights

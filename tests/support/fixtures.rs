@@ -14,6 +14,22 @@ pub fn config(targets: Value) -> Config {
     config_with(targets, &[])
 }
 
+/// The scheduler's role and the deployer's own ARN in the test account: what rollouts and stage
+/// checks need to make their schedules.
+pub const SCHEDULER_ROLE: &str = "arn:aws:iam::123456789012:role/self-deployer-scheduler";
+pub const DEPLOYER_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:self-deployer";
+
+/// A configuration with these `DEPLOYER_TARGETS` that can schedule checks (rollouts, stages).
+pub fn scheduling_config(targets: Value) -> Config {
+    config_with(
+        targets,
+        &[
+            ("DEPLOYER_SCHEDULER_ROLE_ARN", SCHEDULER_ROLE),
+            ("DEPLOYER_FUNCTION_ARN", DEPLOYER_ARN),
+        ],
+    )
+}
+
 /// A configuration with these `DEPLOYER_TARGETS` and other variables set, e.g.
 /// `("DEPLOYER_MAX_PARALLEL", "3")`.
 pub fn config_with(targets: Value, extra: &[(&str, &str)]) -> Config {

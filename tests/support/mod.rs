@@ -10,7 +10,9 @@ pub mod fixtures;
 pub mod world;
 
 pub use builder::{BUS, TOPIC, TestEngine, engine, push_b, sns_subjects};
-pub use fixtures::{config, config_with, one_target, push, push_at};
+pub use fixtures::{
+    DEPLOYER_ARN, SCHEDULER_ROLE, config, config_with, one_target, push, push_at, scheduling_config,
+};
 
 /// The report of a run that must have been a deploy or rollback with a valid payload.
 pub trait IntoReport {

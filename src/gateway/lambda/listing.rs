@@ -1,0 +1,122 @@
+//! Reading a function's versions and aliases (all pages), for history, status, pruning and
+//! rollback targets; and deleting old versions.
+
+use super::Lambda;
+use crate::gateway::ApiError;
+use crate::types::{AliasTarget, Version};
+use std::collections::BTreeSet;
+
+/// A published version as ListVersionsByFunction reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionInfo {
+    pub version: Version,
+    pub description: String,
+    /// For an image function, the image manifest's digest (hex).
+    pub code_sha256: Option<String>,
+}
+
+/// An alias as ListAliases reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasInfo {
+    pub name: String,
+    pub target: Option<AliasTarget>,
+    /// A canary split: other versions and their share of traffic.
+    pub routing: Vec<(Version, f64)>,
+    pub description: String,
+}
+
+impl Lambda {
+    /// Every published version with its description, all pages.
+    pub async fn list_versions(&self, function: &str) -> Result<Vec<(Version, String)>, ApiError> {
+        Ok(self
+            .versions(function)
+            .await?
+            .into_iter()
+            .map(|v| (v.version, v.description))
+            .collect())
+    }
+
+    /// Every published version with its description and code, all pages (not `$LATEST`).
+    pub async fn versions(&self, function: &str) -> Result<Vec<VersionInfo>, ApiError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_versions_by_function()
+            .function_name(function)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ApiError::from_sdk("ListVersionsByFunction", &e))?;
+            out.extend(page.versions().iter().filter_map(|c| {
+                let version = c.version().and_then(Version::parse)?;
+                Some(VersionInfo {
+                    version,
+                    description: c.description().unwrap_or_default().to_owned(),
+                    code_sha256: c.code_sha256().map(str::to_owned),
+                })
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Every alias of the function: where it points, its split, its description. An alias whose
+    /// target is neither a version nor `$LATEST` is reported with `target: None`.
+    pub async fn aliases(&self, function: &str) -> Result<Vec<AliasInfo>, ApiError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_aliases()
+            .function_name(function)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| ApiError::from_sdk("ListAliases", &e))?;
+            for a in page.aliases() {
+                let mut routing: Vec<(Version, f64)> = a
+                    .routing_config()
+                    .and_then(|r| r.additional_version_weights())
+                    .map(|w| {
+                        w.iter()
+                            .filter_map(|(k, v)| Version::parse(k).map(|k| (k, *v)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                routing.sort_by_key(|(v, _)| *v);
+                out.push(AliasInfo {
+                    name: a.name().unwrap_or_default().to_owned(),
+                    target: a.function_version().and_then(AliasTarget::parse),
+                    routing,
+                    description: a.description().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Every version any alias of the function references, including canary weights.
+    pub async fn alias_versions(&self, function: &str) -> Result<BTreeSet<Version>, ApiError> {
+        Ok(self
+            .aliases(function)
+            .await?
+            .into_iter()
+            .flat_map(|a| {
+                let own = a.target.and_then(|t| t.version());
+                own.into_iter().chain(a.routing.into_iter().map(|(v, _)| v))
+            })
+            .collect())
+    }
+
+    /// Deletes one version. The qualifier is always a version number: DeleteFunction without one
+    /// would delete the whole function, so this method cannot be asked to.
+    pub async fn delete_version(&self, function: &str, version: Version) -> Result<(), ApiError> {
+        self.client
+            .delete_function()
+            .function_name(function)
+            .qualifier(version.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ApiError::from_sdk("DeleteFunction", &e))
+    }
+}
