@@ -37,6 +37,14 @@ fn world() -> World {
     w
 }
 
+/// The same, with `api:v2` (image b) pushed a minute later and its event lost.
+fn world_with_v2() -> World {
+    let w = world();
+    w.ecr_image("api", 'b', Some("v2"));
+    w.advance(Duration::from_secs(60));
+    w
+}
+
 impl WorldExt for World {
     fn advance(&self, d: Duration) {
         self.advance_to(self.time.now() + d);
@@ -227,9 +235,7 @@ async fn a_digest_rolled_back_by_hand_is_not_redeployed() {
 
 #[tokio::test]
 async fn a_hand_moved_alias_is_reported_as_drift_and_notified_once() {
-    let w = world();
-    w.ecr_image("api", 'b', Some("v2"));
-    w.advance(Duration::from_secs(60));
+    let w = world_with_v2();
     let (rule, subjects) = support::sns_subjects();
     let e = TestEngine::new(&w).sns(&rule).build();
     assert_eq!(only(&sweep(&e).await).outcome, Outcome::Deployed);
@@ -315,9 +321,7 @@ async fn a_rollout_in_progress_is_left_alone() {
 
 #[tokio::test]
 async fn two_sweeps_at_once_make_one_version() {
-    let w = world();
-    w.ecr_image("api", 'b', Some("v2"));
-    w.advance(Duration::from_secs(60));
+    let w = world_with_v2();
     let e = TestEngine::new(&w).build();
     let (first, second) = tokio::join!(sweep(&e), sweep(&e));
     let outcomes = [only(&first).outcome, only(&second).outcome];
@@ -339,9 +343,7 @@ async fn two_sweeps_at_once_make_one_version() {
 
 #[tokio::test]
 async fn report_mode_and_dry_runs_deploy_nothing() {
-    let w = world();
-    w.ecr_image("api", 'b', Some("v2"));
-    w.advance(Duration::from_secs(60));
+    let w = world_with_v2();
     let report_mode = TestEngine::new(&w)
         .config(config_with(
             one_target(),
@@ -374,9 +376,7 @@ async fn report_mode_and_dry_runs_deploy_nothing() {
 
 #[tokio::test]
 async fn a_sweep_short_of_time_defers_deployments_to_the_next() {
-    let w = world();
-    w.ecr_image("api", 'b', Some("v2"));
-    w.advance(Duration::from_secs(60));
+    let w = world_with_v2();
     // 600 s update timeout + 60 s smoke test + 60 s of calls: 300 s left is not enough.
     let e = TestEngine::new(&w).build();
     let inv = Invocation {

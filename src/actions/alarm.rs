@@ -113,9 +113,8 @@ fn same_account(ev: &AlarmStateChange, t: &Target, deps: &Deps<'_>) -> bool {
     let Some(from) = ev.account.as_ref() else {
         return true;
     };
-    let theirs = match t.assume_role_arn.as_deref() {
-        // Validated as arn:PARTITION:iam::ACCOUNT:role/NAME when the configuration was read.
-        Some(arn) => arn.split(':').nth(4),
+    let theirs = match t.assume_role_arn {
+        Some(_) => t.role_account(),
         None => deps.home.map(|h| h.account.as_str()),
     };
     theirs.is_none_or(|a| a == from.as_str())

@@ -110,6 +110,12 @@ pub(super) fn check_keep_versions(n: u32) -> Result<(), &'static str> {
 }
 
 impl Target {
+    /// The account of `assume_role_arn`, where this target's functions, alarms and metrics live
+    /// (validated as `arn:PARTITION:iam::ACCOUNT:role/NAME` when the configuration was read).
+    pub fn role_account(&self) -> Option<&str> {
+        self.assume_role_arn.as_deref()?.split(':').nth(4)
+    }
+
     /// Why a push with this tag is not for this target, or `None` when it is.
     pub fn tag_mismatch(&self, tag: Option<&Tag>) -> Option<String> {
         match tag {

@@ -29,16 +29,7 @@ impl AliasState {
             .filter(|r| !r.is_empty())
             .map(RevisionId::new)
             .ok_or("GetAlias returned no RevisionId")?;
-        let mut routing: Vec<(Version, f64)> = out
-            .routing_config()
-            .and_then(|r| r.additional_version_weights())
-            .map(|w| {
-                w.iter()
-                    .filter_map(|(k, v)| Version::parse(k).map(|k| (k, *v)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        routing.sort_by_key(|(v, _)| *v);
+        let routing = weights(out.routing_config());
         Ok(Self {
             revision_id,
             target,
@@ -196,6 +187,22 @@ pub fn pinned_image_uri(image_uri: Option<&str>, resolved: Option<&str>) -> Opti
         None => without_digest,
     };
     Some(format!("{repository}@{digest}"))
+}
+
+/// An alias's canary split, as GetAlias and ListAliases both carry it: (version, weight), sorted.
+pub(super) fn weights(
+    routing: Option<&aws_sdk_lambda::types::AliasRoutingConfiguration>,
+) -> Vec<(Version, f64)> {
+    let mut out: Vec<(Version, f64)> = routing
+        .and_then(|r| r.additional_version_weights())
+        .map(|w| {
+            w.iter()
+                .filter_map(|(k, v)| Version::parse(k).map(|k| (k, *v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by_key(|(v, _)| *v);
+    out
 }
 
 #[cfg(test)]

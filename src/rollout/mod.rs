@@ -29,6 +29,18 @@ pub struct Rollouts {
 }
 
 impl Rollouts {
+    /// The scheduler, its role and the deployer's ARN a schedule needs; else why they are missing.
+    pub fn ready(&self) -> Result<(&Scheduler, &String, &String), String> {
+        match (
+            self.scheduler.as_ref(),
+            self.role_arn.as_ref(),
+            self.target_arn.as_ref(),
+        ) {
+            (Some(s), Some(role), Some(target)) => Ok((s, role, target)),
+            _ => Err(self.missing().unwrap_or_default()),
+        }
+    }
+
     /// Why a rollout cannot start here, if it cannot: checked before anything is changed.
     pub fn missing(&self) -> Option<String> {
         if self.scheduler.is_none() || self.cloudwatch.is_none() {
@@ -61,13 +73,7 @@ pub async fn schedule_check(
     cfg: &Rollout,
 ) -> Result<(String, DateTime<Utc>), String> {
     let r = &ctx.rollouts;
-    let (Some(scheduler), Some(role), Some(target)) = (
-        r.scheduler.as_ref(),
-        r.role_arn.as_ref(),
-        r.target_arn.as_ref(),
-    ) else {
-        return Err(r.missing().unwrap_or_default());
-    };
+    let (scheduler, role, target) = r.ready()?;
     let due = schedule::next_due(c.started, cfg.check_secs, ctx.clock().now_utc());
     let name = schedule::name(c, due);
     let mut payload = serde_json::to_value(c).map_err(|e| e.to_string())?;

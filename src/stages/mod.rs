@@ -164,13 +164,7 @@ async fn schedule(
     due: DateTime<Utc>,
 ) -> Result<String, String> {
     let r = &ctx.rollouts;
-    let (Some(scheduler), Some(role), Some(target)) = (
-        r.scheduler.as_ref(),
-        r.role_arn.as_ref(),
-        r.target_arn.as_ref(),
-    ) else {
-        return Err(r.missing().unwrap_or_default());
-    };
+    let (scheduler, role, target) = r.ready()?;
     let name = check_name(from, to, due);
     // A check left behind would only end `superseded`; deleting it keeps the schedule list honest.
     match scheduler.list(&r.group, &check_prefix(from, to)).await {

@@ -24,6 +24,16 @@ def live_on_v1(world):
     return d1
 
 
+def v2_deployed_by_a_sweep(world):
+    """api-dev live on release 1, release 2 pushed with its event lost, then deployed by a sweep;
+    the messages so far read away."""
+    live_on_v1(world)
+    world.push_image("api", "v2", "release 2")
+    world.moto.queue_invoke_results(OK)
+    assert sweep(world).report["deployments"][0]["outcome"] == "deployed"
+    world.messages()
+
+
 def state(world):
     """Everything a sweep could change: versions, the alias, $LATEST, the tags."""
     lam = world.moto.client("lambda")
@@ -96,10 +106,7 @@ def test_an_image_that_failed_its_smoke_test_is_reported_and_never_retried(world
 
 
 def test_a_digest_rolled_back_by_hand_is_not_redeployed(world):
-    live_on_v1(world)
-    world.push_image("api", "v2", "release 2")
-    world.moto.queue_invoke_results(OK)
-    assert sweep(world).report["deployments"][0]["outcome"] == "deployed"
+    v2_deployed_by_a_sweep(world)
     run = world.cli(["rollback", "--function", "api-dev", "--reason", "5xx"], TARGETS)
     assert run.code == 0, run.stderr
     assert world.alias_version("api-dev") == "1"
@@ -113,11 +120,7 @@ def test_a_digest_rolled_back_by_hand_is_not_redeployed(world):
 
 
 def test_a_hand_moved_alias_is_reported_as_drift_once(world):
-    live_on_v1(world)
-    world.push_image("api", "v2", "release 2")
-    world.moto.queue_invoke_results(OK)
-    assert sweep(world).report["deployments"][0]["outcome"] == "deployed"
-    world.messages()
+    v2_deployed_by_a_sweep(world)
     # An emergency move by hand: the alias's description (our record) stays.
     lam = world.moto.client("lambda")
     lam.update_alias(FunctionName="api-dev", Name="live", FunctionVersion="1")
@@ -139,11 +142,7 @@ def test_a_hand_moved_alias_is_reported_as_drift_once(world):
 
 
 def test_a_rollout_in_progress_is_left_alone(world):
-    live_on_v1(world)
-    world.push_image("api", "v2", "release 2")
-    world.moto.queue_invoke_results(OK)
-    assert sweep(world).report["deployments"][0]["outcome"] == "deployed"
-    world.messages()
+    v2_deployed_by_a_sweep(world)
     # A canary split on the alias (as a rollout sets it), and a newer push whose event is lost.
     lam = world.moto.client("lambda")
     lam.update_alias(FunctionName="api-dev", Name="live", FunctionVersion="1",

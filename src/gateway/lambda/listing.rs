@@ -72,20 +72,10 @@ impl Lambda {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| ApiError::from_sdk("ListAliases", &e))?;
             for a in page.aliases() {
-                let mut routing: Vec<(Version, f64)> = a
-                    .routing_config()
-                    .and_then(|r| r.additional_version_weights())
-                    .map(|w| {
-                        w.iter()
-                            .filter_map(|(k, v)| Version::parse(k).map(|k| (k, *v)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                routing.sort_by_key(|(v, _)| *v);
                 out.push(AliasInfo {
                     name: a.name().unwrap_or_default().to_owned(),
                     target: a.function_version().and_then(AliasTarget::parse),
-                    routing,
+                    routing: crate::gateway::state::weights(a.routing_config()),
                     description: a.description().unwrap_or_default().to_owned(),
                 });
             }
