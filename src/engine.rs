@@ -10,7 +10,7 @@ use crate::gateway::scheduler::Scheduler;
 use crate::gateway::{Lambda, ecr::Ecr};
 use crate::input::{InputError, Request, parse_request};
 use crate::notify::Notifier;
-use crate::pipeline::Ctx;
+use crate::ops::Ctx;
 use crate::plan::Home;
 use crate::report::Report;
 use crate::rollout::Rollouts;
@@ -37,7 +37,7 @@ pub struct Engine {
     /// unless DEPLOYER_FUNCTION_ARN says otherwise.
     self_arn: Arc<OnceLock<String>>,
     /// Roles of targets in other accounts, assumed once per engine.
-    accounts: crate::accounts::Accounts,
+    accounts: crate::ops::accounts::Accounts,
 }
 
 /// What one invocation brings besides its payload.
@@ -101,7 +101,8 @@ impl Engine {
 
     /// Gives the engine STS, for targets with `assume_role_arn`.
     pub fn with_sts(mut self, sts: aws_sdk_sts::Client) -> Self {
-        self.accounts = crate::accounts::Accounts::new(Some(crate::gateway::sts::Sts::new(sts)));
+        self.accounts =
+            crate::ops::accounts::Accounts::new(Some(crate::gateway::sts::Sts::new(sts)));
         self
     }
 

@@ -4,8 +4,9 @@
 //! The alias only ever moves to a version published from code that passed the smoke test.
 //!
 //! The doors: [`runtime`] (Lambda) and [`cli`]. Both parse [`input`] into a request and hand it
-//! to the [`engine`], which dispatches to one of the [`actions`]; deployments run the
-//! [`pipeline`], one file per step. Only the [`gateway`] talks to AWS.
+//! to the [`engine`], which dispatches to one of the [`actions`]. The actions compose the kernel
+//! (`ops`: the run context, typed failures, guarded alias moves, waits, restores): a deployment is
+//! the `pipeline`, a rollout `rollout`, a fleet `fanout`. Only the `gateway` talks to AWS.
 
 pub mod actions;
 pub mod cli;
@@ -21,9 +22,10 @@ pub mod setup;
 pub mod signals;
 pub mod types;
 
-pub(crate) mod accounts;
+pub(crate) mod fanout;
 pub(crate) mod gateway;
 pub(crate) mod marks;
+pub(crate) mod ops;
 pub(crate) mod pipeline;
 pub(crate) mod record;
 pub(crate) mod rollout;
@@ -31,7 +33,7 @@ pub(crate) mod stages;
 pub(crate) mod text;
 
 /// For benchmarks and tests that measure the poll schedule.
-pub use pipeline::poll_interval;
+pub use ops::wait::poll_interval;
 
 /// The pipeline's own wait for Lambda to finish an update of `$LATEST`, on the client's clock
 /// (`examples/poll_strategies.rs` compares it with the SDK's waiter). `Err` says why it stopped.
@@ -41,7 +43,7 @@ pub async fn wait_until_settled(
     timeout: std::time::Duration,
 ) -> Result<(), String> {
     let lambda = gateway::Lambda::new(client);
-    pipeline::wait::until_settled(&lambda, function, None, timeout)
+    ops::wait::until_settled(&lambda, function, None, timeout)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())

@@ -10,7 +10,7 @@
 //! the RevisionId of the hand-moved alias state that was last notified.
 
 use crate::gateway::{ApiError, Lambda};
-use crate::report::{Deployment, ImageVerdict, Step};
+use crate::report::{Deployment, FailureKind, ImageVerdict, Step};
 use crate::types::Digest;
 use std::collections::HashMap;
 
@@ -95,9 +95,8 @@ pub fn rejects_image(dep: &Deployment) -> bool {
             .image_checks
             .as_ref()
             .is_some_and(|c| c.verdict == ImageVerdict::Blocked),
-        Some(Step::WaitUpdated) => dep.reason.as_deref().is_some_and(|r| {
-            r.starts_with("LastUpdateStatus is Failed") || r.starts_with("State is Failed")
-        }),
+        // Lambda could not apply the image; someone else's update or a timeout says nothing of it.
+        Some(Step::WaitUpdated) => dep.failure_kind == Some(FailureKind::UpdateFailed),
         _ => false,
     }
 }

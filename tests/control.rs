@@ -368,7 +368,7 @@ async fn status_tells_where_everything_points() {
     assert_eq!(f.latest_differs, Some(true));
     assert_eq!(f.versions, Some(3));
     assert_eq!(f.error, None);
-    let table = self_deployer::actions::status::render_table(&s);
+    let table = self_deployer::cli::render::status_table(&s);
     assert!(
         table.starts_with("FUNCTION  ALIAS  VERSION  IMAGE"),
         "{table}"
@@ -394,5 +394,5 @@ async fn status_compares_latest_only_when_there_is_an_alias() {
     let f = &s.functions[0];
     assert_eq!(f.alias_target, None);
     assert_eq!(f.latest_differs, None, "nothing to compare $LATEST with");
-    assert!(self_deployer::actions::status::render_table(&s).contains("api-dev   live   -"));
+    assert!(self_deployer::cli::render::status_table(&s).contains("api-dev   live   -"));
 }

@@ -5,7 +5,8 @@
 use crate::support;
 
 use aws_smithy_async::time::TimeSource;
-use self_deployer::actions::history::{HistoryReport, render_table};
+use self_deployer::actions::history::HistoryReport;
+use self_deployer::cli::render::history_table as render_table;
 use self_deployer::engine::{Engine, Response};
 use self_deployer::report::Outcome;
 use serde_json::{Value, json};

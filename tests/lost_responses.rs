@@ -314,7 +314,7 @@ async fn a_rollback_to_the_current_version_clears_a_split_set_by_hand() {
         f.aliases.get_mut("live").unwrap().routing = [("3".to_owned(), 0.5)].into();
     });
     let s = e.handle(&json!({"action": "status"})).await.unwrap();
-    let table = self_deployer::actions::status::render_table(match &s {
+    let table = self_deployer::cli::render::status_table(match &s {
         self_deployer::engine::Response::Status(s) => s,
         _ => panic!(),
     });

@@ -7,7 +7,7 @@
 use crate::support;
 
 use aws_smithy_async::time::TimeSource;
-use self_deployer::actions::reconcile::{check_exit, render_check};
+use self_deployer::cli::render::{check_exit, check_table as render_check};
 use self_deployer::engine::{Engine, Invocation};
 use self_deployer::input::{ReconcileRequest, Request};
 use self_deployer::report::{ActionKind, Outcome, Report};

@@ -2,10 +2,10 @@
 //! failed gate would (CodeDeploy polls its alarms during a step; we are told).
 
 use super::Deps;
-use super::advance::stop;
 use crate::config::Target;
 use crate::input::AlarmStateChange;
 use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo};
+use crate::rollout::stop::stop;
 
 pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
     if ev.state != "ALARM" {
@@ -45,7 +45,7 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
             Ok(d) => d,
             Err(why) => {
                 for function in &t.functions {
-                    deployments.push(crate::accounts::unreachable(
+                    deployments.push(crate::ops::accounts::unreachable(
                         function.clone(),
                         t,
                         why.clone(),
@@ -60,6 +60,7 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
             dep.outcome = match current {
                 Err(e) => {
                     dep.failed_step = Some(crate::report::Step::Resolve);
+                    dep.failure_kind = Some(crate::report::FailureKind::AccessDenied);
                     dep.reason = Some(format!(
                         "alarm {} went to ALARM, but the alias could not be read ({e})",
                         ev.alarm_name
@@ -86,7 +87,16 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
                             error_rate: None,
                         });
                         let why = format!("alarm {} went to ALARM", ev.alarm_name);
-                        stop(deps, &mut dep, &current, stable, new, why, Some(&t.rollout)).await
+                        stop(
+                            &deps.ctx,
+                            &mut dep,
+                            &current,
+                            stable,
+                            new,
+                            why,
+                            Some(&t.rollout),
+                        )
+                        .await
                     }
                     (v, _) => {
                         dep.version = v;

@@ -2,7 +2,7 @@
 //! same pipeline for each function the image is for.
 
 use super::Deps;
-use super::dispatch::deploy_set;
+use crate::fanout::deploy_set;
 use crate::input::{
     DeployRequest, DeploySource, EcrImageAction, EcrImageScan, ImageAction, ImageResult, InputError,
 };

@@ -8,9 +8,8 @@ use super::Deps;
 use crate::gateway::lambda::{AliasInfo, VersionInfo};
 use crate::input::{HISTORY_DEFAULT_LIMIT, HistoryRequest, InputError};
 use crate::record::{AliasRecord, MoveKind, VersionRecord};
-use crate::text::short_digest;
 use crate::types::{Digest, FunctionRef, Version};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -243,71 +242,4 @@ pub fn assemble(
     entries.sort_by_key(|e| std::cmp::Reverse(e.version));
     entries.truncate(limit);
     (aliases_now, entries, total)
-}
-
-/// A table for people: one line per version, newest first, then how each alias got where it is.
-pub fn render_table(r: &HistoryReport) -> String {
-    let header = [
-        "VERSION", "BY", "PUSHED", "TAG", "IMAGE", "PREVIOUS", "ALIASES", "NOTE",
-    ];
-    let mut rows: Vec<[String; 8]> = vec![header.map(str::to_owned)];
-    let dash = || "-".to_owned();
-    for v in &r.versions {
-        let mut notes = Vec::new();
-        if v.pinned {
-            notes.push("pinned from $LATEST".to_owned());
-        }
-        if v.rolled_back {
-            notes.push("rolled back".to_owned());
-        }
-        if let Some(d) = &v.description {
-            notes.push(format!("{d:?}"));
-        }
-        rows.push([
-            v.version.to_string(),
-            v.published_by.to_owned(),
-            v.pushed
-                .map_or_else(dash, |t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            v.tag.clone().unwrap_or_else(dash),
-            v.digest.as_deref().map_or_else(dash, short_digest),
-            v.previous.map_or_else(dash, |p| p.to_string()),
-            if v.aliases.is_empty() {
-                dash()
-            } else {
-                v.aliases.join(", ")
-            },
-            notes.join("; "),
-        ]);
-    }
-    let mut out = crate::text::table(&rows);
-    if r.versions.len() < r.total_versions {
-        out.push_str(&format!(
-            "({} of {} versions shown: --limit N for more)\n",
-            r.versions.len(),
-            r.total_versions
-        ));
-    }
-    for a in &r.aliases {
-        let target = a.target.as_deref().unwrap_or("?");
-        let split: String = a
-            .split
-            .iter()
-            .map(|s| format!(" + {}% {}", (s.weight * 100.0).round(), s.version))
-            .collect();
-        let how = match &a.last_move {
-            Some(m) => format!(
-                "{} from {} at {} (run {})",
-                m.kind,
-                m.from.map_or("none".to_owned(), |v| v.to_string()),
-                m.moved.to_rfc3339_opts(SecondsFormat::Secs, true),
-                m.run
-            ),
-            None => "last set by someone else".to_owned(),
-        };
-        out.push_str(&format!("alias {} -> {target}{split}: {how}\n", a.name));
-    }
-    if let Some(e) = &r.error {
-        out.push_str(&format!("{}: {e}\n", r.function.name()));
-    }
-    out
 }

@@ -2,21 +2,17 @@
 
 use super::Deps;
 use crate::input::{InputError, PromoteRequest};
-use crate::pipeline::{promote, timed};
+use crate::ops::{promote, timed};
 use crate::record::MoveKind;
 use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo, Step};
 use crate::rollout;
 
 pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, InputError> {
-    let (function, target) = deps.allowed(&p.function, None)?;
-    // A target in another account: its calls sign with its role's credentials.
-    let deps = &match deps.for_target(target).await {
-        Ok(d) => d,
-        Err(why) => {
-            let dep = crate::accounts::unreachable(function, target, why);
-            return Ok(Report::new(ActionKind::Promote).with_deployments(vec![dep]));
-        }
+    let reached = match deps.reach(&p.function, None, ActionKind::Promote).await? {
+        Ok(r) => r,
+        Err(unreachable) => return Ok(unreachable),
     };
+    let (function, target, deps) = (reached.function, reached.target, &reached.deps);
     let alias = p.alias.clone().unwrap_or_else(|| target.alias.clone());
     let ctx = &deps.ctx;
     let f = function.as_str();
@@ -27,8 +23,7 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
     .await;
     dep.outcome = match current {
         Err(e) => {
-            dep.failed_step = Some(e.step);
-            dep.reason = Some(e.reason);
+            dep.fail(e.step, e.kind, e.reason);
             Outcome::Failed
         }
         Ok(None) => {
@@ -50,8 +45,7 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                 .await;
                 match moved {
                     Err(e) => {
-                        dep.failed_step = Some(e.step);
-                        dep.reason = Some(e.reason);
+                        dep.fail(e.step, e.kind, e.reason);
                         Outcome::Failed
                     }
                     Ok(_) => {

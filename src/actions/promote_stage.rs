@@ -4,13 +4,13 @@
 
 use super::Deps;
 use super::deploy::HOME_UNKNOWN;
-use super::dispatch::deploy_set;
-use crate::accounts::ctx_for;
 use crate::config::{After, Target, stage::target_of};
+use crate::fanout::deploy_set;
 use crate::gateway::cloudwatch::is_alarm;
 use crate::input::{InputError, PromoteStageRequest};
-use crate::pipeline::Ctx;
-use crate::pipeline::resolve::{Live, resolve};
+use crate::ops::Ctx;
+use crate::ops::accounts::ctx_for;
+use crate::ops::resolve::{Live, resolve};
 use crate::record::VersionRecord;
 use crate::report::{ActionKind, Outcome, Report, StageInfo};
 use crate::stages;
@@ -72,7 +72,7 @@ async fn promote(
     let ectx = ctx_for(&deps.ctx, earlier).await.map_err(failed)?;
     let live = resolve(&ectx.lambda, from.as_str(), &earlier.alias)
         .await
-        .map_err(|e| failed(format!("{from} could not be read: {}", e.0)))?;
+        .map_err(|e| failed(format!("{from} could not be read: {}", e.message)))?;
     let Live {
         alias: Some(alias),
         code: Some(code),

@@ -4,21 +4,18 @@
 use super::Deps;
 use crate::gateway::{AliasState, ErrorKind};
 use crate::input::{InputError, RollbackRequest};
-use crate::pipeline::{Failure, Moved, StepError, image_checks, promote, timed};
+use crate::ops::{Failure, FailureKind, Moved, StepError, promote, timed};
+use crate::pipeline::image_checks;
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{ActionKind, Deployment, Outcome, Report, Step};
 use crate::types::{AliasName, ImageRef, Version};
 
 pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report, InputError> {
-    let (function, target) = deps.allowed(&r.function, None)?;
-    // A target in another account: its calls sign with its role's credentials.
-    let deps = &match deps.for_target(target).await {
-        Ok(d) => d,
-        Err(why) => {
-            let dep = crate::accounts::unreachable(function, target, why);
-            return Ok(Report::new(ActionKind::Rollback).with_deployments(vec![dep]));
-        }
+    let reached = match deps.reach(&r.function, None, ActionKind::Rollback).await? {
+        Ok(r) => r,
+        Err(unreachable) => return Ok(unreachable),
     };
+    let (function, target, deps) = (reached.function, reached.target, &reached.deps);
     let alias = r.alias.clone().unwrap_or_else(|| target.alias.clone());
     let mut dep = Deployment::new(function.clone(), alias.clone());
     // Rollbacks are never gated, but the report shows what ECR says of the target's image now.
@@ -27,9 +24,7 @@ pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report,
         Ok(outcome) => dep.outcome = outcome,
         Err(f) => {
             tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "rollback failed");
-            dep.outcome = Outcome::Failed;
-            dep.failed_step = Some(f.step);
-            dep.reason = Some(f.reason);
+            dep.fail(f.step, f.kind, f.reason);
         }
     }
     let mut report = Report::new(ActionKind::Rollback).with_deployments(vec![dep]);
@@ -86,7 +81,7 @@ async fn run(
             })?;
             match deps.ctx.ecr.image_exists(&image).await {
                 Ok(true) => Ok(()),
-                Ok(false) => Err(StepError::new(format!(
+                Ok(false) => Err(StepError::of(FailureKind::ImageRejected, format!(
                     "version {target} runs {}, which no longer exists in ECR (a lifecycle rule?): Lambda could not start it; pass force to roll back anyway",
                     image.uri()
                 ))),
@@ -199,7 +194,10 @@ async fn plan(
                 .await
                 .map_err(|e| {
                     if e.is(ErrorKind::NotFound) {
-                        StepError::new(format!("version {target} does not exist"))
+                        StepError::of(
+                            FailureKind::NotFound,
+                            format!("version {target} does not exist"),
+                        )
                     } else {
                         StepError::new(format!("GetFunction {target} failed: {}", e.message))
                     }

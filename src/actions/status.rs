@@ -7,7 +7,6 @@ use crate::config::Target;
 use crate::gateway::Lambda;
 use crate::input::{InputError, StatusRequest};
 use crate::record::VersionRecord;
-use crate::text::short_digest;
 use crate::types::{AliasName, FunctionRef, Version};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -169,58 +168,4 @@ async fn fill(lambda: &Lambda, s: &mut FunctionStatus) -> Result<(), String> {
     };
     s.latest_differs = Some(live.code_sha256 != latest.code_sha256);
     Ok(())
-}
-
-/// A table for people: one line per function.
-pub fn render_table(r: &StatusReport) -> String {
-    let header = [
-        "FUNCTION", "ALIAS", "VERSION", "IMAGE", "PREVIOUS", "$LATEST", "VERSIONS",
-    ];
-    let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
-    for s in &r.functions {
-        let image = match (&s.image_tag, &s.image_digest) {
-            (Some(t), Some(d)) => format!("{t} ({})", short_digest(d)),
-            (None, Some(d)) => short_digest(d),
-            _ => "-".into(),
-        };
-        let latest = match (&s.error, s.latest_differs) {
-            (Some(_), _) => "error".into(),
-            (None, Some(true)) => "differs".into(),
-            (None, Some(false)) => "same".into(),
-            (None, None) => "-".into(),
-        };
-        let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-        let target = match (&s.alias_target, &s.split) {
-            (Some(t), Some(sp)) => Some(format!(
-                "{t} + {}% {}",
-                (sp.weight * 100.0).round(),
-                sp.version
-            )),
-            (t, _) => t.clone(),
-        };
-        rows.push([
-            s.function.name().to_owned(),
-            s.alias.to_string(),
-            opt(target),
-            image,
-            opt(s.previous_version.map(|v| v.to_string())),
-            latest,
-            opt(s.versions.map(|n| n.to_string())),
-        ]);
-    }
-    let mut out = crate::text::table(&rows);
-    for s in &r.functions {
-        if let (Some(sp), Some(at)) = (&s.split, &s.next_check_at) {
-            out.push_str(&format!(
-                "{}: rolling out version {} ({}%), next check at {at}\n",
-                s.function.name(),
-                sp.version,
-                (sp.weight * 100.0).round()
-            ));
-        }
-        if let Some(e) = &s.error {
-            out.push_str(&format!("{}: {e}\n", s.function.name()));
-        }
-    }
-    out
 }

@@ -13,6 +13,8 @@ use serde_json::Value;
 use std::io::Read;
 use std::process::ExitCode;
 
+pub mod render;
+
 /// Exit codes: 0 deployed, already live or skipped; 1 a deployment failed (or status could not read
 /// a function); 2 bad input or configuration.
 pub const EXIT_FAILED: u8 = 1;
@@ -330,22 +332,22 @@ async fn run(request: Request, table: bool, check: bool, metrics: bool) -> ExitC
     match engine.run(request, Invocation::default()).await {
         Ok(Response::Report(report)) if check => {
             if table {
-                print!("{}", crate::actions::reconcile::render_check(&report));
+                print!("{}", render::check_table(&report));
             } else {
                 match serde_json::to_string_pretty(&report) {
                     Ok(json) => println!("{json}"),
                     Err(e) => eprintln!("error: could not render the report: {e}"),
                 }
             }
-            ExitCode::from(crate::actions::reconcile::check_exit(&report))
+            ExitCode::from(render::check_exit(&report))
         }
         Ok(response) => {
             match (&response, table) {
                 (Response::Status(s), true) => {
-                    print!("{}", crate::actions::status::render_table(s))
+                    print!("{}", render::status_table(s))
                 }
                 (Response::History(h), true) => {
-                    print!("{}", crate::actions::history::render_table(h))
+                    print!("{}", render::history_table(h))
                 }
                 _ => match serde_json::to_string_pretty(&response) {
                     Ok(json) => println!("{json}"),

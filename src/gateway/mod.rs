@@ -132,7 +132,13 @@ pub enum ErrorKind {
     /// Lambda is busy with another update of this function, or the resource already exists.
     Conflict,
     NotFound,
-    /// Anything else: throttled beyond the SDK's retries, access denied, timed out, unreadable.
+    /// Throttled beyond the SDK's retries (`TooManyRequestsException`, `ThrottlingException`, ...).
+    Throttled,
+    /// The caller's credentials may not do this.
+    AccessDenied,
+    /// No answer in time (the attempt or the whole call timed out, or AWS could not be reached).
+    TimedOut,
+    /// Anything else: a service error, an unreadable answer.
     Other,
 }
 
@@ -156,6 +162,23 @@ impl ApiError {
             Some("PreconditionFailedException") => ErrorKind::PreconditionFailed,
             Some("ResourceConflictException") => ErrorKind::Conflict,
             Some("ResourceNotFoundException") => ErrorKind::NotFound,
+            Some(
+                "TooManyRequestsException"
+                | "ThrottlingException"
+                | "Throttling"
+                | "ThrottledException"
+                | "RequestLimitExceeded",
+            ) => ErrorKind::Throttled,
+            Some("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation") => {
+                ErrorKind::AccessDenied
+            }
+            None if matches!(
+                err,
+                SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)
+            ) =>
+            {
+                ErrorKind::TimedOut
+            }
             Some("InvalidParameterValueException")
                 if message.to_ascii_lowercase().contains("codesha256") =>
             {

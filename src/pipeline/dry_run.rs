@@ -1,8 +1,8 @@
 //! What a real run would do, from reads only.
 
+use super::pin::check_image_package;
 use crate::gateway::{AliasState, FunctionState};
-use crate::pipeline::pin::check_image_package;
-use crate::pipeline::run::{Failure, Run};
+use crate::ops::{Failure, Run};
 use crate::report::{Outcome, Step};
 use crate::types::{AliasTarget, ImageRef};
 

@@ -11,29 +11,19 @@
 mod dry_run;
 pub(crate) mod image_checks;
 mod pin;
-mod promote;
-mod prune;
 mod publish;
-pub(crate) mod resolve;
-mod restore;
-pub(crate) mod run;
 mod smoke;
 mod stale;
 mod update;
-pub(crate) mod wait;
 
-pub(crate) use promote::{Moved, promote, shift};
-pub(crate) use prune::prune as prune_versions;
-pub(crate) use restore::restore_latest;
-pub(crate) use run::{Ctx, Failure, Latest, Run, StepError, timed};
-pub use wait::poll_interval;
+use crate::ops::alias::older_push_took_our_place;
+use crate::ops::{Ctx, Failure, FailureKind, Latest, Moved, Run, promote, resolve, restore, wait};
 
 use crate::config::Target;
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{Deployment, Outcome, Step};
-use crate::types::{FunctionRef, ImageRef, Version};
+use crate::types::{FunctionRef, ImageRef};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeSet;
 
 /// Deploys `image` to `function` as `target` says. Never returns an error: every outcome,
 /// including failure, is a [`Deployment`] that says what happened.
@@ -50,9 +40,7 @@ pub async fn deploy_function(
         Ok(outcome) => run.dep.outcome = outcome,
         Err(f) => {
             tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "deployment failed");
-            run.dep.outcome = Outcome::Failed;
-            run.dep.failed_step = Some(f.step);
-            run.dep.reason = Some(f.reason);
+            run.dep.fail(f.step, f.kind, f.reason);
             // We never moved the alias, so it is where we found it, unless we could not read it
             // (then look again), or someone else moved it while we tried (then say where it
             // really is, and leave $LATEST alone too: production is theirs now).
@@ -158,7 +146,7 @@ async fn pipeline(
     }
     if rolls_out && let Some(why) = ctx.rollouts.missing() {
         // Found out before anything changes, not after the new version is published.
-        return Err(Failure::at(Step::Rollout, why));
+        return Err(Failure::of(Step::Rollout, FailureKind::NotConfigured, why));
     }
     if let Some(a) = alias_state.clone().filter(|a| a.target.version().is_none()) {
         let (pinned, code) = run
@@ -223,11 +211,16 @@ async fn pipeline(
             "update settled"
         );
         if let Some(why) = after.state.update_failure() {
-            return Err(Failure::at(Step::WaitUpdated, why));
+            return Err(Failure::of(
+                Step::WaitUpdated,
+                FailureKind::UpdateFailed,
+                why,
+            ));
         }
         if !after.state.runs(&image.digest) {
-            return Err(Failure::at(
+            return Err(Failure::of(
                 Step::WaitUpdated,
+                FailureKind::Conflict,
                 format!(
                     "$LATEST runs {}, not {}: someone else updated the function during the deployment",
                     after
@@ -254,7 +247,7 @@ async fn pipeline(
     let passed = result.passed;
     run.dep.smoke_test = Some(result);
     if !passed {
-        return Err(Failure::at(Step::SmokeTest, why));
+        return Err(Failure::of(Step::SmokeTest, FailureKind::SmokeFailed, why));
     }
 
     // 5. Publish exactly the tested code.
@@ -313,7 +306,7 @@ async fn pipeline(
             };
             // Two pushes deployed side by side and the older went live first: move again, once.
             let older = match pushed {
-                Some(p) => promote::older_push_took_our_place(ctx, f, &alias, p).await,
+                Some(p) => older_push_took_our_place(ctx, f, &alias, p).await,
                 None => None,
             };
             let Some((now, why)) = older else {
@@ -335,34 +328,6 @@ async fn pipeline(
     tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
 
     // 7. Tidy up. Never fails the deployment.
-    prune_after(run, target, version, previous).await;
+    crate::ops::prune::after_move(ctx, &mut run.dep, target.keep_versions, version, previous).await;
     Ok(Outcome::Deployed)
-}
-
-async fn prune_after(
-    run: &mut Run<'_>,
-    target: &Target,
-    version: Version,
-    previous: Option<Version>,
-) {
-    if target.keep_versions == 0 {
-        return;
-    }
-    if let Some(why) = run.ctx.out_of_time() {
-        run.dep.warnings.push(format!("pruning skipped: {why}"));
-        return;
-    }
-    let protected: BTreeSet<Version> = [Some(version), previous].into_iter().flatten().collect();
-    let f = run.function();
-    let lambda = &run.ctx.lambda;
-    let keep = target.keep_versions;
-    if let Ok((pruned, warnings)) = run
-        .step(Step::Prune, async {
-            Ok(prune::prune(lambda, &f, keep, protected).await)
-        })
-        .await
-    {
-        run.dep.pruned_versions = pruned;
-        run.dep.warnings.extend(warnings);
-    }
 }

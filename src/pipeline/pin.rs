@@ -1,11 +1,11 @@
 //! An alias that follows `$LATEST` would go live with our update before the smoke test: freeze what
 //! it serves into a version first and point the alias there. Callers see no change.
 
+use super::publish::publish;
 use crate::gateway::{AliasState, FunctionState};
-use crate::pipeline::promote::promote;
-use crate::pipeline::publish::publish;
-use crate::pipeline::run::{Ctx, StepError};
-use crate::pipeline::wait::until_settled;
+use crate::ops::promote;
+use crate::ops::wait::until_settled;
+use crate::ops::{Ctx, StepError};
 use crate::record::{MoveKind, VersionRecord};
 use crate::types::{AliasName, AliasTarget};
 

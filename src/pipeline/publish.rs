@@ -2,8 +2,8 @@
 
 use crate::gateway::ErrorKind;
 use crate::gateway::FunctionState;
-use crate::pipeline::run::{Ctx, StepError};
-use crate::pipeline::wait::until_settled;
+use crate::ops::wait::until_settled;
+use crate::ops::{Ctx, StepError};
 use crate::types::Version;
 
 /// `PublishVersion` guarded twice: `CodeSha256` is the code that passed the smoke test, and

@@ -1,8 +1,8 @@
 //! Point `$LATEST` at the new image, guarded by the RevisionId we read.
 
 use crate::gateway::ErrorKind;
-use crate::pipeline::run::{Ctx, StepError};
-use crate::pipeline::wait::until_settled;
+use crate::ops::wait::until_settled;
+use crate::ops::{Ctx, StepError};
 use crate::types::{ImageRef, RevisionId};
 
 /// How many times an update that Lambda refuses because another update is running is tried.

@@ -3,9 +3,12 @@
 use crate::types::{AliasName, FunctionRef, Version};
 use serde::Serialize;
 
+mod failure;
 mod image_checks;
 mod rollout;
 mod stage;
+
+pub use failure::FailureKind;
 
 pub use image_checks::{Finding, ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck};
 pub use rollout::{ErrorRate, RolloutInfo};
@@ -140,6 +143,9 @@ pub struct Deployment {
     pub previous_version: Option<Version>,
     pub code_sha256: Option<String>,
     pub failed_step: Option<Step>,
+    /// What kind of failure it was (with `failed_step`); what decisions read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_kind: Option<FailureKind>,
     pub reason: Option<String>,
     pub steps: Vec<StepTiming>,
     pub pruned_versions: Vec<Version>,
@@ -171,6 +177,7 @@ impl Deployment {
             previous_version: None,
             code_sha256: None,
             failed_step: None,
+            failure_kind: None,
             reason: None,
             steps: Vec::new(),
             pruned_versions: Vec::new(),
@@ -181,6 +188,15 @@ impl Deployment {
             warnings: Vec::new(),
             notified_before: false,
         }
+    }
+
+    /// Marks this deployment failed at `step`, of `kind`, for `reason`: the one way a failure is
+    /// written into a report.
+    pub fn fail(&mut self, step: Step, kind: FailureKind, reason: impl Into<String>) {
+        self.outcome = Outcome::Failed;
+        self.failed_step = Some(step);
+        self.failure_kind = Some(kind);
+        self.reason = Some(reason.into());
     }
 }
 

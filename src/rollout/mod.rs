@@ -3,64 +3,21 @@
 //! the deployer again with a continuation payload. No database: the state is the alias itself
 //! (its version and split) plus the schedule's input.
 
+pub mod check;
 pub mod gates;
 pub mod schedule;
+pub mod stop;
 
 use crate::config::Rollout;
 use crate::gateway::AliasState;
-use crate::gateway::cloudwatch::CloudWatch;
-use crate::gateway::scheduler::{OneTime, Scheduler};
+use crate::gateway::scheduler::OneTime;
 use crate::input::AdvanceRequest;
-use crate::pipeline::{Ctx, StepError, shift};
+pub use crate::ops::Rollouts;
+use crate::ops::{Ctx, FailureKind, StepError, shift};
 use crate::record::MoveKind;
 use crate::report::RolloutInfo;
 use crate::types::{AliasName, FunctionRef, Version};
 use chrono::{DateTime, SecondsFormat, Utc};
-
-/// What rollouts need besides Lambda: where to schedule checks and what they invoke.
-#[derive(Clone, Debug, Default)]
-pub struct Rollouts {
-    pub scheduler: Option<Scheduler>,
-    pub cloudwatch: Option<CloudWatch>,
-    pub group: String,
-    pub role_arn: Option<String>,
-    /// The deployer's own function ARN (what the schedules invoke).
-    pub target_arn: Option<String>,
-}
-
-impl Rollouts {
-    /// The scheduler, its role and the deployer's ARN a schedule needs; else why they are missing.
-    pub fn ready(&self) -> Result<(&Scheduler, &String, &String), String> {
-        match (
-            self.scheduler.as_ref(),
-            self.role_arn.as_ref(),
-            self.target_arn.as_ref(),
-        ) {
-            (Some(s), Some(role), Some(target)) => Ok((s, role, target)),
-            _ => Err(self.missing().unwrap_or_default()),
-        }
-    }
-
-    /// Why a rollout cannot start here, if it cannot: checked before anything is changed.
-    pub fn missing(&self) -> Option<String> {
-        if self.scheduler.is_none() || self.cloudwatch.is_none() {
-            return Some("this deployer has no EventBridge Scheduler or CloudWatch client, so it cannot run a rollout".into());
-        }
-        if self.role_arn.is_none() {
-            return Some(format!(
-                "{} is not set: a rollout's checks are schedules that need a role to invoke the deployer",
-                crate::config::SCHEDULER_ROLE_VAR
-            ));
-        }
-        if self.target_arn.is_none() {
-            return Some(format!(
-                "{} is not set: a rollout's checks need to know which function to invoke (in Lambda it is this one; in the CLI set it)",
-                crate::config::FUNCTION_ARN_VAR
-            ));
-        }
-        None
-    }
-}
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -151,7 +108,7 @@ pub async fn start(
     cfg: &Rollout,
 ) -> Result<RolloutInfo, StepError> {
     if let Some(why) = ctx.rollouts.missing() {
-        return Err(StepError::new(why));
+        return Err(StepError::of(FailureKind::NotConfigured, why));
     }
     let weight = cfg.weight(1).unwrap_or_default();
     let f = function.as_str();
@@ -216,7 +173,7 @@ pub async fn start(
                 )),
                 Err(back) => why.push_str(&format!(
                     "; taking the weight back failed too ({}): alias {alias} may still send {}% to version {new}",
-                    back.0,
+                    back.message,
                     (weight * 100.0).round()
                 )),
             }

@@ -4,7 +4,7 @@
 //! carries the digest, and the earlier stage's alias says whether it still runs it.
 
 use crate::config::{Config, Target};
-use crate::pipeline::Ctx;
+use crate::ops::Ctx;
 use crate::report::{Outcome, PromotionCheck, Report};
 use crate::rollout::schedule::hash12;
 use crate::types::{Digest, FunctionRef};
@@ -139,7 +139,7 @@ async fn version_digest(
     version: crate::types::Version,
 ) -> Option<Digest> {
     let (_, target) = crate::config::stage::target_of(&config.targets, function, None)?;
-    let tctx = crate::accounts::ctx_for(ctx, target).await.ok()?;
+    let tctx = crate::ops::accounts::ctx_for(ctx, target).await.ok()?;
     let state = tctx
         .lambda
         .get_function(function.as_str(), Some(&version.to_string()))

@@ -32,6 +32,7 @@ fn done(mut dep: Deployment, outcome: Outcome, reason: String) -> Finding {
 
 fn failed(mut dep: Deployment, e: impl std::fmt::Display) -> Finding {
     dep.failed_step = Some(Step::Resolve);
+    dep.failure_kind = Some(crate::report::FailureKind::Other);
     done(
         dep,
         Outcome::Failed,

@@ -7,8 +7,8 @@
 mod assess;
 
 use super::Deps;
-use super::dispatch::{deploy_inline, dispatch};
 use crate::config::{ReconcileMode, Target};
+use crate::fanout::{deploy_inline, dispatch};
 use crate::input::ReconcileRequest;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Version};
@@ -69,7 +69,7 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
             let deps = match sw.deps.for_target(t).await {
                 Ok(deps) => deps,
                 Err(why) => {
-                    let d = crate::accounts::unreachable(f.clone(), t, why);
+                    let d = crate::ops::accounts::unreachable(f.clone(), t, why);
                     return Finding::Done(Box::new(d));
                 }
             };
@@ -252,41 +252,4 @@ fn summarize(deployments: &[Deployment]) -> (Outcome, String) {
         Outcome::Skipped
     };
     (outcome, reason)
-}
-
-/// `status --check` for people: one line per function, `NAME: OUTCOME: why`.
-pub fn render_check(report: &Report) -> String {
-    let mut out = String::new();
-    for d in &report.deployments {
-        let outcome = match d.outcome {
-            Outcome::WouldDeploy => "behind",
-            o => o.as_str(),
-        };
-        out.push_str(&format!(
-            "{}: {outcome}: {}\n",
-            d.function.name(),
-            d.reason.as_deref().unwrap_or_default()
-        ));
-    }
-    out
-}
-
-/// `status --check`'s exit code: 0 all in sync, 1 a function could not be read, 3 anything else
-/// (behind, drifting, rolling out, or on a rejected image: production is not the newest push).
-pub fn check_exit(report: &Report) -> u8 {
-    if report
-        .deployments
-        .iter()
-        .any(|d| d.outcome == Outcome::Failed)
-    {
-        crate::cli::EXIT_FAILED
-    } else if report
-        .deployments
-        .iter()
-        .all(|d| d.outcome == Outcome::InSync)
-    {
-        0
-    } else {
-        crate::cli::EXIT_BEHIND
-    }
 }

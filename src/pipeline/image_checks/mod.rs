@@ -9,7 +9,7 @@
 use crate::config::ImageChecks;
 use crate::gateway::ApiError;
 use crate::gateway::ecr::{Ecr, ImageScan, ImageSigning, ScanProgress};
-use crate::pipeline::run::{Ctx, Failure, Run};
+use crate::ops::{Ctx, Failure, FailureKind, Run};
 use crate::report::{ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck, Step};
 use crate::types::{ImageRef, SigningProfileArn};
 use std::time::Duration;
@@ -48,8 +48,9 @@ pub async fn gate(
         Ok(())
     } else {
         tracing::warn!(function = %run.dep.function, image = %image.uri(), blocked_by = ?verdict.blocked_by, "image blocked");
-        Err(Failure::at(
+        Err(Failure::of(
             Step::ImageChecks,
+            FailureKind::ImageRejected,
             verdict.blocked_by.join("; "),
         ))
     }

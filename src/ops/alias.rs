@@ -3,7 +3,7 @@
 use crate::gateway::AliasState;
 use crate::gateway::ErrorKind;
 use crate::gateway::lambda::AliasMove;
-use crate::pipeline::run::{Ctx, StepError};
+use crate::ops::{Ctx, FailureKind, StepError};
 use crate::record::{AliasRecord, MoveKind, VersionRecord};
 use crate::types::{AliasName, RevisionId, Version};
 use chrono::{DateTime, Utc};
@@ -80,10 +80,13 @@ pub async fn shift(
             Ok(found)
         }
         None if err.is(ErrorKind::PreconditionFailed) || err.is(ErrorKind::Conflict) => {
-            Err(StepError::new(format!(
-                "alias {alias} was changed by someone else during the deployment ({}); it was left as they set it",
-                err.message
-            )))
+            Err(StepError::of(
+                FailureKind::Conflict,
+                format!(
+                    "alias {alias} was changed by someone else during the deployment ({}); it was left as they set it",
+                    err.message
+                ),
+            ))
         }
         None => Err(StepError::from(err)),
     }

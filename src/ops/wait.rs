@@ -9,7 +9,7 @@
 //! other control-plane calls.
 
 use crate::gateway::{FunctionState, Lambda};
-use crate::pipeline::run::StepError;
+use crate::ops::StepError;
 use std::time::Duration;
 
 /// Delay before poll number `n + 1` (0-based): 250 ms, 500 ms, then 1 s for as long as it takes.

@@ -1,8 +1,39 @@
 //! Delete old versions beyond `keep_versions`, never one that anything may still need.
 
+use super::{Ctx, timed};
 use crate::gateway::Lambda;
+use crate::report::{Deployment, Step};
 use crate::types::Version;
 use std::collections::BTreeSet;
+
+/// After an alias move to `new`: prune beyond `keep` (0: never), protecting `new` and `previous`.
+/// The one way every action prunes; it never fails the run (problems become warnings), and it is
+/// skipped when the invocation is about to be stopped.
+pub async fn after_move(
+    ctx: &Ctx,
+    dep: &mut Deployment,
+    keep: u32,
+    new: Version,
+    previous: Option<Version>,
+) {
+    if keep == 0 {
+        return;
+    }
+    if let Some(why) = ctx.out_of_time() {
+        dep.warnings.push(format!("pruning skipped: {why}"));
+        return;
+    }
+    let protected: BTreeSet<Version> = [Some(new), previous].into_iter().flatten().collect();
+    let f = dep.function.as_str().to_owned();
+    if let Ok((pruned, warnings)) = timed(ctx, &mut dep.steps, Step::Prune, async {
+        Ok(prune(&ctx.lambda, &f, keep, protected).await)
+    })
+    .await
+    {
+        dep.pruned_versions = pruned;
+        dep.warnings.extend(warnings);
+    }
+}
 
 /// The versions to delete: all but the newest `keep`, minus the protected ones (those an alias
 /// references, the previous version that rollback needs, the one just deployed). Ascending.

@@ -9,8 +9,8 @@ use crate::config::Target;
 use crate::gateway::cloudwatch::CloudWatch;
 use crate::gateway::sts::{Assumed, Sts};
 use crate::gateway::{Lambda, ecr::Ecr};
-use crate::pipeline::Ctx;
-use crate::report::{Deployment, Outcome, Step};
+use crate::ops::Ctx;
+use crate::report::{Deployment, FailureKind, Step};
 use crate::types::FunctionRef;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,8 +101,6 @@ pub async fn ctx_for(ctx: &Ctx, target: &Target) -> Result<Ctx, String> {
 pub fn unreachable(function: FunctionRef, target: &Target, why: String) -> Deployment {
     tracing::warn!(function = %function, reason = %why, "deployment failed");
     let mut dep = Deployment::new(function, target.alias.clone());
-    dep.outcome = Outcome::Failed;
-    dep.failed_step = Some(Step::Resolve);
-    dep.reason = Some(why);
+    dep.fail(Step::Resolve, FailureKind::AccessDenied, why);
     dep
 }

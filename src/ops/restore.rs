@@ -1,8 +1,8 @@
 //! After a failure: put `$LATEST` back on the image production runs, but only after looking at
 //! what it runs now. Never overwrites a change someone else made in the meantime.
 
-use crate::pipeline::run::{Latest, Run, StepError};
-use crate::pipeline::wait::until_settled;
+use crate::ops::wait::until_settled;
+use crate::ops::{FailureKind, Latest, Run, StepError};
 use crate::report::{Restore, Step};
 use crate::types::Digest;
 
@@ -58,8 +58,9 @@ pub async fn restore_latest(run: &mut Run<'_>, ours: &Digest) -> Option<Restore>
             }
             let s = until_settled(&ctx.lambda, &f, None, ctx.wait_budget()).await?;
             match s.state.update_failure() {
-                Some(why) => Err(StepError::new(why)),
-                None if !s.state.runs(&live_digest) => Err(StepError::new(
+                Some(why) => Err(StepError::of(FailureKind::UpdateFailed, why)),
+                None if !s.state.runs(&live_digest) => Err(StepError::of(
+                    FailureKind::Conflict,
                     "someone else changed the function while it was being restored",
                 )),
                 None => Ok(()),

@@ -8,8 +8,8 @@
 //! throttles while the reserved concurrency is busy), each an ordinary manual deploy that carries
 //! the push's time and tag so stale-event protection and the version record stay exact.
 
-use super::Deps;
 use crate::config::Target;
+use crate::ops::Deps;
 use crate::pipeline::deploy_function;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
@@ -55,9 +55,9 @@ pub(crate) async fn deploy_inline(
     futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
             // A target in another account: its calls sign with its role's credentials.
-            let ctx = match crate::accounts::ctx_for(&deps.ctx, target).await {
+            let ctx = match crate::ops::accounts::ctx_for(&deps.ctx, target).await {
                 Ok(ctx) => ctx,
-                Err(why) => return crate::accounts::unreachable(function, target, why),
+                Err(why) => return crate::ops::accounts::unreachable(function, target, why),
             };
             // Boxed: the pipeline's future is large, and inlining many would overflow the stack.
             Box::pin(deploy_function(

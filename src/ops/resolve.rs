@@ -1,7 +1,7 @@
 //! What production runs now: the alias, the version behind it, and that version's image.
 
 use crate::gateway::{AliasState, FunctionState, Lambda};
-use crate::pipeline::run::StepError;
+use crate::ops::StepError;
 use crate::types::{AliasName, AliasTarget, Version};
 
 /// Production as found: no alias yet (first deployment), or the alias and the code it serves.

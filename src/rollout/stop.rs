@@ -1,0 +1,122 @@
+//! Ending a rollout early: all traffic back on the stable version (guarded), pending checks
+//! deleted, the new image marked rejected, `$LATEST` put back on the stable image as after a failed
+//! smoke test. Used by a failed gate, a check that cannot be scheduled, and an alarm event.
+
+use crate::gateway::AliasState;
+use crate::input::AdvanceRequest;
+use crate::ops::{Ctx, Latest, Run, restore_latest, shift, timed};
+use crate::record::MoveKind;
+use crate::report::{Deployment, FailureKind, Outcome, Step};
+use crate::rollout;
+use crate::types::Version;
+use chrono::SecondsFormat;
+
+/// A gate failed (or the rollout cannot go on): all traffic back on `stable` (guarded), pending
+/// checks deleted, `$LATEST` put back on the stable image as after a failed smoke test.
+pub async fn stop(
+    ctx: &Ctx,
+    dep: &mut Deployment,
+    current: &AliasState,
+    stable: Version,
+    new: Version,
+    why: String,
+    cfg: Option<&crate::config::Rollout>,
+) -> Outcome {
+    let f = dep.function.as_str().to_owned();
+    let alias = dep.alias.clone();
+    let back = timed(
+        ctx,
+        &mut dep.steps,
+        Step::Rollout,
+        shift(
+            ctx,
+            &f,
+            &alias,
+            Some(current),
+            stable,
+            Vec::new(),
+            MoveKind::Rollback,
+        ),
+    )
+    .await;
+    dep.failed_step = Some(Step::Rollout);
+    dep.failure_kind = Some(FailureKind::GateFailed);
+    if let Err(e) = back {
+        // Not rolled back: the subject must not say it was.
+        dep.rollout = None;
+        let now = ctx.lambda.get_alias(&f, &alias).await.ok().flatten();
+        dep.version = now.as_ref().and_then(|s| s.target.version());
+        // While the split is still there, someone must come back: a check of the same step soon,
+        // whose gates will call for the rollback again.
+        let mut again = String::new();
+        if let (Some(s), Some(cfg)) = (now.as_ref(), cfg)
+            && let Some((v, w)) = s.canary().filter(|(v, _)| *v == new)
+            && let Some(step) = cfg
+                .steps
+                .iter()
+                .position(|p| (f64::from(*p) / 100.0 - w).abs() < 1e-6)
+        {
+            let c = AdvanceRequest {
+                function: dep.function.clone(),
+                alias: alias.clone(),
+                version: v,
+                stable_version: stable,
+                step: step + 1,
+                started: ctx.clock().now_utc(),
+            };
+            again = match rollout::schedule_check(ctx, &c, cfg).await {
+                Ok((_, due)) => format!(
+                    "; a check at {} tries again",
+                    due.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+                Err(e) => format!("; no check could be scheduled either ({e}): roll back by hand"),
+            };
+        }
+        dep.reason = Some(format!(
+            "{why}; taking the traffic back failed ({}): alias {alias} is {}{again}",
+            e.reason,
+            now.map(|s| s.describe())
+                .unwrap_or_else(|| "unreadable".into())
+        ));
+        return Outcome::Failed;
+    }
+    dep.version = Some(stable);
+    dep.reason = Some(format!("{why}: rolled back to version {stable}"));
+    if let Some(r) = dep.rollout.as_mut() {
+        r.weight_changed = true;
+    }
+    tracing::warn!(function = %f, %alias, %stable, %new, reason = %why, "rollout rolled back");
+    dep.warnings
+        .extend(rollout::delete_checks(ctx, &dep.function, &alias, None).await);
+    // $LATEST runs the new image: put it back on what production runs again.
+    let stable_image = ctx
+        .lambda
+        .get_function(&f, Some(&stable.to_string()))
+        .await
+        .ok()
+        .and_then(|s| s.image_uri);
+    let new_digest = ctx
+        .lambda
+        .get_function(&f, Some(&new.to_string()))
+        .await
+        .ok()
+        .and_then(|s| s.digest());
+    // The image the gates rejected must not come back with the next reconcile sweep.
+    if let Some(d) = new_digest.as_ref()
+        && let Some(w) = crate::marks::reject(&ctx.lambda, &f, d).await
+    {
+        dep.warnings.push(w);
+    }
+    if let Some(digest) = new_digest {
+        let mut run = Run::new(
+            ctx,
+            std::mem::replace(dep, Deployment::new(dep.function.clone(), alias.clone())),
+        );
+        run.latest = Latest::Requested;
+        run.restore_image = stable_image;
+        let restore = restore_latest(&mut run, &digest).await;
+        *dep = run.dep;
+        dep.latest_restore = restore;
+    }
+    Outcome::Failed
+}
