@@ -6,10 +6,7 @@ use crate::report::{ActionKind, Deployment, Report};
 use crate::rollout::check::check;
 
 pub async fn on_advance(deps: &Deps<'_>, a: &AdvanceRequest) -> Result<Report, InputError> {
-    let r = match deps.reach(&a.function, None, ActionKind::Advance).await? {
-        Ok(r) => r,
-        Err(unreachable) => return Ok(unreachable),
-    };
+    let r = crate::ops::reach_or_return!(deps, &a.function, ActionKind::Advance);
     let mut dep = Deployment::new(r.function.clone(), a.alias.clone());
     dep.previous_version = Some(a.stable_version);
     dep.version = Some(a.stable_version);

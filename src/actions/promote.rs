@@ -8,10 +8,7 @@ use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo, Step};
 use crate::rollout;
 
 pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, InputError> {
-    let reached = match deps.reach(&p.function, None, ActionKind::Promote).await? {
-        Ok(r) => r,
-        Err(unreachable) => return Ok(unreachable),
-    };
+    let reached = crate::ops::reach_or_return!(deps, &p.function, ActionKind::Promote);
     let (function, target, deps) = (reached.function, reached.target, &reached.deps);
     let alias = p.alias.clone().unwrap_or_else(|| target.alias.clone());
     let ctx = &deps.ctx;

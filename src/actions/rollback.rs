@@ -11,10 +11,7 @@ use crate::report::{ActionKind, Deployment, Outcome, Report, Step};
 use crate::types::{AliasName, ImageRef, Version};
 
 pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report, InputError> {
-    let reached = match deps.reach(&r.function, None, ActionKind::Rollback).await? {
-        Ok(r) => r,
-        Err(unreachable) => return Ok(unreachable),
-    };
+    let reached = crate::ops::reach_or_return!(deps, &r.function, ActionKind::Rollback);
     let (function, target, deps) = (reached.function, reached.target, &reached.deps);
     let alias = r.alias.clone().unwrap_or_else(|| target.alias.clone());
     let mut dep = Deployment::new(function.clone(), alias.clone());

@@ -1,6 +1,18 @@
 //! What a door hands every action for one invocation ([`Deps`]), and the checks every action that
 //! names a function makes first: only configured functions, reached with their target's role.
 
+/// `deps.reach(function, None, kind)` in an action returning `Result<Report, InputError>`: the
+/// reached function, or an early return of the report that says its account could not be reached.
+macro_rules! reach_or_return {
+    ($deps:expr, $function:expr, $kind:expr) => {
+        match $deps.reach($function, None, $kind).await? {
+            Ok(reached) => reached,
+            Err(unreachable) => return Ok(unreachable),
+        }
+    };
+}
+pub(crate) use reach_or_return;
+
 use super::ctx::Ctx;
 use crate::config::{Config, Target};
 use crate::input::InputError;

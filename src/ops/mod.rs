@@ -21,6 +21,7 @@ pub mod wait;
 pub use alias::{Moved, promote, shift};
 pub use ctx::{Ctx, Rollouts};
 pub use deps::Deps;
+pub(crate) use deps::reach_or_return;
 pub use failure::{Failure, FailureKind, StepError};
 pub use restore::restore_latest;
 pub use step::{Latest, Run, timed};

@@ -1,9 +1,11 @@
-//! The deployment pipeline for one function, one file per step:
-//! [`resolve`] → [`stale`] / duplicate checks → [`image_checks`] → [`pin`] (when the alias follows `$LATEST`) →
-//! [`wait`] until ready → [`update`] → [`wait`] until updated → [`smoke`] → [`publish`] →
-//! [`promote`] → [`prune`]; after a failure, [`restore`]. [`dry_run`] answers from reads only.
+//! The deployment pipeline for one function, composed of the kernel's operations ([`crate::ops`])
+//! and one file per step of its own, in named phases:
+//! [`look`] (resolve, [`stale`] and duplicate checks) → [`image_checks`] → [`dry_run`] or
+//! [`pin`] (when the alias follows `$LATEST`) → [`stage`] (wait until ready, [`update`], wait until
+//! updated) → [`smoke`] → [`publish`] → [`go_live`] (a rollout's first step, or the alias moved
+//! at once) → prune; after a failure, [`fail`] puts `$LATEST` back.
 //!
-//! The alias moves only in [`promote`], only to a version published from the exact code that
+//! The alias moves only in [`go_live`], only to a version published from the exact code that
 //! passed the smoke test. Any failure before that leaves the alias untouched; if `$LATEST` was
 //! changed, it is put back on the image production runs (unless someone else changed the function
 //! meanwhile: then their change stays and the report says so).
@@ -20,9 +22,10 @@ use crate::ops::alias::older_push_took_our_place;
 use crate::ops::{Ctx, Failure, FailureKind, Latest, Moved, Run, promote, resolve, restore, wait};
 
 use crate::config::Target;
+use crate::gateway::{AliasState, FunctionState};
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{Deployment, Outcome, Step};
-use crate::types::{FunctionRef, ImageRef};
+use crate::types::{FunctionRef, ImageRef, Version};
 use chrono::{DateTime, Utc};
 
 /// Deploys `image` to `function` as `target` says. Never returns an error: every outcome,
@@ -36,141 +39,169 @@ pub async fn deploy_function(
     dry_run: bool,
 ) -> Deployment {
     let mut run = Run::new(ctx, Deployment::new(function.clone(), target.alias.clone()));
-    match pipeline(&mut run, target, image, pushed, dry_run).await {
+    let job = Job {
+        target,
+        image,
+        pushed,
+        dry_run,
+    };
+    match pipeline(&mut run, &job).await {
         Ok(outcome) => run.dep.outcome = outcome,
-        Err(f) => {
-            tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "deployment failed");
-            run.dep.fail(f.step, f.kind, f.reason);
-            // We never moved the alias, so it is where we found it, unless we could not read it
-            // (then look again), or someone else moved it while we tried (then say where it
-            // really is, and leave $LATEST alone too: production is theirs now).
-            run.dep.version = run.dep.previous_version;
-            if matches!(
-                f.step,
-                Step::Resolve | Step::PinAlias | Step::PromoteAlias | Step::Rollout
-            ) && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &target.alias).await
-            {
-                let now_on = now.as_ref().and_then(|a| a.target.version());
-                let moved = f.step != Step::Resolve && now_on != run.dep.previous_version;
-                run.dep.version = now_on;
-                if let (true, Some(now)) = (moved, now) {
-                    run.latest = Latest::Untouched;
-                    run.dep.latest_restore = Some(crate::report::Restore {
-                        restored: false,
-                        image_uri: run.restore_image.clone(),
-                        detail: format!(
-                            "not restored: alias {} was changed by someone else during the deployment (it serves {}), so $LATEST was left on the tested image",
-                            target.alias,
-                            now.describe()
-                        ),
-                    });
-                }
-            }
-            if let Some(restore) = restore::restore_latest(&mut run, &image.digest).await {
-                run.dep.latest_restore = Some(restore);
-            }
-            // After production is safe again: a sweep must not retry an image that failed here.
-            if !dry_run
-                && crate::marks::rejects_image(&run.dep)
-                && let Some(w) =
-                    crate::marks::reject(&ctx.lambda, function.as_str(), &image.digest).await
-            {
-                run.dep.warnings.push(w);
-            }
-        }
+        Err(f) => fail(&mut run, &job, f).await,
     }
     run.dep
 }
 
-async fn pipeline(
-    run: &mut Run<'_>,
-    target: &Target,
-    image: &ImageRef,
+/// What one function's deployment was asked to do.
+struct Job<'a> {
+    target: &'a Target,
+    image: &'a ImageRef,
     pushed: Option<DateTime<Utc>>,
     dry_run: bool,
-) -> Result<Outcome, Failure> {
-    let ctx = run.ctx;
-    let lambda = &ctx.lambda;
-    let f = run.function();
-    let f = f.as_str();
-    let alias = run.dep.alias.clone();
+}
 
-    // 1. What does production run? Is this event news?
-    let live = run
-        .step(Step::Resolve, resolve::resolve(lambda, f, &alias))
+/// Production as [`look`] found it: the alias and the code it serves.
+struct Found {
+    alias: Option<AliasState>,
+    code: Option<FunctionState>,
+    /// Whether this deployment goes live in steps (a progressive rollout from a version).
+    rolls_out: bool,
+}
+
+async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> {
+    let mut found = match look(run, job).await? {
+        Ok(found) => found,
+        Err(nothing_to_do) => return Ok(nothing_to_do),
+    };
+    // Only clean, signed images go further (dry runs too); an image already live is not re-checked.
+    let already_live = found
+        .code
+        .as_ref()
+        .is_some_and(|c| c.runs(&job.image.digest));
+    if let Some(checks) = job.target.image_checks.as_ref().filter(|_| !already_live) {
+        image_checks::gate(run, checks, job.image).await?;
+    }
+    if job.dry_run {
+        return dry_run(run, job, &found).await;
+    }
+    if found.rolls_out
+        && let Some(why) = run.ctx.rollouts.missing()
+    {
+        // Found out before anything changes, not after the new version is published.
+        return Err(Failure::of(Step::Rollout, FailureKind::NotConfigured, why));
+    }
+    if let Some(a) = found.alias.clone().filter(|a| a.target.version().is_none()) {
+        let f = run.function();
+        let alias = run.dep.alias.clone();
+        let (pinned, code) = run
+            .step(Step::PinAlias, pin::pin(run.ctx, &f, &alias, &a))
+            .await?;
+        found.alias = Some(pinned);
+        found.code = Some(code);
+    }
+    let previous = found.alias.as_ref().and_then(|a| a.target.version());
+    run.dep.previous_version = previous;
+    if let Some(code) = found.code.as_ref().filter(|c| c.runs(&job.image.digest)) {
+        // A duplicate delivery, or a re-push of what is live: nothing to do, nothing touched.
+        run.dep.version = previous;
+        run.dep.code_sha256 = Some(code.code_sha256.clone());
+        run.dep.reason = Some(format!(
+            "alias {} already points to version {} which runs {}",
+            run.dep.alias,
+            previous.map(|v| v.to_string()).unwrap_or_default(),
+            job.image.digest
+        ));
+        return Ok(Outcome::AlreadyLive);
+    }
+    run.restore_image = found.code.take().and_then(|c| c.image_uri);
+    let tested = stage(run, job.image).await?;
+    run.dep.code_sha256 = Some(tested.code_sha256.clone());
+    smoke_test(run, job.target).await?;
+    // Publish exactly the tested code.
+    let record = VersionRecord::new(
+        job.image.digest.clone(),
+        previous,
+        job.pushed,
+        job.image.tag.as_ref(),
+    );
+    let f = run.function();
+    let version = run
+        .step(
+            Step::Publish,
+            publish::publish(run.ctx, &f, &tested, &record.to_description()),
+        )
         .await?;
-    let (mut alias_state, mut live_code, canary) = (live.alias, live.code, live.canary);
-    run.dep.previous_version = alias_state.as_ref().and_then(|a| a.target.version());
-    if let Some(why) = stale::stale_event(alias_state.as_ref(), live_code.as_ref(), image, pushed) {
+    go_live(run, job, &found, version, previous).await
+}
+
+/// Step 1: what does production run? Is this event news? `Ok(Err(outcome))`: nothing to do.
+async fn look(run: &mut Run<'_>, job: &Job<'_>) -> Result<Result<Found, Outcome>, Failure> {
+    let f = run.function();
+    let alias = run.dep.alias.clone();
+    let live = run
+        .step(Step::Resolve, resolve::resolve(&run.ctx.lambda, &f, &alias))
+        .await?;
+    run.dep.previous_version = live.alias.as_ref().and_then(|a| a.target.version());
+    if let Some(why) = stale::stale_event(
+        live.alias.as_ref(),
+        live.code.as_ref(),
+        job.image,
+        job.pushed,
+    ) {
         run.dep.version = run.dep.previous_version;
         run.dep.reason = Some(why);
-        return Ok(Outcome::Skipped);
+        return Ok(Err(Outcome::Skipped));
     }
-    if let Some((v, _)) = canary.as_ref().filter(|(_, c)| c.runs(&image.digest)) {
+    if let Some((v, _)) = live
+        .canary
+        .as_ref()
+        .filter(|(_, c)| c.runs(&job.image.digest))
+    {
         // The same push again while its rollout runs: the rollout goes on, nothing is touched.
         run.dep.version = run.dep.previous_version;
         run.dep.reason = Some(format!(
             "a rollout of this image (version {v}) is in progress on alias {alias}: nothing to do"
         ));
-        return Ok(Outcome::AlreadyLive);
+        return Ok(Err(Outcome::AlreadyLive));
     }
-    // Only clean, signed images go further (dry runs too); an image already live is not re-checked.
-    let already_live = live_code.as_ref().is_some_and(|c| c.runs(&image.digest));
-    if let Some(checks) = target.image_checks.as_ref().filter(|_| !already_live) {
-        image_checks::gate(run, checks, image).await?;
-    }
-    let rolls_out = target.rollout.is_progressive()
-        && alias_state
+    let rolls_out = job.target.rollout.is_progressive()
+        && live
+            .alias
             .as_ref()
             .is_some_and(|a| a.target.version().is_some());
-    if dry_run {
-        let outcome =
-            dry_run::verdict(run, alias_state.as_ref(), live_code.as_ref(), image).await?;
-        if rolls_out && outcome == Outcome::WouldDeploy {
-            let steps: Vec<String> = target
-                .rollout
-                .steps
-                .iter()
-                .map(|p| format!("{p}%"))
-                .collect();
-            if let Some(r) = run.dep.reason.as_mut() {
-                r.push_str(&format!(
-                    ", rolling out in steps of {} then 100% (gates checked every {} s, a step every {} s)",
-                    steps.join(", "),
-                    target.rollout.check_secs,
-                    target.rollout.interval_secs
-                ));
-            }
-        }
-        return Ok(outcome);
-    }
-    if rolls_out && let Some(why) = ctx.rollouts.missing() {
-        // Found out before anything changes, not after the new version is published.
-        return Err(Failure::of(Step::Rollout, FailureKind::NotConfigured, why));
-    }
-    if let Some(a) = alias_state.clone().filter(|a| a.target.version().is_none()) {
-        let (pinned, code) = run
-            .step(Step::PinAlias, pin::pin(ctx, f, &alias, &a))
-            .await?;
-        alias_state = Some(pinned);
-        live_code = Some(code);
-    }
-    let previous = alias_state.as_ref().and_then(|a| a.target.version());
-    run.dep.previous_version = previous;
-    if let Some(code) = live_code.as_ref().filter(|c| c.runs(&image.digest)) {
-        // A duplicate delivery, or a re-push of what is live: nothing to do, nothing touched.
-        run.dep.version = previous;
-        run.dep.code_sha256 = Some(code.code_sha256.clone());
-        run.dep.reason = Some(format!(
-            "alias {alias} already points to version {} which runs {}",
-            previous.map(|v| v.to_string()).unwrap_or_default(),
-            image.digest
-        ));
-        return Ok(Outcome::AlreadyLive);
-    }
-    run.restore_image = live_code.and_then(|c| c.image_uri);
+    Ok(Ok(Found {
+        alias: live.alias,
+        code: live.code,
+        rolls_out,
+    }))
+}
 
-    // 2. Wait out anyone else's update, then point $LATEST at the new image.
+/// What a real run would do, from reads only; a rollout says its steps.
+async fn dry_run(run: &mut Run<'_>, job: &Job<'_>, found: &Found) -> Result<Outcome, Failure> {
+    let outcome =
+        dry_run::verdict(run, found.alias.as_ref(), found.code.as_ref(), job.image).await?;
+    if found.rolls_out && outcome == Outcome::WouldDeploy {
+        let r = &job.target.rollout;
+        let steps: Vec<String> = r.steps.iter().map(|p| format!("{p}%")).collect();
+        if let Some(reason) = run.dep.reason.as_mut() {
+            reason.push_str(&format!(
+                ", rolling out in steps of {} then 100% (gates checked every {} s, a step every {} s)",
+                steps.join(", "),
+                r.check_secs,
+                r.interval_secs
+            ));
+        }
+    }
+    Ok(outcome)
+}
+
+/// Step 2: wait out anyone else's update, then point `$LATEST` at the new image and wait until Lambda
+/// has applied it. Returns what `$LATEST` runs: the code the smoke test will test.
+async fn stage(run: &mut Run<'_>, image: &ImageRef) -> Result<FunctionState, Failure> {
+    let ctx = run.ctx;
+    let lambda = &ctx.lambda;
+    let f = run.function();
+    let f = f.as_str();
     let before = run
         .step(Step::WaitReady, async {
             let s = wait::until_settled(lambda, f, None, ctx.wait_budget()).await?;
@@ -182,65 +213,66 @@ async fn pipeline(
         // First deployment: no alias yet, so "what production runs" is what $LATEST ran.
         run.restore_image = before.state.image_uri.clone();
     }
-    let tested = if before.state.runs(&image.digest) && before.state.update_failure().is_none() {
+    if before.state.runs(&image.digest) && before.state.update_failure().is_none() {
         // $LATEST already runs this digest: a duplicate delivery being handled right now, or a
         // rerun after a failure. Updating again would only disturb the other run's smoke test.
         tracing::info!(
             function = f,
             "$LATEST already runs the pushed digest; not updating it again"
         );
-        before.state
-    } else {
-        run.latest = Latest::Requested;
-        let revision = before.state.revision_id.clone();
-        run.step(
-            Step::UpdateCode,
-            update::update_code(ctx, f, image, revision.as_ref()),
-        )
+        return Ok(before.state);
+    }
+    run.latest = Latest::Requested;
+    let revision = before.state.revision_id.clone();
+    run.step(
+        Step::UpdateCode,
+        update::update_code(ctx, f, image, revision.as_ref()),
+    )
+    .await?;
+    let after = run
+        .step(Step::WaitUpdated, async {
+            Ok(wait::until_settled(lambda, f, None, ctx.wait_budget()).await?)
+        })
         .await?;
-        // 3. Until Lambda has applied it.
-        let after = run
-            .step(Step::WaitUpdated, async {
-                Ok(wait::until_settled(lambda, f, None, ctx.wait_budget()).await?)
-            })
-            .await?;
-        tracing::info!(
-            function = f,
-            polls = after.polls,
-            waited_ms = after.waited.as_millis() as u64,
-            "update settled"
-        );
-        if let Some(why) = after.state.update_failure() {
-            return Err(Failure::of(
-                Step::WaitUpdated,
-                FailureKind::UpdateFailed,
-                why,
-            ));
-        }
-        if !after.state.runs(&image.digest) {
-            return Err(Failure::of(
-                Step::WaitUpdated,
-                FailureKind::Conflict,
-                format!(
-                    "$LATEST runs {}, not {}: someone else updated the function during the deployment",
-                    after
-                        .state
-                        .image_uri
-                        .as_deref()
-                        .unwrap_or(&after.state.code_sha256),
-                    image.digest
-                ),
-            ));
-        }
-        run.latest = Latest::Ours;
-        after.state
-    };
-    run.dep.code_sha256 = Some(tested.code_sha256.clone());
+    tracing::info!(
+        function = f,
+        polls = after.polls,
+        waited_ms = after.waited.as_millis() as u64,
+        "update settled"
+    );
+    if let Some(why) = after.state.update_failure() {
+        return Err(Failure::of(
+            Step::WaitUpdated,
+            FailureKind::UpdateFailed,
+            why,
+        ));
+    }
+    if !after.state.runs(&image.digest) {
+        return Err(Failure::of(
+            Step::WaitUpdated,
+            FailureKind::Conflict,
+            format!(
+                "$LATEST runs {}, not {}: someone else updated the function during the deployment",
+                after
+                    .state
+                    .image_uri
+                    .as_deref()
+                    .unwrap_or(&after.state.code_sha256),
+                image.digest
+            ),
+        ));
+    }
+    run.latest = Latest::Ours;
+    Ok(after.state)
+}
 
-    // 4. Smoke test $LATEST.
+/// Step 3: smoke test `$LATEST`.
+async fn smoke_test(run: &mut Run<'_>, target: &Target) -> Result<(), Failure> {
+    let f = run.function();
+    let lambda = &run.ctx.lambda;
     let result = run
         .step(Step::SmokeTest, async {
-            Ok(smoke::run(lambda, f, &target.smoke).await)
+            Ok(smoke::run(lambda, &f, &target.smoke).await)
         })
         .await?;
     let why = smoke::failure_reason(&result, target.smoke.expect_status.as_deref());
@@ -249,18 +281,20 @@ async fn pipeline(
     if !passed {
         return Err(Failure::of(Step::SmokeTest, FailureKind::SmokeFailed, why));
     }
+    Ok(())
+}
 
-    // 5. Publish exactly the tested code.
-    let record = VersionRecord::new(image.digest.clone(), previous, pushed, image.tag.as_ref());
-    let version = run
-        .step(
-            Step::Publish,
-            publish::publish(ctx, f, &tested, &record.to_description()),
-        )
-        .await?;
-
-    // 6. Go live: all at once, or the first step of a rollout from the stable version.
-    if let (true, Some(current), Some(stable)) = (rolls_out, alias_state.as_ref(), previous) {
+/// Step 4: go live: the first step of a rollout from the stable version, or all at once; then prune.
+async fn go_live(
+    run: &mut Run<'_>,
+    job: &Job<'_>,
+    found: &Found,
+    version: Version,
+    previous: Option<Version>,
+) -> Result<Outcome, Failure> {
+    let ctx = run.ctx;
+    let alias = run.dep.alias.clone();
+    if let (true, Some(current), Some(stable)) = (found.rolls_out, found.alias.as_ref(), previous) {
         let function = run.dep.function.clone();
         let info = run
             .step(
@@ -272,7 +306,7 @@ async fn pipeline(
                     current,
                     stable,
                     version,
-                    &target.rollout,
+                    &job.target.rollout,
                 ),
             )
             .await?;
@@ -288,6 +322,8 @@ async fn pipeline(
         run.dep.rollout = Some(info);
         return Ok(Outcome::RollingOut);
     }
+    let f = run.function();
+    let f = f.as_str();
     let mut replaced = None;
     let promoted = run
         .step(Step::PromoteAlias, async {
@@ -295,7 +331,7 @@ async fn pipeline(
                 ctx,
                 f,
                 &alias,
-                alias_state.as_ref(),
+                found.alias.as_ref(),
                 version,
                 MoveKind::Deploy,
             )
@@ -305,7 +341,7 @@ async fn pipeline(
                 Err(e) => e,
             };
             // Two pushes deployed side by side and the older went live first: move again, once.
-            let older = match pushed {
+            let older = match job.pushed {
                 Some(p) => older_push_took_our_place(ctx, f, &alias, p).await,
                 None => None,
             };
@@ -326,8 +362,61 @@ async fn pipeline(
         return Ok(Outcome::AlreadyLive);
     }
     tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
-
-    // 7. Tidy up. Never fails the deployment.
-    crate::ops::prune::after_move(ctx, &mut run.dep, target.keep_versions, version, previous).await;
+    // Tidy up. Never fails the deployment.
+    crate::ops::prune::after_move(
+        ctx,
+        &mut run.dep,
+        job.target.keep_versions,
+        version,
+        previous,
+    )
+    .await;
     Ok(Outcome::Deployed)
+}
+
+/// After a failure: the report says where and why; `$LATEST` goes back on what production runs
+/// (unless someone else changed the alias meanwhile: then production is theirs); an image at fault
+/// is marked so that a sweep does not retry it.
+async fn fail(run: &mut Run<'_>, job: &Job<'_>, f: Failure) {
+    let ctx = run.ctx;
+    let function = run.dep.function.clone();
+    let alias = job.target.alias.clone();
+    tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "deployment failed");
+    let step = f.step;
+    run.dep.fail(f.step, f.kind, f.reason);
+    // We never moved the alias, so it is where we found it, unless we could not read it
+    // (then look again), or someone else moved it while we tried (then say where it
+    // really is, and leave $LATEST alone too: production is theirs now).
+    run.dep.version = run.dep.previous_version;
+    if matches!(
+        step,
+        Step::Resolve | Step::PinAlias | Step::PromoteAlias | Step::Rollout
+    ) && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &alias).await
+    {
+        let now_on = now.as_ref().and_then(|a| a.target.version());
+        let moved = step != Step::Resolve && now_on != run.dep.previous_version;
+        run.dep.version = now_on;
+        if let (true, Some(now)) = (moved, now) {
+            run.latest = Latest::Untouched;
+            run.dep.latest_restore = Some(crate::report::Restore {
+                restored: false,
+                image_uri: run.restore_image.clone(),
+                detail: format!(
+                    "not restored: alias {alias} was changed by someone else during the deployment (it serves {}), so $LATEST was left on the tested image",
+                    now.describe()
+                ),
+            });
+        }
+    }
+    if let Some(restore) = restore::restore_latest(run, &job.image.digest).await {
+        run.dep.latest_restore = Some(restore);
+    }
+    // After production is safe again: a sweep must not retry an image that failed here.
+    if !job.dry_run
+        && crate::marks::rejects_image(&run.dep)
+        && let Some(w) =
+            crate::marks::reject(&ctx.lambda, function.as_str(), &job.image.digest).await
+    {
+        run.dep.warnings.push(w);
+    }
 }

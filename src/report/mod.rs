@@ -7,6 +7,7 @@ mod failure;
 mod image_checks;
 mod rollout;
 mod stage;
+mod summary;
 
 pub use failure::FailureKind;
 
@@ -292,7 +293,7 @@ impl Report {
 
     /// The deployments, and the outcome and reason that follow from them.
     pub fn with_deployments(mut self, deployments: Vec<Deployment>) -> Self {
-        let (outcome, reason) = Self::summarize(&deployments);
+        let (outcome, reason) = summary::summarize(self.action, &deployments);
         self.outcome = outcome;
         self.reason = reason;
         self.deployments = deployments;
@@ -306,101 +307,6 @@ impl Report {
         self.image_digest = Some(image.digest.to_string());
         self.image_uri = Some(image.uri());
         self
-    }
-
-    /// The top-level outcome follows from the deployments: one failure fails the run.
-    pub fn summarize(deployments: &[Deployment]) -> (Outcome, Option<String>) {
-        let count = |o| deployments.iter().filter(|d| d.outcome == o).count();
-        let failed = count(Outcome::Failed);
-        let deployed = count(Outcome::Deployed);
-        let live = count(Outcome::AlreadyLive);
-        let rolled = count(Outcome::RolledBack);
-        let rolling = count(Outcome::RollingOut);
-        let would_deploy = count(Outcome::WouldDeploy);
-        let would_roll = count(Outcome::WouldRollBack);
-        let n = deployments.len();
-        if n == 0 {
-            return (Outcome::Skipped, Some("no function to deploy".into()));
-        }
-        if failed > 0 {
-            let names: Vec<String> = deployments
-                .iter()
-                .filter(|d| d.outcome == Outcome::Failed)
-                .map(|d| {
-                    let step = d
-                        .failed_step
-                        .map(|s| format!(" at {}", step_name(s)))
-                        .unwrap_or_default();
-                    format!("{}{step}", d.function.name())
-                })
-                .collect();
-            return (
-                Outcome::Failed,
-                Some(format!("{failed} of {n} failed: {}", names.join(", "))),
-            );
-        }
-        let skipped = count(Outcome::Skipped);
-        if skipped == n {
-            let why = deployments.iter().find_map(|d| d.reason.clone());
-            return (Outcome::Skipped, why);
-        }
-        if rolled > 0 {
-            return (
-                Outcome::RolledBack,
-                Some(format!("{rolled} of {n} rolled back")),
-            );
-        }
-        if rolling > 0 {
-            return (
-                Outcome::RollingOut,
-                Some(format!("{rolling} of {n} rolling out")),
-            );
-        }
-        if would_roll > 0 {
-            return (
-                Outcome::WouldRollBack,
-                Some(format!("dry run: {would_roll} of {n} would be rolled back")),
-            );
-        }
-        if would_deploy > 0 {
-            return (
-                Outcome::WouldDeploy,
-                Some(format!("dry run: {would_deploy} of {n} would be deployed")),
-            );
-        }
-        let dispatched = count(Outcome::Dispatched);
-        if dispatched > 0 {
-            return (
-                Outcome::Dispatched,
-                Some(format!(
-                    "{dispatched} of {n} dispatched: each function's own run deploys it and reports"
-                )),
-            );
-        }
-        let would_dispatch = count(Outcome::WouldDispatch);
-        if would_dispatch > 0 {
-            return (
-                Outcome::WouldDispatch,
-                Some(format!(
-                    "dry run: {would_dispatch} of {n} would be dispatched"
-                )),
-            );
-        }
-        if deployed > 0 {
-            let already = if live > 0 {
-                format!(", {live} already live")
-            } else {
-                String::new()
-            };
-            return (
-                Outcome::Deployed,
-                Some(format!("{deployed} of {n} deployed{already}")),
-            );
-        }
-        (
-            Outcome::AlreadyLive,
-            Some("the alias already runs this image everywhere: nothing to do".into()),
-        )
     }
 
     pub fn is_failure(&self) -> bool {
@@ -433,20 +339,25 @@ mod tests {
     fn one_failure_fails_the_run_and_names_the_step() {
         let mut bad = dep("b", Outcome::Failed);
         bad.failed_step = Some(Step::SmokeTest);
-        let (o, r) = Report::summarize(&[dep("a", Outcome::Deployed), bad]);
+        let (o, r) = summary::summarize(ActionKind::Deploy, &[dep("a", Outcome::Deployed), bad]);
         assert_eq!(o, Outcome::Failed);
         assert_eq!(r.unwrap(), "1 of 2 failed: b at smoke_test");
     }
 
     #[test]
     fn deployed_and_already_live_mix_is_deployed() {
-        let (o, r) =
-            Report::summarize(&[dep("a", Outcome::Deployed), dep("b", Outcome::AlreadyLive)]);
+        let (o, r) = summary::summarize(
+            ActionKind::Deploy,
+            &[dep("a", Outcome::Deployed), dep("b", Outcome::AlreadyLive)],
+        );
         assert_eq!(o, Outcome::Deployed);
         assert_eq!(r.unwrap(), "1 of 2 deployed, 1 already live");
-        let (o, _) = Report::summarize(&[dep("a", Outcome::AlreadyLive)]);
+        let (o, _) = summary::summarize(ActionKind::Deploy, &[dep("a", Outcome::AlreadyLive)]);
         assert_eq!(o, Outcome::AlreadyLive);
-        assert_eq!(Report::summarize(&[]).0, Outcome::Skipped);
+        assert_eq!(
+            summary::summarize(ActionKind::Deploy, &[]).0,
+            Outcome::Skipped
+        );
     }
 
     #[test]

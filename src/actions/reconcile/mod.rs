@@ -134,11 +134,7 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
         }
     }
     let deployments: Vec<Deployment> = slots.into_iter().flatten().collect();
-    let (outcome, reason) = summarize(&deployments);
-    let mut report = Report::new(ActionKind::Reconcile);
-    report.outcome = outcome;
-    report.reason = Some(reason);
-    report.deployments = deployments;
+    let mut report = Report::new(ActionKind::Reconcile).with_deployments(deployments);
     report.dry_run = r.dry_run;
     report
 }
@@ -213,43 +209,4 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
         .buffered(deps.config.max_parallel)
         .collect()
         .await
-}
-
-/// The sweep's outcome: failed when a deployment it ran failed (or a function could not be read),
-/// else what it did; drift and rejected images are findings, not failures.
-fn summarize(deployments: &[Deployment]) -> (Outcome, String) {
-    let mut counts: Vec<(Outcome, usize)> = Vec::new();
-    for d in deployments {
-        match counts.iter_mut().find(|(o, _)| *o == d.outcome) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((d.outcome, 1)),
-        }
-    }
-    let n = |o: Outcome| counts.iter().find(|(x, _)| *x == o).map_or(0, |(_, n)| *n);
-    let text: Vec<String> = counts
-        .iter()
-        .map(|(o, n)| format!("{n} {}", o.as_str()))
-        .collect();
-    let reason = format!(
-        "reconcile of {} function(s): {}",
-        deployments.len(),
-        text.join(", ")
-    );
-    let started_rollout = deployments
-        .iter()
-        .any(|d| d.outcome == Outcome::RollingOut && !d.notified_before);
-    let outcome = if n(Outcome::Failed) > 0 {
-        Outcome::Failed
-    } else if n(Outcome::Deployed) > 0 {
-        Outcome::Deployed
-    } else if started_rollout {
-        Outcome::RollingOut
-    } else if n(Outcome::WouldDeploy) > 0 {
-        Outcome::WouldDeploy
-    } else if n(Outcome::InSync) == deployments.len() {
-        Outcome::InSync
-    } else {
-        Outcome::Skipped
-    };
-    (outcome, reason)
 }
