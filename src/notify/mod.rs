@@ -67,3 +67,92 @@ impl Notifier {
         (status, warnings)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ActionKind;
+    use futures_util::FutureExt;
+    use futures_util::future::BoxFuture;
+    use std::sync::Mutex;
+
+    /// A sink that keeps every report it is given and answers with what it was told to.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        reports: Mutex<Vec<Report>>,
+        status: Option<NotificationStatus>,
+        warnings: Vec<String>,
+    }
+
+    impl Sink for Recorder {
+        fn name(&self) -> &'static str {
+            "recorder"
+        }
+        fn deliver<'a>(&'a self, report: &'a Report) -> BoxFuture<'a, Delivery> {
+            async move {
+                self.reports
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(report.clone());
+                Delivery {
+                    status: self.status.clone(),
+                    warnings: self.warnings.clone(),
+                }
+            }
+            .boxed()
+        }
+    }
+
+    fn failed_report() -> Report {
+        Report {
+            repository: Some("api".into()),
+            ..Report::failed(ActionKind::Deploy, "the image could not be read")
+        }
+    }
+
+    fn status(reason: &str) -> NotificationStatus {
+        NotificationStatus {
+            sent: false,
+            message_ids: None,
+            error: None,
+            reason: Some(reason.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_sink_gets_the_same_report_and_its_warnings_come_back_named() {
+        let recorder = Arc::new(Recorder {
+            warnings: vec!["deployment status not created: 403".into()],
+            ..Recorder::default()
+        });
+        let notifier = Notifier::disabled().with(recorder.clone());
+        let report = failed_report();
+        let (notification, warnings) = notifier.notify(&report).await;
+        assert_eq!(*recorder.reports.lock().unwrap(), vec![report]);
+        assert_eq!(
+            warnings,
+            vec!["recorder: deployment status not created: 403".to_owned()]
+        );
+        // The SNS sink still speaks for `notification`, exactly as before sinks.
+        assert_eq!(notification, Some(status("DEPLOYER_TOPIC_ARN is not set")));
+    }
+
+    #[tokio::test]
+    async fn the_notification_is_the_first_status_a_sink_gives() {
+        let silent = Arc::new(Recorder::default());
+        let other = Arc::new(Recorder {
+            status: Some(status("other")),
+            ..Recorder::default()
+        });
+        let notifier = Notifier::new(vec![silent.clone(), Arc::new(SnsSink::unconfigured())])
+            .with(other.clone());
+        let (notification, warnings) = notifier.notify(&failed_report()).await;
+        assert_eq!(notification, Some(status("DEPLOYER_TOPIC_ARN is not set")));
+        assert!(warnings.is_empty());
+        assert_eq!(silent.reports.lock().unwrap().len(), 1);
+        assert_eq!(other.reports.lock().unwrap().len(), 1);
+        // No sink with a status: no `notification` rather than a made-up one.
+        let (notification, _) = Notifier::new(vec![silent]).notify(&failed_report()).await;
+        assert_eq!(notification, None);
+    }
+}
