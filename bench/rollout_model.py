@@ -62,8 +62,10 @@ INPUTS = {
     "calls_gate_to_stable": (4, "from the code: a failing check makes GetAlias, DescribeAlarms, GetMetricData, "
                                 "then UpdateAlias puts traffic back"),
     "metrics_per_check": (2, "from the code: GetMetricData asks for `Errors` and `Invocations`"),
-    "deployer_timeout_s": (900, "the deployer's function timeout (template.yaml, terraform): with reserved "
-                                "concurrency 1, an event can wait for a running invocation"),
+    "reserved_concurrency": (10, "the deployer's reserved concurrency: ReservedConcurrency (template.yaml) and "
+                                 "reserved_concurrency (terraform), both 10 by default"),
+    "deployer_timeout_s": (900, "the deployer's function timeout (template.yaml, terraform): how long a running "
+                                "invocation can keep a throttled event waiting"),
     # List prices, us-east-1, as published in 2026 (aws.amazon.com/<service>/pricing), free tiers left out.
     "price_scheduler_invocation": (1.00 / 1_000_000, "list price: EventBridge Scheduler, $1.00 per million "
                                                      "invocations (first 14 million a month free)"),
@@ -312,8 +314,10 @@ What it says: against CodeDeploy at its best, the alarm event costs
 every second CodeDeploy waits between its alarm polls (not documented) counts against it instead.
 Both are dominated by CloudWatch: the metric delay and the alarm's evaluation. The built-in gate
 needs no alarm and, at `check_secs` 60, takes {fmt_s(gate60[1])}–{fmt_s(gate60[2])}. Not in these
-figures: the deployer has reserved concurrency 1, so an event that arrives while another invocation
-runs waits for it (at most the {val('deployer_timeout_s')} s function timeout). The event route needs
+figures: the deployer has reserved concurrency {val('reserved_concurrency')}, so an event that arrives while
+{val('reserved_concurrency')} invocations already run (a fan-out can fill them) is throttled and waits in Lambda's
+queue for asynchronous invocations, retried with backoff until one of them has ended (each runs at most
+the {val('deployer_timeout_s')} s function timeout). The event route needs
 the alarm rule, which is optional; every check reads the alarms as well.
 
 {how}

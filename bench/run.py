@@ -841,7 +841,7 @@ wall time of `=4`; at `=32`, {fan[-1][0]} functions took {fan[-1][2] / fan[0][2]
 | peak RSS, one deploy with `handle` (median; min–max of {RUNS}) | {mib(h)} ({span(mem['handle'])}) |
 | peak RSS, one deploy served as a Lambda through the runtime API (median; min–max of {RUNS}) | {mib(lam)} ({span(mem['lambda'])}) |
 | release binary, {platform.machine()} | {size_x86 / 1e6:.1f} MB |
-| arm64 `bootstrap.zip` (`make verify-arm64`) | {f"{arm.st_size / 1e6:.1f} MB (file dated {time.strftime('%Y-%m-%d', time.gmtime(arm.st_mtime))})" if arm else 'not built here (no target/lambda/self-deployer/bootstrap.zip)'} |
+| arm64 `bootstrap.zip` (`make verify-arm64`) | {f"{arm.st_size / 1e6:.1f} MB (file dated {time.strftime('%Y-%m-%d', time.gmtime(arm.st_mtime))})" if arm else 'not measured in this run: no target/lambda/self-deployer/bootstrap.zip when it ran (`make verify-arm64` builds it, checks it, boots it under qemu and prints its size)'} |
 
 **Start-up**: a plain listening socket stands in for the runtime API; the clock starts just before
 `os.posix_spawn` of the binary (a vfork-style spawn: no Python code runs in the child before

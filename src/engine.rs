@@ -222,7 +222,9 @@ impl Engine {
         .await;
         let now = self.lambda.clock().now();
         Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;
-        report.notification = Some(self.notifier.notify(&report).await);
+        let (notification, warnings) = self.notifier.notify(&report).await;
+        report.notification = notification;
+        report.warnings.extend(warnings);
         tracing::info!(outcome = report.outcome.as_str(), reason = ?report.reason, run = %deps.ctx.run_id, "run finished");
         Ok(Response::Report(Box::new(report)))
     }

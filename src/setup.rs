@@ -4,11 +4,12 @@
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::gateway::CONNECT_TIMEOUT;
-use crate::notify::{Notifier, NotifySettings, RenderSettings};
+use crate::notify::{Notifier, Sink, SnsSink};
 use crate::plan::Home;
 use crate::signals::{MetricsOut, Signals};
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+use std::sync::Arc;
 
 /// The SDK configuration every client is built from. No region is an error: every call would fail
 /// later with a message that does not say so.
@@ -36,26 +37,15 @@ pub async fn sdk_config(config: &Config) -> Result<SdkConfig, String> {
     Ok(sdk)
 }
 
-/// The engine with real clients and the notifier the configuration asks for.
+/// The engine with real clients and the notification sinks the configuration asks for.
 pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
-    let notifier = match &config.topic_arn {
-        Some(arn) => {
-            let settings = NotifySettings {
-                notify_skipped: config.notify_skipped,
-                render: RenderSettings {
-                    // In Lambda, our own name: the rollback command in messages invokes it.
-                    deployer_function: std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
-                },
-            };
-            Notifier::sns(aws_sdk_sns::Client::new(sdk), arn.clone(), settings)
-        }
-        None => Notifier::disabled(),
-    };
+    // One line per sink; each reads its own part of the configuration.
+    let sinks: Vec<Arc<dyn Sink>> = vec![Arc::new(SnsSink::from_config(&config, sdk))];
     Engine::new(
         config,
         aws_sdk_lambda::Client::new(sdk),
         aws_sdk_ecr::Client::new(sdk),
-        notifier,
+        Notifier::new(sinks),
     )
     .with_rollouts(
         aws_sdk_scheduler::Client::new(sdk),

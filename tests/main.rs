@@ -24,6 +24,7 @@ mod hostile;
 mod image_checks;
 mod lost_responses;
 mod notify_render;
+mod notify_sinks;
 mod reconcile;
 mod rollout;
 mod signals;

@@ -1,119 +1,158 @@
-//! Hands every report to SNS: one message per function per run, with a body for each kind of
-//! subscriber and attributes for filter policies. A notification that cannot be sent never changes
-//! the outcome of a deployment: the report records `"notification": {"sent": false, "error": ...}`.
+//! Hands every report to each notification sink (SNS today; see [`sink`]). A notification that
+//! cannot be sent never changes the outcome of a deployment: the SNS sink's status becomes the
+//! report's `notification` (`{"sent": false, "error": ...}`), and what other sinks could not do
+//! becomes the report's `warnings`.
 
 pub mod escape;
 pub mod render;
+pub mod sink;
+pub mod sns;
 
-use crate::gateway::sns::Sns;
-use crate::report::{ActionKind, NotificationStatus, Outcome, Report};
+use crate::report::{NotificationStatus, Report};
 pub use render::{Message, RenderSettings};
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct NotifySettings {
-    /// Also notify skips, duplicates (`already_live`) and dry runs (`DEPLOYER_NOTIFY_SKIPPED`).
-    pub notify_skipped: bool,
-    pub render: RenderSettings,
-}
+pub use sink::{Delivery, Sink};
+pub use sns::{NotifySettings, SnsSink};
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct Notifier {
-    sns: Option<Sns>,
-    settings: NotifySettings,
+    sinks: Vec<Arc<dyn Sink>>,
 }
 
 impl Notifier {
-    /// No topic configured: reports say so, nothing is sent.
-    pub fn disabled() -> Self {
-        Self {
-            sns: None,
-            settings: NotifySettings::default(),
-        }
+    pub fn new(sinks: Vec<Arc<dyn Sink>>) -> Self {
+        Self { sinks }
     }
 
+    /// No topic configured: reports say so, nothing is sent.
+    pub fn disabled() -> Self {
+        Self::new(vec![Arc::new(SnsSink::unconfigured())])
+    }
+
+    /// SNS as the only sink.
     pub fn sns(
         client: aws_sdk_sns::Client,
         topic_arn: impl Into<String>,
         settings: NotifySettings,
     ) -> Self {
-        Self {
-            sns: Some(Sns::new(client, topic_arn)),
-            settings,
-        }
+        Self::new(vec![Arc::new(SnsSink::new(client, topic_arn, settings))])
     }
 
-    /// Whether an outcome is worth a message: changes and failures always, the rest on request.
-    /// Never a dispatch: the function's own run tells its story, and a fan-out to hundreds of
-    /// functions must not send hundreds of messages before it.
-    pub fn worth_telling(&self, outcome: Outcome) -> bool {
-        // A manual stage waits for a person: telling them is the whole point.
-        outcome != Outcome::Dispatched
-            && (outcome.changed_production()
-                || matches!(
-                    outcome,
-                    Outcome::Failed | Outcome::Drift | Outcome::ReadyToPromote
-                )
-                || self.settings.notify_skipped)
+    /// One more sink, after those already there.
+    pub fn with(mut self, sink: Arc<dyn Sink>) -> Self {
+        self.sinks.push(sink);
+        self
     }
 
-    pub async fn notify(&self, report: &Report) -> NotificationStatus {
-        let Some(sns) = &self.sns else {
-            return not_sent("DEPLOYER_TOPIC_ARN is not set");
-        };
-        // A rollout check that only confirmed the weight changed nothing anyone must hear about.
-        let mut report = report.clone();
-        report.deployments.retain(|d| {
-            !(d.outcome == Outcome::RollingOut
-                && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
-        });
-        // A drift is told once per distinct state, not at every sweep.
-        report.deployments.retain(|d| !d.notified_before);
-        if report.deployments.is_empty() && report.action == ActionKind::Reconcile {
-            return not_sent("the sweep found nothing that was not told before");
-        }
-        if report.deployments.is_empty() && report.outcome == Outcome::RollingOut {
-            return not_sent("a rollout check confirmed the weight: nothing changed");
-        }
-        let messages: Vec<Message> = render::messages(&report, &self.settings.render)
-            .into_iter()
-            .filter(|m| self.worth_telling(m.outcome))
-            .collect();
-        if messages.is_empty() {
-            return not_sent(
-                "nothing changed: skips, duplicates and dry runs are not notified (DEPLOYER_NOTIFY_SKIPPED=true turns them on)",
+    /// Gives the report to every sink, at once (one slow channel must not hold up the others
+    /// inside the invocation's time). Returns the report's `notification`, the first status a sink
+    /// gave (only SNS gives one), and each sink's warnings prefixed with its name, so a reader
+    /// knows which channel missed.
+    pub async fn notify(&self, report: &Report) -> (Option<NotificationStatus>, Vec<String>) {
+        let deliveries =
+            futures_util::future::join_all(self.sinks.iter().map(|s| s.deliver(report))).await;
+        let mut status = None;
+        let mut warnings = Vec::new();
+        for (sink, delivery) in self.sinks.iter().zip(deliveries) {
+            if status.is_none() {
+                status = delivery.status;
+            }
+            warnings.extend(
+                delivery
+                    .warnings
+                    .into_iter()
+                    .map(|w| format!("{}: {w}", sink.name())),
             );
         }
-        let mut ids = Vec::new();
-        let mut errors = Vec::new();
-        for m in &messages {
-            let attributes = [
-                ("outcome", m.outcome.as_str()),
-                ("function", m.function.as_str()),
-                ("repository", m.repository.as_str()),
-            ];
-            match sns.publish(&m.subject, m.sns_json(), &attributes).await {
-                Ok(id) => ids.extend(id),
-                Err(e) => {
-                    let msg = format!("{}: {e}", m.function);
-                    tracing::error!(error = %msg, "notification not sent");
-                    errors.push(msg);
-                }
-            }
-        }
-        NotificationStatus {
-            sent: errors.is_empty(),
-            message_ids: Some(ids),
-            error: (!errors.is_empty()).then(|| errors.join("; ")),
-            reason: None,
-        }
+        (status, warnings)
     }
 }
 
-fn not_sent(reason: &str) -> NotificationStatus {
-    NotificationStatus {
-        sent: false,
-        message_ids: None,
-        error: None,
-        reason: Some(reason.to_owned()),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ActionKind;
+    use futures_util::FutureExt;
+    use futures_util::future::BoxFuture;
+    use std::sync::Mutex;
+
+    /// A sink that keeps every report it is given and answers with what it was told to.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        reports: Mutex<Vec<Report>>,
+        status: Option<NotificationStatus>,
+        warnings: Vec<String>,
+    }
+
+    impl Sink for Recorder {
+        fn name(&self) -> &'static str {
+            "recorder"
+        }
+        fn deliver<'a>(&'a self, report: &'a Report) -> BoxFuture<'a, Delivery> {
+            async move {
+                self.reports
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(report.clone());
+                Delivery {
+                    status: self.status.clone(),
+                    warnings: self.warnings.clone(),
+                }
+            }
+            .boxed()
+        }
+    }
+
+    fn failed_report() -> Report {
+        Report {
+            repository: Some("api".into()),
+            ..Report::failed(ActionKind::Deploy, "the image could not be read")
+        }
+    }
+
+    fn status(reason: &str) -> NotificationStatus {
+        NotificationStatus {
+            sent: false,
+            message_ids: None,
+            error: None,
+            reason: Some(reason.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_sink_gets_the_same_report_and_its_warnings_come_back_named() {
+        let recorder = Arc::new(Recorder {
+            warnings: vec!["deployment status not created: 403".into()],
+            ..Recorder::default()
+        });
+        let notifier = Notifier::disabled().with(recorder.clone());
+        let report = failed_report();
+        let (notification, warnings) = notifier.notify(&report).await;
+        assert_eq!(*recorder.reports.lock().unwrap(), vec![report]);
+        assert_eq!(
+            warnings,
+            vec!["recorder: deployment status not created: 403".to_owned()]
+        );
+        // The SNS sink still speaks for `notification`, exactly as before sinks.
+        assert_eq!(notification, Some(status("DEPLOYER_TOPIC_ARN is not set")));
+    }
+
+    #[tokio::test]
+    async fn the_notification_is_the_first_status_a_sink_gives() {
+        let silent = Arc::new(Recorder::default());
+        let other = Arc::new(Recorder {
+            status: Some(status("other")),
+            ..Recorder::default()
+        });
+        let notifier = Notifier::new(vec![silent.clone(), Arc::new(SnsSink::unconfigured())])
+            .with(other.clone());
+        let (notification, warnings) = notifier.notify(&failed_report()).await;
+        assert_eq!(notification, Some(status("DEPLOYER_TOPIC_ARN is not set")));
+        assert!(warnings.is_empty());
+        assert_eq!(silent.reports.lock().unwrap().len(), 1);
+        assert_eq!(other.reports.lock().unwrap().len(), 1);
+        // No sink with a status: no `notification` rather than a made-up one.
+        let (notification, _) = Notifier::new(vec![silent]).notify(&failed_report()).await;
+        assert_eq!(notification, None);
     }
 }

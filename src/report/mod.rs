@@ -245,6 +245,10 @@ pub struct Report {
     pub request_reason: Option<crate::types::Reason>,
     pub deployments: Vec<Deployment>,
     pub notification: Option<NotificationStatus>,
+    /// What went wrong around the run without changing its outcome (a notification sink that could
+    /// not deliver). Per-function problems are in each deployment's `warnings`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// A promotion between stages: the stage the digest came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<StageInfo>,
@@ -269,6 +273,7 @@ impl Report {
             request_reason: None,
             deployments: Vec::new(),
             notification: None,
+            warnings: Vec::new(),
             stage: None,
             promotion_checks: Vec::new(),
         }

@@ -7,7 +7,7 @@ use super::world::{ACCOUNT, REGION, World};
 use aws_smithy_mocks::{Rule, RuleMode, mock_client};
 use self_deployer::config::Config;
 use self_deployer::engine::Engine;
-use self_deployer::notify::{Notifier, NotifySettings};
+use self_deployer::notify::{Notifier, NotifySettings, Sink};
 use self_deployer::plan::Home;
 use self_deployer::report::Report;
 use self_deployer::signals::{MetricsOut, Signals};
@@ -27,6 +27,8 @@ pub struct TestEngine<'w> {
     config: Option<Config>,
     lambda: Option<aws_sdk_lambda::Client>,
     sns: Option<(aws_sdk_sns::Client, NotifySettings)>,
+    /// Sinks after SNS (or after the unconfigured SNS sink).
+    sinks: Vec<Arc<dyn Sink>>,
     rollouts: bool,
     signals: Signals,
     sts: Option<aws_sdk_sts::Client>,
@@ -42,6 +44,7 @@ impl<'w> TestEngine<'w> {
             config: None,
             lambda: None,
             sns: None,
+            sinks: Vec::new(),
             rollouts: false,
             signals: Signals::off(),
             sts: None,
@@ -112,11 +115,18 @@ impl<'w> TestEngine<'w> {
         self
     }
 
+    /// One more notification sink, after SNS.
+    pub fn sink(mut self, sink: Arc<dyn Sink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
     pub fn build(self) -> Engine {
         let notifier = match self.sns {
             Some((client, settings)) => Notifier::sns(client, TOPIC, settings),
             None => Notifier::disabled(),
         };
+        let notifier = self.sinks.into_iter().fold(notifier, Notifier::with);
         let engine = Engine::new(
             self.config.unwrap_or_else(|| config(one_target())),
             self.lambda.unwrap_or_else(|| self.world.client()),
