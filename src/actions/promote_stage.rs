@@ -7,6 +7,7 @@ use super::deploy::HOME_UNKNOWN;
 use crate::config::{After, Target, stage::target_of};
 use crate::fanout::deploy_set;
 use crate::gateway::cloudwatch::is_alarm;
+use crate::gateway::{AliasState, FunctionState};
 use crate::input::{InputError, PromoteStageRequest};
 use crate::ops::Ctx;
 use crate::ops::accounts::ctx_for;
@@ -14,7 +15,7 @@ use crate::ops::resolve::{Live, resolve};
 use crate::record::VersionRecord;
 use crate::report::{ActionKind, Outcome, Report, StageInfo};
 use crate::stages;
-use crate::types::{FunctionRef, ImageRef, Tag};
+use crate::types::{Digest, FunctionRef, ImageRef, Tag};
 
 pub async fn on_promote_stage(
     deps: &Deps<'_>,
@@ -64,79 +65,14 @@ async fn promote(
     info: &mut StageInfo,
 ) -> Result<Report, Stop> {
     let failed = |why: String| (Outcome::Failed, why);
-    let skipped = |why: String| (Outcome::Skipped, why);
     let Some(home) = deps.home else {
         return Err(failed(HOME_UNKNOWN.to_owned()));
     };
     // 1. What the earlier stage runs now (in its own account, if it has one).
     let ectx = ctx_for(&deps.ctx, earlier).await.map_err(failed)?;
-    let live = resolve(&ectx.lambda, from.as_str(), &earlier.alias)
-        .await
-        .map_err(|e| failed(format!("{from} could not be read: {}", e.message)))?;
-    let Live {
-        alias: Some(alias),
-        code: Some(code),
-        canary,
-    } = live
-    else {
-        return Err(skipped(format!(
-            "{from} has no alias {}: nothing to promote",
-            earlier.alias
-        )));
-    };
-    let version = alias.target.version();
-    info.from_version = version;
-    if let Some((v, _)) = canary {
-        return Err(skipped(format!(
-            "superseded: {from} is rolling out version {v}; its promotion check follows when the rollout finishes"
-        )));
-    }
-    let Some(running) = code.digest() else {
-        return Err(failed(format!(
-            "cannot tell which image {from} runs (alias {} serves {})",
-            earlier.alias,
-            alias.describe()
-        )));
-    };
-    if let Some(wanted) = r.digest.as_ref().filter(|d| **d != running) {
-        return Err(skipped(format!(
-            "superseded: {from} now runs {} (version {}), not {} this check was for",
-            running.short(),
-            version
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "$LATEST".into()),
-            wanted.short()
-        )));
-    }
+    let (alias, code, running) = earlier_runs(&ectx, r, from, earlier, info).await?;
     // 2. The bake: since the alias moved to this version (the deployer's record of the move).
-    let now = deps.ctx.clock().now_utc();
-    let since = alias
-        .record()
-        .filter(|rec| Some(rec.to) == version)
-        .map(|rec| rec.moved);
-    if let Some(t) = since {
-        info.baked_secs = Some((now - t).num_seconds().max(0) as u64);
-    }
-    if !r.now {
-        match info.baked_secs {
-            None => {
-                return Err(skipped(format!(
-                    "cannot tell since when {from} serves version {} (its alias was not moved by the deployer): promote with --now (\"now\": true) if it has baked",
-                    version
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|| "$LATEST".into()),
-                )));
-            }
-            Some(baked) if baked < after.bake_secs => {
-                return Err(skipped(format!(
-                    "not baked yet: {from} has served {} for {baked} s of the {} s bake; promote later, or with --now (\"now\": true)",
-                    running.short(),
-                    after.bake_secs
-                )));
-            }
-            Some(_) => {}
-        }
-    }
+    baked(deps, r, from, after, info, &alias, &running)?;
     // 3. The earlier stage's alarms (its rollout.alarms) must be quiet.
     if let Some(why) = alarm_blocks(&ectx, earlier, from).await {
         return Err(failed(format!(
@@ -202,6 +138,101 @@ async fn promote(
     .await;
     report.action = ActionKind::PromoteStage;
     Ok(report)
+}
+
+/// Step 1: what the earlier stage's alias serves now, and its image's digest; a rollout in
+/// progress there, or a digest other than the one this check was for, supersedes the check.
+async fn earlier_runs(
+    ectx: &Ctx,
+    r: &PromoteStageRequest,
+    from: &FunctionRef,
+    earlier: &Target,
+    info: &mut StageInfo,
+) -> Result<(AliasState, FunctionState, Digest), Stop> {
+    let failed = |why: String| (Outcome::Failed, why);
+    let skipped = |why: String| (Outcome::Skipped, why);
+    let live = resolve(&ectx.lambda, from.as_str(), &earlier.alias)
+        .await
+        .map_err(|e| failed(format!("{from} could not be read: {}", e.message)))?;
+    let Live {
+        alias: Some(alias),
+        code: Some(code),
+        canary,
+    } = live
+    else {
+        return Err(skipped(format!(
+            "{from} has no alias {}: nothing to promote",
+            earlier.alias
+        )));
+    };
+    let version = alias.target.version();
+    info.from_version = version;
+    if let Some((v, _)) = canary {
+        return Err(skipped(format!(
+            "superseded: {from} is rolling out version {v}; its promotion check follows when the rollout finishes"
+        )));
+    }
+    let Some(running) = code.digest() else {
+        return Err(failed(format!(
+            "cannot tell which image {from} runs (alias {} serves {})",
+            earlier.alias,
+            alias.describe()
+        )));
+    };
+    if let Some(wanted) = r.digest.as_ref().filter(|d| **d != running) {
+        return Err(skipped(format!(
+            "superseded: {from} now runs {} (version {}), not {} this check was for",
+            running.short(),
+            version
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "$LATEST".into()),
+            wanted.short()
+        )));
+    }
+    Ok((alias, code, running))
+}
+
+/// Step 2: the digest has served the earlier stage for the bake (unless promoted `now`).
+fn baked(
+    deps: &Deps<'_>,
+    r: &PromoteStageRequest,
+    from: &FunctionRef,
+    after: &After,
+    info: &mut StageInfo,
+    alias: &AliasState,
+    running: &Digest,
+) -> Result<(), Stop> {
+    let skipped = |why: String| (Outcome::Skipped, why);
+    let version = alias.target.version();
+    let now = deps.ctx.clock().now_utc();
+    let since = alias
+        .record()
+        .filter(|rec| Some(rec.to) == version)
+        .map(|rec| rec.moved);
+    if let Some(t) = since {
+        info.baked_secs = Some((now - t).num_seconds().max(0) as u64);
+    }
+    if !r.now {
+        match info.baked_secs {
+            None => {
+                return Err(skipped(format!(
+                    "cannot tell since when {from} serves version {} (its alias was not moved by the deployer): promote with --now (\"now\": true) if it has baked",
+                    version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "$LATEST".into()),
+                )));
+            }
+            Some(baked) if baked < after.bake_secs => {
+                return Err(skipped(format!(
+                    "not baked yet: {from} has served {} for {baked} s of the {} s bake; promote later, or with --now (\"now\": true)",
+                    running.short(),
+                    after.bake_secs
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The payload of a promotion by hand, as one line.

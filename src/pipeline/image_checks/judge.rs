@@ -11,151 +11,18 @@ pub fn judge(
     signing: Option<(&SigningProfileArn, &Result<Vec<ImageSigning>, ApiError>)>,
     budget: Budget,
 ) -> Verdict {
-    let mut blocked_by = Vec::new();
-    let mut warnings = Vec::new();
-    let within = |what: &str, status: &str| {
-        if budget.by_deadline {
-            format!(
-                "{what} still {status} after {} s, and this invocation's deadline is near",
-                budget.limit.as_secs()
-            )
-        } else {
-            format!(
-                "{what} did not complete within {} s (still {status})",
-                budget.limit.as_secs()
-            )
-        }
+    let mut acc = Acc {
+        budget,
+        blocked_by: Vec::new(),
+        warnings: Vec::new(),
     };
-    let unchecked = |why: String| format!("image not checked for vulnerabilities: {why}");
-    let (scan_status, scan_detail, counts, findings) = match scan {
-        Err(e) => {
-            let why = format!("could not read the scan findings: {e}");
-            if checks.scan_enforced() {
-                blocked_by.push(why);
-            } else {
-                warnings.push(unchecked(why));
-            }
-            (
-                "UNREADABLE".to_owned(),
-                Some(e.to_string()),
-                SeverityCounts::default(),
-                Vec::new(),
-            )
-        }
-        Ok(None) => {
-            let why = format!(
-                "ECR has no scan of this image (is scan on push on for repository {}?)",
-                image.repository
-            );
-            if checks.require_scan {
-                blocked_by.push(format!("no scan: {why}, and require_scan is set"));
-            } else {
-                warnings.push(unchecked(why));
-            }
-            (
-                "NONE".to_owned(),
-                None,
-                SeverityCounts::default(),
-                Vec::new(),
-            )
-        }
-        Ok(Some(s)) => {
-            let said = match &s.description {
-                Some(d) => format!("{} ({d})", s.status),
-                None => s.status.clone(),
-            };
-            match s.progress() {
-                ScanProgress::Running => {
-                    let why = within("scan", &s.status);
-                    if checks.scan_enforced() {
-                        blocked_by.push(why);
-                    } else {
-                        warnings.push(unchecked(why));
-                    }
-                }
-                ScanProgress::Unusable if checks.require_scan => blocked_by.push(format!(
-                    "no usable scan: ECR reports {said}, and require_scan is set"
-                )),
-                ScanProgress::Unusable => {
-                    warnings.push(unchecked(format!("ECR reports the scan {said}")))
-                }
-                ScanProgress::Done => {
-                    let over: Vec<String> = checks
-                        .max_findings
-                        .iter()
-                        .flatten()
-                        .filter_map(|(sev, max)| {
-                            let n = s.counts.get(sev.as_str());
-                            (n > *max).then(|| format!("{sev} {n} > {max}"))
-                        })
-                        .collect();
-                    if !over.is_empty() {
-                        blocked_by.push(over.join(", "));
-                    }
-                }
-            }
-            (
-                s.status.clone(),
-                s.description.clone(),
-                s.counts.clone(),
-                s.findings
-                    .iter()
-                    .take(MAX_FINDINGS_SHOWN)
-                    .cloned()
-                    .collect(),
-            )
-        }
-    };
-    let signature = signing.map(|(profile, statuses)| {
-        let (status, failure_reason) = match statuses {
-            Err(e) => {
-                blocked_by.push(format!("could not read the signing status: {e}"));
-                ("UNREADABLE".to_owned(), Some(e.to_string()))
-            }
-            Ok(list) => match signing_for(list, profile) {
-                None => {
-                    let others: Vec<&str> = list
-                        .iter()
-                        .filter_map(|s| s.signing_profile_arn.as_deref())
-                        .collect();
-                    let why = if others.is_empty() {
-                        "ECR has no signing status for this image".to_owned()
-                    } else {
-                        format!("it is signed only by {}", others.join(", "))
-                    };
-                    blocked_by.push(format!("not signed by {profile}: {why}"));
-                    ("NONE".to_owned(), None)
-                }
-                Some(s) if s.status == "COMPLETE" => (s.status.clone(), None),
-                Some(s) if s.status == "IN_PROGRESS" => {
-                    blocked_by.push(within(&format!("signing by {profile}"), &s.status));
-                    (s.status.clone(), None)
-                }
-                Some(s) => {
-                    let reason = [s.failure_code.as_deref(), s.failure_reason.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(": ");
-                    let reason = (!reason.is_empty()).then_some(reason);
-                    blocked_by.push(format!(
-                        "not signed by {profile}: ECR reports {}{}",
-                        s.status,
-                        reason
-                            .as_deref()
-                            .map(|r| format!(": {r}"))
-                            .unwrap_or_default()
-                    ));
-                    (s.status.clone(), reason)
-                }
-            },
-        };
-        SignatureCheck {
-            signing_profile_arn: profile.to_string(),
-            status,
-            failure_reason,
-        }
-    });
+    let (scan_status, scan_detail, counts, findings) = judge_scan(&mut acc, checks, image, scan);
+    let signature = signing.map(|(profile, statuses)| judge_signature(&mut acc, profile, statuses));
+    let Acc {
+        blocked_by,
+        warnings,
+        ..
+    } = acc;
     let verdict = if blocked_by.is_empty() {
         ImageVerdict::Passed
     } else {
@@ -172,6 +39,187 @@ pub fn judge(
         },
         blocked_by,
         warnings,
+    }
+}
+
+/// What the checks found so far: what blocks the image, and what only warns.
+struct Acc {
+    budget: Budget,
+    blocked_by: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Acc {
+    /// Why a scan or signature still in progress was given up on.
+    fn within(&self, what: &str, status: &str) -> String {
+        if self.budget.by_deadline {
+            format!(
+                "{what} still {status} after {} s, and this invocation's deadline is near",
+                self.budget.limit.as_secs()
+            )
+        } else {
+            format!(
+                "{what} did not complete within {} s (still {status})",
+                self.budget.limit.as_secs()
+            )
+        }
+    }
+
+    fn unchecked(why: String) -> String {
+        format!("image not checked for vulnerabilities: {why}")
+    }
+}
+
+/// The scan's findings against the limits: status, detail, counts and the findings shown.
+fn judge_scan(
+    acc: &mut Acc,
+    checks: &ImageChecks,
+    image: &ImageRef,
+    scan: &Result<Option<ImageScan>, ApiError>,
+) -> (
+    String,
+    Option<String>,
+    SeverityCounts,
+    Vec<crate::report::Finding>,
+) {
+    match scan {
+        Err(e) => {
+            let why = format!("could not read the scan findings: {e}");
+            if checks.scan_enforced() {
+                acc.blocked_by.push(why);
+            } else {
+                acc.warnings.push(Acc::unchecked(why));
+            }
+            (
+                "UNREADABLE".to_owned(),
+                Some(e.to_string()),
+                SeverityCounts::default(),
+                Vec::new(),
+            )
+        }
+        Ok(None) => {
+            let why = format!(
+                "ECR has no scan of this image (is scan on push on for repository {}?)",
+                image.repository
+            );
+            if checks.require_scan {
+                acc.blocked_by
+                    .push(format!("no scan: {why}, and require_scan is set"));
+            } else {
+                acc.warnings.push(Acc::unchecked(why));
+            }
+            (
+                "NONE".to_owned(),
+                None,
+                SeverityCounts::default(),
+                Vec::new(),
+            )
+        }
+        Ok(Some(s)) => {
+            let said = match &s.description {
+                Some(d) => format!("{} ({d})", s.status),
+                None => s.status.clone(),
+            };
+            match s.progress() {
+                ScanProgress::Running => {
+                    let why = acc.within("scan", &s.status);
+                    if checks.scan_enforced() {
+                        acc.blocked_by.push(why);
+                    } else {
+                        acc.warnings.push(Acc::unchecked(why));
+                    }
+                }
+                ScanProgress::Unusable if checks.require_scan => acc.blocked_by.push(format!(
+                    "no usable scan: ECR reports {said}, and require_scan is set"
+                )),
+                ScanProgress::Unusable => acc
+                    .warnings
+                    .push(Acc::unchecked(format!("ECR reports the scan {said}"))),
+                ScanProgress::Done => {
+                    let over: Vec<String> = checks
+                        .max_findings
+                        .iter()
+                        .flatten()
+                        .filter_map(|(sev, max)| {
+                            let n = s.counts.get(sev.as_str());
+                            (n > *max).then(|| format!("{sev} {n} > {max}"))
+                        })
+                        .collect();
+                    if !over.is_empty() {
+                        acc.blocked_by.push(over.join(", "));
+                    }
+                }
+            }
+            (
+                s.status.clone(),
+                s.description.clone(),
+                s.counts.clone(),
+                s.findings
+                    .iter()
+                    .take(MAX_FINDINGS_SHOWN)
+                    .cloned()
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// The signing status for `profile`: COMPLETE passes; anything else blocks.
+fn judge_signature(
+    acc: &mut Acc,
+    profile: &SigningProfileArn,
+    statuses: &Result<Vec<ImageSigning>, ApiError>,
+) -> SignatureCheck {
+    let (status, failure_reason) = match statuses {
+        Err(e) => {
+            acc.blocked_by
+                .push(format!("could not read the signing status: {e}"));
+            ("UNREADABLE".to_owned(), Some(e.to_string()))
+        }
+        Ok(list) => match signing_for(list, profile) {
+            None => {
+                let others: Vec<&str> = list
+                    .iter()
+                    .filter_map(|s| s.signing_profile_arn.as_deref())
+                    .collect();
+                let why = if others.is_empty() {
+                    "ECR has no signing status for this image".to_owned()
+                } else {
+                    format!("it is signed only by {}", others.join(", "))
+                };
+                acc.blocked_by
+                    .push(format!("not signed by {profile}: {why}"));
+                ("NONE".to_owned(), None)
+            }
+            Some(s) if s.status == "COMPLETE" => (s.status.clone(), None),
+            Some(s) if s.status == "IN_PROGRESS" => {
+                acc.blocked_by
+                    .push(acc.within(&format!("signing by {profile}"), &s.status));
+                (s.status.clone(), None)
+            }
+            Some(s) => {
+                let reason = [s.failure_code.as_deref(), s.failure_reason.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                let reason = (!reason.is_empty()).then_some(reason);
+                acc.blocked_by.push(format!(
+                    "not signed by {profile}: ECR reports {}{}",
+                    s.status,
+                    reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ));
+                (s.status.clone(), reason)
+            }
+        },
+    };
+    SignatureCheck {
+        signing_profile_arn: profile.to_string(),
+        status,
+        failure_reason,
     }
 }
 
