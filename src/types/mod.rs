@@ -2,11 +2,13 @@
 //! `try_from`), so the rest of the engine cannot mix up a version with a revision id, or deploy a tag
 //! instead of a digest.
 
+mod arn;
 mod image;
 mod names;
 mod scan;
 mod version;
 
+pub use arn::{Arn, FunctionArn, RoleArn};
 pub use image::{Digest, ImageRef, Repository, Tag, TagPattern};
 pub use names::{Account, AliasName, FunctionRef, Reason, Region};
 pub use scan::{Severity, SigningProfileArn};
