@@ -2,7 +2,9 @@
 //! as in the configuration: a typo must not silently change what a request does.
 
 use super::{InputError, Request, deserialize};
-use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
+use crate::types::{
+    ActionKind, AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version,
+};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -151,20 +153,23 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
     if let Some(obj) = fields.as_object_mut() {
         obj.remove("action");
     }
+    let action: ActionKind = action
+        .parse()
+        .map_err(|p| InputError::new("payload.action", p))?;
     match action {
-        "rollback" => {
+        ActionKind::Rollback => {
             let mut r: RollbackRequest = deserialize(&fields)?;
             r.reason = r.reason.filter(|r| !r.is_blank());
             Ok(Request::Rollback(r))
         }
-        "deploy" => {
+        ActionKind::Deploy => {
             let d = parse_deploy(deserialize(&fields)?)?;
             if let Some(p) = d.pushed {
                 not_ahead("payload.pushed", p, now)?;
             }
             Ok(Request::Deploy(d))
         }
-        "advance" => {
+        ActionKind::Advance => {
             let a: AdvanceRequest = deserialize(&fields)?;
             not_ahead("payload.started", a.started, now)?;
             if a.step == 0 {
@@ -178,12 +183,12 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             }
             Ok(Request::Advance(a))
         }
-        "promote" => {
+        ActionKind::Promote => {
             let mut p: PromoteRequest = deserialize(&fields)?;
             p.reason = p.reason.filter(|r| !r.is_blank());
             Ok(Request::Promote(p))
         }
-        "status" => {
+        ActionKind::Status => {
             if fields.get("dry_run").is_some() {
                 return Err(InputError::new(
                     "payload.dry_run",
@@ -192,7 +197,7 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             }
             deserialize(&fields).map(Request::Status)
         }
-        "history" => {
+        ActionKind::History => {
             if fields.get("dry_run").is_some() {
                 return Err(InputError::new(
                     "payload.dry_run",
@@ -205,20 +210,14 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             }
             Ok(Request::History(h))
         }
-        "reconcile" => deserialize(&fields).map(Request::Reconcile),
-        "promote_stage" => {
+        ActionKind::Reconcile => deserialize(&fields).map(Request::Reconcile),
+        ActionKind::PromoteStage => {
             let p: super::PromoteStageRequest = deserialize(&fields)?;
             if let Some(due) = p.due {
                 not_ahead("payload.due", due, now)?;
             }
             Ok(Request::PromoteStage(p.check()?))
         }
-        other => Err(InputError::new(
-            "payload.action",
-            format!(
-                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"promote_stage\", \"status\", \"history\", \"reconcile\" or \"advance\""
-            ),
-        )),
     }
 }
 
