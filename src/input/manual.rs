@@ -6,7 +6,7 @@ use crate::types::{
     ActionKind, AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version,
 };
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -50,7 +50,7 @@ pub struct DeployRequest {
 
 /// A rollout check, as the schedule that brings it carries it: `step` is the step whose weight is
 /// set now (1-based) and `started` when it was set.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceRequest {
     pub function: FunctionRef,
@@ -58,6 +58,7 @@ pub struct AdvanceRequest {
     pub version: Version,
     pub stable_version: Version,
     pub step: usize,
+    #[serde(serialize_with = "super::outgoing::secs")]
     pub started: DateTime<Utc>,
 }
 
@@ -117,24 +118,29 @@ pub fn check_history_limit(n: u32) -> Result<u32, String> {
     }
 }
 
-/// The deploy payload's fields; which combination was given decides the [`DeploySource`].
-#[derive(Deserialize)]
+/// The deploy payload's fields; which combination was given decides the [`DeploySource`]. Also
+/// what a fan-out sends (super::outgoing), so only what is set goes on the wire.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct DeployFields {
-    #[serde(default)]
-    function: Option<FunctionRef>,
-    #[serde(default)]
-    image_uri: Option<String>,
-    #[serde(default)]
-    repository: Option<Repository>,
-    #[serde(default)]
-    tag: Option<Tag>,
-    #[serde(default)]
-    pushed: Option<DateTime<Utc>>,
-    #[serde(default)]
-    reason: Option<Reason>,
-    #[serde(default)]
-    dry_run: bool,
+pub struct DeployFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) function: Option<FunctionRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) image_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) repository: Option<Repository>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tag: Option<Tag>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::outgoing::exact_opt"
+    )]
+    pub(super) pushed: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reason: Option<Reason>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) dry_run: bool,
 }
 
 pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, InputError> {
