@@ -4,6 +4,8 @@
 
 mod action;
 mod arn;
+#[cfg(test)]
+mod arn_tests;
 mod image;
 mod names;
 mod scan;

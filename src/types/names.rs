@@ -220,6 +220,19 @@ mod tests {
                 .unwrap_err()
                 .contains("not a Lambda")
         );
+        assert_eq!(
+            FunctionRef::parse("arn:aws:lambda:eu-west-1:123456789012:function:a b").unwrap_err(),
+            "\"a b\" is not a function name: only letters, digits, '-' and '_' are allowed"
+        );
+        assert!(
+            FunctionRef::parse("arn:aws:lambda:eu-west-1:123:function:api")
+                .unwrap_err()
+                .contains("not a Lambda function ARN")
+        );
+        assert_eq!(
+            arn.arn().map(|a| a.region().to_owned()).as_deref(),
+            Some("eu-west-1")
+        );
         assert!(FunctionRef::parse("").is_err());
         assert!(FunctionRef::parse("has space").is_err());
         assert!(FunctionRef::parse(&"x".repeat(65)).is_err());
