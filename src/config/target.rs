@@ -240,12 +240,12 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
         if let Some(a) = &s.after {
             a.check().map_err(|(field, p)| err(field, p))?;
         }
-        let assume_role_arn = match &s.assume_role_arn {
-            Some(arn) => {
-                Some(super::stage::check_role_arn(arn).map_err(|p| err("assume_role_arn", p))?)
-            }
-            None => None,
-        };
+        let assume_role_arn = s
+            .assume_role_arn
+            .as_deref()
+            .map(super::stage::check_role_arn)
+            .transpose()
+            .map_err(|p| err("assume_role_arn", p))?;
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
