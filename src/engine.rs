@@ -118,11 +118,12 @@ impl Engine {
         self
     }
 
-    /// Sets this deployer's own function ARN (first call wins), without a qualifier.
+    /// Sets this deployer's own function ARN (first call wins), without a qualifier. An ARN the
+    /// runtime gives that is not a function's is not kept: schedules would invoke nothing.
     pub fn set_self_arn(&self, invoked_arn: &str) {
-        let parts: Vec<&str> = invoked_arn.split(':').collect();
-        let unqualified = parts.iter().take(7).copied().collect::<Vec<_>>().join(":");
-        let _ = self.self_arn.set(unqualified);
+        if let Ok(arn) = invoked_arn.parse::<crate::types::FunctionArn>() {
+            let _ = self.self_arn.set(arn.unqualified().to_string());
+        }
     }
 
     /// Metrics and deployment events after each deploy or rollback (none by default).

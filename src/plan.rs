@@ -14,14 +14,11 @@ pub struct Home {
 impl Home {
     /// From the deployer's own function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
     pub fn from_function_arn(arn: &str) -> Option<Self> {
-        let parts: Vec<&str> = arn.split(':').collect();
-        match parts.as_slice() {
-            ["arn", _, "lambda", region, account, "function", ..] => Some(Self {
-                account: Account::parse(account).ok()?,
-                region: Region::parse(region).ok()?,
-            }),
-            _ => None,
-        }
+        let arn: crate::types::FunctionArn = arn.parse().ok()?;
+        Some(Self {
+            account: Account::parse(arn.account()).ok()?,
+            region: Region::parse(arn.region()).ok()?,
+        })
     }
 
     /// Why `target` must not take an image from `account`/`region`, if it must not.

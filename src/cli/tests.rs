@@ -229,3 +229,27 @@ fn promote_stage_flags_make_the_same_request_as_its_payload() {
     .unwrap_err();
     assert!(e.to_string().contains("--from"), "{e}");
 }
+
+/// Subcommands that are no action of the registry: `handle` takes any payload.
+const NOT_ACTIONS: [&str; 1] = ["handle"];
+
+#[test]
+fn every_action_with_a_cli_door_has_its_subcommand_and_nothing_else_does() {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let subcommands: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+    for a in crate::types::ACTIONS {
+        if let Some(name) = a.cli {
+            assert!(
+                subcommands.contains(&name),
+                "{:?} has no subcommand {name:?}",
+                a.kind
+            );
+        }
+    }
+    for s in &subcommands {
+        let known =
+            NOT_ACTIONS.contains(s) || crate::types::ACTIONS.iter().any(|a| a.cli == Some(*s));
+        assert!(known, "subcommand {s:?} is in no registry entry");
+    }
+}

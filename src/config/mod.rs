@@ -266,13 +266,7 @@ fn parse_scheduler(
 ) -> Result<Scheduler, ConfigError> {
     let role_arn = get(SCHEDULER_ROLE_VAR).filter(|s| !s.is_empty());
     if let Some(arn) = &role_arn {
-        let ok = arn.starts_with("arn:")
-            && arn.split(':').nth(2) == Some("iam")
-            && arn
-                .split(':')
-                .nth(5)
-                .is_some_and(|r| r.starts_with("role/"));
-        if !ok {
+        if arn.parse::<crate::types::RoleArn>().is_err() {
             return Err(ConfigError::new(
                 SCHEDULER_ROLE_VAR,
                 "",
@@ -374,14 +368,9 @@ fn parse_number(
 }
 
 fn check_topic_arn(arn: &str) -> Result<String, String> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "sns", region, account, name]
-            if !partition.is_empty()
-                && !region.is_empty()
-                && crate::types::Account::parse(account).is_ok()
-                && !name.is_empty() =>
-        {
+    // A topic's resource is its bare name: a ':' in it would be a subscription ARN.
+    match arn.parse::<crate::types::Arn>() {
+        Ok(a) if a.service() == "sns" && !a.region().is_empty() && !a.resource().contains(':') => {
             Ok(arn.to_owned())
         }
         _ => Err(format!(

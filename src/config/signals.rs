@@ -97,12 +97,13 @@ fn is_bus_name(s: &str) -> bool {
 /// (`arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME`).
 fn check_event_bus(bus: &str) -> Result<(), String> {
     if bus.starts_with("arn:") {
-        let parts: Vec<&str> = bus.splitn(6, ':').collect();
-        if let ["arn", partition, "events", region, account, resource] = parts.as_slice()
-            && !partition.is_empty()
-            && !region.is_empty()
-            && crate::types::Account::parse(account).is_ok()
-            && resource.strip_prefix("event-bus/").is_some_and(is_bus_name)
+        if let Ok(arn) = bus.parse::<crate::types::Arn>()
+            && arn.service() == "events"
+            && !arn.region().is_empty()
+            && arn
+                .resource()
+                .strip_prefix("event-bus/")
+                .is_some_and(is_bus_name)
         {
             return Ok(());
         }

@@ -3,7 +3,7 @@
 //! a function of another entry.
 
 use super::{ConfigError, TARGETS_VAR, Target};
-use crate::types::FunctionRef;
+use crate::types::{FunctionRef, RoleArn};
 use serde::Deserialize;
 
 /// The shortest and longest bake: a minute (a schedule needs a time ahead), and 30 days.
@@ -40,28 +40,11 @@ impl After {
     }
 }
 
-/// An IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`), or why not.
-pub fn check_role_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = match parts.as_slice() {
-        ["arn", partition, "iam", "", account, resource] => {
-            !partition.is_empty()
-                && crate::types::Account::parse(account).is_ok()
-                && resource
-                    .strip_prefix("role/")
-                    .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
-                && arn.len() <= 2048
-                && arn.chars().all(|c| c.is_ascii_graphic())
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
-        ))
-    }
+/// An IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`), or why not (in the words
+/// configuration errors have always used).
+pub fn check_role_arn(arn: &str) -> Result<RoleArn, String> {
+    arn.parse()
+        .map_err(|_| format!("{arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
 }
 
 /// The index of the target that holds `function` (by name; an ARN must match exactly), preferring

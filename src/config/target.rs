@@ -4,7 +4,7 @@ use super::reconcile::ReconcileMode;
 use super::rollout::Rollout;
 use super::stage::After;
 use super::{ConfigError, ImageChecks, TARGETS_VAR};
-use crate::types::{Account, AliasName, FunctionRef, Repository, Tag, TagPattern};
+use crate::types::{Account, AliasName, FunctionRef, Repository, RoleArn, Tag, TagPattern};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -31,7 +31,7 @@ pub struct Target {
     /// The stage this target follows: it takes images only by promotion from there.
     pub after: Option<After>,
     /// A role in another account, assumed for this target's Lambda and ECR calls.
-    pub assume_role_arn: Option<String>,
+    pub assume_role_arn: Option<RoleArn>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -113,7 +113,7 @@ impl Target {
     /// The account of `assume_role_arn`, where this target's functions, alarms and metrics live
     /// (validated as `arn:PARTITION:iam::ACCOUNT:role/NAME` when the configuration was read).
     pub fn role_account(&self) -> Option<&str> {
-        self.assume_role_arn.as_deref()?.split(':').nth(4)
+        self.assume_role_arn.as_ref().map(RoleArn::account)
     }
 
     /// Why a push with this tag is not for this target, or `None` when it is.
@@ -240,9 +240,12 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
         if let Some(a) = &s.after {
             a.check().map_err(|(field, p)| err(field, p))?;
         }
-        if let Some(arn) = &s.assume_role_arn {
-            super::stage::check_role_arn(arn).map_err(|p| err("assume_role_arn", p))?;
-        }
+        let assume_role_arn = s
+            .assume_role_arn
+            .as_deref()
+            .map(super::stage::check_role_arn)
+            .transpose()
+            .map_err(|p| err("assume_role_arn", p))?;
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
@@ -256,7 +259,7 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             image_checks: s.image_checks.or_else(|| defaults.image_checks.clone()),
             reconcile_mode: s.reconcile_mode.unwrap_or(defaults.reconcile),
             after: s.after,
-            assume_role_arn: s.assume_role_arn,
+            assume_role_arn,
         });
     }
     super::stage::check_stages(&targets)?;

@@ -9,13 +9,14 @@
 //! the push's time and tag so stale-event protection and the version record stay exact.
 
 use crate::config::Target;
+use crate::input::{DeployRequest, DeploySource, Payload};
 use crate::ops::Deps;
 use crate::pipeline::deploy_function;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Asynchronous Invokes in flight at once: each is one quick HTTP call (Lambda only queues the
 /// payload), so 500 functions are dispatched in a few seconds without a burst that throttles.
@@ -169,28 +170,24 @@ pub fn payload(
     pushed: Option<DateTime<Utc>>,
     reason: Option<&Reason>,
 ) -> Value {
-    let mut p = json!({
-        "action": "deploy",
-        "function": function.as_str(),
-        "image_uri": image.uri(),
-    });
-    if let Some(tag) = &image.tag {
-        p["tag"] = json!(tag.as_str());
-    }
-    if let Some(t) = pushed {
-        p["pushed"] = json!(t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
-    }
-    if let Some(r) = reason {
-        p["reason"] = json!(r.as_str());
-    }
-    p
+    let request = DeployRequest {
+        source: DeploySource::Image {
+            function: function.clone(),
+            image: image.clone(),
+        },
+        pushed,
+        reason: reason.cloned(),
+        dry_run: false,
+    };
+    Payload::deploy(&request).to_json()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{DeploySource, Request, parse_request};
+    use crate::input::{Request, parse_request};
     use chrono::TimeZone;
+    use serde_json::json;
 
     fn image(tag: Option<&str>) -> ImageRef {
         let mut i: ImageRef = format!(

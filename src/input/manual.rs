@@ -2,9 +2,11 @@
 //! as in the configuration: a typo must not silently change what a request does.
 
 use super::{InputError, Request, deserialize};
-use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
+use crate::types::{
+    ActionKind, AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version,
+};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -48,7 +50,7 @@ pub struct DeployRequest {
 
 /// A rollout check, as the schedule that brings it carries it: `step` is the step whose weight is
 /// set now (1-based) and `started` when it was set.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceRequest {
     pub function: FunctionRef,
@@ -56,6 +58,7 @@ pub struct AdvanceRequest {
     pub version: Version,
     pub stable_version: Version,
     pub step: usize,
+    #[serde(serialize_with = "super::outgoing::secs")]
     pub started: DateTime<Utc>,
 }
 
@@ -115,24 +118,29 @@ pub fn check_history_limit(n: u32) -> Result<u32, String> {
     }
 }
 
-/// The deploy payload's fields; which combination was given decides the [`DeploySource`].
-#[derive(Deserialize)]
+/// The deploy payload's fields; which combination was given decides the [`DeploySource`]. Also
+/// what a fan-out sends (super::outgoing), so only what is set goes on the wire.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct DeployFields {
-    #[serde(default)]
-    function: Option<FunctionRef>,
-    #[serde(default)]
-    image_uri: Option<String>,
-    #[serde(default)]
-    repository: Option<Repository>,
-    #[serde(default)]
-    tag: Option<Tag>,
-    #[serde(default)]
-    pushed: Option<DateTime<Utc>>,
-    #[serde(default)]
-    reason: Option<Reason>,
-    #[serde(default)]
-    dry_run: bool,
+pub struct DeployFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) function: Option<FunctionRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) image_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) repository: Option<Repository>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tag: Option<Tag>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::outgoing::exact_opt"
+    )]
+    pub(super) pushed: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reason: Option<Reason>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) dry_run: bool,
 }
 
 pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, InputError> {
@@ -151,20 +159,23 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
     if let Some(obj) = fields.as_object_mut() {
         obj.remove("action");
     }
+    let action: ActionKind = action
+        .parse()
+        .map_err(|p| InputError::new("payload.action", p))?;
     match action {
-        "rollback" => {
+        ActionKind::Rollback => {
             let mut r: RollbackRequest = deserialize(&fields)?;
             r.reason = r.reason.filter(|r| !r.is_blank());
             Ok(Request::Rollback(r))
         }
-        "deploy" => {
+        ActionKind::Deploy => {
             let d = parse_deploy(deserialize(&fields)?)?;
             if let Some(p) = d.pushed {
                 not_ahead("payload.pushed", p, now)?;
             }
             Ok(Request::Deploy(d))
         }
-        "advance" => {
+        ActionKind::Advance => {
             let a: AdvanceRequest = deserialize(&fields)?;
             not_ahead("payload.started", a.started, now)?;
             if a.step == 0 {
@@ -178,12 +189,12 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             }
             Ok(Request::Advance(a))
         }
-        "promote" => {
+        ActionKind::Promote => {
             let mut p: PromoteRequest = deserialize(&fields)?;
             p.reason = p.reason.filter(|r| !r.is_blank());
             Ok(Request::Promote(p))
         }
-        "status" => {
+        ActionKind::Status => {
             if fields.get("dry_run").is_some() {
                 return Err(InputError::new(
                     "payload.dry_run",
@@ -192,7 +203,7 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             }
             deserialize(&fields).map(Request::Status)
         }
-        "history" => {
+        ActionKind::History => {
             if fields.get("dry_run").is_some() {
                 return Err(InputError::new(
                     "payload.dry_run",
@@ -205,20 +216,14 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             }
             Ok(Request::History(h))
         }
-        "reconcile" => deserialize(&fields).map(Request::Reconcile),
-        "promote_stage" => {
+        ActionKind::Reconcile => deserialize(&fields).map(Request::Reconcile),
+        ActionKind::PromoteStage => {
             let p: super::PromoteStageRequest = deserialize(&fields)?;
             if let Some(due) = p.due {
                 not_ahead("payload.due", due, now)?;
             }
             Ok(Request::PromoteStage(p.check()?))
         }
-        other => Err(InputError::new(
-            "payload.action",
-            format!(
-                "{other:?} is not an action: use \"rollback\", \"deploy\", \"promote\", \"promote_stage\", \"status\", \"history\", \"reconcile\" or \"advance\""
-            ),
-        )),
     }
 }
 

@@ -4,6 +4,7 @@
 mod alarm;
 mod event;
 mod manual;
+mod outgoing;
 mod stage;
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,7 @@ pub use manual::{
     HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest,
     check_history_limit,
 };
+pub use outgoing::Payload;
 pub use stage::PromoteStageRequest;
 
 use chrono::{DateTime, Utc};

@@ -5,9 +5,9 @@
 use super::InputError;
 use crate::types::{Digest, FunctionRef, Reason};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromoteStageRequest {
     /// The earlier stage (a function some target's `after` names).
@@ -16,16 +16,20 @@ pub struct PromoteStageRequest {
     pub to: FunctionRef,
     /// The digest the check was scheduled for: if the earlier stage runs another one now, the
     /// check is superseded. `None` (by hand): whatever the earlier stage runs now.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
     /// When the bake ended: set by the scheduled check only. A scheduled check of a stage with
     /// `manual: true` notifies "ready to promote" instead of promoting.
-    #[serde(default)]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::outgoing::secs_opt"
+    )]
     pub due: Option<DateTime<Utc>>,
     /// Skip the bake (a person decided).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub now: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
 }
 

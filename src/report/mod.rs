@@ -214,20 +214,8 @@ pub struct NotificationStatus {
     pub reason: Option<String>,
 }
 
-/// What the run was asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    Deploy,
-    Rollback,
-    /// A scheduled rollout check, or an alarm that acted on a rollout.
-    Advance,
-    Promote,
-    /// A sweep: every configured function compared with its repository's newest image.
-    Reconcile,
-    /// The same digest from one stage to the next (`after`).
-    PromoteStage,
-}
+/// What the run was asked to do: one registry for payloads, the CLI, metrics and events.
+pub use crate::types::ActionKind;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {

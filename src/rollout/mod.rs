@@ -33,11 +33,7 @@ pub async fn schedule_check(
     let (scheduler, role, target) = r.ready()?;
     let due = schedule::next_due(c.started, cfg.check_secs, ctx.clock().now_utc());
     let name = schedule::name(c, due);
-    let mut payload = serde_json::to_value(c).map_err(|e| e.to_string())?;
-    if let Some(obj) = payload.as_object_mut() {
-        obj.insert("action".into(), "advance".into());
-        obj.insert("started".into(), rfc3339(c.started).into());
-    }
+    let payload = crate::input::Payload::Advance(c).to_json();
     let s = OneTime {
         group: r.group.clone(),
         name: name.clone(),

@@ -119,14 +119,7 @@ pub fn records(report: &Report, namespace: &str, run_id: &str, timestamp_ms: u64
 }
 
 fn action(report: &Report) -> &'static str {
-    match report.action {
-        crate::report::ActionKind::Deploy => "deploy",
-        crate::report::ActionKind::Rollback => "rollback",
-        crate::report::ActionKind::Advance => "advance",
-        crate::report::ActionKind::Promote => "promote",
-        crate::report::ActionKind::Reconcile => "reconcile",
-        crate::report::ActionKind::PromoteStage => "promote_stage",
-    }
+    report.action.as_str()
 }
 
 fn put(fields: &mut Map<String, Value>, key: &str, value: Option<&str>) {

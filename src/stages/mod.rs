@@ -4,12 +4,13 @@
 //! carries the digest, and the earlier stage's alias says whether it still runs it.
 
 use crate::config::{Config, Target};
+use crate::input::{Payload, PromoteStageRequest};
 use crate::ops::Ctx;
 use crate::report::{Outcome, PromotionCheck, Report};
 use crate::rollout::schedule::hash12;
 use crate::types::{Digest, FunctionRef};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Does `after_function` (as an `after` names it) name `function` (as configured)?
 pub fn names(after_function: &FunctionRef, function: &FunctionRef) -> bool {
@@ -52,14 +53,15 @@ pub fn payload(
     digest: Option<&Digest>,
     due: Option<DateTime<Utc>>,
 ) -> Value {
-    let mut p = json!({"action": "promote_stage", "from": from.as_str(), "to": to.as_str()});
-    if let Some(d) = digest {
-        p["digest"] = json!(d.as_str());
-    }
-    if let Some(t) = due {
-        p["due"] = json!(t.to_rfc3339_opts(SecondsFormat::Secs, true));
-    }
-    p
+    let request = PromoteStageRequest {
+        from: from.clone(),
+        to: to.clone(),
+        digest: digest.cloned(),
+        due,
+        now: false,
+        reason: None,
+    };
+    Payload::PromoteStage(&request).to_json()
 }
 
 /// What a person runs to promote now (the CLI; the Lambda payload is [`payload`] with `now`).

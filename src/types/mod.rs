@@ -2,11 +2,17 @@
 //! `try_from`), so the rest of the engine cannot mix up a version with a revision id, or deploy a tag
 //! instead of a digest.
 
+mod action;
+mod arn;
+#[cfg(test)]
+mod arn_tests;
 mod image;
 mod names;
 mod scan;
 mod version;
 
+pub use action::{ACTIONS, ActionDef, ActionKind};
+pub use arn::{Arn, FunctionArn, RoleArn};
 pub use image::{Digest, ImageRef, Repository, Tag, TagPattern};
 pub use names::{Account, AliasName, FunctionRef, Reason, Region};
 pub use scan::{Severity, SigningProfileArn};

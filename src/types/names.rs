@@ -14,7 +14,13 @@ checked_string!(
 impl FunctionRef {
     /// The bare function name, also for ARNs.
     pub fn name(&self) -> &str {
+        // Checked when made: an ARN here is an unqualified function ARN, whose last part is the name.
         self.0.rsplit(':').next().unwrap_or(&self.0)
+    }
+
+    /// The function's ARN, when it was configured as one.
+    pub fn arn(&self) -> Option<super::FunctionArn> {
+        self.0.parse().ok()
     }
 
     pub fn is_arn(&self) -> bool {
@@ -23,27 +29,38 @@ impl FunctionRef {
 }
 
 fn check_function_ref(s: &str) -> Result<(), String> {
-    let Some(rest) = s.strip_prefix("arn:") else {
+    if !s.starts_with("arn:") {
         return check_function_name(s);
-    };
-    // arn:{partition}:lambda:{region}:{account}:function:{name}
-    let parts: Vec<&str> = rest.split(':').collect();
-    match parts.as_slice() {
-        [partition, "lambda", region, account, "function", name]
-            if !partition.is_empty() && !region.is_empty() && is_account(account) =>
-        {
-            check_function_name(name)
-        }
-        [_, "lambda", _, _, "function", _, _] => Err(format!(
-            "{s:?} is a qualified ARN: name the function, the deployer chooses the version"
-        )),
-        _ => Err(format!(
-            "{s:?} is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
-        )),
     }
+    // Configuration and payload errors keep the words they have always used (people grep for
+    // them); the ARN's own, finer error is for the other callers.
+    let arn = match s.parse::<super::FunctionArn>() {
+        Ok(arn) => arn,
+        Err(_) => {
+            // A Lambda function ARN whose only fault is its name says what is wrong with the name.
+            let arn = s.parse::<super::Arn>().ok();
+            let name = arn
+                .as_ref()
+                .filter(|a| a.service() == "lambda" && !a.region().is_empty())
+                .and_then(|a| a.resource().strip_prefix("function:"))
+                .filter(|n| !n.contains(':'));
+            if let Some(name) = name {
+                check_function_name(name)?;
+            }
+            return Err(format!(
+                "{s:?} is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
+            ));
+        }
+    };
+    if arn.is_qualified() {
+        return Err(format!(
+            "{s:?} is a qualified ARN: name the function, the deployer chooses the version"
+        ));
+    }
+    Ok(())
 }
 
-fn check_function_name(name: &str) -> Result<(), String> {
+pub(super) fn check_function_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 64 {
         return Err(format!(
             "{name:?} is not a function name: it must be 1 to 64 characters"
@@ -202,6 +219,19 @@ mod tests {
             FunctionRef::parse("arn:aws:s3:::bucket")
                 .unwrap_err()
                 .contains("not a Lambda")
+        );
+        assert_eq!(
+            FunctionRef::parse("arn:aws:lambda:eu-west-1:123456789012:function:a b").unwrap_err(),
+            "\"a b\" is not a function name: only letters, digits, '-' and '_' are allowed"
+        );
+        assert!(
+            FunctionRef::parse("arn:aws:lambda:eu-west-1:123:function:api")
+                .unwrap_err()
+                .contains("not a Lambda function ARN")
+        );
+        assert_eq!(
+            arn.arn().map(|a| a.region().to_owned()).as_deref(),
+            Some("eu-west-1")
         );
         assert!(FunctionRef::parse("").is_err());
         assert!(FunctionRef::parse("has space").is_err());

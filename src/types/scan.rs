@@ -109,21 +109,17 @@ fn check_signing_profile_arn(s: &str) -> Result<(), String> {
             "{s:?} is not a signing profile ARN (arn:aws:signer:REGION:ACCOUNT:/signing-profiles/NAME)"
         )
     };
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let ["arn", partition, "signer", region, account, resource] = parts.as_slice() else {
+    let arn: super::Arn = s.parse().map_err(|_| bad())?;
+    if arn.service() != "signer" || arn.region().is_empty() {
         return Err(bad());
-    };
-    let name = resource
+    }
+    let name = arn
+        .resource()
         .strip_prefix("/signing-profiles/")
         .ok_or_else(bad)?;
     let name_ok = (2..=64).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if partition.is_empty()
-        || region.is_empty()
-        || !super::names::is_account(account)
-        || !name_ok
-        || s.len() > 2048
-    {
+    if !name_ok || s.len() > 2048 {
         return Err(bad());
     }
     Ok(())

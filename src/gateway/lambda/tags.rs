@@ -27,8 +27,12 @@ impl Lambda {
                     message: "returned no FunctionArn".into(),
                 })?
         };
-        // arn:aws:lambda:REGION:ACCOUNT:function:NAME, without a qualifier.
-        Ok(arn.split(':').take(7).collect::<Vec<_>>().join(":"))
+        let arn: crate::types::FunctionArn = arn.parse().map_err(|e| ApiError {
+            op: "GetFunction",
+            kind: ErrorKind::Other,
+            message: e,
+        })?;
+        Ok(arn.unqualified().to_string())
     }
 
     /// The function's tags (`ListTags`).
