@@ -16,7 +16,7 @@ mod tests;
 
 pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use reconcile::ReconcileMode;
-pub use rollout::Rollout;
+pub use rollout::{OnInconclusive, Rollout, Synthetic};
 pub use signals::{DEFAULT_NAMESPACE, SignalsConfig};
 pub use stage::After;
 pub use target::{Smoke, Target};
