@@ -349,3 +349,26 @@ async fn a_gate_that_cannot_be_read_fails_the_check_and_is_never_inconclusive() 
     );
     assert_eq!(c.alias(), ("1".into(), vec![("2".into(), 0.1)]));
 }
+
+#[tokio::test]
+async fn no_synthetic_invocation_starts_past_the_invocations_deadline_reserve() {
+    let c =
+        Canary::start(json!({"max_error_rate": 0.05, "synthetic": {"max_per_check": 10}})).await;
+    let s = c.w.only_schedule();
+    c.w.advance_to(s.at());
+    c.w.lock().schedules.remove(&s.name);
+    // 30 s left: all of it is the reserve for writing the report and notifying.
+    let inv = self_deployer::engine::Invocation {
+        deadline: Some(
+            aws_smithy_async::time::TimeSource::now(&c.w.time) + std::time::Duration::from_secs(30),
+        ),
+        ..Default::default()
+    };
+    let request = c.e.parse(&s.payload()).unwrap();
+    let r = c.e.run(request, inv).await.report();
+    assert_eq!(r.outcome, Outcome::RollingOut, "{r:#?}");
+    assert_eq!(verdict(&r), Verdict::Inconclusive);
+    let e = info(&r).check.as_ref().unwrap().evidence.clone().unwrap();
+    assert_eq!((e.synthetic, e.synthetic_not_made), (0, 10), "{e:?}");
+    assert!(c.synthetic_invokes().is_empty(), "none was started");
+}
