@@ -179,6 +179,10 @@ async fn synthetic_invocations_of_the_new_version_decide_the_step() {
         (e.invocations, e.synthetic, e.synthetic_failed),
         (20.0, 17, 0)
     );
+    assert!(
+        reason(&r).contains("the gates passed on 20 invocations, 17 of them synthetic (0 failed)"),
+        "{r:#?}"
+    );
     let made = c.synthetic_invokes();
     assert_eq!(made.len(), 17);
     assert!(

@@ -30,10 +30,15 @@ pub struct Gates {
 }
 
 impl Gates {
-    fn failed(why: String) -> Self {
+    /// A verdict on alarms alone (or on nothing read): no metric reading, no synthetic traffic.
+    fn without_metrics(failures: Vec<String>) -> Self {
         Self {
-            verdict: Verdict::Fail,
-            failures: vec![why],
+            verdict: if failures.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            failures,
             short: None,
             error_rate: None,
             stable_error_rate: None,
@@ -54,9 +59,9 @@ pub async fn check(
 ) -> Gates {
     let cfg = &target.rollout;
     let Some(cw) = ctx.rollouts.cloudwatch.as_ref() else {
-        return Gates::failed(
+        return Gates::without_metrics(vec![
             "no CloudWatch client is configured, so the gates cannot be read".into(),
-        );
+        ]);
     };
     let mut failures = Vec::new();
     if !cfg.alarms.is_empty() {
@@ -80,22 +85,10 @@ pub async fn check(
     // A failed alarm ends the check, unless every gate is to be read and reported.
     if !failures.is_empty() && !cfg.report_only {
         failures.truncate(1);
-        return Gates {
-            failures,
-            ..Gates::failed(String::new())
-        };
+        return Gates::without_metrics(failures);
     }
     if !cfg.reads_metrics() {
-        let verdict = if failures.is_empty() {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
-        };
-        return Gates {
-            verdict,
-            failures,
-            ..Gates::failed(String::new())
-        };
+        return Gates::without_metrics(failures);
     }
     let new = a.version.to_string();
     let stable = a.stable_version.to_string();
@@ -129,10 +122,10 @@ pub async fn check(
         Ok(v) => v,
         Err(e) => {
             failures.push(format!("the error rate could not be read ({e})"));
-            return Gates {
-                failures,
-                ..Gates::failed(String::new())
-            };
+            if !cfg.report_only {
+                failures.drain(..failures.len() - 1);
+            }
+            return Gates::without_metrics(failures);
         }
     };
     let value = |version: &str, metric| {

@@ -76,7 +76,16 @@ pub fn decide(cfg: &Rollout, a: &AdvanceRequest, now: DateTime<Utc>, g: gates::G
     } else {
         match g.verdict {
             Verdict::Fail => Act::RollBack(g.failures.first().cloned().unwrap_or_default()),
-            Verdict::Pass => Act::OnSchedule,
+            Verdict::Pass => {
+                // Say what the pass rests on when the deployer made part of it.
+                if let Some(e) = g.evidence.as_ref().filter(|e| e.synthetic > 0) {
+                    note = Some(format!(
+                        "the gates passed on {} invocations, {} of them synthetic ({} failed)",
+                        e.invocations, e.synthetic, e.synthetic_failed
+                    ));
+                }
+                Act::OnSchedule
+            }
             Verdict::Inconclusive if gave_up => match cfg.on_inconclusive {
                 OnInconclusive::Rollback => Act::RollBack(format!(
                     "inconclusive {} s past the step's interval ({short}): on_inconclusive is rollback",
