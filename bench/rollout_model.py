@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+import rollout_evidence  # bench/, next to this script
+
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Rollouts: detection and cost"
 
@@ -58,7 +60,8 @@ INPUTS = {
     "example_steps": ([10, 50], "the example rollout: steps [10, 50], interval_secs 300"),
     "example_interval_s": (300, "the example rollout's interval_secs (the default)"),
     "calls_per_check": (4, "from the code (src/actions/advance.rs, src/rollout/gates.rs): a passing check makes "
-                           "GetAlias, DescribeAlarms, GetMetricData (one request, 2 metrics) and CreateSchedule"),
+                           "GetAlias, DescribeAlarms, GetMetricData (one request, 2 metrics with `max_error_rate` "
+                           "alone: per gate below) and CreateSchedule"),
     "calls_gate_to_stable": (4, "from the code: a failing check makes GetAlias, DescribeAlarms, GetMetricData, "
                                 "then UpdateAlias puts traffic back"),
     "metrics_per_check": (2, "from the code: GetMetricData asks for `Errors` and `Invocations`"),
@@ -340,7 +343,8 @@ deployments; the alarms both rely on are the user's own and are not counted here
 Inputs (fixed, not measured):
 
 {inputs}
-"""
+
+{rollout_evidence.section(m['h_gate'])}"""
 
 
 def write(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:

@@ -27,5 +27,6 @@ mod notify_render;
 mod notify_sinks;
 mod reconcile;
 mod rollout;
+mod rollout_verdicts;
 mod signals;
 mod stages;

@@ -85,6 +85,7 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
                             next_check_at: None,
                             schedule: None,
                             error_rate: None,
+                            check: None,
                         });
                         let why = format!("alarm {} went to ALARM", ev.alarm_name);
                         stop(

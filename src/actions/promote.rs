@@ -61,6 +61,7 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                             next_check_at: None,
                             schedule: None,
                             error_rate: None,
+                            check: None,
                         });
                         dep.warnings
                             .extend(rollout::delete_checks(ctx, &function, &alias, None).await);

@@ -136,6 +136,7 @@ async fn run(
             next_check_at: None,
             schedule: None,
             error_rate: None,
+            check: None,
         });
         // A rollout (or a split) ended by hand: its pending check must not come back.
         let function = dep.function.clone();

@@ -16,7 +16,7 @@ mod tests;
 
 pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use reconcile::ReconcileMode;
-pub use rollout::Rollout;
+pub use rollout::{OnInconclusive, Rollout, Synthetic};
 pub use signals::{DEFAULT_NAMESPACE, SignalsConfig};
 pub use stage::After;
 pub use target::{Smoke, Target};
@@ -78,7 +78,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (
         ROLLOUT_VAR,
-        "JSON rollout for targets without their own: steps, interval_secs, check_secs, alarms, max_error_rate, min_invocations (default: all at once)",
+        "JSON rollout for targets without their own: steps, interval_secs, check_secs, alarms, max_error_rate, min_invocations, max_wait_secs, on_inconclusive, synthetic, max_error_rate_increase, max_p99_ms, max_latency_increase, report_only (default: all at once)",
     ),
     (
         SCHEDULER_ROLE_VAR,

@@ -22,9 +22,53 @@ pub struct Rollout {
     /// The built-in gate: Errors / Invocations of the new version above this rolls back.
     #[serde(default)]
     pub max_error_rate: Option<f64>,
-    /// Fewer invocations than this and the error rate is not judged (the gate passes, and says so).
+    /// The evidence a check needs: with fewer invocations of the new version in the step so far
+    /// (synthetic ones included) the check is inconclusive, and an inconclusive check never ends a
+    /// step.
     #[serde(default = "default_min_invocations")]
     pub min_invocations: u64,
+    /// How long past `interval_secs` a step may stay inconclusive before `on_inconclusive` decides.
+    #[serde(default = "default_max_wait")]
+    pub max_wait_secs: u64,
+    #[serde(default)]
+    pub on_inconclusive: OnInconclusive,
+    /// Invocations the deployer makes itself when real traffic is too thin to judge.
+    #[serde(default)]
+    pub synthetic: Option<Synthetic>,
+    /// Baseline gate: the new version's error rate may exceed the stable version's (same alias,
+    /// same window) by at most this.
+    #[serde(default)]
+    pub max_error_rate_increase: Option<f64>,
+    /// The new version's p99 `Duration` in the step's window, in milliseconds.
+    #[serde(default)]
+    pub max_p99_ms: Option<f64>,
+    /// The new version's p99 over the stable version's p99 (e.g. 1.25).
+    #[serde(default)]
+    pub max_latency_increase: Option<f64>,
+    /// Every gate is read and reported, none acts: for tuning thresholds before trusting them.
+    #[serde(default)]
+    pub report_only: bool,
+}
+
+/// What ends a step that stayed inconclusive for `max_wait_secs` past its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInconclusive {
+    /// No evidence is not good evidence: all traffic back on the stable version.
+    #[default]
+    Rollback,
+    Proceed,
+}
+
+/// Synthetic traffic: the deployer invokes the new version (by its version number) itself.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Synthetic {
+    /// At most this many invocations per check (1-100).
+    pub max_per_check: u32,
+    /// `None`: the target's smoke payload.
+    #[serde(default)]
+    pub payload: Option<serde_json::Value>,
 }
 
 fn default_interval() -> u64 {
@@ -39,6 +83,10 @@ fn default_min_invocations() -> u64 {
     1
 }
 
+fn default_max_wait() -> u64 {
+    3600
+}
+
 impl Default for Rollout {
     fn default() -> Self {
         Self {
@@ -48,6 +96,13 @@ impl Default for Rollout {
             alarms: Vec::new(),
             max_error_rate: None,
             min_invocations: default_min_invocations(),
+            max_wait_secs: default_max_wait(),
+            on_inconclusive: OnInconclusive::default(),
+            synthetic: None,
+            max_error_rate_increase: None,
+            max_p99_ms: None,
+            max_latency_increase: None,
+            report_only: false,
         }
     }
 }
@@ -63,6 +118,17 @@ impl Rollout {
         self.steps
             .get(n.checked_sub(1)?)
             .map(|p| f64::from(*p) / 100.0)
+    }
+
+    /// Whether a check reads the new version's own metrics (and so needs `min_invocations` of
+    /// evidence): any metric gate, or synthetic traffic, which exists only to supply that evidence.
+    /// With alarms alone, the alarms are the evidence.
+    pub fn reads_metrics(&self) -> bool {
+        self.max_error_rate.is_some()
+            || self.max_error_rate_increase.is_some()
+            || self.max_p99_ms.is_some()
+            || self.max_latency_increase.is_some()
+            || self.synthetic.is_some()
     }
 
     /// The first problem, as (field, problem).
@@ -123,6 +189,59 @@ impl Rollout {
         }
         if self.min_invocations == 0 {
             return Err(("rollout.min_invocations", "must be at least 1".to_owned()));
+        }
+        self.check_evidence()
+    }
+
+    /// The fields of issue 26: waiting for evidence, making it, and the comparative gates.
+    fn check_evidence(&self) -> Result<(), (&'static str, String)> {
+        if self.max_wait_secs > 86_400 {
+            return Err((
+                "rollout.max_wait_secs",
+                format!(
+                    "{} is out of range: it must be between 0 and 86400",
+                    self.max_wait_secs
+                ),
+            ));
+        }
+        if let Some(s) = &self.synthetic
+            && !(1..=100).contains(&s.max_per_check)
+        {
+            return Err((
+                "rollout.synthetic.max_per_check",
+                format!(
+                    "{} is out of range: it must be between 1 and 100",
+                    s.max_per_check
+                ),
+            ));
+        }
+        if let Some(r) = self.max_error_rate_increase
+            && !(0.0..=1.0).contains(&r)
+        {
+            return Err((
+                "rollout.max_error_rate_increase",
+                format!("{r} is out of range: it must be between 0 and 1"),
+            ));
+        }
+        if let Some(ms) = self.max_p99_ms
+            && !(ms > 0.0 && ms <= 900_000.0)
+        {
+            return Err((
+                "rollout.max_p99_ms",
+                format!(
+                    "{ms} is out of range: it must be above 0 and at most 900000 (Lambda's 15 minutes)"
+                ),
+            ));
+        }
+        if let Some(x) = self.max_latency_increase
+            && !(1.0..=100.0).contains(&x)
+        {
+            return Err((
+                "rollout.max_latency_increase",
+                format!(
+                    "{x} is out of range: it must be a ratio between 1 and 100 (1.25: at most 25 % slower)"
+                ),
+            ));
         }
         Ok(())
     }

@@ -189,6 +189,24 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"max_error_rate":1.5}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.max_error_rate: 1.5 is out of range"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"alarms":["a","b","c","d","e","f","g","h","i","j","k"]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.alarms: names 11 alarms: at most 10"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"stepz":[10]}}}}]"#))], "DEPLOYER_TARGETS[0].rollout.stepz: unknown field `stepz`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"max_wait_secs":86401}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.max_wait_secs: 86401 is out of range: it must be between 0 and 86400"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"max_wait_secs":-1}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.max_wait_secs: invalid value: integer `-1`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"on_inconclusive":"pass"}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.on_inconclusive: unknown variant `pass`, expected `rollback` or `proceed`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"synthetic":{{"max_per_check":0}}}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.synthetic.max_per_check: 0 is out of range: it must be between 1 and 100"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"synthetic":{{"max_per_check":101}}}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.synthetic.max_per_check: 101 is out of range: it must be between 1 and 100"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"synthetic":{{"payload":{{}}}}}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.synthetic: missing field `max_per_check`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"synthetic":{{"max_per_check":5,"rate":1}}}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.synthetic.rate: unknown field `rate`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"max_error_rate_increase":1.5}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.max_error_rate_increase: 1.5 is out of range: it must be between 0 and 1"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"max_p99_ms":0}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.max_p99_ms: 0 is out of range: it must be above 0 and at most 900000 (Lambda's 15 minutes)"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"max_latency_increase":0.9}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.max_latency_increase: 0.9 is out of range: it must be a ratio between 1 and 100 (1.25: at most 25 % slower)"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10],"report_only":"yes"}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.report_only: invalid type: string \"yes\", expected a boolean"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10],"max_wait_secs":90000}"#.into()), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_ROLLOUT.max_wait_secs: 90000 is out of range: it must be between 0 and 86400"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10],"on_inconclusive":"Proceed"}"#.into()), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_ROLLOUT.on_inconclusive: unknown variant `Proceed`, expected `rollback` or `proceed`"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10],"synthetic":{"max_per_check":200}}"#.into()), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_ROLLOUT.synthetic.max_per_check: 200 is out of range: it must be between 1 and 100"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10],"max_error_rate_increase":-0.1}"#.into()), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_ROLLOUT.max_error_rate_increase: -0.1 is out of range: it must be between 0 and 1"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10],"max_p99_ms":1000000}"#.into()), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_ROLLOUT.max_p99_ms: 1000000 is out of range"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10],"max_latency_increase":101}"#.into()), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_ROLLOUT.max_latency_increase: 101 is out of range"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10],"report_only":1}"#.into()), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_ROLLOUT.report_only: invalid type: integer `1`, expected a boolean"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10]}}}}]"#))], "DEPLOYER_SCHEDULER_ROLE_ARN: is not set, but DEPLOYER_TARGETS[0] rolls out in steps"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10]}"#.into())], "DEPLOYER_SCHEDULER_ROLE_ARN: is not set, but DEPLOYER_TARGETS[0] rolls out in steps"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10,10]}"#.into())], "DEPLOYER_ROLLOUT.steps: [10, 10] must be strictly ascending"),
@@ -244,6 +262,20 @@ fn a_rollout_gets_defaults_and_targets_inherit_deployer_rollout() {
     );
     assert_eq!(r.max_error_rate, None);
     assert_eq!(r.weight(2), Some(0.5));
+    // Issue 26's defaults: an hour of grace past the interval, then roll back; nothing else on.
+    assert_eq!(
+        (r.max_wait_secs, r.on_inconclusive, r.report_only),
+        (3600, crate::config::OnInconclusive::Rollback, false)
+    );
+    assert_eq!(
+        (
+            &r.synthetic,
+            r.max_error_rate_increase,
+            r.max_p99_ms,
+            r.max_latency_increase
+        ),
+        (&None, None, None, None)
+    );
     assert!(
         !c.targets[1].rollout.is_progressive(),
         "an explicit [] is all at once"

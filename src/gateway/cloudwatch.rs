@@ -62,48 +62,55 @@ impl CloudWatch {
             .collect())
     }
 
-    /// Sums of `AWS/Lambda` `Errors` and `Invocations` (period 60, Sum) for the alias traffic that
-    /// ran `version`, from `start` to `end`.
-    pub async fn version_errors(
+    /// `AWS/Lambda` metrics of the alias traffic that ran each asked version, from `start` to
+    /// `end`, in one GetMetricData call (its price is per metric asked, so a check asks only what
+    /// its gates need). Sums come in one-minute periods, added up; a p99 is asked over one period
+    /// spanning the whole window, so CloudWatch computes it over every request in it (a maximum
+    /// of per-minute p99s would overstate it). `None`: no datapoint.
+    pub async fn version_metrics(
         &self,
         function: &str,
         alias: &str,
-        version: &str,
+        asks: &[Ask],
         start: DateTime<Utc>,
         end: DateTime<Utc>,
-    ) -> Result<(f64, f64), ApiError> {
-        let dims = [
-            ("FunctionName", function.to_owned()),
-            ("Resource", format!("{function}:{alias}")),
-            ("ExecutedVersion", version.to_owned()),
-        ];
-        let query = |id: &str, metric: &str| {
+    ) -> Result<Vec<Option<f64>>, ApiError> {
+        let window = ((end - start).num_seconds().max(60) + 59) / 60 * 60;
+        let query = |i: usize, ask: &Ask| {
             let mut m = Metric::builder()
                 .namespace("AWS/Lambda")
-                .metric_name(metric);
-            for (k, v) in &dims {
-                m = m.dimensions(Dimension::builder().name(*k).value(v).build());
+                .metric_name(ask.metric.name());
+            for (k, v) in [
+                ("FunctionName", function.to_owned()),
+                ("Resource", format!("{function}:{alias}")),
+                ("ExecutedVersion", ask.version.clone()),
+            ] {
+                m = m.dimensions(Dimension::builder().name(k).value(v).build());
             }
+            let (period, stat) = match ask.metric {
+                MetricKind::P99Duration => (window as i32, "p99"),
+                _ => (60, "Sum"),
+            };
             MetricDataQuery::builder()
-                .id(id)
+                .id(format!("m{i}"))
                 .metric_stat(
                     MetricStat::builder()
                         .metric(m.build())
-                        .period(60)
-                        .stat("Sum")
+                        .period(period)
+                        .stat(stat)
                         .build(),
                 )
                 .return_data(true)
                 .build()
         };
         let to_time = |t: DateTime<Utc>| SmithyTime::from_secs(t.timestamp());
-        let mut errors = 0.0;
-        let mut invocations = 0.0;
+        let mut values: Vec<Vec<f64>> = vec![Vec::new(); asks.len()];
         let mut pages = self
             .client
             .get_metric_data()
-            .metric_data_queries(query("errors", "Errors"))
-            .metric_data_queries(query("invocations", "Invocations"))
+            .set_metric_data_queries(Some(
+                asks.iter().enumerate().map(|(i, a)| query(i, a)).collect(),
+            ))
             .start_time(to_time(start))
             .end_time(to_time(end))
             .into_paginator()
@@ -111,15 +118,49 @@ impl CloudWatch {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| ApiError::from_sdk("GetMetricData", &e))?;
             for r in page.metric_data_results() {
-                let sum: f64 = r.values().iter().sum();
-                match r.id() {
-                    Some("errors") => errors += sum,
-                    Some("invocations") => invocations += sum,
-                    _ => {}
+                let slot = r
+                    .id()
+                    .and_then(|id| id.strip_prefix('m'))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|i| values.get_mut(i));
+                if let Some(slot) = slot {
+                    slot.extend(r.values().iter().filter(|v| v.is_finite()));
                 }
             }
         }
-        Ok((errors, invocations))
+        Ok(asks
+            .iter()
+            .zip(values)
+            .map(|(ask, v)| match ask.metric {
+                MetricKind::P99Duration => v.into_iter().reduce(f64::max),
+                _ => Some(v.iter().sum()),
+            })
+            .collect())
+    }
+}
+
+/// One metric of one version, as a rollout check asks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ask {
+    pub version: String,
+    pub metric: MetricKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Errors,
+    Invocations,
+    /// The 99th percentile of `Duration`, in milliseconds.
+    P99Duration,
+}
+
+impl MetricKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Errors => "Errors",
+            Self::Invocations => "Invocations",
+            Self::P99Duration => "Duration",
+        }
     }
 }
 

@@ -60,6 +60,33 @@ pub struct AdvanceRequest {
     pub step: usize,
     #[serde(serialize_with = "super::outgoing::secs")]
     pub started: DateTime<Utc>,
+    /// What earlier checks of this step left for the next (issue 26); absent when nothing.
+    #[serde(default, skip_serializing_if = "StepTally::is_empty")]
+    pub tally: StepTally,
+}
+
+/// Carried from check to check within one step, in the schedule's payload (there is no database):
+/// the synthetic invocations made so far (Lambda's alias metrics never see them: they name the
+/// version, not the alias) and what was already told.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepTally {
+    #[serde(default)]
+    pub synthetic: u64,
+    #[serde(default)]
+    pub synthetic_failed: u64,
+    /// The step's hold for want of evidence was notified.
+    #[serde(default)]
+    pub told_inconclusive: bool,
+    /// `report_only`: a would-be rollback was notified.
+    #[serde(default)]
+    pub told_would_roll_back: bool,
+}
+
+impl StepTally {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// During a rollout: the new version takes all traffic now.

@@ -13,7 +13,7 @@ pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
-    HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest,
+    HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest, StepTally,
     check_history_limit,
 };
 pub use outgoing::Payload;

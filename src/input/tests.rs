@@ -438,3 +438,32 @@ fn push_and_rollout_times_from_the_future_are_refused() {
     .unwrap_err();
     assert_eq!(e.field, "payload.started");
 }
+
+#[test]
+fn an_advance_carries_its_steps_tally_and_refuses_unknown_tally_fields() {
+    let base = json!({"action": "advance", "function": "f", "alias": "live", "version": "5",
+        "stable_version": "4", "step": 1, "started": "2026-11-26T07:00:00Z"});
+    let Request::Advance(a) = parse_action(&base).unwrap() else {
+        panic!("an advance");
+    };
+    assert!(a.tally.is_empty(), "absent: nothing made or told");
+    let mut with = base.clone();
+    with["tally"] = json!({"synthetic": 10, "synthetic_failed": 2, "told_inconclusive": true});
+    let Request::Advance(a) = parse_action(&with).unwrap() else {
+        panic!("an advance");
+    };
+    assert_eq!(
+        (
+            a.tally.synthetic,
+            a.tally.synthetic_failed,
+            a.tally.told_inconclusive
+        ),
+        (10, 2, true)
+    );
+    with["tally"] = json!({"synthetic": -1});
+    let e = parse_action(&with).unwrap_err();
+    assert_eq!(e.field, "payload.tally.synthetic", "{e}");
+    with["tally"] = json!({"made": 1});
+    let e = parse_action(&with).unwrap_err();
+    assert_eq!(e.field, "payload.tally.made", "{e}");
+}

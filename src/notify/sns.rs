@@ -78,11 +78,11 @@ impl SnsSink {
         let Some(sns) = &self.sns else {
             return not_sent("DEPLOYER_TOPIC_ARN is not set");
         };
-        // A rollout check that only confirmed the weight changed nothing anyone must hear about.
+        // A rollout check that only confirmed the weight changed nothing anyone must hear about;
+        // one that holds a step for want of evidence, or would have rolled back, is told (once).
         let mut report = report.clone();
         report.deployments.retain(|d| {
-            !(d.outcome == Outcome::RollingOut
-                && d.rollout.as_ref().is_some_and(|r| !r.weight_changed))
+            !(d.outcome == Outcome::RollingOut && d.rollout.as_ref().is_some_and(|r| r.is_quiet()))
         });
         // A drift is told once per distinct state, not at every sweep.
         report.deployments.retain(|d| !d.notified_before);

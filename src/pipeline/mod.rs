@@ -14,7 +14,7 @@ mod dry_run;
 pub(crate) mod image_checks;
 mod pin;
 mod publish;
-mod smoke;
+pub(crate) mod smoke;
 mod stale;
 mod update;
 

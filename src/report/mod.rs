@@ -12,7 +12,7 @@ mod summary;
 pub use failure::FailureKind;
 
 pub use image_checks::{Finding, ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck};
-pub use rollout::{ErrorRate, RolloutInfo};
+pub use rollout::{CheckReading, ErrorRate, Evidence, Latency, Notice, RolloutInfo, Verdict};
 pub use stage::{PromotionCheck, StageInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -7,7 +7,7 @@ use crate::input::AdvanceRequest;
 use crate::ops::{Ctx, StepError, shift, timed};
 use crate::record::MoveKind;
 use crate::report::{Deployment, FailureKind, Outcome, RolloutInfo, Step};
-use crate::rollout::{self, gates, stop::stop};
+use crate::rollout::{self, stop::stop, verdict};
 use crate::types::FunctionRef;
 use chrono::SecondsFormat;
 
@@ -76,17 +76,9 @@ pub async fn check(
         return Outcome::Skipped;
     }
     let now = ctx.clock().now_utc();
+    // Issue 26: one call for the verdict (gates, synthetic traffic, evidence), one match on it.
     // Lambda's metrics name the function by its bare name, also when it is configured by ARN.
-    let verdict = gates::check(
-        &ctx.rollouts,
-        cfg,
-        function.name(),
-        a.alias.as_str(),
-        &a.version.to_string(),
-        a.started,
-        now,
-    )
-    .await;
+    let judged = verdict::judge(ctx, target, function.name(), a, now).await;
     let mut info = RolloutInfo {
         stable_version: a.stable_version,
         new_version: a.version,
@@ -96,25 +88,36 @@ pub async fn check(
         weight_changed: false,
         next_check_at: None,
         schedule: None,
-        error_rate: verdict.error_rate.clone(),
+        error_rate: judged.error_rate.clone(),
+        check: Some(judged.reading.clone()),
     };
-    if let Some(why) = verdict.failed {
-        dep.rollout = Some(info);
-        return stop(
-            ctx,
-            dep,
-            &current,
-            a.stable_version,
-            a.version,
-            why,
-            Some(cfg),
-        )
-        .await;
-    }
-    let lasted = (now - a.started).num_seconds() >= cfg.interval_secs as i64;
+    let hold = match judged.act {
+        verdict::Act::RollBack(why) => {
+            dep.rollout = Some(info);
+            return stop(
+                ctx,
+                dep,
+                &current,
+                a.stable_version,
+                a.version,
+                why,
+                Some(cfg),
+            )
+            .await;
+        }
+        verdict::Act::Hold => true,
+        verdict::Act::OnSchedule => false,
+    };
+    // The same step's next check carries what this one made and told.
+    let same_step = AdvanceRequest {
+        tally: judged.tally.clone(),
+        ..a.clone()
+    };
+    dep.reason = judged.note.clone();
+    let lasted = !hold && (now - a.started).num_seconds() >= cfg.interval_secs as i64;
     let next = if !lasted {
-        // The step has not lasted its interval yet: check again, same weight.
-        a.clone()
+        // The step has not lasted its interval yet (or holds for evidence): same weight.
+        same_step
     } else if let Some(next_weight) = cfg.weight(a.step + 1) {
         let moved = timed(
             ctx,
@@ -140,6 +143,7 @@ pub async fn check(
         AdvanceRequest {
             step: a.step + 1,
             started: now,
+            tally: Default::default(),
             ..a.clone()
         }
     } else {
@@ -169,15 +173,13 @@ async fn schedule_next(
         Ok((name, due)) => {
             info.next_check_at = Some(due.to_rfc3339_opts(SecondsFormat::Secs, true));
             info.schedule = Some(name);
-            let unjudged = match &info.error_rate {
-                Some(e) if !e.judged => format!(
-                    " (error rate not judged: {} invocations, fewer than min_invocations)",
-                    e.invocations
-                ),
-                _ => String::new(),
-            };
+            // A verdict's note (inconclusive, report only) replaces "the gates passed".
+            let said = dep
+                .reason
+                .take()
+                .unwrap_or_else(|| "the gates passed".to_owned());
             dep.reason = Some(format!(
-                "{}% of traffic on version {}, the gates passed{unjudged}; next check at {}",
+                "{}% of traffic on version {}, {said}; next check at {}",
                 (info.weight * 100.0).round(),
                 a.version,
                 info.next_check_at.as_deref().unwrap_or_default()

@@ -3,10 +3,13 @@
 //! the deployer again with a continuation payload. No database: the state is the alias itself
 //! (its version and split) plus the schedule's input.
 
+pub mod baseline;
 pub mod check;
 pub mod gates;
 pub mod schedule;
 pub mod stop;
+pub mod synthetic;
+pub mod verdict;
 
 use crate::config::Rollout;
 use crate::gateway::AliasState;
@@ -125,6 +128,7 @@ pub async fn start(
         stable_version: stable,
         step: 1,
         started: ctx.clock().now_utc(),
+        tally: Default::default(),
     };
     let (name, due) = match schedule_check(ctx, &c, cfg).await {
         Ok(s) => s,
@@ -186,5 +190,6 @@ pub async fn start(
         next_check_at: Some(rfc3339(due)),
         schedule: Some(name),
         error_rate: None,
+        check: None,
     })
 }

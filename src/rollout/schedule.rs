@@ -77,6 +77,7 @@ mod tests {
             stable_version: Version::new(4).unwrap(),
             step: 12,
             started: Utc.with_ymd_and_hms(2026, 11, 28, 15, 0, 7).unwrap(),
+            tally: Default::default(),
         }
     }
 

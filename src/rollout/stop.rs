@@ -63,6 +63,7 @@ pub async fn stop(
                 stable_version: stable,
                 step: step + 1,
                 started: ctx.clock().now_utc(),
+                tally: Default::default(),
             };
             again = match rollout::schedule_check(ctx, &c, cfg).await {
                 Ok((_, due)) => format!(

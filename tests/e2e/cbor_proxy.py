@@ -23,7 +23,8 @@ honours service-specific endpoint variables), every other service still goes to 
 
 `fail` injects errors: {"GetMetricData": 500} answers every such call with a CBOR
 InternalServiceFault, never forwarded (the SDK retries it, as it would a real one). `seen` lists
-the operations received, in order. Loopback only.
+the operations received, in order; `asked`, the metrics each GetMetricData asked. moto has no
+percentiles: a `p99` is forwarded as `Maximum` (see `percentiles_as_maximum`). Loopback only.
 """
 
 from __future__ import annotations
@@ -111,6 +112,19 @@ def json_to_cbor(shape, value):
     return value
 
 
+def percentiles_as_maximum(params: dict) -> dict:
+    """moto computes no percentile statistics (it answers `p99` with nothing), so a `pNN` asked
+    is forwarded as `Maximum`. The tests put one `Duration` datapoint per version and minute, whose
+    value stands for that minute's p99: over a window, CloudWatch's p99 of all requests is then at
+    most the maximum, which is what the rollout's latency gates are tested against. The binary's
+    request itself (stat `p99`, one period spanning the window) is recorded in `asked`."""
+    for q in params.get("MetricDataQueries") or []:
+        stat = (q.get("MetricStat") or {}).get("Stat")
+        if isinstance(stat, str) and stat.startswith("p") and stat[1:].replace(".", "").isdigit():
+            q["MetricStat"]["Stat"] = "Maximum"
+    return params
+
+
 def error_shape_id(code: str) -> str:
     """The shape id of the error moto named (by shape name or by its query error code)."""
     code = code.split("#")[-1].split(":")[0]
@@ -140,6 +154,8 @@ class CborProxy:
         self.upstream = (up.hostname, up.port)
         self.fail = dict(fail or {})
         self.seen: list[str] = []
+        # Per GetMetricData: (metric, stat, period, ExecutedVersion) of each query, as the SDK sent it.
+        self.asked: list[list[tuple]] = []
         self.lock = threading.Lock()
         model()
         proxy = self
@@ -187,6 +203,13 @@ class CborProxy:
                   {"x-amzn-query-error": "InternalServiceError;Receiver"})
             return
         params = cbor_to_json(cbor2.loads(body)) if body else {}
+        if op == "GetMetricData":
+            with self.lock:
+                self.asked.append([
+                    (q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"], q["MetricStat"]["Period"],
+                     {d["Name"]: d["Value"] for d in q["MetricStat"]["Metric"].get("Dimensions", [])}.get("ExecutedVersion"))
+                    for q in params.get("MetricDataQueries") or [] if "MetricStat" in q])
+            params = percentiles_as_maximum(params)
         headers = {k: v for k, v in h.headers.items() if k.lower() not in DROP}
         headers.update({"Content-Type": "application/x-amz-json-1.0",
                         "X-Amz-Target": f"{TARGET_PREFIX}.{op}"})

@@ -142,6 +142,17 @@ class Rollouts:
             {"MetricName": "Errors", "Dimensions": dims, "Timestamp": at, "Value": errors, "Unit": "Count"},
         ])
 
+    def version_p99(self, function: str, version: str, p99_ms: float, at: dt.datetime,
+                    alias: str = "live") -> None:
+        """One `Duration` datapoint for alias traffic that ran `version`, standing for that
+        minute's p99 (moto has no percentiles: cbor_proxy asks it for the maximum)."""
+        dims = [{"Name": "FunctionName", "Value": function},
+                {"Name": "Resource", "Value": f"{function}:{alias}"},
+                {"Name": "ExecutedVersion", "Value": version}]
+        self.cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=[
+            {"MetricName": "Duration", "Dimensions": dims, "Timestamp": at, "Value": p99_ms,
+             "Unit": "Milliseconds"}])
+
 
 def schedule_name_ok(name: str) -> bool:
     return len(name) <= 64 and re.fullmatch(r"[0-9a-zA-Z_.-]+", name) is not None

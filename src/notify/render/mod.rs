@@ -155,6 +155,10 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                     ),
                 },
                 Outcome::RollingOut => match &d.rollout {
+                    Some(r) if r.notice_line().is_some() => {
+                        let (word, detail) = r.notice_line().unwrap_or_default();
+                        format!("{word} {f} at {}%: {detail}", (r.weight * 100.0).round())
+                    }
                     Some(r) => with_label(format!(
                         "ROLLING OUT {f} v{} ({}%)",
                         r.new_version,

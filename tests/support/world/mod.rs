@@ -10,6 +10,7 @@
 
 mod aliases;
 mod clients;
+mod cloudwatch;
 mod dispatch;
 mod ecr;
 mod faults;
@@ -21,12 +22,13 @@ mod sts;
 mod tags;
 mod time;
 
+pub use cloudwatch::Datapoint;
 pub use ecr::{Scan, Signing};
 pub use faults::Fault;
 pub use model::{
     ACCOUNT, Alias, Answer, Call, Code, Func, MUTATING, REGION, Snapshot, digest, image_uri, sha,
 };
-pub use rollouts::{Datapoint, Schedule};
+pub use rollouts::Schedule;
 pub use sts::{Assumptions, Signers, access_key_of};
 
 use aws_sdk_lambda::types::State as LambdaState;

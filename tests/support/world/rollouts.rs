@@ -1,11 +1,8 @@
 //! What rollouts use besides Lambda, modelled: EventBridge Scheduler's one-time schedules (which
 //! never fire by themselves: a test reads one and invokes the engine with its input, as the
-//! scheduler would) and CloudWatch alarms and `AWS/Lambda` metrics, in virtual time.
+//! scheduler would); CloudWatch is in `cloudwatch.rs`.
 
 use super::{Call, World};
-use aws_sdk_cloudwatch::operation::describe_alarms::{DescribeAlarmsError, DescribeAlarmsOutput};
-use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
-use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult, StateValue};
 use aws_sdk_scheduler::operation::create_schedule::{CreateScheduleError, CreateScheduleOutput};
 use aws_sdk_scheduler::operation::delete_schedule::{DeleteScheduleError, DeleteScheduleOutput};
 use aws_sdk_scheduler::operation::list_schedules::{ListSchedulesError, ListSchedulesOutput};
@@ -47,40 +44,11 @@ impl Schedule {
     }
 }
 
-/// Errors and invocations of one minute of alias traffic that ran `version`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Datapoint {
-    pub function: String,
-    pub resource: String,
-    pub version: String,
-    pub at: SystemTime,
-    pub errors: f64,
-    pub invocations: f64,
-}
-
 fn error(code: &str, msg: &str) -> ErrorMetadata {
     ErrorMetadata::builder().code(code).message(msg).build()
 }
 
 impl World {
-    pub fn alarm(&self, name: &str, state: &str) {
-        self.lock().alarms.insert(name.into(), state.into());
-    }
-
-    /// `errors` of `invocations` for `version` of `function` behind alias `live`, at the world's now.
-    pub fn traffic(&self, function: &str, version: u64, errors: f64, invocations: f64) {
-        let mut s = self.lock();
-        let at = s.t();
-        s.metrics.push(Datapoint {
-            function: function.into(),
-            resource: format!("{function}:live"),
-            version: version.to_string(),
-            at,
-            errors,
-            invocations,
-        });
-    }
-
     pub fn schedules(&self) -> Vec<Schedule> {
         self.lock().schedules.values().cloned().collect()
     }
@@ -238,137 +206,5 @@ impl World {
             .retry_config(aws_sdk_scheduler::config::retry::RetryConfig::disabled())
             .build();
         aws_sdk_scheduler::Client::from_conf(conf)
-    }
-
-    pub fn cloudwatch_client(&self) -> aws_sdk_cloudwatch::Client {
-        let st = self.state.clone();
-        let alarms =
-            mock!(aws_sdk_cloudwatch::Client::describe_alarms)
-                .then_compute_response(super::faults::lossy(
-                st.clone(),
-                move |req: &aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsInput| {
-                    let mut s = st.lock().expect("lock");
-                    let names = req.alarm_names().to_vec();
-                    if let Some(f) = s.begin(Call {
-                        op: "DescribeAlarms",
-                        function: names.join(","),
-                        ..Default::default()
-                    }) {
-                        return s.faulted(f, DescribeAlarmsError::generic);
-                    }
-                    let found: Vec<MetricAlarm> = names
-                        .iter()
-                        .filter_map(|n| {
-                            s.alarms.get(n).map(|state| {
-                                MetricAlarm::builder()
-                                    .alarm_name(n)
-                                    .state_value(StateValue::from(state.as_str()))
-                                    .build()
-                            })
-                        })
-                        .collect();
-                    MockResponse::Output(
-                        DescribeAlarmsOutput::builder()
-                            .set_metric_alarms(Some(found))
-                            .build(),
-                    )
-                },
-            ));
-        let st = self.state.clone();
-        let metrics =
-            mock!(aws_sdk_cloudwatch::Client::get_metric_data)
-                .then_compute_response(super::faults::lossy(
-                st.clone(),
-                move |req: &aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataInput| {
-                    let mut s = st.lock().expect("lock");
-                    if let Some(f) = s.begin(Call {
-                        op: "GetMetricData",
-                        ..Default::default()
-                    }) {
-                        return s.faulted(f, GetMetricDataError::generic);
-                    }
-                    let to_time = |t: Option<&aws_sdk_cloudwatch::primitives::DateTime>| {
-                        t.map(|t| {
-                            SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64)
-                        })
-                    };
-                    let (start, end) = (to_time(req.start_time()), to_time(req.end_time()));
-                    let mut results = Vec::new();
-                    for q in req.metric_data_queries() {
-                        let Some(stat) = q.metric_stat() else {
-                            continue;
-                        };
-                        let Some(metric) = stat.metric() else {
-                            continue;
-                        };
-                        assert_eq!(metric.namespace(), Some("AWS/Lambda"));
-                        assert_eq!(stat.period(), Some(60));
-                        assert_eq!(stat.stat(), Some("Sum"));
-                        let dim = |k: &str| {
-                            metric
-                                .dimensions()
-                                .iter()
-                                .find(|d| d.name() == Some(k))
-                                .and_then(|d| d.value())
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        assert_eq!(metric.dimensions().len(), 3, "exactly the three dimensions");
-                        let values: Vec<f64> = s
-                            .metrics
-                            .iter()
-                            .filter(|p| {
-                                p.function == dim("FunctionName")
-                                    && p.resource == dim("Resource")
-                                    && p.version == dim("ExecutedVersion")
-                                    && start.is_none_or(|t| p.at >= t)
-                                    && end.is_none_or(|t| p.at <= t)
-                            })
-                            .map(|p| match metric.metric_name() {
-                                Some("Errors") => p.errors,
-                                _ => p.invocations,
-                            })
-                            .collect();
-                        results.push(
-                            MetricDataResult::builder()
-                                .id(q.id().unwrap_or_default())
-                                .set_values(Some(values))
-                                .build(),
-                        );
-                    }
-                    MockResponse::Output(
-                        GetMetricDataOutput::builder()
-                            .set_metric_data_results(Some(results))
-                            .build(),
-                    )
-                },
-            ));
-        let interceptor = MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&alarms)
-            .with_rule(&metrics);
-        // As the Lambda client: faults over HTTP (a timeout never answers), on virtual time.
-        let conf = aws_sdk_cloudwatch::Config::builder()
-            .with_test_defaults_v2()
-            .region(aws_sdk_cloudwatch::config::Region::new(super::REGION))
-            .http_client(super::faults::FaultyHttp::wrap(
-                self.lock().timeout_next.clone(),
-            ))
-            .interceptor(interceptor)
-            .time_source(self.time.clone())
-            .timeout_config(
-                aws_sdk_cloudwatch::config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
-                super::time::YieldingSleep(self.sleep.clone()),
-            ))
-            .stalled_stream_protection(
-                aws_sdk_cloudwatch::config::StalledStreamProtectionConfig::disabled(),
-            )
-            .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_cloudwatch::Client::from_conf(conf)
     }
 }
