@@ -18,8 +18,10 @@ macro_rules! signed_with {
 pub mod cloudwatch;
 pub mod ecr;
 pub mod events;
+pub mod github;
 pub mod lambda;
 pub mod scheduler;
+pub mod secrets;
 pub mod sns;
 mod state;
 pub mod sts;

@@ -3,6 +3,7 @@
 //! the outcome of a deployment: the report records `"notification": {"sent": false, "error": ...}`.
 
 pub mod escape;
+pub mod github_auth;
 pub mod render;
 
 use crate::gateway::sns::Sns;
