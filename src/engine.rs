@@ -38,6 +38,8 @@ pub struct Engine {
     self_arn: Arc<OnceLock<String>>,
     /// Roles of targets in other accounts, assumed once per engine.
     accounts: crate::accounts::Accounts,
+    /// GitHub deployments (issue 27), beside the SNS notifier.
+    github: Option<Arc<crate::notify::github::GitHubSink>>,
 }
 
 /// What one invocation brings besides its payload.
@@ -96,7 +98,14 @@ impl Engine {
             cloudwatch: None,
             self_arn: Default::default(),
             accounts: Default::default(),
+            github: None,
         }
+    }
+
+    /// Tells GitHub about each function's run (targets with `github`).
+    pub fn with_github(mut self, sink: crate::notify::github::GitHubSink) -> Self {
+        self.github = Some(Arc::new(sink));
+        self
     }
 
     /// Gives the engine STS, for targets with `assume_role_arn`.
@@ -221,6 +230,10 @@ impl Engine {
         .await;
         let now = self.lambda.clock().now();
         Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;
+        // GitHub sink: becomes one of notify::sink's list when that lands (its warnings go on the report first).
+        if let Some(g) = &self.github {
+            Box::pin(g.deliver_into(&mut report, inv.deadline)).await;
+        }
         report.notification = Some(self.notifier.notify(&report).await);
         tracing::info!(outcome = report.outcome.as_str(), reason = ?report.reason, run = %deps.ctx.run_id, "run finished");
         Ok(Response::Report(Box::new(report)))

@@ -51,7 +51,18 @@ pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
         }
         None => Notifier::disabled(),
     };
-    Engine::new(
+    let github = config.github.as_ref().map(|g| {
+        crate::notify::github::GitHubSink::new(
+            g,
+            &config.targets,
+            aws_sdk_secretsmanager::Client::new(sdk),
+            config.api_timeout,
+        )
+        .with_log_url(crate::notify::github::lambda_log_url(|k| {
+            std::env::var(k).ok()
+        }))
+    });
+    let engine = Engine::new(
         config,
         aws_sdk_lambda::Client::new(sdk),
         aws_sdk_ecr::Client::new(sdk),
@@ -61,7 +72,11 @@ pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
         aws_sdk_scheduler::Client::new(sdk),
         aws_sdk_cloudwatch::Client::new(sdk),
     )
-    .with_sts(aws_sdk_sts::Client::new(sdk))
+    .with_sts(aws_sdk_sts::Client::new(sdk));
+    match github {
+        Some(sink) => engine.with_github(sink),
+        None => engine,
+    }
 }
 
 /// Metrics and deployment events as configured: EMF records to `metrics` (each door decides

@@ -42,16 +42,15 @@ impl GitHubTarget {
                 ));
             }
         }
-        if let Some(env) = &self.environment {
-            if env.trim().is_empty()
+        if let Some(env) = &self.environment
+            && (env.trim().is_empty()
                 || env.chars().count() > 255
-                || env.chars().any(char::is_control)
-            {
-                return Err((
-                    "github.environment",
-                    "must be 1 to 255 characters without control characters".into(),
-                ));
-            }
+                || env.chars().any(char::is_control))
+        {
+            return Err((
+                "github.environment",
+                "must be 1 to 255 characters without control characters".into(),
+            ));
         }
         Ok(())
     }
@@ -211,7 +210,8 @@ mod tests {
 
     #[test]
     fn every_mistake_names_its_field() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             (
                 r#","github":{"repository":"acme/api"}"#,
                 &[],

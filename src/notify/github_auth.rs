@@ -165,10 +165,10 @@ impl Tokens {
 
     /// A token to call the API with: the cached one while it is good, else a fresh one.
     pub async fn token(&self, api: &GitHubApi, now: DateTime<Utc>) -> Result<SecretText, String> {
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(c) = cache.as_ref().filter(|c| c.until > now) {
-                return Ok(c.token.clone());
-            }
+        if let Ok(cache) = self.cache.lock()
+            && let Some(c) = cache.as_ref().filter(|c| c.until > now)
+        {
+            return Ok(c.token.clone());
         }
         let secret = self
             .secrets
@@ -303,7 +303,7 @@ mod tests {
         assert_eq!(parts.len(), 3);
         let decode = |s: &str| {
             let mut s = s.replace('-', "+").replace('_', "/");
-            while s.len() % 4 != 0 {
+            while !s.len().is_multiple_of(4) {
                 s.push('=');
             }
             aws_smithy_types::base64::decode(s).unwrap()

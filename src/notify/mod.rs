@@ -3,7 +3,9 @@
 //! the outcome of a deployment: the report records `"notification": {"sent": false, "error": ...}`.
 
 pub mod escape;
+pub mod github;
 pub mod github_auth;
+pub mod github_plan;
 pub mod render;
 
 use crate::gateway::sns::Sns;

@@ -1,0 +1,292 @@
+//! GitHub deployments, a second sink beside SNS: for each function's run, a deployment of the
+//! image's commit in the target's environment, and its statuses (`in_progress`, each rollout step,
+//! `success` or `failure`). GitHub being slow, down, rate-limiting or refusing the token never
+//! changes a deployment's outcome: each problem is a warning on that function's deployment, and
+//! the whole delivery is bounded by the API timeout and the invocation's deadline.
+
+use super::github_auth::Tokens;
+use super::github_plan::{Plan, State, Which, commit_of_tag, describe, plan};
+use crate::config::Target;
+use crate::config::github::{GitHubSettings, GitHubTarget};
+use crate::gateway::github::{GitHubApi, GitHubErrorKind};
+use crate::gateway::secrets::Secrets;
+use crate::report::{Deployment, Report};
+use hyper::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime};
+
+/// Time kept back from the invocation's deadline for the SNS notification and the answer.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
+
+#[derive(Debug)]
+pub struct GitHubSink {
+    api: Result<GitHubApi, String>,
+    tokens: Tokens,
+    targets: Vec<Target>,
+    /// The run's CloudWatch Logs (in Lambda), for each status's `log_url`.
+    log_url: Option<String>,
+}
+
+impl GitHubSink {
+    pub fn new(
+        settings: &GitHubSettings,
+        targets: &[Target],
+        secrets: aws_sdk_secretsmanager::Client,
+        api_timeout: Duration,
+    ) -> Self {
+        Self {
+            api: GitHubApi::new(&settings.api_url, api_timeout),
+            tokens: Tokens::new(Secrets::new(secrets), &settings.token_secret_arn),
+            targets: targets
+                .iter()
+                .filter(|t| t.github.is_some())
+                .cloned()
+                .collect(),
+            log_url: None,
+        }
+    }
+
+    /// Each status links to these logs.
+    pub fn with_log_url(mut self, url: Option<String>) -> Self {
+        self.log_url = url;
+        self
+    }
+
+    /// Tells GitHub about every function of `report`; the warnings, each naming its function.
+    pub async fn deliver(&self, report: &Report) -> Vec<String> {
+        self.deliver_within(report, None).await
+    }
+
+    /// [`deliver`](Self::deliver), finished before `deadline` (the invocation's) comes near.
+    pub async fn deliver_within(
+        &self,
+        report: &Report,
+        deadline: Option<SystemTime>,
+    ) -> Vec<String> {
+        let work: Vec<(&Deployment, &GitHubTarget, Plan)> = report
+            .deployments
+            .iter()
+            .filter_map(|d| {
+                let g = self.github_of(report, d)?;
+                Some((d, g, plan(report, d)?))
+            })
+            .collect();
+        if work.is_empty() {
+            return Vec::new();
+        }
+        let api = match &self.api {
+            Ok(api) => api,
+            Err(e) => return vec![format!("GitHub deployments: {e}")],
+        };
+        // Each function's requests, one after another; a bound on them all.
+        let mut budget = api.timeout() * 3 * work.len().min(4) as u32;
+        if let Some(deadline) = deadline {
+            let left = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .saturating_sub(DEADLINE_MARGIN);
+            budget = budget.min(left);
+        }
+        let mut warnings = Vec::new();
+        let all = async {
+            for (d, g, p) in &work {
+                if let Err(e) = Box::pin(self.one(api, report, d, g, p)).await {
+                    warnings.push(format!("GitHub deployment for {}: {e}", d.function.name()));
+                }
+            }
+        };
+        if tokio::time::timeout(budget, all).await.is_err() {
+            warnings.push(format!(
+                "GitHub deployments: not finished within {} s, given up so the run can end",
+                budget.as_secs()
+            ));
+        }
+        warnings
+    }
+
+    /// Delivers and puts the warnings on the report (the engine's one call).
+    pub async fn deliver_into(&self, report: &mut Report, deadline: Option<SystemTime>) {
+        let warnings = self.deliver_within(report, deadline).await;
+        attach(report, warnings);
+    }
+
+    /// The `github` of the target this deployment belongs to.
+    fn github_of(&self, report: &Report, d: &Deployment) -> Option<&GitHubTarget> {
+        self.targets
+            .iter()
+            .filter(|t| {
+                report
+                    .repository
+                    .as_deref()
+                    .is_none_or(|r| r == t.repository.as_str())
+            })
+            .find(|t| t.functions.iter().any(|f| f.name() == d.function.name()))?
+            .github
+            .as_ref()
+    }
+
+    async fn one(
+        &self,
+        api: &GitHubApi,
+        report: &Report,
+        d: &Deployment,
+        g: &GitHubTarget,
+        p: &Plan,
+    ) -> Result<(), String> {
+        let environment = g.environment_for(d.function.name());
+        let repo = format!("/repos/{}", g.repository);
+        let token = self.tokens.token(api, chrono::Utc::now()).await?;
+        let call = |method: Method, path: String, body: Option<Value>| {
+            let token = token.clone();
+            async move {
+                let r = api.call(method, &path, token.expose(), body.as_ref()).await;
+                if let Err(e) = &r
+                    && e.kind == GitHubErrorKind::Unauthorized
+                {
+                    self.tokens.forget();
+                }
+                r.map_err(|e| e.message)
+            }
+        };
+        let id = match &p.which {
+            Which::Existing(v) => {
+                let list = call(
+                    Method::GET,
+                    format!(
+                        "{repo}/deployments?environment={}&per_page=50",
+                        query(environment)
+                    ),
+                    None,
+                )
+                .await?;
+                match find(&list, d.function.name(), *v) {
+                    Some((id, _)) => id,
+                    None => {
+                        return Err(format!(
+                            "no earlier GitHub deployment of v{v} in {environment} to update"
+                        ));
+                    }
+                }
+            }
+            Which::New | Which::CommitOf(_) => {
+                let sha = match &p.which {
+                    Which::CommitOf(v) => {
+                        let list = call(
+                            Method::GET,
+                            format!(
+                                "{repo}/deployments?environment={}&per_page=100",
+                                query(environment)
+                            ),
+                            None,
+                        )
+                        .await?;
+                        find(&list, d.function.name(), *v).map(|(_, sha)| sha).ok_or_else(|| {
+                            format!("no earlier GitHub deployment of v{v} in {environment}: its commit is unknown, no deployment created")
+                        })?
+                    }
+                    _ => self.commit(report)?,
+                };
+                let body = json!({
+                    "ref": sha,
+                    "environment": environment,
+                    "auto_merge": false,
+                    "required_contexts": [],
+                    "description": describe(&format!("self-deployer: {} on {}", report.image_tag.as_deref().unwrap_or(&sha[..sha.len().min(12)]), d.function.name())),
+                    "payload": {
+                        "function": d.function.name(),
+                        "version": p.version.map(|v| v.to_string()),
+                        "digest": report.image_digest,
+                    },
+                    "production_environment": true,
+                });
+                let created = call(Method::POST, format!("{repo}/deployments"), Some(body)).await?;
+                created
+                    .get("id")
+                    .and_then(Value::as_u64)
+                    .ok_or("GitHub created no deployment (the answer has no id)")?
+            }
+        };
+        for (state, description) in &p.statuses {
+            let mut body = json!({
+                "state": state.as_str(),
+                "description": description,
+                "environment": environment,
+            });
+            if let Some(url) = &self.log_url {
+                body["log_url"] = json!(url);
+            }
+            if *state == State::Success {
+                body["auto_inactive"] = json!(true);
+            }
+            call(
+                Method::POST,
+                format!("{repo}/deployments/{id}/statuses"),
+                Some(body),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The commit the run's image was built from.
+    fn commit(&self, report: &Report) -> Result<String, String> {
+        match report.image_tag.as_deref() {
+            Some(tag) => commit_of_tag(tag).ok_or_else(|| {
+                format!("no commit: the image's tag {tag:?} is not a 40-hex commit SHA (and no org.opencontainers.image.revision label was read), no deployment created")
+            }),
+            None => Err("no commit: the image has no tag and no org.opencontainers.image.revision label was read, no deployment created".into()),
+        }
+    }
+}
+
+/// The deployment (id, commit) GitHub lists for this function's version, newest first.
+fn find(list: &Value, function: &str, version: crate::types::Version) -> Option<(u64, String)> {
+    let want = version.to_string();
+    list.as_array()?.iter().find_map(|d| {
+        let payload = d.get("payload")?;
+        (payload.get("function")?.as_str()? == function
+            && payload.get("version")?.as_str()? == want)
+            .then(|| Some((d.get("id")?.as_u64()?, d.get("sha")?.as_str()?.to_owned())))?
+    })
+}
+
+/// A query parameter's value, percent-encoded.
+fn query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Puts each warning on the deployment of the function it names (else the first).
+pub fn attach(report: &mut Report, warnings: Vec<String>) {
+    for w in warnings {
+        let i = report
+            .deployments
+            .iter()
+            .position(|d| w.starts_with(&format!("GitHub deployment for {}:", d.function.name())))
+            .unwrap_or(0);
+        match report.deployments.get_mut(i) {
+            Some(d) => d.warnings.push(w),
+            None => tracing::warn!(warning = %w, "GitHub"),
+        }
+    }
+}
+
+/// The CloudWatch Logs console address of this Lambda sandbox's log stream, when running in Lambda.
+pub fn lambda_log_url(get: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let region = get("AWS_REGION")?;
+    let group = get("AWS_LAMBDA_LOG_GROUP_NAME")?;
+    let stream = get("AWS_LAMBDA_LOG_STREAM_NAME")?;
+    // The console's own escaping of a path segment: '%' becomes '$25'.
+    let esc = |s: &str| query(s).replace('%', "$25");
+    Some(format!(
+        "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{}/log-events/{}",
+        esc(&group),
+        esc(&stream)
+    ))
+}
