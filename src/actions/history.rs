@@ -30,6 +30,9 @@ pub struct HistoryReport {
     pub total_versions: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The four DORA figures, when asked for (`--dora`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dora: Option<crate::dora::Dora>,
 }
 
 impl HistoryReport {
@@ -97,6 +100,7 @@ pub async fn on_history(deps: &Deps<'_>, h: &HistoryRequest) -> Result<HistoryRe
         versions: Vec::new(),
         total_versions: 0,
         error: None,
+        dora: None,
     };
     // A target in another account is read with its role.
     let deps = match deps.for_target(target).await {
@@ -114,6 +118,10 @@ pub async fn on_history(deps: &Deps<'_>, h: &HistoryRequest) -> Result<HistoryRe
     };
     match read.await {
         Ok((versions, aliases)) => {
+            if let Some(days) = h.dora_days {
+                let now = lambda.clock().now_utc();
+                report.dora = Some(crate::dora::figures(&versions, &aliases, now, days));
+            }
             let (a, v, total) = assemble(versions, aliases, limit);
             report.aliases = a;
             report.versions = v;
@@ -305,6 +313,9 @@ pub fn render_table(r: &HistoryReport) -> String {
             None => "last set by someone else".to_owned(),
         };
         out.push_str(&format!("alias {} -> {target}{split}: {how}\n", a.name));
+    }
+    if let Some(d) = &r.dora {
+        out.push_str(&crate::dora::render(d));
     }
     if let Some(e) = &r.error {
         out.push_str(&format!("{}: {e}\n", r.function.name()));
