@@ -14,7 +14,7 @@ use crate::actions::history::{BY_DEPLOYER, assemble};
 use crate::gateway::lambda::{AliasInfo, VersionInfo};
 use crate::record::{AliasRecord, MoveKind};
 use crate::types::Version;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -52,6 +52,7 @@ pub fn figures(
     now: DateTime<Utc>,
     days: u32,
 ) -> Dora {
+    let now = now.with_nanosecond(0).unwrap_or(now);
     let since = now - Duration::days(i64::from(days));
     let published: BTreeMap<Version, DateTime<Utc>> = versions
         .iter()
@@ -92,8 +93,12 @@ pub fn figures(
                 .iter()
                 .filter(|(n, _)| n.version > e.version)
                 .map(|(_, t)| *t);
-            let end = by_rollback.chain(by_next).filter(|t| t >= live).min()?;
-            Some((end - *live).num_seconds())
+            // Records keep whole seconds, Lambda's LastModified milliseconds.
+            let end = by_rollback
+                .chain(by_next)
+                .filter(|t| *t + Duration::seconds(1) > *live)
+                .min()?;
+            Some((end - *live).num_seconds().max(0))
         })
         .collect();
     let n = in_window.len();
@@ -240,5 +245,26 @@ mod tests {
             (d.deployments, d.change_failure_rate, d.lead_time_seconds),
             (0, None, None)
         );
+    }
+
+    #[test]
+    fn a_rollback_in_the_second_of_publication_counts() {
+        let published = t(22, 9, 20) + Duration::milliseconds(470);
+        let v = ours(2, 1, t(22, 9, 0), published);
+        let rollback = AliasRecord {
+            kind: MoveKind::Rollback,
+            moved: t(22, 9, 20),
+            to: Version::new(1).unwrap(),
+            from: Version::new(2),
+            run: "r".into(),
+        };
+        let alias = AliasInfo {
+            name: "live".into(),
+            target: AliasTarget::parse("1"),
+            routing: vec![],
+            description: rollback.to_description(),
+        };
+        let d = figures(&[v], &[alias], t(23, 0, 0), 30);
+        assert_eq!((d.restores, d.time_to_restore_seconds), (1, Some(0)));
     }
 }
