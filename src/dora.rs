@@ -52,7 +52,6 @@ pub fn figures(
     now: DateTime<Utc>,
     days: u32,
 ) -> Dora {
-    let now = now.with_nanosecond(0).unwrap_or(now);
     let since = now - Duration::days(i64::from(days));
     let published: BTreeMap<Version, DateTime<Utc>> = versions
         .iter()
@@ -104,8 +103,8 @@ pub fn figures(
     let n = in_window.len();
     Dora {
         days,
-        since,
-        until: now,
+        since: since.with_nanosecond(0).unwrap_or(since),
+        until: now.with_nanosecond(0).unwrap_or(now),
         deployments: n,
         deployments_per_day: if days == 0 {
             0.0

@@ -61,6 +61,7 @@ pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
         .with_log_url(crate::notify::github::lambda_log_url(|k| {
             std::env::var(k).ok()
         }))
+        .with_ecr(aws_sdk_ecr::Client::new(sdk))
     });
     let engine = Engine::new(
         config,

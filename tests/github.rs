@@ -277,10 +277,89 @@ async fn a_tag_that_is_not_a_commit_is_a_warning_and_nothing_is_sent() {
     assert_eq!(
         r.deployments[0].warnings,
         vec![
-            "GitHub deployment for api-dev: no commit: the image's tag \"v2\" is not a 40-hex commit SHA (and no org.opencontainers.image.revision label was read), no deployment created"
+            "GitHub deployment for api-dev: no commit: no org.opencontainers.image.revision label was read and the tag \"v2\" is not a 40-hex commit SHA, no deployment created"
         ]
     );
     assert!(s.gh.seen().is_empty());
+}
+
+/// ECR answering BatchGetImage with a manifest and GetDownloadUrlForLayer with the fake's blob.
+fn ecr_with_config(blob_url: String) -> aws_sdk_ecr::Client {
+    let manifest = json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", "f".repeat(64)), "size": 100},
+        "layers": []});
+    let get = mock!(aws_sdk_ecr::Client::batch_get_image).then_output(move || {
+        aws_sdk_ecr::operation::batch_get_image::BatchGetImageOutput::builder()
+            .images(
+                aws_sdk_ecr::types::Image::builder()
+                    .image_manifest(manifest.to_string())
+                    .build(),
+            )
+            .build()
+    });
+    let url = mock!(aws_sdk_ecr::Client::get_download_url_for_layer).then_output(move || {
+        aws_sdk_ecr::operation::get_download_url_for_layer::GetDownloadUrlForLayerOutput::builder()
+            .download_url(blob_url.clone())
+            .build()
+    });
+    mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&get, &url])
+}
+
+#[tokio::test]
+async fn the_commit_is_the_images_revision_label_read_through_ecr() {
+    let mut s = setup().await;
+    s.gh.set_blob(json!({"config": {"Labels": {"org.opencontainers.image.revision": SHA_C}}}));
+    let config = config_with(
+        targets(json!({})),
+        &[
+            ("DEPLOYER_GITHUB_TOKEN_SECRET_ARN", SECRET_ARN),
+            ("DEPLOYER_GITHUB_API_URL", s.gh.url.as_str()),
+        ],
+    );
+    let sink = GitHubSink::new(
+        config.github.as_ref().unwrap(),
+        &config.targets,
+        secrets(TOKEN.into()),
+        config.api_timeout,
+    )
+    .with_ecr(ecr_with_config(format!("{}/blobs/config", s.gh.url)));
+    s.e = TestEngine::new(&s.w)
+        .config(config)
+        .build()
+        .with_github(sink);
+    // A tag that is no commit: the label says which.
+    let r = run(&s, &push("api", 'b', Some("release-7"))).await;
+    assert!(
+        r.deployments[0].warnings.is_empty(),
+        "{:?}",
+        r.deployments[0].warnings
+    );
+    assert_eq!(s.gh.deployments()[0]["sha"], SHA_C);
+    // No config to read: the tag, when it is a commit, with a warning that says why.
+    let s2 = setup().await;
+    let config = config_with(
+        targets(json!({})),
+        &[
+            ("DEPLOYER_GITHUB_TOKEN_SECRET_ARN", SECRET_ARN),
+            ("DEPLOYER_GITHUB_API_URL", s2.gh.url.as_str()),
+        ],
+    );
+    let sink = GitHubSink::new(
+        config.github.as_ref().unwrap(),
+        &config.targets,
+        secrets(TOKEN.into()),
+        config.api_timeout,
+    )
+    .with_ecr(ecr_with_config(format!("{}/blobs/config", s2.gh.url)));
+    let e = TestEngine::new(&s2.w)
+        .config(config)
+        .build()
+        .with_github(sink);
+    let r = e.handle(&push("api", 'b', Some(SHA_B))).await.report();
+    assert_eq!(s2.gh.deployments()[0]["sha"], SHA_B);
+    assert_eq!(r.deployments[0].warnings.len(), 1);
+    assert!(r.deployments[0].warnings[0].starts_with("GitHub deployment for api-dev: the image's config could not be read (GET image config: GitHub refused the request (404)"), "{:?}", r.deployments[0].warnings);
 }
 
 #[tokio::test]

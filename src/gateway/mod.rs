@@ -17,6 +17,7 @@ macro_rules! signed_with {
 
 pub mod cloudwatch;
 pub mod ecr;
+pub mod ecr_config;
 pub mod events;
 pub mod github;
 pub mod lambda;

@@ -7,7 +7,8 @@
 use super::github_auth::Tokens;
 use super::github_plan::{Plan, State, Which, commit_of_tag, describe, plan};
 use crate::config::Target;
-use crate::config::github::{GitHubSettings, GitHubTarget};
+use crate::config::github::GitHubSettings;
+use crate::gateway::ecr_config::EcrConfig;
 use crate::gateway::github::{GitHubApi, GitHubErrorKind};
 use crate::gateway::secrets::Secrets;
 use crate::report::{Deployment, Report};
@@ -25,6 +26,8 @@ pub struct GitHubSink {
     targets: Vec<Target>,
     /// The run's CloudWatch Logs (in Lambda), for each status's `log_url`.
     log_url: Option<String>,
+    /// Reads the image's revision label; `None`: the commit is the tag.
+    ecr: Option<EcrConfig>,
 }
 
 impl GitHubSink {
@@ -43,7 +46,14 @@ impl GitHubSink {
                 .cloned()
                 .collect(),
             log_url: None,
+            ecr: None,
         }
+    }
+
+    /// The commit from the image's `org.opencontainers.image.revision` label, read through ECR.
+    pub fn with_ecr(mut self, client: aws_sdk_ecr::Client) -> Self {
+        self.ecr = Some(EcrConfig::new(client));
+        self
     }
 
     /// Each status links to these logs.
@@ -63,12 +73,12 @@ impl GitHubSink {
         report: &Report,
         deadline: Option<SystemTime>,
     ) -> Vec<String> {
-        let work: Vec<(&Deployment, &GitHubTarget, Plan)> = report
+        let work: Vec<(&Deployment, &Target, Plan)> = report
             .deployments
             .iter()
             .filter_map(|d| {
-                let g = self.github_of(report, d)?;
-                Some((d, g, plan(report, d)?))
+                let t = self.target_of(report, d)?;
+                Some((d, t, plan(report, d)?))
             })
             .collect();
         if work.is_empty() {
@@ -89,9 +99,13 @@ impl GitHubSink {
         }
         let mut warnings = Vec::new();
         let all = async {
-            for (d, g, p) in &work {
-                if let Err(e) = Box::pin(self.one(api, report, d, g, p)).await {
-                    warnings.push(format!("GitHub deployment for {}: {e}", d.function.name()));
+            for (d, t, p) in &work {
+                let mut notes = Vec::new();
+                if let Err(e) = Box::pin(self.one(api, report, d, t, p, &mut notes)).await {
+                    notes.push(e);
+                }
+                for n in notes {
+                    warnings.push(format!("GitHub deployment for {}: {n}", d.function.name()));
                 }
             }
         };
@@ -110,8 +124,8 @@ impl GitHubSink {
         attach(report, warnings);
     }
 
-    /// The `github` of the target this deployment belongs to.
-    fn github_of(&self, report: &Report, d: &Deployment) -> Option<&GitHubTarget> {
+    /// The target (with `github`) this deployment belongs to.
+    fn target_of(&self, report: &Report, d: &Deployment) -> Option<&Target> {
         self.targets
             .iter()
             .filter(|t| {
@@ -120,9 +134,7 @@ impl GitHubSink {
                     .as_deref()
                     .is_none_or(|r| r == t.repository.as_str())
             })
-            .find(|t| t.functions.iter().any(|f| f.name() == d.function.name()))?
-            .github
-            .as_ref()
+            .find(|t| t.functions.iter().any(|f| f.name() == d.function.name()))
     }
 
     async fn one(
@@ -130,9 +142,13 @@ impl GitHubSink {
         api: &GitHubApi,
         report: &Report,
         d: &Deployment,
-        g: &GitHubTarget,
+        t: &Target,
         p: &Plan,
+        notes: &mut Vec<String>,
     ) -> Result<(), String> {
+        let Some(g) = t.github.as_ref() else {
+            return Ok(());
+        };
         let environment = g.environment_for(d.function.name());
         let repo = format!("/repos/{}", g.repository);
         let token = self.tokens.token(api, chrono::Utc::now()).await?;
@@ -184,7 +200,7 @@ impl GitHubSink {
                             format!("no earlier GitHub deployment of v{v} in {environment}: its commit is unknown, no deployment created")
                         })?
                     }
-                    _ => self.commit(report)?,
+                    _ => self.commit(api, report, t, notes).await?,
                 };
                 let body = json!({
                     "ref": sha,
@@ -228,15 +244,55 @@ impl GitHubSink {
         Ok(())
     }
 
-    /// The commit the run's image was built from.
-    fn commit(&self, report: &Report) -> Result<String, String> {
+    /// The commit the run's image was built from: its revision label, else its tag when that is
+    /// a full commit SHA (with a note when the label could not be read).
+    async fn commit(
+        &self,
+        api: &GitHubApi,
+        report: &Report,
+        t: &Target,
+        notes: &mut Vec<String>,
+    ) -> Result<String, String> {
+        let mut label = "no org.opencontainers.image.revision label was read";
+        if let (Some(ecr), Some(repo), Some(digest)) =
+            (&self.ecr, &report.repository, &report.image_digest)
+        {
+            let registry = t.registry_account.as_ref().map(|a| a.as_str());
+            match ecr.labels(api, registry, repo, digest).await {
+                Ok(labels) => match labels
+                    .get(REVISION)
+                    .and_then(Value::as_str)
+                    .filter(|r| is_ref(r))
+                {
+                    Some(rev) => return Ok(rev.to_owned()),
+                    None => label = "the image has no org.opencontainers.image.revision label",
+                },
+                Err(e)
+                    if commit_of_tag(report.image_tag.as_deref().unwrap_or_default()).is_some() =>
+                {
+                    notes.push(format!(
+                        "the image's config could not be read ({e}): the commit is its tag"
+                    ));
+                }
+                Err(_) => {}
+            }
+        }
         match report.image_tag.as_deref() {
             Some(tag) => commit_of_tag(tag).ok_or_else(|| {
-                format!("no commit: the image's tag {tag:?} is not a 40-hex commit SHA (and no org.opencontainers.image.revision label was read), no deployment created")
+                format!("no commit: {label} and the tag {tag:?} is not a 40-hex commit SHA, no deployment created")
             }),
-            None => Err("no commit: the image has no tag and no org.opencontainers.image.revision label was read, no deployment created".into()),
+            None => Err(format!("no commit: {label} and the image has no tag, no deployment created")),
         }
     }
+}
+
+const REVISION: &str = "org.opencontainers.image.revision";
+
+/// A revision label fit to be a `ref`: a commit SHA, or a branch or tag name.
+fn is_ref(s: &str) -> bool {
+    (1..=255).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
 }
 
 /// The deployment (id, commit) GitHub lists for this function's version, newest first.

@@ -38,8 +38,9 @@ def setup(world, gh, secret=TOKEN, environment="production"):
     if environment:
         github["environment"] = environment
     targets = [{"repository": "api", "functions": ["api-dev"], "github": github}]
+    # moto has no GetDownloadUrlForLayer (it answers 500): one attempt, not the SDK's retries.
     env = {"DEPLOYER_GITHUB_TOKEN_SECRET_ARN": arn, "DEPLOYER_GITHUB_API_URL": gh.url,
-           "DEPLOYER_API_TIMEOUT_SECS": "2"}
+           "DEPLOYER_API_TIMEOUT_SECS": "2", "AWS_MAX_ATTEMPTS": "1"}
     return targets, env
 
 
@@ -47,6 +48,18 @@ def push(world, targets, env, n, smoke=OK):
     digest = world.push_image("api", SHA[n], f"release {n + 1}")
     world.moto.queue_invoke_results(smoke)
     return world.handle(ecr_event("api", digest, SHA[n]), targets, **env), digest
+
+
+NO_CONFIG = ("GitHub deployment for api-dev: the image's config could not be read "
+             "(GetDownloadUrlForLayer failed: ")
+
+
+def warnings(run) -> list[str]:
+    """The report's warnings but the one moto causes: it cannot serve the image config, so the
+    commit comes from the tag, and a warning says so."""
+    got = run.report["deployments"][0].get("warnings", [])
+    assert any(w.startswith(NO_CONFIG) and w.endswith("the commit is its tag") for w in got), got
+    return [w for w in got if not w.startswith(NO_CONFIG)]
 
 
 def everything(world, *runs):
@@ -60,7 +73,7 @@ def test_a_push_creates_a_deployment_of_its_commit_in_progress_then_success(worl
     run, digest = push(world, targets, env, 1)
     assert run.code == 0, run.stderr
     assert run.report["outcome"] == "deployed"
-    assert "warnings" not in run.report["deployments"][0], run.report
+    assert warnings(run) == []
     assert len(gh.deployments) == 1
     d = gh.deployments[0]
     assert (d["sha"], d["environment"], d["auto_merge"], d["required_contexts"]) == (SHA[1], "production", False, [])
@@ -110,8 +123,8 @@ def test_github_down_changes_no_outcome(world, github, mode, says):
     assert run.code == 0, run.stderr
     assert run.report["outcome"] == "deployed"
     assert world.alias_version("api-dev") == "2"
-    warnings = run.report["deployments"][0]["warnings"]
-    assert len(warnings) == 1 and says in warnings[0], warnings
+    got = warnings(run)
+    assert len(got) == 1 and says in got[0], got
     body = json.loads(world.messages()[0]["Body"])
     assert body["outcome"] == "deployed"
 

@@ -30,6 +30,8 @@ struct State {
     mode: Option<Mode>,
     seen: Vec<Seen>,
     deployments: Vec<Value>,
+    /// What `GET /blobs/config` answers: an image config (an ECR layer's download address).
+    blob: Option<Value>,
 }
 
 #[derive(Clone)]
@@ -56,6 +58,10 @@ impl FakeGitHub {
 
     pub fn set_mode(&self, mode: Mode) {
         self.state.lock().unwrap().mode = Some(mode);
+    }
+
+    pub fn set_blob(&self, config: Value) {
+        self.state.lock().unwrap().blob = Some(config);
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -139,6 +145,10 @@ fn normal(st: &mut State, method: &str, path: &str, body: &Value) -> (u16, &'sta
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, parts.as_slice()) {
+        ("GET", ["blobs", "config"]) => match &st.blob {
+            Some(b) => (200, "", b.clone()),
+            None => (404, "", json!({"message": "BlobUnknown"})),
+        },
         ("POST", ["app", "installations", _, "access_tokens"]) => (
             201,
             "",
