@@ -29,9 +29,12 @@ NEEDED = {
     "ecr:DescribeImages": ".describe_images()",
     "ecr:DescribeImageScanFindings": ".describe_image_scan_findings()",
     "ecr:DescribeImageSigningStatus": ".describe_image_signing_status()",
-    # Not called by us: Lambda requires them of the caller of UpdateFunctionCode for an image.
-    "ecr:BatchGetImage": "update_function_code",
-    "ecr:GetDownloadUrlForLayer": "update_function_code",
+    # Lambda requires them of the caller of UpdateFunctionCode for an image; GitHub deployments
+    # read the image's revision label through them.
+    "ecr:BatchGetImage": ".batch_get_image()",
+    "ecr:GetDownloadUrlForLayer": ".get_download_url_for_layer()",
+    # GitHub deployments: the token's secret.
+    "secretsmanager:GetSecretValue": ".get_secret_value()",
     "sns:Publish": ".publish()",
     "events:PutEvents": ".put_events()",
     # Used by SNS on our behalf: the topic is encrypted with a key of its own (see template.yaml).
