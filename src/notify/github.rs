@@ -207,7 +207,7 @@ impl GitHubSink {
                     "environment": environment,
                     "auto_merge": false,
                     "required_contexts": [],
-                    "description": describe(&format!("self-deployer: {} on {}", report.image_tag.as_deref().unwrap_or(&sha[..sha.len().min(12)]), d.function.name())),
+                    "description": describe(&format!("self-deployer: {} on {}", report.image_tag.clone().unwrap_or_else(|| sha.chars().take(12).collect()), d.function.name())),
                     "payload": {
                         "function": d.function.name(),
                         "version": p.version.map(|v| v.to_string()),

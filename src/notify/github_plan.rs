@@ -119,7 +119,8 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
                     State::Success,
                     describe(&format!("v{} live on {}", r.new_version, d.alias)),
                 ),
-                Outcome::RolledBack => (State::Failure, failure(d)),
+                // A gate or an alarm ended the rollout (the check reports it failed at `rollout`).
+                Outcome::RolledBack | Outcome::Failed => (State::Failure, failure(d)),
                 _ => return None,
             };
             Some(Plan {
@@ -240,6 +241,18 @@ mod tests {
         assert_eq!(
             p.statuses,
             vec![(State::Failure, "failed: alarm api-errors is ALARM".into())]
+        );
+        let mut check = dep(Outcome::Failed, 1);
+        rollout(&mut check, 0.0, true);
+        check.failed_step = Some(Step::Rollout);
+        check.reason = Some("alarm api-5xx is in ALARM: rolled back to version 1".into());
+        let p = plan(&report(ActionKind::Advance), &check).unwrap();
+        assert_eq!(
+            p.statuses,
+            vec![(
+                State::Failure,
+                "failed at rollout: alarm api-5xx is in ALARM: rolled back to version 1".into()
+            )]
         );
         let p = plan(
             &Report::new(ActionKind::Rollback),

@@ -173,3 +173,54 @@ def test_history_dora_prints_the_four_figures(world, github):
     js = world.cli(["history", "--function", "api-dev", "--dora", "--json"], targets, **env).report
     assert js["dora"]["deployments"] == 2 and js["dora"]["restores"] == 1
     assert js["dora"]["lead_time_seconds"] is not None, "moto gives each version its LastModified"
+
+
+ROLLOUT = {"steps": [10, 50], "interval_secs": 300, "check_secs": 60, "alarms": ["api-5xx"],
+           "max_error_rate": 0.05, "min_invocations": 20}
+
+
+@pytest.fixture
+def rollouts(world):
+    from rollouts import Rollouts
+
+    r = Rollouts(world)
+    yield r
+    r.stop()
+
+
+def rolling_out(world, gh, r):
+    targets, env = setup(world, gh)
+    targets[0]["rollout"] = ROLLOUT
+    r.alarm("api-5xx", "OK")
+    digest = world.push_image("api", SHA[1], "release 2")
+    world.moto.queue_invoke_results(OK)
+    run = r.handle(ecr_event("api", digest, SHA[1]), targets, **env)
+    assert run.report["outcome"] == "rolling_out", run.stdout + run.stderr[-2000:]
+    return targets, env
+
+
+def test_a_rollout_reports_its_steps_on_one_deployment(world, github, rollouts):
+    gh = github()
+    r = rollouts
+    targets, env = rolling_out(world, gh, r)
+    for _ in range(2):
+        run = r.fire(r.only_schedule(), targets, later_by=301, **env)
+        # A check's report names no image: nothing to read, no warning.
+        assert "warnings" not in run.report["deployments"][0], run.report
+    assert r.alias("api-dev") == ("2", {})
+    assert len(gh.deployments) == 1, "every step on the push's deployment"
+    assert gh.statuses(gh.deployments[0]) == [
+        ("in_progress", "deploying to api-dev"), ("in_progress", "10% on v2"),
+        ("in_progress", "50% on v2"), ("success", "v2 live on live")]
+
+
+def test_a_gate_that_rolls_back_ends_the_deployment_in_failure(world, github, rollouts):
+    gh = github()
+    r = rollouts
+    targets, env = rolling_out(world, gh, r)
+    r.set_alarm("api-5xx", "ALARM")
+    run = r.fire(r.only_schedule(), targets, later_by=61, **env)
+    assert run.report["deployments"][0]["failed_step"] == "rollout", run.report
+    assert r.alias("api-dev") == ("1", {})
+    assert gh.statuses(gh.deployments[0])[-1] == (
+        "failure", "failed at rollout: alarm api-5xx is in ALARM: rolled back to version 1")
