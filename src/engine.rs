@@ -99,6 +99,12 @@ impl Engine {
         }
     }
 
+    /// Tells GitHub about each function's run (targets with `github`): one more sink.
+    pub fn with_github(mut self, sink: crate::notify::github::GitHubSink) -> Self {
+        self.notifier = self.notifier.with(Arc::new(sink));
+        self
+    }
+
     /// Gives the engine STS, for targets with `assume_role_arn`.
     pub fn with_sts(mut self, sts: aws_sdk_sts::Client) -> Self {
         self.accounts =
@@ -223,9 +229,10 @@ impl Engine {
         .await;
         let now = self.lambda.clock().now();
         Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;
-        let (notification, warnings) = self.notifier.notify(&report).await;
-        report.notification = notification;
-        report.warnings.extend(warnings);
+        self.notifier
+            .notify_within(&report, inv.deadline)
+            .await
+            .into_report(&mut report);
         tracing::info!(outcome = report.outcome.as_str(), reason = ?report.reason, run = %deps.ctx.run_id, "run finished");
         Ok(Response::Report(Box::new(report)))
     }

@@ -11,6 +11,7 @@
 pub mod actions;
 pub mod cli;
 pub mod config;
+pub mod dora;
 pub mod engine;
 pub mod error;
 pub mod input;

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::gateway::CONNECT_TIMEOUT;
+use crate::notify::github::GitHubSink;
 use crate::notify::{Notifier, Sink, SnsSink};
 use crate::plan::Home;
 use crate::signals::{MetricsOut, Signals};
@@ -40,7 +41,8 @@ pub async fn sdk_config(config: &Config) -> Result<SdkConfig, String> {
 /// The engine with real clients and the notification sinks the configuration asks for.
 pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
     // One line per sink; each reads its own part of the configuration.
-    let sinks: Vec<Arc<dyn Sink>> = vec![Arc::new(SnsSink::from_config(&config, sdk))];
+    let mut sinks: Vec<Arc<dyn Sink>> = vec![Arc::new(SnsSink::from_config(&config, sdk))];
+    sinks.extend(GitHubSink::from_config(&config, sdk).map(|s| Arc::new(s) as Arc<dyn Sink>));
     Engine::new(
         config,
         aws_sdk_lambda::Client::new(sdk),

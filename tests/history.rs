@@ -250,3 +250,39 @@ async fn history_refuses_functions_it_does_not_manage_and_reports_what_it_could_
     // History never changes anything.
     assert!(w.mutating_calls().is_empty());
 }
+
+#[tokio::test]
+async fn dora_figures_come_from_the_same_records() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    for (c, tag) in [('a', "v1"), ('b', "v2"), ('c', "v3")] {
+        w.ecr_image("api", c, Some(tag));
+    }
+    let e = TestEngine::new(&w).build();
+    for (c, tag) in [('b', "v2"), ('c', "v3")] {
+        let payload = push_at("api", c, tag, &now_rfc3339(&w));
+        assert_eq!(e.handle(&payload).await.report().outcome, Outcome::Deployed);
+    }
+    let rb = e
+        .handle(&json!({"action": "rollback", "function": "api-dev"}))
+        .await
+        .report();
+    assert_eq!(rb.outcome, Outcome::RolledBack);
+    let h = history(
+        &e,
+        json!({"action": "history", "function": "api-dev", "dora_days": 30}),
+    )
+    .await;
+    let d = h.dora.as_ref().expect("asked for");
+    assert_eq!(
+        (d.days, d.deployments),
+        (30, 2),
+        "v2 and v3, not the initial v1"
+    );
+    assert_eq!((d.failed_changes, d.change_failure_rate), (1, Some(0.5)));
+    assert_eq!(d.restores, 1, "v3 restored by the recorded rollback");
+    assert!(d.time_to_restore_seconds.is_some_and(|s| s >= 0));
+    assert!(render_table(&h).contains("change failure rate   50% (1 of 2)"));
+    let plain = history(&e, json!({"action": "history", "function": "api-dev"})).await;
+    assert_eq!(plain.dora, None);
+}

@@ -316,7 +316,17 @@ async fn a_deploy_writes_valid_emf_that_agrees_with_its_report() {
         .collect();
     assert_eq!(got, expected);
     assert!(got.iter().any(|(s, _)| s == "smoke_test"));
-    assert_eq!(records.len(), 1 + expected.len());
+    // DORA: one record in [FunctionName] with the lead time (push to live) and no change failure.
+    let dora: Vec<&Value> = records
+        .iter()
+        .filter(|r| metric_names(r).contains(&"ChangeFailure".to_owned()))
+        .collect();
+    assert_eq!(dora.len(), 1);
+    assert_eq!(dims(dora[0]), json!([["FunctionName"]]));
+    assert_eq!(metric_names(dora[0]), ["LeadTimeSeconds", "ChangeFailure"]);
+    assert_eq!(dora[0]["ChangeFailure"], json!(0));
+    assert!(dora[0]["LeadTimeSeconds"].is_u64());
+    assert_eq!(records.len(), 2 + expected.len());
     // Every record of the run carries the same timestamp and run id.
     for rec in &records {
         assert_eq!(rec["RunId"], m["RunId"]);

@@ -29,6 +29,9 @@ pub struct HistoryReport {
     pub total_versions: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The four DORA figures, when asked for (`--dora`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dora: Option<crate::dora::Dora>,
 }
 
 impl HistoryReport {
@@ -96,6 +99,7 @@ pub async fn on_history(deps: &Deps<'_>, h: &HistoryRequest) -> Result<HistoryRe
         versions: Vec::new(),
         total_versions: 0,
         error: None,
+        dora: None,
     };
     // A target in another account is read with its role.
     let deps = match deps.for_target(target).await {
@@ -113,6 +117,10 @@ pub async fn on_history(deps: &Deps<'_>, h: &HistoryRequest) -> Result<HistoryRe
     };
     match read.await {
         Ok((versions, aliases)) => {
+            if let Some(days) = h.dora_days {
+                let now = lambda.clock().now_utc();
+                report.dora = Some(crate::dora::figures(&versions, &aliases, now, days));
+            }
             let (a, v, total) = assemble(versions, aliases, limit);
             report.aliases = a;
             report.versions = v;

@@ -135,6 +135,12 @@ pub enum Command {
         /// How many versions to show (default 20, at most 1000).
         #[arg(long, value_name = "N", value_parser = parse_limit)]
         limit: Option<u32>,
+        /// Also the four DORA figures, from the version records alone.
+        #[arg(long)]
+        dora: bool,
+        /// The DORA window in days (default 30, at most 365).
+        #[arg(long, value_name = "N", requires = "dora", value_parser = parse_days)]
+        days: Option<u32>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -163,6 +169,14 @@ pub enum Command {
         #[arg(long)]
         reason: Option<Reason>,
     },
+}
+
+fn parse_days(s: &str) -> Result<u32, String> {
+    let n: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    crate::input::check_dora_days(n)
 }
 
 fn parse_limit(s: &str) -> Result<u32, String> {
@@ -242,10 +256,15 @@ impl Command {
                 check: false,
             }),
             Command::History {
-                function, limit, ..
+                function,
+                limit,
+                dora,
+                days,
+                ..
             } => Request::History(HistoryRequest {
                 function: function.clone(),
                 limit: *limit,
+                dora_days: dora.then(|| days.unwrap_or(30)),
             }),
             Command::PromoteStage {
                 from,

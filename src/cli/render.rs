@@ -122,6 +122,9 @@ pub fn history_table(r: &HistoryReport) -> String {
         };
         out.push_str(&format!("alias {} -> {target}{split}: {how}\n", a.name));
     }
+    if let Some(d) = &r.dora {
+        out.push_str(&crate::dora::render(d));
+    }
     if let Some(e) = &r.error {
         out.push_str(&format!("{}: {e}\n", r.function.name()));
     }

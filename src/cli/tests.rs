@@ -81,6 +81,14 @@ fn flags_and_payloads_make_equal_requests() {
             payload(json!({"action": "history", "function": "api", "limit": 5})),
         ),
         (
+            flags(&["history", "--function", "api", "--dora"]),
+            payload(json!({"action": "history", "function": "api", "dora_days": 30})),
+        ),
+        (
+            flags(&["history", "--function", "api", "--dora", "--days", "7"]),
+            payload(json!({"action": "history", "function": "api", "dora_days": 7})),
+        ),
+        (
             flags(&["--metrics", "history", "--function", "api"]),
             payload(json!({"action": "history", "function": "api"})),
         ),
@@ -123,6 +131,11 @@ fn bad_flags_are_refused_by_the_same_checks_as_payloads() {
             .contains("\"x\" is not a whole number")
     );
     assert!(err(&["history"]).contains("--function"));
+    assert!(
+        err(&["history", "--function", "api", "--dora", "--days", "400"])
+            .contains("400 is out of range: it must be between 1 and 365")
+    );
+    assert!(err(&["history", "--function", "api", "--days", "7"]).contains("--dora"));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Every error names the variable, the field path inside it and the problem. Unknown fields are
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
+pub mod github;
 mod image_checks;
 mod reconcile;
 mod rollout;
@@ -48,7 +49,7 @@ pub const RECONCILE_VAR: &str = "DEPLOYER_RECONCILE";
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         TARGETS_VAR,
-        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks, rollout, reconcile_mode, after, assume_role_arn (required)",
+        "JSON array of targets: repository, functions, tags, alias, smoke, keep_versions, registry_account, image_checks, rollout, reconcile_mode, after, assume_role_arn, github (required)",
     ),
     (
         ALIAS_VAR,
@@ -116,6 +117,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
         RECONCILE_VAR,
         "what a reconcile sweep does with a missed push for targets without their own reconcile_mode: deploy or report (default deploy)",
     ),
+    (github::TOKEN_SECRET_VAR, github::TOKEN_SECRET_HELP),
+    (github::API_URL_VAR, github::API_URL_HELP),
 ];
 
 const DEFAULT_ALIAS: &str = "live";
@@ -160,6 +163,8 @@ pub struct Config {
     pub signals: SignalsConfig,
     /// Most functions one run deploys itself; more are dispatched (see `actions::dispatch`).
     pub inline_max: usize,
+    /// GitHub deployments: where the token is and which API (`None`: no target has `github`).
+    pub github: Option<github::GitHubSettings>,
 }
 
 /// Where rollout checks are scheduled, and what they invoke.
@@ -237,6 +242,7 @@ impl Config {
         let api_timeout_secs = parse_number(&get, API_TIMEOUT_VAR, 20, 1, 300)?;
         let max_parallel = parse_number(&get, PARALLEL_VAR, 4, 1, 64)?;
         Ok(Self {
+            github: github::parse(&get, &targets)?,
             dry_run: parse_bool(&get, DRY_RUN_VAR)?,
             notify_skipped: parse_bool(&get, NOTIFY_SKIPPED_VAR)?,
             targets,

@@ -32,6 +32,8 @@ pub struct Target {
     pub after: Option<After>,
     /// A role in another account, assumed for this target's Lambda and ECR calls.
     pub assume_role_arn: Option<RoleArn>,
+    /// GitHub deployments for this target's functions.
+    pub github: Option<super::github::GitHubTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -164,6 +166,8 @@ struct TargetSpec {
     after: Option<After>,
     #[serde(default)]
     assume_role_arn: Option<String>,
+    #[serde(default)]
+    github: Option<super::github::GitHubTarget>,
 }
 
 fn any_tag() -> Vec<TagPattern> {
@@ -246,6 +250,9 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             .map(super::stage::check_role_arn)
             .transpose()
             .map_err(|p| err("assume_role_arn", p))?;
+        if let Some(g) = &s.github {
+            g.check().map_err(|(field, p)| err(field, p))?;
+        }
         targets.push(Target {
             repository: s.repository,
             functions: s.functions,
@@ -260,6 +267,7 @@ pub(super) fn parse_targets(raw: &str, defaults: &Defaults) -> Result<Vec<Target
             reconcile_mode: s.reconcile_mode.unwrap_or(defaults.reconcile),
             after: s.after,
             assume_role_arn,
+            github: s.github,
         });
     }
     super::stage::check_stages(&targets)?;

@@ -17,9 +17,12 @@ macro_rules! signed_with {
 
 pub mod cloudwatch;
 pub mod ecr;
+pub mod ecr_config;
 pub mod events;
+pub mod github;
 pub mod lambda;
 pub mod scheduler;
+pub mod secrets;
 pub mod sns;
 mod state;
 pub mod sts;

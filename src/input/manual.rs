@@ -132,6 +132,9 @@ pub struct HistoryRequest {
     /// `None`: [`HISTORY_DEFAULT_LIMIT`].
     #[serde(default)]
     pub limit: Option<u32>,
+    /// The four DORA figures over this many days (1-365) as well.
+    #[serde(default)]
+    pub dora_days: Option<u32>,
 }
 
 /// A history limit, checked the same way for a payload and for `--limit`.
@@ -142,6 +145,15 @@ pub fn check_history_limit(n: u32) -> Result<u32, String> {
         Err(format!(
             "{n} is out of range: it must be between 1 and {HISTORY_MAX_LIMIT}"
         ))
+    }
+}
+
+/// A DORA window, checked the same way for a payload and for `--days`.
+pub fn check_dora_days(n: u32) -> Result<u32, String> {
+    if (1..=365).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is out of range: it must be between 1 and 365"))
     }
 }
 
@@ -240,6 +252,9 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
             let h: HistoryRequest = deserialize(&fields)?;
             if let Some(n) = h.limit {
                 check_history_limit(n).map_err(|p| InputError::new("payload.limit", p))?;
+            }
+            if let Some(n) = h.dora_days {
+                check_dora_days(n).map_err(|p| InputError::new("payload.dora_days", p))?;
             }
             Ok(Request::History(h))
         }

@@ -14,7 +14,7 @@ pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOC
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
     HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest, StepTally,
-    check_history_limit,
+    check_dora_days, check_history_limit,
 };
 pub use outgoing::Payload;
 pub use stage::PromoteStageRequest;

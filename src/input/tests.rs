@@ -360,6 +360,10 @@ fn bad_manual_payloads_name_the_field_and_problem() {
             "payload.limit: invalid type: string \"5\"",
         ),
         (
+            json!({"action": "history", "function": "api", "dora_days": 0}),
+            "payload.dora_days: 0 is out of range: it must be between 1 and 365",
+        ),
+        (
             json!({"action": "history", "function": "api", "limmit": 5}),
             "payload.limmit: unknown field `limmit`",
         ),
@@ -410,6 +414,7 @@ fn history_payloads_parse() {
         Request::History(HistoryRequest {
             function: "api".parse().unwrap(),
             limit: None,
+            dora_days: None,
         })
     );
     assert_eq!(
@@ -417,6 +422,7 @@ fn history_payloads_parse() {
         Request::History(HistoryRequest {
             function: "api".parse().unwrap(),
             limit: Some(1000),
+            dora_days: None,
         })
     );
 }

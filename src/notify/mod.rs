@@ -4,15 +4,20 @@
 //! becomes the report's `warnings`.
 
 pub mod escape;
+pub mod github;
+pub mod github_auth;
+pub mod github_plan;
 pub mod render;
 pub mod sink;
 pub mod sns;
 
 use crate::report::{NotificationStatus, Report};
+use crate::types::FunctionRef;
 pub use render::{Message, RenderSettings};
 pub use sink::{Delivery, Sink};
 pub use sns::{NotifySettings, SnsSink};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 #[derive(Clone, Debug)]
 pub struct Notifier {
@@ -49,22 +54,58 @@ impl Notifier {
     /// gave (only SNS gives one), and each sink's warnings prefixed with its name, so a reader
     /// knows which channel missed.
     pub async fn notify(&self, report: &Report) -> (Option<NotificationStatus>, Vec<String>) {
+        let n = self.notify_within(report, None).await;
+        let mut warnings = n.warnings;
+        warnings.extend(n.per_function.into_iter().map(|(_, w)| w));
+        (n.status, warnings)
+    }
+
+    /// [`Notifier::notify`] within the invocation's `deadline`, keeping apart the warnings that
+    /// concern one function.
+    pub async fn notify_within(&self, report: &Report, deadline: Option<SystemTime>) -> Notified {
         let deliveries =
-            futures_util::future::join_all(self.sinks.iter().map(|s| s.deliver(report))).await;
-        let mut status = None;
-        let mut warnings = Vec::new();
+            futures_util::future::join_all(self.sinks.iter().map(|s| s.deliver(report, deadline)))
+                .await;
+        let mut n = Notified::default();
         for (sink, delivery) in self.sinks.iter().zip(deliveries) {
-            if status.is_none() {
-                status = delivery.status;
+            if n.status.is_none() {
+                n.status = delivery.status;
             }
-            warnings.extend(
+            let name = sink.name();
+            n.warnings.extend(
                 delivery
                     .warnings
                     .into_iter()
-                    .map(|w| format!("{}: {w}", sink.name())),
+                    .map(|w| format!("{name}: {w}")),
             );
+            // A function's warning sits on its deployment and names its channel itself.
+            n.per_function.extend(delivery.per_function);
         }
-        (status, warnings)
+        n
+    }
+}
+
+/// What the sinks said of one report.
+#[derive(Debug, Default)]
+pub struct Notified {
+    pub status: Option<NotificationStatus>,
+    /// About the run as a whole.
+    pub warnings: Vec<String>,
+    /// About one function's part.
+    pub per_function: Vec<(FunctionRef, String)>,
+}
+
+impl Notified {
+    /// Writes what the sinks said into `report`: each function's warnings on its deployment.
+    pub fn into_report(self, report: &mut Report) {
+        report.notification = self.status;
+        report.warnings.extend(self.warnings);
+        for (f, w) in self.per_function {
+            match report.deployments.iter_mut().find(|d| d.function == f) {
+                Some(d) => d.warnings.push(w),
+                None => report.warnings.push(w),
+            }
+        }
     }
 }
 
@@ -88,7 +129,11 @@ mod tests {
         fn name(&self) -> &'static str {
             "recorder"
         }
-        fn deliver<'a>(&'a self, report: &'a Report) -> BoxFuture<'a, Delivery> {
+        fn deliver<'a>(
+            &'a self,
+            report: &'a Report,
+            _deadline: Option<SystemTime>,
+        ) -> BoxFuture<'a, Delivery> {
             async move {
                 self.reports
                     .lock()
@@ -97,6 +142,7 @@ mod tests {
                 Delivery {
                     status: self.status.clone(),
                     warnings: self.warnings.clone(),
+                    ..Delivery::default()
                 }
             }
             .boxed()

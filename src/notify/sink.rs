@@ -9,8 +9,13 @@ use futures_util::future::BoxFuture;
 pub trait Sink: Send + Sync + std::fmt::Debug {
     /// Short name used in warnings ("sns", "github").
     fn name(&self) -> &'static str;
-    /// Renders and sends this report in the sink's own shape.
-    fn deliver<'a>(&'a self, report: &'a crate::report::Report) -> BoxFuture<'a, Delivery>;
+    /// Renders and sends this report in the sink's own shape, finished before `deadline` (the
+    /// invocation's, when there is one) comes near.
+    fn deliver<'a>(
+        &'a self,
+        report: &'a crate::report::Report,
+        deadline: Option<std::time::SystemTime>,
+    ) -> BoxFuture<'a, Delivery>;
 }
 
 #[derive(Debug, Default)]
@@ -19,4 +24,6 @@ pub struct Delivery {
     pub status: Option<crate::report::NotificationStatus>,
     /// Problems to add to the report's warnings (never fail the run).
     pub warnings: Vec<String>,
+    /// Problems with one function's part: they go on that function's deployment in the report.
+    pub per_function: Vec<(crate::types::FunctionRef, String)>,
 }

@@ -133,11 +133,15 @@ impl Sink for SnsSink {
     }
 
     /// What SNS refused is already in the status's `error`: no warnings, as before sinks.
-    fn deliver<'a>(&'a self, report: &'a Report) -> BoxFuture<'a, Delivery> {
+    fn deliver<'a>(
+        &'a self,
+        report: &'a Report,
+        _deadline: Option<std::time::SystemTime>,
+    ) -> BoxFuture<'a, Delivery> {
         async move {
             Delivery {
                 status: Some(self.publish(report).await),
-                warnings: Vec::new(),
+                ..Delivery::default()
             }
         }
         .boxed()

@@ -94,6 +94,18 @@ pub fn records(report: &Report, namespace: &str, run_id: &str, timestamp_ms: u64
             ],
             fields,
         ));
+        // DORA: lead time and change failure, in [FunctionName] only.
+        if let Some(m) = super::dora_emf::metrics(report, d, timestamp_ms) {
+            let mut fields = super::dora_emf::fields(d);
+            common(&mut fields);
+            out.push(record(
+                namespace,
+                timestamp_ms,
+                &[&["FunctionName"]],
+                &m,
+                fields,
+            ));
+        }
         for (step, ms) in steps(d) {
             let mut fields = Map::new();
             fields.insert("FunctionName".into(), d.function.name().into());

@@ -5,6 +5,7 @@
 //! The engine calls [`Signals::after_run`] once a deploy or rollback has its report. Neither half
 //! can change an outcome: an event EventBridge did not take is a warning on its deployment.
 
+pub mod dora_emf;
 pub mod emf;
 pub mod events;
 

@@ -153,8 +153,9 @@ def src_text(*parts: str) -> str:
 
 
 def engine_env_vars() -> set[str]:
-    """Every DEPLOYER_* variable the engine reads (the *_VAR constants of src/config/mod.rs)."""
-    return set(re.findall(r'pub const [A-Z_]+_VAR: &str = "(DEPLOYER_[A-Z_]+)";', src_text("config", "mod.rs")))
+    """Every DEPLOYER_* variable the engine reads (the *_VAR constants of src/config/)."""
+    text = "\n".join(p.read_text() for p in sorted((ROOT / "src" / "config").glob("*.rs")))
+    return set(re.findall(r'pub const [A-Z_]+_VAR: &str = "(DEPLOYER_[A-Z_]+)";', text))
 
 
 def hcl_value(text: str):

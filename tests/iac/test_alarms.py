@@ -4,7 +4,7 @@ the topic; a dashboard on the metrics the deployer writes; the topic under a key
 
 import json
 
-from iac import terraform_module, tf_resource, translate
+from iac import src_text, terraform_module, tf_resource, translate
 
 ALARMS = {  # SAM logical id: Terraform name
     "DeployerErrorsAlarm": "errors",
@@ -12,7 +12,8 @@ ALARMS = {  # SAM logical id: Terraform name
     "FailedInvocationsAlarm": "failed_invocations",
 }
 # What the deployer writes (src/signals/emf.rs): every metric a widget or alarm reads must be one.
-EMF_METRICS = {"Deployments", "DeploymentDuration", "StepDuration", "Rollbacks", "SmokeTestFailures"}
+EMF_METRICS = {"Deployments", "DeploymentDuration", "StepDuration", "Rollbacks", "SmokeTestFailures",
+               "LeadTimeSeconds", "ChangeFailure"}
 
 
 def _sam_dashboard() -> dict:
@@ -53,7 +54,8 @@ def test_the_dashboards_show_outcomes_duration_percentiles_and_rollbacks_alike()
     tf_text = json.dumps(tf_body)
     titles = [w["properties"]["title"] for w in sam["widgets"]]
     assert titles == ["Deployments by outcome", "Deployment duration (deployed)", "Rollbacks",
-                      "Smoke test failures and deployer errors"]
+                      "Smoke test failures and deployer errors",
+                      "DORA: lead time for changes (s, push to live)", "DORA: change failure rate"]
     for title in titles:
         assert title in tf_text, f"Terraform's dashboard lacks {title!r}"
     metrics = [m for w in sam["widgets"] for m in w["properties"]["metrics"]]
@@ -64,6 +66,13 @@ def test_the_dashboards_show_outcomes_duration_percentiles_and_rollbacks_alike()
     assert "p50" in tf_text and "p90" in tf_text
     search = sam["widgets"][0]["properties"]["metrics"][0][0]["expression"]
     assert search == "SEARCH('{\"SelfDeployer\",Outcome} MetricName=\"Deployments\"', 'Sum', 3600)"
+    # The DORA row: the metrics the engine writes in [FunctionName] (src/signals/dora_emf.rs).
+    dora = [w["properties"]["metrics"][0][0]["expression"] for w in sam["widgets"][4:]]
+    assert dora == ["SEARCH('{\"SelfDeployer\",FunctionName} MetricName=\"LeadTimeSeconds\"', 'p50', 86400)",
+                    "SEARCH('{\"SelfDeployer\",FunctionName} MetricName=\"ChangeFailure\"', 'Average', 86400)"]
+    dora_rs = src_text("signals", "dora_emf.rs")
+    assert '"LeadTimeSeconds"' in dora_rs and '"ChangeFailure"' in dora_rs
+    assert "LeadTimeSeconds" in tf_text and "ChangeFailure" in tf_text
 
 
 def test_the_topic_is_under_a_rotated_key_that_alarms_may_use():

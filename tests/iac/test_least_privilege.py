@@ -29,9 +29,12 @@ NEEDED = {
     "ecr:DescribeImages": ".describe_images()",
     "ecr:DescribeImageScanFindings": ".describe_image_scan_findings()",
     "ecr:DescribeImageSigningStatus": ".describe_image_signing_status()",
-    # Not called by us: Lambda requires them of the caller of UpdateFunctionCode for an image.
-    "ecr:BatchGetImage": "update_function_code",
-    "ecr:GetDownloadUrlForLayer": "update_function_code",
+    # Lambda requires them of the caller of UpdateFunctionCode for an image; GitHub deployments
+    # read the image's revision label through them.
+    "ecr:BatchGetImage": ".batch_get_image()",
+    "ecr:GetDownloadUrlForLayer": ".get_download_url_for_layer()",
+    # GitHub deployments: the token's secret.
+    "secretsmanager:GetSecretValue": ".get_secret_value()",
     "sns:Publish": ".publish()",
     "events:PutEvents": ".put_events()",
     # Used by SNS on our behalf: the topic is encrypted with a key of its own (see template.yaml).
@@ -177,10 +180,10 @@ def test_the_rollout_grants_are_exactly_what_a_rollout_calls(where):
         res = translate()["Resources"]
         assert alarms in res["DeployerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         separate = [n for n, r in res.items() if r["Type"] == "AWS::IAM::Policy"]
-        assert separate == ["StageRolesPolicy"], "no separate (conditional) policy but the stages' own"
+        assert separate == ["GitHubTokenPolicy", "StageRolesPolicy"], "no separate (conditional) policy but the stages' and GitHub's"
     else:
         policies = [n for b in terraform_module()["resource"] for n in b.get("aws_iam_role_policy", {})]
-        assert sorted(policies) == ["deployer", "scheduler", "stages"], "no separate (conditional) policy but the stages' own"
+        assert sorted(policies) == ["deployer", "github", "scheduler", "stages"], "no separate (conditional) policy but the stages' and GitHub's"
     # The reason for "*": the engine asks for composite alarms too.
     cloudwatch_rs = src_text("gateway", "cloudwatch.rs")
     assert "AlarmType::CompositeAlarm" in cloudwatch_rs and "AlarmType::MetricAlarm" in cloudwatch_rs

@@ -91,9 +91,9 @@ def test_sam_and_terraform_define_the_same_system():
     # IAM: the same statements with the same actions (the role's one policy on each side)
     sam_role = sam["Resources"]["DeployerRole"]["Properties"]
     assert len(sam_role["Policies"]) == 1
-    # The one separate policy: sts:AssumeRole of the stages' roles, only when there are any
-    # (compared with Terraform's in test_stages_iac.py).
-    assert [n for n, r in sam["Resources"].items() if r["Type"] == "AWS::IAM::Policy"] == ["StageRolesPolicy"]
+    # The separate policies: sts:AssumeRole of the stages' roles, and the GitHub token's secret, each
+    # only when configured (compared with Terraform's in test_stages_iac.py and test_github_iac.py).
+    assert [n for n, r in sam["Resources"].items() if r["Type"] == "AWS::IAM::Policy"] == ["GitHubTokenPolicy", "StageRolesPolicy"]
     sam_statements = {s["Sid"]: s for s in sam_role["Policies"][0]["PolicyDocument"]["Statement"]}
     tf_text = json.dumps(tf_resource(tf, "aws_iam_role_policy", "deployer")["policy"])
     for sid, st in sam_statements.items():

@@ -13,6 +13,8 @@ pub struct VersionInfo {
     pub description: String,
     /// For an image function, the image manifest's digest (hex).
     pub code_sha256: Option<String>,
+    /// When it was published (LastModified): when a deployment's version could first go live.
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An alias as ListAliases reports it.
@@ -23,6 +25,14 @@ pub struct AliasInfo {
     /// A canary split: other versions and their share of traffic.
     pub routing: Vec<(Version, f64)>,
     pub description: String,
+}
+
+/// Lambda's `2026-11-26T07:00:00.000+0000` (or RFC 3339).
+fn last_modified(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(s))
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 impl Lambda {
@@ -53,6 +63,7 @@ impl Lambda {
                     version,
                     description: c.description().unwrap_or_default().to_owned(),
                     code_sha256: c.code_sha256().map(str::to_owned),
+                    published: c.last_modified().and_then(last_modified),
                 })
             }));
         }

@@ -10,8 +10,8 @@ locals {
   # Only the fields a target sets (in its smoke and rollout too: Terraform fills unset optional
   # attributes with null, which the deployer would read as a value), so its own defaults apply.
   targets_json = jsonencode([for t in var.targets : merge(
-    { for k, v in t : k => v if v != null && !contains(["smoke", "rollout", "after"], k) },
-    { for k, v in { smoke = t.smoke, rollout = t.rollout, after = t.after } : k => { for ik, iv in v : ik => iv if iv != null } if v != null },
+    { for k, v in t : k => v if v != null && !contains(["smoke", "rollout", "after", "github"], k) },
+    { for k, v in { smoke = t.smoke, rollout = t.rollout, after = t.after, github = t.github } : k => { for ik, iv in v : ik => iv if iv != null } if v != null },
   )])
   rollout_json = var.rollout == null ? "" : jsonencode({ for k, v in var.rollout : k => v if v != null })
   # Empty when unset: no checks unless a target sets its own.
@@ -67,20 +67,22 @@ resource "aws_lambda_function" "deployer" {
 
   environment {
     variables = {
-      DEPLOYER_TARGETS             = local.targets_json
-      DEPLOYER_ALIAS               = var.alias_name
-      DEPLOYER_TOPIC_ARN           = aws_sns_topic.notifications.arn
-      DEPLOYER_UPDATE_TIMEOUT_SECS = tostring(var.update_timeout_seconds)
-      DEPLOYER_KEEP_VERSIONS       = tostring(var.keep_versions)
-      DEPLOYER_IMAGE_CHECKS        = local.image_checks_json
-      DEPLOYER_ROLLOUT             = local.rollout_json
-      DEPLOYER_SCHEDULER_ROLE_ARN  = aws_iam_role.scheduler.arn
-      DEPLOYER_SCHEDULE_GROUP      = aws_scheduler_schedule_group.rollouts.name
-      DEPLOYER_EVENT_BUS           = var.event_bus_name
-      DEPLOYER_METRICS             = "true"
-      DEPLOYER_METRICS_NAMESPACE   = var.metrics_namespace
-      DEPLOYER_INLINE_MAX          = tostring(var.inline_max)
-      DEPLOYER_RECONCILE           = var.reconcile_mode
+      DEPLOYER_TARGETS                 = local.targets_json
+      DEPLOYER_ALIAS                   = var.alias_name
+      DEPLOYER_TOPIC_ARN               = aws_sns_topic.notifications.arn
+      DEPLOYER_UPDATE_TIMEOUT_SECS     = tostring(var.update_timeout_seconds)
+      DEPLOYER_KEEP_VERSIONS           = tostring(var.keep_versions)
+      DEPLOYER_IMAGE_CHECKS            = local.image_checks_json
+      DEPLOYER_ROLLOUT                 = local.rollout_json
+      DEPLOYER_SCHEDULER_ROLE_ARN      = aws_iam_role.scheduler.arn
+      DEPLOYER_SCHEDULE_GROUP          = aws_scheduler_schedule_group.rollouts.name
+      DEPLOYER_EVENT_BUS               = var.event_bus_name
+      DEPLOYER_METRICS                 = "true"
+      DEPLOYER_METRICS_NAMESPACE       = var.metrics_namespace
+      DEPLOYER_INLINE_MAX              = tostring(var.inline_max)
+      DEPLOYER_RECONCILE               = var.reconcile_mode
+      DEPLOYER_GITHUB_TOKEN_SECRET_ARN = var.github_token_secret_arn == null ? "" : var.github_token_secret_arn
+      DEPLOYER_GITHUB_API_URL          = var.github_api_url
     }
   }
 }
@@ -298,6 +300,24 @@ resource "aws_iam_role_policy" "stages" {
       Effect   = "Allow"
       Action   = "sts:AssumeRole"
       Resource = local.stage_role_arns
+    }]
+  })
+}
+
+# GitHub deployments: the one secret that holds the token (or the App's key). A policy of its own,
+# so that without GitHub there is no secretsmanager grant at all. (A secret encrypted with a
+# customer managed key also needs kms:Decrypt on that key, in the key's policy.)
+resource "aws_iam_role_policy" "github" {
+  count = var.github_token_secret_arn == null ? 0 : 1
+  name  = "read-github-token"
+  role  = aws_iam_role.deployer.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "ReadGitHubToken"
+      Effect   = "Allow"
+      Action   = "secretsmanager:GetSecretValue"
+      Resource = var.github_token_secret_arn
     }]
   })
 }

@@ -123,6 +123,24 @@ resource "aws_cloudwatch_dashboard" "deployer" {
           ]
         }
       },
+      {
+        type = "metric", x = 0, y = 12, width = 12, height = 6
+        properties = {
+          title   = "DORA: lead time for changes (s, push to live)"
+          region  = data.aws_region.current.name
+          view    = "timeSeries"
+          metrics = [[{ expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName} MetricName=\"LeadTimeSeconds\"', 'p50', 86400)", id = "lead" }]]
+        }
+      },
+      {
+        type = "metric", x = 12, y = 12, width = 12, height = 6
+        properties = {
+          title   = "DORA: change failure rate"
+          region  = data.aws_region.current.name
+          view    = "timeSeries"
+          metrics = [[{ expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName} MetricName=\"ChangeFailure\"', 'Average', 86400)", id = "cfr" }]]
+        }
+      },
     ]
   })
 }

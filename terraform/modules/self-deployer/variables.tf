@@ -10,7 +10,7 @@ variable "package_zip" {
 }
 
 variable "targets" {
-  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks, rollout, reconcile_mode, after, assume_role_arn); a target's image_checks replaces var.image_checks, its rollout replaces var.rollout."
+  description = "What to deploy: each ECR repository and the functions that run its images (rendered into DEPLOYER_TARGETS). Optional fields as in the README (tags, allow_untagged, alias, smoke, keep_versions, image_checks, rollout, reconcile_mode, after, assume_role_arn, github); a target's image_checks replaces var.image_checks, its rollout replaces var.rollout."
   type = list(object({
     repository     = string
     functions      = list(string)
@@ -40,6 +40,11 @@ variable "targets" {
       manual    = optional(bool)
     }))
     assume_role_arn = optional(string)
+    # GitHub deployments (docs/reference.md): the repository, and the environment (default: the function).
+    github = optional(object({
+      repository  = string
+      environment = optional(string)
+    }))
   }))
 
   validation {
@@ -184,4 +189,21 @@ variable "reconcile_mode" {
     condition     = contains(["deploy", "report"], var.reconcile_mode)
     error_message = "reconcile_mode must be deploy or report."
   }
+}
+
+variable "github_token_secret_arn" {
+  description = "DEPLOYER_GITHUB_TOKEN_SECRET_ARN: the Secrets Manager secret holding a GitHub token, or a GitHub App's key, for targets with github (docs/reference.md, GitHub deployments). The deployer may read this secret and no other. null: no GitHub deployments, no grant."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_token_secret_arn == null || can(regex("^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.github_token_secret_arn))
+    error_message = "github_token_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."
+  }
+}
+
+variable "github_api_url" {
+  description = "DEPLOYER_GITHUB_API_URL: GitHub's API (GitHub Enterprise Server's https://HOST/api/v3)."
+  type        = string
+  default     = "https://api.github.com"
 }

@@ -1,0 +1,135 @@
+//! DORA metrics in EMF, per function in `[FunctionName]`, where the run knows them:
+//! `LeadTimeSeconds` (the push's event time to live, for a deployment that went live) and
+//! `ChangeFailure` (1 for a deployment that failed after publishing, or was rolled back by a gate
+//! or by hand; 0 for one that went live). Deployment frequency is the existing `Deployments`.
+//! `TimeToRestoreSeconds` needs when the bad version went live, which a run's report does not
+//! carry: `history --dora` computes it from the records.
+
+use crate::report::{ActionKind, Deployment, Outcome, Report, Step};
+use serde_json::{Map, Value, json};
+
+pub const LEAD_TIME: &str = "LeadTimeSeconds";
+pub const CHANGE_FAILURE: &str = "ChangeFailure";
+
+/// 1, 0, or nothing to say (a skip, a duplicate, a rollout still going, a failure before publishing).
+pub fn change_failure(report: &Report, d: &Deployment) -> Option<u8> {
+    if report.dry_run {
+        return None;
+    }
+    match d.outcome {
+        Outcome::Deployed => Some(0),
+        Outcome::RolledBack => Some(1),
+        Outcome::Failed
+            if report.action != ActionKind::Rollback
+                && d.steps.iter().any(|s| s.step == Step::Publish) =>
+        {
+            Some(1)
+        }
+        _ => None,
+    }
+}
+
+/// Seconds from the push (the report's event time) to `timestamp_ms`, for a deployment that went live.
+pub fn lead_time(report: &Report, d: &Deployment, timestamp_ms: u64) -> Option<u64> {
+    if report.dry_run || d.outcome != Outcome::Deployed {
+        return None;
+    }
+    let pushed = chrono::DateTime::parse_from_rfc3339(report.event_time.as_deref()?).ok()?;
+    let pushed_ms = u64::try_from(pushed.timestamp_millis()).ok()?;
+    Some(timestamp_ms.saturating_sub(pushed_ms) / 1000)
+}
+
+/// The record's metrics, or `None` when there is nothing to say.
+pub fn metrics(
+    report: &Report,
+    d: &Deployment,
+    timestamp_ms: u64,
+) -> Option<Vec<(&'static str, &'static str, Value)>> {
+    let mut m = Vec::new();
+    if let Some(secs) = lead_time(report, d, timestamp_ms) {
+        m.push((LEAD_TIME, "Seconds", json!(secs)));
+    }
+    if let Some(f) = change_failure(report, d) {
+        m.push((CHANGE_FAILURE, "Count", json!(f)));
+    }
+    (!m.is_empty()).then_some(m)
+}
+
+/// The properties a DORA record carries besides its metrics.
+pub fn fields(d: &Deployment) -> Map<String, Value> {
+    let mut f = Map::new();
+    f.insert("FunctionName".into(), d.function.name().into());
+    f.insert("Outcome".into(), d.outcome.as_str().into());
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::StepTiming;
+    use crate::types::{AliasName, FunctionRef};
+
+    fn dep(outcome: Outcome, steps: &[Step]) -> Deployment {
+        let mut d = Deployment::new(
+            FunctionRef::parse("api").unwrap(),
+            AliasName::parse("live").unwrap(),
+        );
+        d.outcome = outcome;
+        d.steps = steps
+            .iter()
+            .map(|s| StepTiming { step: *s, ms: 1 })
+            .collect();
+        d
+    }
+
+    #[test]
+    fn change_failure_counts_what_reached_a_version() {
+        let r = Report::new(ActionKind::Deploy);
+        assert_eq!(change_failure(&r, &dep(Outcome::Deployed, &[])), Some(0));
+        assert_eq!(
+            change_failure(&r, &dep(Outcome::Failed, &[Step::SmokeTest])),
+            None,
+            "never published"
+        );
+        assert_eq!(
+            change_failure(
+                &r,
+                &dep(Outcome::Failed, &[Step::Publish, Step::PromoteAlias])
+            ),
+            Some(1)
+        );
+        assert_eq!(
+            change_failure(
+                &Report::new(ActionKind::Rollback),
+                &dep(Outcome::RolledBack, &[])
+            ),
+            Some(1)
+        );
+        assert_eq!(
+            change_failure(
+                &Report::new(ActionKind::Advance),
+                &dep(Outcome::RolledBack, &[])
+            ),
+            Some(1)
+        );
+        assert_eq!(change_failure(&r, &dep(Outcome::AlreadyLive, &[])), None);
+        assert_eq!(
+            change_failure(&r, &dep(Outcome::RollingOut, &[Step::Publish])),
+            None,
+            "not over yet"
+        );
+    }
+
+    #[test]
+    fn lead_time_is_push_to_live() {
+        let mut r = Report::new(ActionKind::Deploy);
+        r.event_time = Some("2026-11-26T07:00:00Z".into());
+        let live = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:03:20Z")
+            .unwrap()
+            .timestamp_millis() as u64;
+        assert_eq!(lead_time(&r, &dep(Outcome::Deployed, &[]), live), Some(200));
+        assert_eq!(lead_time(&r, &dep(Outcome::Failed, &[]), live), None);
+        r.event_time = None;
+        assert_eq!(lead_time(&r, &dep(Outcome::Deployed, &[]), live), None);
+    }
+}
