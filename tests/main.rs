@@ -27,6 +27,7 @@ mod notify_render;
 mod notify_sinks;
 mod reconcile;
 mod rollout;
+mod rollout_events;
 mod rollout_faults;
 mod rollout_safety;
 mod signals;
