@@ -26,6 +26,7 @@ mod lost_responses;
 mod notify_render;
 mod notify_sinks;
 mod reconcile;
+mod reconcile_safety;
 mod rollout;
 mod rollout_events;
 mod rollout_faults;

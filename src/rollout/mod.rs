@@ -81,20 +81,27 @@ pub async fn delete_checks(
     warnings
 }
 
-/// The next pending check on (function, alias), for `status`.
-pub async fn next_check(ctx: &Ctx, function: &FunctionRef, alias: &AliasName) -> Option<String> {
+/// The next pending check on (function, alias), for `status` and a sweep: `Ok(None)` when the schedule group was listed and
+/// holds none (a split with nobody coming back: stalled), `Err` when it cannot be told.
+pub async fn pending_check(
+    ctx: &Ctx,
+    function: &FunctionRef,
+    alias: &AliasName,
+) -> Result<Option<String>, String> {
     let r = &ctx.rollouts;
-    let names = r
+    let scheduler = r
         .scheduler
-        .as_ref()?
+        .as_ref()
+        .ok_or_else(|| "this deployer has no EventBridge Scheduler client".to_owned())?;
+    let names = scheduler
         .list(&r.group, &schedule::alias_prefix(function, alias))
         .await
-        .ok()?;
-    names
+        .map_err(|e| e.to_string())?;
+    Ok(names
         .iter()
         .filter_map(|n| schedule::due_of(n))
         .min()
-        .map(rfc3339)
+        .map(rfc3339))
 }
 
 /// Deletes one pending check by name (a check made for a move that then did not happen). A check
