@@ -16,6 +16,7 @@ mod deploy_failures;
 mod deploy_races;
 mod deploy_waiting;
 mod fanout;
+mod fanout_safety;
 mod fanout_scale;
 mod faults;
 mod handler;
