@@ -122,3 +122,35 @@ async fn a_split_without_a_pending_check_is_stalled_and_a_sweep_schedules_it_aga
     let r = c.fire().await;
     assert_eq!(r.outcome, Outcome::RollingOut, "{r:#?}");
 }
+
+/// `status --check` of a function whose alias was deleted (after its image was rolled back by hand)
+/// says there is no alias, not that the image is rejected; and a sweep never creates the alias.
+#[tokio::test]
+async fn a_function_whose_alias_was_deleted_has_no_alias() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.ecr_image("api", 'a', Some("v1"));
+    w.advance_to(aws_smithy_async::time::TimeSource::now(&w.time) + Duration::from_secs(60));
+    w.ecr_image("api", 'b', Some("v2"));
+    let e = TestEngine::new(&w).build();
+    let r = e
+        .handle(&support::push("api", 'b', Some("v2")))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    let r = e
+        .handle(&json!({"action": "rollback", "function": "api-dev"}))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::RolledBack, "{r:#?}");
+    w.with_func("api-dev", |f| f.aliases.clear());
+    let line = check_table(&run(&e, check()).await);
+    assert!(
+        line.starts_with("api-dev: skipped: no alias live"),
+        "{line}"
+    );
+    let before = w.mutating_calls().len();
+    let r = e.handle(&json!({"action": "reconcile"})).await.report();
+    assert_eq!(r.deployments[0].outcome, Outcome::Skipped, "{r:#?}");
+    assert_eq!(w.mutating_calls().len(), before);
+}

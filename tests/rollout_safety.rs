@@ -135,3 +135,87 @@ async fn an_old_check_replayed_into_a_later_rollout_does_not_skip_the_step() {
         );
     }
 }
+
+/// Scheduler and UpdateAlias both fail at a check whose step has lasted: whatever the reason
+/// says, no warning claims that a check comes again unless one is scheduled.
+#[tokio::test]
+async fn a_check_never_promises_a_check_that_is_not_scheduled() {
+    let c = Canary::new();
+    c.push('b', "v2").await;
+    let s = c.w.only_schedule();
+    c.w.advance_to(s.at() + Duration::from_secs(300));
+    c.w.lock().schedules.remove(&s.name);
+    for (op, nth) in [
+        ("CreateSchedule", 2),
+        ("CreateSchedule", 3),
+        ("CreateSchedule", 4),
+        ("UpdateAlias", 2),
+        ("UpdateAlias", 3),
+    ] {
+        c.w.fault(op, nth, Fault::ServiceError);
+    }
+    let r = c.e.handle(&s.payload()).await.report();
+    let d = &r.deployments[0];
+    let promised = d
+        .warnings
+        .iter()
+        .chain(d.reason.iter())
+        .any(|w| w.contains("comes again") || w.contains("tries again"));
+    assert!(
+        !promised || !c.w.schedules().is_empty(),
+        "promised a check that is not scheduled: {d:#?}"
+    );
+    let (_, routing) = c.alias();
+    assert!(
+        routing.is_empty() || !c.w.schedules().is_empty() || reason(&r).contains("may still send"),
+        "{r:#?}"
+    );
+}
+
+/// A first check whose create was applied but answered with an error: the aborted start leaves no
+/// step-1 schedule behind.
+#[tokio::test]
+async fn an_aborted_start_leaves_no_check_behind() {
+    let c = Canary::new();
+    c.w.fault("CreateSchedule", 1, Fault::LostBlind);
+    let r = c.push('b', "v2").await;
+    c.w.heal();
+    assert_eq!(r.outcome, Outcome::Failed, "{r:#?}");
+    assert_eq!(c.alias(), ("1".into(), vec![]));
+    assert!(c.w.schedules().is_empty(), "{:#?}", c.w.schedules());
+}
+
+/// An alarm event whose rollback fails keeps one check coming, not a second chain beside the
+/// pending one.
+#[tokio::test]
+async fn a_failed_alarm_rollback_keeps_one_check() {
+    let c = Canary::new();
+    c.push('b', "v2").await;
+    let pending = c.w.only_schedule();
+    c.w.fault("UpdateAlias", 2, Fault::Throttled);
+    let event = json!({"version": "0", "id": "1", "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": "123456789012", "time": "2026-11-26T07:01:00Z",
+        "region": "eu-west-1", "resources": [],
+        "detail": {"alarmName": "api-5xx", "state": {"value": "ALARM"}}});
+    let r = c.e.handle(&event).await.report();
+    assert_eq!(r.outcome, Outcome::Failed, "{r:#?}");
+    assert_eq!(c.alias(), ("1".into(), vec![("2".into(), 0.1)]));
+    let names: Vec<String> = c.w.schedules().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, std::slice::from_ref(&pending.name));
+}
+
+/// An advance naming an alias that is not the target's (one that never existed): no rollout of
+/// this deployer runs there, and the reason does not say it "no longer exists".
+#[tokio::test]
+async fn an_advance_for_an_alias_that_never_existed_says_so() {
+    let c = Canary::new();
+    c.push('b', "v2").await;
+    let mut p = c.w.only_schedule().payload();
+    p["alias"] = json!("nope");
+    let before = c.w.calls().len();
+    let r = c.e.handle(&p).await.report();
+    assert_eq!(r.outcome, Outcome::Skipped, "{r:#?}");
+    assert!(!reason(&r).contains("no longer exists"), "{r:#?}");
+    assert!(reason(&r).contains("alias nope"), "{r:#?}");
+    assert_eq!(c.w.calls().len(), before, "no AWS call");
+}

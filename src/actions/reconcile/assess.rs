@@ -80,6 +80,18 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
     let on = alias.as_ref().and_then(|a| a.target.version());
     dep.version = on;
     dep.previous_version = on;
+    // No alias (never created, or deleted by someone): a sweep never creates one. A first
+    // deployment is a push's job, and a deleted alias is a person's decision.
+    if alias.is_none() {
+        return done(
+            dep,
+            Outcome::Skipped,
+            format!(
+                "no alias {}: a sweep never creates one (a push or a deploy by hand does)",
+                target.alias
+            ),
+        );
+    }
 
     // 1. A rollout in progress is its own checks' business, as long as one is coming.
     if let Some(a) = &alias {
