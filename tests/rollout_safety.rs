@@ -192,6 +192,8 @@ async fn a_failed_alarm_rollback_keeps_one_check() {
     let c = Canary::new();
     c.push('b', "v2").await;
     let pending = c.w.only_schedule();
+    // Half a period into the step: a check counted from now would have another name.
+    c.w.advance_to(pending.at() - Duration::from_secs(30));
     c.w.fault("UpdateAlias", 2, Fault::Throttled);
     let event = json!({"version": "0", "id": "1", "detail-type": "CloudWatch Alarm State Change",
         "source": "aws.cloudwatch", "account": "123456789012", "time": "2026-11-26T07:01:00Z",
