@@ -202,6 +202,7 @@ mod tests {
             to: Version::new(4).unwrap(),
             from: Version::new(5),
             run: "r".into(),
+            step: None,
         };
         let aliases = vec![AliasInfo {
             name: "live".into(),
@@ -256,6 +257,7 @@ mod tests {
             to: Version::new(1).unwrap(),
             from: Version::new(2),
             run: "r".into(),
+            step: None,
         };
         let alias = AliasInfo {
             name: "live".into(),

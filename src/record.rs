@@ -141,14 +141,21 @@ pub struct AliasRecord {
     pub from: Option<Version>,
     /// The run that made the move (the Lambda request id, or the CLI's own id).
     pub run: String,
+    /// A rollout's weight: which of the target's steps it is (1-based). With the alias's split it
+    /// tells the deployer's own weight (whose answer may have been lost) from a person's change
+    /// that kept the description; `moved` is when that step's clock started. `None` in records
+    /// written before steps were recorded, and for every other kind of move.
+    pub step: Option<usize>,
 }
 
 impl AliasRecord {
-    /// `self-deployer moved=2026-11-28T15:00:00Z kind=rollback to=2 from=3 run=…`.
+    /// `self-deployer moved=2026-11-28T15:00:00Z kind=rollback to=2 from=3 run=…` (and ` step=2`
+    /// for a rollout's weight, before the run so that a long run id is what gets shortened).
     pub fn to_description(&self) -> String {
         let from = self.from.map_or("none".to_owned(), |v| v.to_string());
+        let step = self.step.map(|n| format!(" step={n}")).unwrap_or_default();
         let s = format!(
-            "{MARK} moved={} kind={} to={} from={from} run={}",
+            "{MARK} moved={} kind={} to={} from={from}{step} run={}",
             rfc3339(self.moved),
             self.kind.as_str(),
             self.to,
@@ -163,6 +170,7 @@ impl AliasRecord {
             return None;
         }
         let (mut kind, mut moved, mut to, mut from, mut run) = (None, None, None, None, None);
+        let mut step = None;
         for w in words {
             match w.split_once('=') {
                 Some(("moved", t)) => moved = Some(parse_time(t)?),
@@ -174,6 +182,7 @@ impl AliasRecord {
                 Some(("from", "none")) => from = None,
                 Some(("from", v)) => from = Some(Version::parse(v)?),
                 Some(("run", r)) => run = Some(r.to_owned()),
+                Some(("step", n)) => step = Some(n.parse::<usize>().ok().filter(|n| *n > 0)?),
                 _ => {}
             }
         }
@@ -183,6 +192,7 @@ impl AliasRecord {
             to: to?,
             from,
             run: run?,
+            step,
         })
     }
 }
@@ -261,6 +271,7 @@ mod tests {
             to: Version::new(2).unwrap(),
             from: Version::new(3),
             run: "3f1c-aa".into(),
+            step: None,
         };
         let d = r.to_description();
         assert_eq!(
@@ -270,5 +281,30 @@ mod tests {
         assert_eq!(AliasRecord::parse(&d), Some(r));
         assert_eq!(AliasRecord::parse("managed by self-deployer"), None);
         assert_eq!(AliasRecord::parse("self-deployer kind=deploy"), None);
+    }
+
+    #[test]
+    fn a_rollout_records_its_step_and_old_records_still_parse() {
+        let r = AliasRecord {
+            kind: MoveKind::Rollout,
+            moved: Utc.with_ymd_and_hms(2026, 11, 28, 15, 0, 0).unwrap(),
+            to: Version::new(1).unwrap(),
+            from: Version::new(1),
+            run: "r-9".into(),
+            step: Some(2),
+        };
+        let d = r.to_description();
+        assert_eq!(
+            d,
+            "self-deployer moved=2026-11-28T15:00:00Z kind=rollout to=1 from=1 step=2 run=r-9"
+        );
+        assert_eq!(AliasRecord::parse(&d), Some(r));
+        let old = "self-deployer moved=2026-11-28T15:00:00Z kind=rollout to=1 from=1 run=r-9";
+        assert_eq!(AliasRecord::parse(old).unwrap().step, None);
+        for bad in ["step=0", "step=x", "step=-1"] {
+            let d =
+                format!("self-deployer moved=2026-11-28T15:00:00Z kind=rollout to=1 {bad} run=r");
+            assert_eq!(AliasRecord::parse(&d), None, "{bad}");
+        }
     }
 }

@@ -5,83 +5,13 @@
 
 use crate::support;
 
-use self_deployer::engine::Engine;
-use self_deployer::report::{Outcome, Report, Step};
-use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use self_deployer::report::{Outcome, Step};
+use serde_json::json;
 use support::world::{Fault, World, image_uri};
 use support::{IntoReport, TestEngine, config_with, push, push_at};
 
+use support::canary::{Canary, targets};
 use support::{DEPLOYER_ARN as SELF, SCHEDULER_ROLE as ROLE};
-
-/// `on_inconclusive: proceed` with no wait keeps these tests' intent from before verdicts (issue
-/// 26): a step with too little traffic moves on at its interval. tests/rollout_verdicts.rs covers
-/// holding and the defaults.
-fn targets() -> Value {
-    json!([{"repository": "api", "functions": ["api-dev"],
-            "rollout": {"steps": [10, 50], "interval_secs": 300, "check_secs": 60,
-                        "alarms": ["api-5xx"], "max_error_rate": 0.05, "min_invocations": 20,
-                        "on_inconclusive": "proceed", "max_wait_secs": 0}}])
-}
-
-struct Canary {
-    w: World,
-    e: Engine,
-    subjects: Arc<Mutex<Vec<String>>>,
-}
-
-impl Canary {
-    /// api-dev on version 1 (image a), alarm api-5xx OK, a rollout configured.
-    fn new() -> Self {
-        Self::with(&[])
-    }
-
-    fn with(extra: &[(&str, &str)]) -> Self {
-        let w = World::new();
-        w.live_function("api-dev", "api", 'a');
-        w.alarm("api-5xx", "OK");
-        let mut vars = vec![
-            ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-            ("DEPLOYER_FUNCTION_ARN", SELF),
-        ];
-        vars.extend_from_slice(extra);
-        let (rule, subjects) = support::sns_subjects();
-        let e = TestEngine::new(&w)
-            .config(config_with(targets(), &vars))
-            .sns(&rule)
-            .rollouts()
-            .build();
-        Self { w, e, subjects }
-    }
-
-    async fn push(&self, c: char, tag: &str) -> Report {
-        self.e.handle(&push("api", c, Some(tag))).await.report()
-    }
-
-    /// What EventBridge Scheduler does at the schedule's time: deletes it and invokes us with its
-    /// input.
-    async fn fire(&self) -> Report {
-        let s = self.w.only_schedule();
-        self.w.advance_to(s.at());
-        self.w.lock().schedules.remove(&s.name);
-        self.e.handle(&s.payload()).await.report()
-    }
-
-    fn alias(&self) -> (String, Vec<(String, f64)>) {
-        self.w.with_func("api-dev", |f| {
-            let a = &f.aliases["live"];
-            let mut r: Vec<(String, f64)> =
-                a.routing.iter().map(|(k, v)| (k.clone(), *v)).collect();
-            r.sort_by(|x, y| x.0.cmp(&y.0));
-            (a.version.clone(), r)
-        })
-    }
-
-    fn subjects(&self) -> Vec<String> {
-        std::mem::take(&mut *self.subjects.lock().unwrap())
-    }
-}
 
 #[tokio::test]
 async fn a_canary_goes_through_its_steps_and_completes() {
@@ -427,66 +357,6 @@ async fn a_first_deployment_goes_all_at_once() {
         Outcome::Deployed,
         "a canary needs two versions: {r:#?}"
     );
-}
-
-/// Faults at every call a rollout makes, at its start and at a check: afterwards the alias is
-/// either whole (no split) or a check is scheduled, and it never serves untested code.
-#[tokio::test]
-async fn faults_at_every_rollout_call_never_leave_a_weight_with_nobody_coming_back() {
-    let at_start = [
-        ("UpdateAlias", 1),
-        ("CreateSchedule", 1),
-        ("ListSchedules", 1),
-    ];
-    let at_check = [
-        ("GetAlias", 3),
-        ("DescribeAlarms", 1),
-        ("GetMetricData", 1),
-        ("CreateSchedule", 2),
-        ("UpdateAlias", 2),
-    ];
-    let check = |c: &Canary, case: &str| {
-        let (version, routing) = c.alias();
-        assert!(
-            routing.is_empty() || !c.w.schedules().is_empty(),
-            "{case}: left at {routing:?} with nothing scheduled"
-        );
-        assert!(
-            version == "1" || version == "2",
-            "{case}: alias on {version}"
-        );
-    };
-    for fault in Fault::ALL {
-        for (op, nth) in at_start {
-            let case = format!("{fault:?} at {op} #{nth} when the rollout starts");
-            let c = Canary::new();
-            c.w.fault(op, nth, fault);
-            let r = c.push('b', "v2").await;
-            check(&c, &case);
-            assert!(
-                matches!(r.outcome, Outcome::RollingOut | Outcome::Failed),
-                "{case}: {r:#?}"
-            );
-        }
-        for (op, nth) in at_check {
-            let case = format!("{fault:?} at {op} #{nth} at a check");
-            let c = Canary::new();
-            c.push('b', "v2").await;
-            // A check after the step has lasted its interval: the weight shifts if all goes well.
-            let s = c.w.only_schedule();
-            c.w.advance_to(s.at() + Duration::from_secs(300));
-            c.w.lock().schedules.remove(&s.name);
-            c.w.fault(op, nth, fault);
-            let r = c.e.handle(&s.payload()).await.report();
-            check(&c, &case);
-            let d = &r.deployments[0];
-            match r.outcome {
-                Outcome::RollingOut => assert!(!c.w.schedules().is_empty(), "{case}"),
-                Outcome::Failed => assert!(d.reason.is_some(), "{case}"),
-                other => panic!("{case}: {other:?} {r:#?}"),
-            }
-        }
-    }
 }
 
 #[tokio::test]

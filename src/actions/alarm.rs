@@ -4,6 +4,7 @@
 use super::Deps;
 use crate::config::Target;
 use crate::input::AlarmStateChange;
+use crate::plan::Home;
 use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo};
 use crate::rollout::stop::stop;
 
@@ -17,19 +18,29 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
             ),
         );
     }
-    let targets: Vec<_> = deps
+    let home = own_home(deps);
+    let named: Vec<_> = deps
         .config
         .targets
         .iter()
         .filter(|t| t.rollout.alarms.contains(&ev.alarm_name))
-        .filter(|t| same_account(ev, t, deps))
+        .collect();
+    let elsewhere = ev
+        .region
+        .as_ref()
+        .filter(|r| home.as_ref().is_some_and(|h| h.region != **r));
+    let targets: Vec<_> = named
+        .iter()
+        .copied()
+        .filter(|t| same_account(ev, t, home.as_ref()))
+        .filter(|_| elsewhere.is_none())
         .collect();
     if targets.is_empty() {
-        let account = ev
-            .account
-            .as_ref()
-            .map(|a| format!(" in account {a}"))
-            .unwrap_or_default();
+        let account = match (elsewhere.filter(|_| !named.is_empty()), ev.account.as_ref()) {
+            (Some(r), _) => format!(" in region {r}"),
+            (None, Some(a)) => format!(" in account {a}"),
+            (None, None) => String::new(),
+        };
         return Report::skipped(
             ActionKind::Advance,
             format!(
@@ -117,16 +128,28 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
     Report::new(ActionKind::Advance).with_deployments(deployments)
 }
 
+/// The deployer's own account and region: told by the runtime, else read from its function ARN
+/// (which every rollout needs, so a CLI that never asked STS still knows them).
+fn own_home(deps: &Deps<'_>) -> Option<Home> {
+    deps.home.cloned().or_else(|| {
+        deps.config
+            .scheduler
+            .function_arn
+            .as_deref()
+            .and_then(Home::from_function_arn)
+    })
+}
+
 /// Does the alarm live where `t`'s alarms do: the account of its role, else the deployer's own?
-/// Unknown on either side (an event without an account, a CLI that does not know its account):
+/// Unknown on either side (an event without an account, a deployer that cannot tell its own):
 /// the name decides, as before.
-fn same_account(ev: &AlarmStateChange, t: &Target, deps: &Deps<'_>) -> bool {
+fn same_account(ev: &AlarmStateChange, t: &Target, home: Option<&Home>) -> bool {
     let Some(from) = ev.account.as_ref() else {
         return true;
     };
     let theirs = match t.assume_role_arn {
         Some(_) => t.role_account(),
-        None => deps.home.map(|h| h.account.as_str()),
+        None => home.map(|h| h.account.as_str()),
     };
     theirs.is_none_or(|a| a == from.as_str())
 }

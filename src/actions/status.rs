@@ -24,6 +24,10 @@ pub struct FunctionStatus {
     /// During a rollout: when its next check is scheduled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_check_at: Option<String>,
+    /// A split with no check pending in the schedule group: nobody comes back to it until a
+    /// reconcile sweep schedules its check again (or a person ends it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stalled: bool,
     pub image_uri: Option<String>,
     pub image_digest: Option<String>,
     pub image_tag: Option<String>,
@@ -78,8 +82,11 @@ pub async fn on_status(deps: &Deps<'_>, s: &StatusRequest) -> Result<StatusRepor
                 }
             };
             let mut s = status(&ctx.lambda, f, t.alias.clone()).await;
-            if s.split.is_some() {
-                s.next_check_at = crate::rollout::next_check(&ctx, &s.function, &s.alias).await;
+            if s.split.is_some()
+                && let Ok(next) = crate::rollout::pending_check(&ctx, &s.function, &s.alias).await
+            {
+                s.stalled = next.is_none();
+                s.next_check_at = next;
             }
             s
         })
@@ -101,6 +108,7 @@ impl FunctionStatus {
             version: None,
             split: None,
             next_check_at: None,
+            stalled: false,
             image_uri: None,
             image_digest: None,
             image_tag: None,

@@ -54,6 +54,15 @@ pub fn status_table(r: &StatusReport) -> String {
                 (sp.weight * 100.0).round()
             ));
         }
+        if let (Some(sp), true) = (&s.split, s.stalled) {
+            out.push_str(&format!(
+                "{}: rolling out version {} ({}%), stalled: no check is pending (a reconcile sweep schedules it again; `self-deployer rollback --function {}` ends it)\n",
+                s.function.name(),
+                sp.version,
+                (sp.weight * 100.0).round(),
+                s.function
+            ));
+        }
         if let Some(e) = &s.error {
             out.push_str(&format!("{}: {e}\n", s.function.name()));
         }

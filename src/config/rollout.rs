@@ -179,6 +179,15 @@ impl Rollout {
                 format!("{bad:?} is not a CloudWatch alarm name (1-255 characters)"),
             ));
         }
+        // A name listed twice is almost always a typo for another alarm, which would go unwatched.
+        if let Some((_, twice)) = self
+            .alarms
+            .iter()
+            .enumerate()
+            .find(|(i, a)| self.alarms[..*i].contains(a))
+        {
+            return Err(("rollout.alarms", format!("{twice:?} is listed twice")));
+        }
         if let Some(r) = self.max_error_rate
             && !(0.0..=1.0).contains(&r)
         {

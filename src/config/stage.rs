@@ -47,8 +47,9 @@ pub fn check_role_arn(arn: &str) -> Result<RoleArn, String> {
         .map_err(|_| format!("{arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
 }
 
-/// The index of the target that holds `function` (by name; an ARN must match exactly), preferring
-/// one of `repository` when several do.
+/// The index of the target that holds `function`, preferring one of `repository` when several do.
+/// Two ARNs must match exactly; otherwise a name and an ARN of the same name are the same function
+/// (as the reference says, and as `stages::names` matches a stage's `after` at run time).
 pub fn target_of<'a>(
     targets: &'a [Target],
     function: &FunctionRef,
@@ -56,7 +57,7 @@ pub fn target_of<'a>(
 ) -> Option<(usize, &'a Target)> {
     let holds = |t: &Target| {
         t.functions.iter().any(|f| {
-            if function.is_arn() {
+            if function.is_arn() && f.is_arn() {
                 f == function
             } else {
                 f.name() == function.name()

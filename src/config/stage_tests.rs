@@ -51,6 +51,30 @@ fn after_must_name_a_configured_function() {
 }
 
 #[test]
+fn after_may_name_by_arn_a_function_configured_by_name() {
+    let c = load(
+        r#"[{"repository":"api","functions":["api-staging"]},
+            {"repository":"api","functions":["api-prod"],
+             "after":{"function":"arn:aws:lambda:eu-west-1:123456789012:function:api-staging","bake_secs":600}}]"#,
+    )
+    .unwrap();
+    let after = c.targets[1].after.as_ref().unwrap();
+    assert!(crate::stages::names(
+        &after.function,
+        &c.targets[0].functions[0]
+    ));
+    // Two ARNs still have to be the same function.
+    assert!(
+        problem(
+            r#"[{"repository":"api","functions":["arn:aws:lambda:eu-west-1:111122223333:function:api-staging"]},
+                {"repository":"api","functions":["api-prod"],
+                 "after":{"function":"arn:aws:lambda:eu-west-1:123456789012:function:api-staging","bake_secs":600}}]"#
+        )
+        .ends_with("is not a function of any target (configured: api-staging, api-prod)")
+    );
+}
+
+#[test]
 fn a_loop_of_stages_is_named() {
     assert_eq!(
         problem(

@@ -9,10 +9,11 @@
 //! the push's time and tag so stale-event protection and the version record stay exact.
 
 use crate::config::Target;
+use crate::gateway::ErrorKind;
 use crate::input::{DeployRequest, DeploySource, Payload};
 use crate::ops::Deps;
 use crate::pipeline::deploy_function;
-use crate::report::{ActionKind, Deployment, Outcome, Report};
+use crate::report::{ActionKind, Deployment, FailureKind, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -114,6 +115,15 @@ pub(crate) async fn dispatch(
                 .await
             {
                 Ok(()) => d.outcome = Outcome::Dispatched,
+                // The call went out and its answer never came: Lambda may well have queued it.
+                // Unknown, so the run still fails (someone must look), but never "not sent".
+                Err(e) if e.is(ErrorKind::TimedOut) => {
+                    tracing::warn!(function = %function, error = %e, "maybe dispatched");
+                    d.failure_kind = Some(FailureKind::TimedOut);
+                    d.reason = Some(format!(
+                        "may have been dispatched: {e}; Lambda may have queued it, and then its own run deploys it: a repeat is harmless (the same push deploys once, a second run ends already_live)"
+                    ));
+                }
                 Err(e) => {
                     tracing::warn!(function = %function, error = %e, "not dispatched");
                     d.reason = Some(format!("not dispatched: {e}"));
@@ -136,29 +146,54 @@ pub(crate) async fn dispatch(
 /// The top-level reason when some functions could not be dispatched: how many, which (the first
 /// few), and that the rest were sent and deploy on their own.
 fn partial_failure(deployments: &[Deployment]) -> String {
+    let maybe = |d: &&Deployment| d.failure_kind == Some(FailureKind::TimedOut);
     let failed: Vec<&str> = deployments
         .iter()
-        .filter(|d| d.outcome == Outcome::Failed)
+        .filter(|d| d.outcome == Outcome::Failed && !maybe(d))
+        .map(|d| d.function.name())
+        .collect();
+    let unknown: Vec<&str> = deployments
+        .iter()
+        .filter(|d| d.outcome == Outcome::Failed && maybe(d))
         .map(|d| d.function.name())
         .collect();
     let sent = deployments
         .iter()
         .filter(|d| d.outcome == Outcome::Dispatched)
         .count();
-    let mut names = failed
-        .iter()
-        .take(NAMED_IN_REASON)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if failed.len() > NAMED_IN_REASON {
-        names.push_str(&format!(" and {} more", failed.len() - NAMED_IN_REASON));
+    let named = |list: &[&str]| {
+        let mut names = list
+            .iter()
+            .take(NAMED_IN_REASON)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if list.len() > NAMED_IN_REASON {
+            names.push_str(&format!(" and {} more", list.len() - NAMED_IN_REASON));
+        }
+        names
+    };
+    let mut parts = Vec::new();
+    if !failed.is_empty() {
+        parts.push(format!(
+            "{} of {} could not be dispatched ({})",
+            failed.len(),
+            deployments.len(),
+            named(&failed)
+        ));
     }
-    format!(
-        "{} of {} could not be dispatched ({names}); {sent} were dispatched and deploy in their own runs",
-        failed.len(),
-        deployments.len()
-    )
+    if !unknown.is_empty() {
+        parts.push(format!(
+            "{} of {} may have been dispatched ({}): their answers never came, and a repeat is harmless",
+            unknown.len(),
+            deployments.len(),
+            named(&unknown)
+        ));
+    }
+    parts.push(format!(
+        "{sent} were dispatched and deploy in their own runs"
+    ));
+    parts.join("; ")
 }
 
 /// The manual deploy payload one function's run is invoked with (see input/manual.rs). The push

@@ -1,7 +1,7 @@
 //! "CloudWatch Alarm State Change" events: an alarm a rollout watches acts at once.
 
 use super::{InputError, deserialize};
-use crate::types::Account;
+use crate::types::{Account, Region};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,6 +17,9 @@ pub struct AlarmStateChange {
     /// The account the alarm lives in: an alarm of a target in another account (forwarded from
     /// its bus) acts only on targets of that account, even if a name is used in both.
     pub account: Option<Account>,
+    /// The region the alarm lives in: a rollout's alarms are read in the deployer's region, so an
+    /// alarm of the same name elsewhere is not theirs.
+    pub region: Option<Region>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -38,6 +41,8 @@ struct Event {
     detail: Detail,
     #[serde(default)]
     account: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
 }
 
 pub(super) fn parse(payload: &Value) -> Result<AlarmStateChange, InputError> {
@@ -58,9 +63,14 @@ pub(super) fn parse(payload: &Value) -> Result<AlarmStateChange, InputError> {
         .account
         .map(|a| Account::parse(&a).map_err(|p| InputError::new("payload.account", p)))
         .transpose()?;
+    let region = ev
+        .region
+        .map(|r| Region::parse(&r).map_err(|p| InputError::new("payload.region", p)))
+        .transpose()?;
     Ok(AlarmStateChange {
         alarm_name: ev.detail.alarm_name,
         state: ev.detail.state.value,
         account,
+        region,
     })
 }

@@ -58,7 +58,62 @@ pub async fn shift(
         to: version,
         from: current.and_then(|a| a.target.version()),
         run: ctx.run_id.clone(),
+        step: None,
     };
+    move_recorded(ctx, function, alias, current, version, routing, record).await
+}
+
+/// One step of a rollout: `weight` of the traffic on `canary`, the rest on `stable`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weight {
+    pub stable: Version,
+    pub canary: Version,
+    pub weight: f64,
+    /// Which of the target's steps (1-based).
+    pub step: usize,
+    /// When the step's clock starts: the time its first check is counted from.
+    pub at: DateTime<Utc>,
+}
+
+/// As [`shift`], for a rollout's step: the alias record carries the step and its start, so that a
+/// later check can recognise this move as the deployer's own even when its answer was lost.
+pub async fn set_weight(
+    ctx: &Ctx,
+    function: &str,
+    alias: &AliasName,
+    current: &AliasState,
+    w: &Weight,
+) -> Result<Promoted, StepError> {
+    let record = AliasRecord {
+        kind: MoveKind::Rollout,
+        moved: w.at,
+        to: w.stable,
+        from: current.target.version(),
+        run: ctx.run_id.clone(),
+        step: Some(w.step),
+    };
+    let routing = vec![(w.canary, w.weight)];
+    move_recorded(
+        ctx,
+        function,
+        alias,
+        Some(current),
+        w.stable,
+        routing,
+        record,
+    )
+    .await
+}
+
+async fn move_recorded(
+    ctx: &Ctx,
+    function: &str,
+    alias: &AliasName,
+    current: Option<&AliasState>,
+    version: Version,
+    routing: Vec<(Version, f64)>,
+    record: AliasRecord,
+) -> Result<Promoted, StepError> {
     let to = AliasMove {
         version,
         routing: routing.clone(),

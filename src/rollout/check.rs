@@ -1,13 +1,13 @@
-//! A rollout check, brought by its schedule: is the alias still as this rollout left it? Then the
-//! gates; then wait, shift the next weight, finish, or roll back ([`super::stop`]).
+//! A rollout check, brought by its schedule: where does the rollout really stand (the alias and
+//! the record of the deployer's last weight, [`super::standing`])? Then the gates; then wait,
+//! shift the next weight or finish ([`super::forward`]), or roll back ([`super::stop`]).
 
 use crate::config::Target;
-use crate::gateway::AliasState;
 use crate::input::AdvanceRequest;
-use crate::ops::{Ctx, StepError, shift, timed};
-use crate::record::MoveKind;
+use crate::ops::{Ctx, StepError, timed};
 use crate::report::{Deployment, FailureKind, Outcome, RolloutInfo, Step};
-use crate::rollout::{self, stop::stop, verdict};
+use crate::rollout::standing::standing;
+use crate::rollout::{self, forward, stop::stop, verdict};
 use crate::types::FunctionRef;
 use chrono::SecondsFormat;
 
@@ -20,8 +20,8 @@ pub async fn check(
 ) -> Outcome {
     let cfg = &target.rollout;
     let f = function.as_str();
-    // The issue's rule: a check acts only on the alias exactly as its own step set it; anything
-    // else (a person's change, a newer rollout, changed steps) is superseded and left alone.
+    // The issue's rule: a check acts only on the alias as this rollout set it; anything else (a
+    // person's change, a newer rollout, changed steps) is superseded and left alone.
     let Some(weight) = cfg.weight(a.step) else {
         dep.reason = Some(format!(
             "superseded: the target's rollout has no step {} any more (steps {:?}); promote or roll back by hand",
@@ -56,14 +56,25 @@ pub async fn check(
                     due.to_rfc3339_opts(SecondsFormat::Secs, true)
                 ),
                 Err(s) => format!(
-                    "{}; nothing was changed, and the check could not be scheduled again ({}): roll back or promote by hand",
-                    e.reason, s.reason
+                    "{}; nothing was changed, and the check could not be scheduled again ({}): {}",
+                    e.reason,
+                    s.reason,
+                    rollout::may_still_send(function, &a.alias, a.version, weight)
                 ),
             });
             return Outcome::Failed;
         }
     };
-    if !current.is_exactly(a.stable_version, &[(a.version, weight)]) {
+    // Read from the alias, not from the payload: a weight whose answer was lost is taken on from
+    // where it is, and a step's clock starts when its weight was really set (a check replayed into
+    // a later rollout of the same version never counts time from the earlier one).
+    let Some(at) = standing(
+        &current,
+        a.stable_version,
+        a.version,
+        cfg,
+        Some((a.step, a.started)),
+    ) else {
         dep.version = current.target.version();
         dep.reason = Some(format!(
             "superseded: alias {} is now {}, not {} + {}% {} as this rollout left it",
@@ -74,17 +85,29 @@ pub async fn check(
             a.version
         ));
         return Outcome::Skipped;
-    }
+    };
     let now = ctx.clock().now_utc();
-    // Issue 26: one call for the verdict (gates, synthetic traffic, evidence), one match on it.
+    // This step's check as the chain names it: duplicate, replayed and late checks of one step
+    // all schedule the same next check, which EventBridge Scheduler creates once. What earlier
+    // checks of the step made and told (the tally) belongs to that step only.
+    let this = AdvanceRequest {
+        step: at.step,
+        started: at.since,
+        tally: if at.step == a.step {
+            a.tally.clone()
+        } else {
+            Default::default()
+        },
+        ..a.clone()
+    };
     // Lambda's metrics name the function by its bare name, also when it is configured by ARN.
-    let judged = verdict::judge(ctx, target, function.name(), a, now).await;
-    let mut info = RolloutInfo {
+    let judged = verdict::judge(ctx, target, function.name(), &this, now).await;
+    let info = RolloutInfo {
         stable_version: a.stable_version,
         new_version: a.version,
-        step: a.step,
+        step: at.step,
         steps: cfg.steps.clone(),
-        weight,
+        weight: at.weight,
         weight_changed: false,
         next_check_at: None,
         schedule: None,
@@ -109,60 +132,32 @@ pub async fn check(
         verdict::Act::OnSchedule => false,
     };
     // The same step's next check carries what this one made and told.
-    let same_step = AdvanceRequest {
+    let this = AdvanceRequest {
         tally: judged.tally.clone(),
-        ..a.clone()
+        ..this
     };
     dep.reason = judged.note.clone();
-    let lasted = !hold && (now - a.started).num_seconds() >= cfg.interval_secs as i64;
-    let next = if !lasted {
+    if hold || (now - at.since).num_seconds() < cfg.interval_secs as i64 {
         // The step has not lasted its interval yet (or holds for evidence): same weight.
-        same_step
-    } else if let Some(next_weight) = cfg.weight(a.step + 1) {
-        let moved = timed(
-            ctx,
-            &mut dep.steps,
-            Step::Rollout,
-            shift(
-                ctx,
-                f,
-                &a.alias,
-                Some(&current),
-                a.stable_version,
-                vec![(a.version, next_weight)],
-                MoveKind::Rollout,
-            ),
-        )
-        .await;
-        if let Err(e) = moved {
-            return not_moved(ctx, dep, a, cfg, info, e.reason).await;
-        }
-        info.step = a.step + 1;
-        info.weight = next_weight;
-        info.weight_changed = true;
-        AdvanceRequest {
-            step: a.step + 1,
-            started: now,
-            tally: Default::default(),
-            ..a.clone()
-        }
-    } else {
-        return finish(ctx, target, dep, &current, a, info).await;
-    };
-    schedule_next(ctx, dep, a, &next, cfg, info).await
+        return schedule_next(ctx, dep, &this, cfg, info, None).await;
+    }
+    match cfg.weight(at.step + 1) {
+        Some(next) => forward::shift_next(ctx, dep, &current, &this, next, cfg, info).await,
+        None => forward::finish(ctx, target, dep, &current, &this, info).await,
+    }
 }
 
-/// Schedules the check after this one and reports the rollout as it stands; if no check can be
-/// scheduled, the rollout is rolled back: nobody would come back to it.
-async fn schedule_next(
+/// Schedules `next` and reports the rollout as it stands (`kept`: why the weight did not move,
+/// told only once a check is really coming); if no check can be scheduled, the rollout is rolled
+/// back: nobody would come back to it.
+pub(super) async fn schedule_next(
     ctx: &Ctx,
     dep: &mut Deployment,
-    a: &AdvanceRequest,
     next: &AdvanceRequest,
     cfg: &crate::config::Rollout,
     mut info: RolloutInfo,
+    kept: Option<String>,
 ) -> Outcome {
-    let f = a.function.as_str();
     match timed(ctx, &mut dep.steps, Step::Rollout, async {
         rollout::schedule_check(ctx, next, cfg)
             .await
@@ -173,42 +168,48 @@ async fn schedule_next(
         Ok((name, due)) => {
             info.next_check_at = Some(due.to_rfc3339_opts(SecondsFormat::Secs, true));
             info.schedule = Some(name);
-            // A verdict's note (inconclusive, report only) replaces "the gates passed".
-            let said = dep
-                .reason
-                .take()
-                .unwrap_or_else(|| "the gates passed".to_owned());
-            dep.reason = Some(format!(
-                "{}% of traffic on version {}, {said}; next check at {}",
-                (info.weight * 100.0).round(),
-                a.version,
-                info.next_check_at.as_deref().unwrap_or_default()
-            ));
-            dep.rollout = Some(info);
-            Outcome::RollingOut
+            if let Some(why) = kept {
+                dep.warnings.push(format!(
+                    "{why}; the weight stays at {}% and the check at {} tries again",
+                    (info.weight * 100.0).round(),
+                    info.next_check_at.as_deref().unwrap_or_default()
+                ));
+            }
+            rolling(dep, info)
         }
         Err(e) => {
-            let why = format!(
+            let mut why = format!(
                 "the rollout's next check could not be scheduled ({})",
                 e.reason
             );
-            let weight = info.weight;
-            let now_state = ctx.lambda.get_alias(f, &a.alias).await.ok().flatten();
-            dep.rollout = Some(info);
-            match now_state {
-                // Still this rollout's split: nobody would come back to it, so it ends.
-                Some(s) if s.is_exactly(a.stable_version, &[(a.version, weight)]) => {
-                    stop(ctx, dep, &s, a.stable_version, a.version, why, Some(cfg)).await
-                }
-                _ => lost_alias(ctx, dep, &a.function, a, why).await,
+            if let Some(kept) = kept {
+                why = format!("{kept}; {why}");
             }
+            cannot_schedule(ctx, dep, next, cfg, info, why).await
         }
     }
 }
 
-/// A weight change that did not happen: if the alias is still as this rollout left it, the same
-/// check comes again later (the weight stays); if someone else changed it, it is theirs.
-async fn not_moved(
+/// The rollout stands at `info` and a check is coming: `rolling_out`, with what the gates said
+/// (a verdict's note, inconclusive or report only, replaces "the gates passed").
+pub(super) fn rolling(dep: &mut Deployment, info: RolloutInfo) -> Outcome {
+    let said = dep
+        .reason
+        .take()
+        .unwrap_or_else(|| "the gates passed".to_owned());
+    dep.reason = Some(format!(
+        "{}% of traffic on version {}, {said}; next check at {}",
+        (info.weight * 100.0).round(),
+        info.new_version,
+        info.next_check_at.as_deref().unwrap_or_default()
+    ));
+    dep.rollout = Some(info);
+    Outcome::RollingOut
+}
+
+/// No check can be scheduled: while the alias is still this rollout's, it is rolled back (nobody
+/// would come back to it); if it cannot even be read, the report says what it may still do.
+pub(super) async fn cannot_schedule(
     ctx: &Ctx,
     dep: &mut Deployment,
     a: &AdvanceRequest,
@@ -216,80 +217,45 @@ async fn not_moved(
     info: RolloutInfo,
     why: String,
 ) -> Outcome {
-    let f = a.function.as_str();
-    let now = ctx.lambda.get_alias(f, &a.alias).await;
-    // Someone else's only when we can see it is; unreadable means try again later.
-    let theirs = matches!(&now, Ok(s) if !s.as_ref().is_some_and(|s| s.is_exactly(a.stable_version, &[(a.version, info.weight)])));
-    if theirs {
-        return lost_alias(ctx, dep, &a.function, a, why).await;
-    }
-    dep.warnings.push(format!(
-        "{why}; the weight stays at {}% and this check comes again",
-        (info.weight * 100.0).round()
-    ));
-    schedule_next(ctx, dep, a, a, cfg, info).await
-}
-
-/// Every gate passed after the last step: the new version takes all traffic.
-async fn finish(
-    ctx: &Ctx,
-    target: &Target,
-    dep: &mut Deployment,
-    current: &AliasState,
-    a: &AdvanceRequest,
-    mut info: RolloutInfo,
-) -> Outcome {
-    let f = a.function.as_str();
-    let moved = timed(
-        ctx,
-        &mut dep.steps,
-        Step::PromoteAlias,
-        shift(
-            ctx,
-            f,
-            &a.alias,
-            Some(current),
-            a.version,
-            Vec::new(),
-            MoveKind::Deploy,
-        ),
-    )
-    .await;
-    if let Err(e) = moved {
-        return not_moved(ctx, dep, a, &target.rollout, info, e.reason).await;
-    }
-    dep.version = Some(a.version);
-    info.weight = 1.0;
-    info.weight_changed = true;
+    let weight = info.weight;
     dep.rollout = Some(info);
-    dep.reason = Some(format!(
-        "the rollout finished: alias {} serves version {} (was {})",
-        a.alias, a.version, a.stable_version
-    ));
-    dep.warnings
-        .extend(rollout::delete_checks(ctx, &a.function, &a.alias, Some(a.version)).await);
-    crate::ops::prune::after_move(
-        ctx,
-        dep,
-        target.keep_versions,
-        a.version,
-        Some(a.stable_version),
-    )
-    .await;
-    Outcome::Deployed
+    match ctx.lambda.get_alias(a.function.as_str(), &a.alias).await {
+        Ok(Some(s))
+            if standing(
+                &s,
+                a.stable_version,
+                a.version,
+                cfg,
+                Some((a.step, a.started)),
+            )
+            .is_some() =>
+        {
+            stop(ctx, dep, &s, a.stable_version, a.version, why, Some(cfg)).await
+        }
+        Ok(_) => lost_alias(ctx, dep, a, why).await,
+        Err(read) => {
+            dep.failed_step = Some(Step::Rollout);
+            dep.failure_kind = Some(FailureKind::from(read.kind));
+            dep.reason = Some(format!(
+                "{why}, and alias {} could not be read to take the weight back ({read}): {}",
+                a.alias,
+                rollout::may_still_send(&a.function, &a.alias, a.version, weight)
+            ));
+            Outcome::Failed
+        }
+    }
 }
 
 /// The alias changed between our read and our move: someone else acted; leave it to them.
-async fn lost_alias(
+pub(super) async fn lost_alias(
     ctx: &Ctx,
     dep: &mut Deployment,
-    function: &FunctionRef,
     a: &AdvanceRequest,
     why: String,
 ) -> Outcome {
     let now = ctx
         .lambda
-        .get_alias(function.as_str(), &a.alias)
+        .get_alias(a.function.as_str(), &a.alias)
         .await
         .ok()
         .flatten();

@@ -5,8 +5,10 @@
 
 pub mod baseline;
 pub mod check;
+mod forward;
 pub mod gates;
 pub mod schedule;
+pub mod standing;
 pub mod stop;
 pub mod synthetic;
 pub mod verdict;
@@ -16,8 +18,8 @@ use crate::gateway::AliasState;
 use crate::gateway::scheduler::OneTime;
 use crate::input::AdvanceRequest;
 pub use crate::ops::Rollouts;
-use crate::ops::{Ctx, FailureKind, StepError, shift};
-use crate::record::MoveKind;
+use crate::ops::alias::{Weight, set_weight};
+use crate::ops::{Ctx, FailureKind, StepError};
 use crate::report::RolloutInfo;
 use crate::types::{AliasName, FunctionRef, Version};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -78,25 +80,61 @@ pub async fn delete_checks(
     warnings
 }
 
-/// The next pending check on (function, alias), for `status`.
-pub async fn next_check(ctx: &Ctx, function: &FunctionRef, alias: &AliasName) -> Option<String> {
+/// The next pending check on (function, alias), for `status` and a sweep: `Ok(None)` when the schedule group was listed and
+/// holds none (a split with nobody coming back: stalled), `Err` when it cannot be told.
+pub async fn pending_check(
+    ctx: &Ctx,
+    function: &FunctionRef,
+    alias: &AliasName,
+) -> Result<Option<String>, String> {
     let r = &ctx.rollouts;
-    let names = r
+    let scheduler = r
         .scheduler
-        .as_ref()?
+        .as_ref()
+        .ok_or_else(|| "this deployer has no EventBridge Scheduler client".to_owned())?;
+    let names = scheduler
         .list(&r.group, &schedule::alias_prefix(function, alias))
         .await
-        .ok()?;
-    names
+        .map_err(|e| e.to_string())?;
+    Ok(names
         .iter()
         .filter_map(|n| schedule::due_of(n))
         .min()
-        .map(rfc3339)
+        .map(rfc3339))
 }
 
-/// Starts a rollout of `new` on an alias that serves `stable`: the first weight (guarded), then
-/// the first check's schedule. If the schedule cannot be made, the weight is taken back: a canary
-/// is never left at a weight with nobody coming back.
+/// Deletes one pending check by name (a check made for a move that then did not happen). A check
+/// left behind finds the alias not as it expects and ends `superseded`: a warning at most.
+pub async fn delete_check(ctx: &Ctx, name: &str) -> Option<String> {
+    let r = &ctx.rollouts;
+    let scheduler = r.scheduler.as_ref()?;
+    match scheduler.delete(&r.group, name).await {
+        Ok(()) => None,
+        Err(e) => Some(format!(
+            "schedule {name} could not be deleted ({e}): it will find the alias changed and end superseded"
+        )),
+    }
+}
+
+/// The words a report carries whenever a weight may be left with nobody sure to come back: what
+/// the alias may still do, and what a person runs to end it either way.
+pub fn may_still_send(
+    function: &FunctionRef,
+    alias: &AliasName,
+    new: Version,
+    weight: f64,
+) -> String {
+    format!(
+        "alias {alias} may still send {}% of traffic to version {new}: `self-deployer rollback --function {function}` takes it back, `self-deployer promote --function {function}` finishes it",
+        (weight * 100.0).round()
+    )
+}
+
+/// Starts a rollout of `new` on an alias that serves `stable`: first the first check's schedule,
+/// then the first weight (guarded). Schedule, then shift: a move that fails or whose answer is
+/// lost always has a check coming, which reads from the alias what really happened. If the
+/// schedule cannot be made, nothing is moved: a canary is never left at a weight with nobody
+/// coming back.
 pub async fn start(
     ctx: &Ctx,
     function: &FunctionRef,
@@ -111,76 +149,31 @@ pub async fn start(
     }
     let weight = cfg.weight(1).unwrap_or_default();
     let f = function.as_str();
-    let moved = shift(
-        ctx,
-        f,
-        alias,
-        Some(current),
-        stable,
-        vec![(new, weight)],
-        MoveKind::Rollout,
-    )
-    .await?;
+    let at = ctx.clock().now_utc();
     let c = AdvanceRequest {
         function: function.clone(),
         alias: alias.clone(),
         version: new,
         stable_version: stable,
         step: 1,
-        started: ctx.clock().now_utc(),
+        started: at,
         tally: Default::default(),
     };
     let (name, due) = match schedule_check(ctx, &c, cfg).await {
         Ok(s) => s,
         Err(e) => {
-            let mut why = format!("the rollout's first check could not be scheduled ({e})");
-            // Take the weight back, guarded by the RevisionId our own move returned (or, without
-            // one, only if the alias is still exactly as we set it): never over someone else's.
-            let ours = match moved.revision.clone() {
-                Some(revision_id) => Some(AliasState {
-                    revision_id,
-                    target: crate::types::AliasTarget::Version(stable),
-                    routing: vec![(new, weight)],
-                    description: String::new(),
-                }),
-                None => ctx
-                    .lambda
-                    .get_alias(f, alias)
-                    .await
-                    .ok()
-                    .flatten()
-                    .filter(|s| s.is_exactly(stable, &[(new, weight)])),
-            };
-            let back = match ours.as_ref() {
-                Some(state) => shift(
-                    ctx,
-                    f,
-                    alias,
-                    Some(state),
-                    stable,
-                    Vec::new(),
-                    MoveKind::Rollback,
-                )
-                .await
-                .map(|_| ()),
-                None => Err(StepError::new(
-                    "the alias is no longer as the rollout set it",
-                )),
-            };
-            match back {
-                Ok(()) => why.push_str(&format!(
-                    ": the rollout was aborted, all traffic is on version {stable}"
-                )),
-                Err(back) => why.push_str(&format!(
-                    "; taking the weight back failed too ({}): alias {alias} may still send {}% to version {new}",
-                    back.message,
-                    (weight * 100.0).round()
-                )),
+            // A create whose answer was lost may have been applied: its check would find no
+            // split and end superseded, but it is not left behind when it can be deleted.
+            let leftover = schedule::name(&c, schedule::next_due(at, cfg.check_secs, at));
+            if let Some(w) = delete_check(ctx, &leftover).await {
+                tracing::warn!(warning = %w, "a first check may be left behind");
             }
-            return Err(StepError::new(why));
+            return Err(StepError::new(format!(
+                "the rollout's first check could not be scheduled ({e}): the rollout was aborted, all traffic is on version {stable}"
+            )));
         }
     };
-    Ok(RolloutInfo {
+    let info = RolloutInfo {
         stable_version: stable,
         new_version: new,
         step: 1,
@@ -188,8 +181,38 @@ pub async fn start(
         weight,
         weight_changed: true,
         next_check_at: Some(rfc3339(due)),
-        schedule: Some(name),
+        schedule: Some(name.clone()),
         error_rate: None,
         check: None,
-    })
+    };
+    let w = Weight {
+        stable,
+        canary: new,
+        weight,
+        step: 1,
+        at,
+    };
+    let Err(e) = set_weight(ctx, f, alias, current, &w).await else {
+        return Ok(info);
+    };
+    // Did the weight land? Read the alias once more: the check is kept only if it may have.
+    match ctx.lambda.get_alias(f, alias).await {
+        Ok(Some(s)) if s.is_exactly(stable, &[(new, weight)]) => Ok(info),
+        Ok(_) => {
+            if let Some(w) = delete_check(ctx, &name).await {
+                tracing::warn!(warning = %w, "the first check of a rollout that did not start is left behind");
+            }
+            Err(e)
+        }
+        Err(read) => Err(StepError::of(
+            e.kind,
+            format!(
+                "{}; the first weight ({}%) may have been set all the same, and alias {alias} could not be read again ({read}): the check at {} reads which, and takes the rollout on from there or ends; meanwhile {}",
+                e.message,
+                (weight * 100.0).round(),
+                rfc3339(due),
+                may_still_send(function, alias, new, weight)
+            ),
+        )),
+    }
 }

@@ -8,6 +8,7 @@ use crate::ops::{Ctx, Latest, Run, restore_latest, shift, timed};
 use crate::record::MoveKind;
 use crate::report::{Deployment, FailureKind, Outcome, Step};
 use crate::rollout;
+use crate::rollout::standing::standing;
 use crate::types::Version;
 use chrono::SecondsFormat;
 
@@ -44,34 +45,54 @@ pub async fn stop(
     if let Err(e) = back {
         // Not rolled back: the subject must not say it was.
         dep.rollout = None;
-        let now = ctx.lambda.get_alias(&f, &alias).await.ok().flatten();
+        let read = ctx.lambda.get_alias(&f, &alias).await;
+        let unreadable = read.is_err();
+        let now = read.ok().flatten();
         dep.version = now.as_ref().and_then(|s| s.target.version());
-        // While the split is still there, someone must come back: a check of the same step soon,
-        // whose gates will call for the rollback again.
+        // While the split is still there, someone must come back: this step's check, whose gates
+        // will call for the rollback again. Counted from when the weight was set (the record), it
+        // has the name of the check already pending, if one is: never a second chain.
         let mut again = String::new();
         if let (Some(s), Some(cfg)) = (now.as_ref(), cfg)
             && let Some((v, w)) = s.canary().filter(|(v, _)| *v == new)
-            && let Some(step) = cfg
+        {
+            let by_weight = cfg
                 .steps
                 .iter()
                 .position(|p| (f64::from(*p) / 100.0 - w).abs() < 1e-6)
-        {
-            let c = AdvanceRequest {
-                function: dep.function.clone(),
-                alias: alias.clone(),
-                version: v,
-                stable_version: stable,
-                step: step + 1,
-                started: ctx.clock().now_utc(),
-                tally: Default::default(),
-            };
-            again = match rollout::schedule_check(ctx, &c, cfg).await {
-                Ok((_, due)) => format!(
-                    "; a check at {} tries again",
-                    due.to_rfc3339_opts(SecondsFormat::Secs, true)
+                .map(|i| (i + 1, ctx.clock().now_utc()));
+            again = match standing(s, stable, v, cfg, by_weight) {
+                Some(at) => {
+                    let c = AdvanceRequest {
+                        function: dep.function.clone(),
+                        alias: alias.clone(),
+                        version: v,
+                        stable_version: stable,
+                        step: at.step,
+                        started: at.since,
+                        tally: Default::default(),
+                    };
+                    match rollout::schedule_check(ctx, &c, cfg).await {
+                        Ok((_, due)) => format!(
+                            "; a check at {} tries again",
+                            due.to_rfc3339_opts(SecondsFormat::Secs, true)
+                        ),
+                        Err(e) => format!(
+                            "; no check could be scheduled either ({e}): {}",
+                            rollout::may_still_send(&dep.function, &alias, v, w)
+                        ),
+                    }
+                }
+                None => format!(
+                    "; it is not a step of this rollout, so no check comes back to it: {}",
+                    rollout::may_still_send(&dep.function, &alias, v, w)
                 ),
-                Err(e) => format!("; no check could be scheduled either ({e}): roll back by hand"),
             };
+        } else if unreadable && let Some((_, w)) = current.canary() {
+            again = format!(
+                "; {}",
+                rollout::may_still_send(&dep.function, &alias, new, w)
+            );
         }
         dep.reason = Some(format!(
             "{why}; taking the traffic back failed ({}): alias {alias} is {}{again}",

@@ -6,7 +6,9 @@ moto through FaultProxy (its RevisionId bookkeeping included).
 
 moto runs no code without Docker and keeps no record of what an asynchronous Invoke carried, so
 this is how a test sees the fan-out's payloads. `refuse` names functions (the payload's "function")
-whose invocation is answered 429 TooManyRequestsException instead of being queued. Loopback only.
+whose invocation is answered 429 TooManyRequestsException instead of being queued; `hang` names
+functions whose invocation is queued and then never answered (the answer hung: Lambda has the
+event, the caller never hears so). Loopback only.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from fault_proxy import FaultProxy, _answer_error, _read_body
 
 
 class InvokeRecorder(FaultProxy):
-    def __init__(self, upstream: str, function_arn: str, refuse: set[str] = frozenset()) -> None:
+    def __init__(self, upstream: str, function_arn: str, refuse: set[str] = frozenset(),
+                 hang: set[str] = frozenset()) -> None:
         self.function_arn = function_arn
         self.refuse = set(refuse)
+        self.hang = set(hang)
         self.queued: list[dict] = []
         self.refused: list[dict] = []
         self.queue_lock = threading.Lock()
@@ -42,6 +46,10 @@ class InvokeRecorder(FaultProxy):
             return
         with self.queue_lock:
             self.queued.append(payload)
+        if isinstance(payload, dict) and payload.get("function") in self.hang:
+            h.close_connection = True
+            self.stopping.wait()
+            return
         h.send_response(202)
         h.send_header("Content-Length", "0")
         h.end_headers()

@@ -7,11 +7,14 @@ moto keeps EventBridge Scheduler schedules (ActionAfterCompletion included) but 
 (ActionAfterCompletion DELETE) and invokes the deployer with the schedule's Target.Input, read
 from moto (GetSchedule), exactly as the deployer wrote it.
 
-Time: a check is judged on `now - started` (has the step lasted interval_secs?) and on the metrics
-from `started` (rounded down to the minute) to now. Nobody waits minutes in a test, so `fire(...,
-later_by=N)` sends the payload with `started` moved N seconds earlier: to the deployer that is
-exactly the check arriving N seconds after the step began, which is what a later schedule of the
-same step carries (the same payload, fired later). The schedule the deployer then creates is due at
+Time: a check is judged on how long its step has lasted (has it lasted interval_secs?) and on the
+metrics from the step's start (rounded down to the minute) to now. The step's start is when its
+weight was really set: the `moved=` of the alias record the deployer wrote with the weight (the
+payload's `started` only for records without a step). Nobody waits minutes in a test, so `fire(...,
+later_by=N)` sends the payload with `started` moved N seconds earlier and moves the alias record's
+`moved=` back as much (moto keeps the description as written): to the deployer that is exactly the
+check arriving N seconds after the step began, which is what a later schedule of the same step
+carries (the same payload, fired later). The schedule the deployer then creates is due at
 the next `started + k * check_secs` after its real clock, so it names the same moved `started`.
 """
 
@@ -113,7 +116,25 @@ class Rollouts:
         self.scheduler.delete_schedule(GroupName=schedule["GroupName"], Name=schedule["Name"])
         if later_by:
             payload["started"] = rfc3339(parse_time(payload["started"]) - dt.timedelta(seconds=later_by))
+            self.backdate(payload["function"], payload.get("alias", "live"), later_by)
         return self.handle(payload, targets, **extra)
+
+    def backdate(self, function: str, alias: str, seconds: int) -> None:
+        """The alias's weight was set `seconds` earlier than its record says: its `moved=` moves
+        back (the description only; moto keeps the version and the weights). A function in
+        another account (a stage's role) is not in this client's account: left as it is."""
+        try:
+            a = self.lam.get_alias(FunctionName=function, Name=alias)
+        except self.lam.exceptions.ResourceNotFoundException:
+            return
+        desc = a.get("Description") or ""
+        m = re.search(r"\bmoved=(\S+)", desc)
+        if not m:
+            return
+        moved = rfc3339(parse_time(m.group(1)) - dt.timedelta(seconds=seconds))
+        self.lam.update_alias(FunctionName=function, Name=alias,
+                              Description=desc.replace(m.group(0), f"moved={moved}", 1))
+        assert self.alias(function, alias) == (a["FunctionVersion"], (a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
 
     # --- Lambda and CloudWatch ---------------------------------------------------------------
     def alias(self, function: str, alias: str = "live") -> tuple[str, dict]:

@@ -6,6 +6,7 @@
 //! test happens to use today, while it still reports private code that nothing uses.
 
 pub mod builder;
+pub mod canary;
 pub mod fixtures;
 pub mod github;
 pub mod world;

@@ -24,7 +24,7 @@ pub(super) enum Finding {
     },
 }
 
-fn done(mut dep: Deployment, outcome: Outcome, reason: String) -> Finding {
+pub(super) fn done(mut dep: Deployment, outcome: Outcome, reason: String) -> Finding {
     dep.outcome = outcome;
     dep.reason = Some(reason);
     Finding::Done(Box::new(dep))
@@ -80,10 +80,26 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
     let on = alias.as_ref().and_then(|a| a.target.version());
     dep.version = on;
     dep.previous_version = on;
+    // No alias (never created, or deleted by someone): a sweep never creates one. A first
+    // deployment is a push's job, and a deleted alias is a person's decision.
+    if alias.is_none() {
+        return done(
+            dep,
+            Outcome::Skipped,
+            format!(
+                "no alias {}: a sweep never creates one (a push or a deploy by hand does)",
+                target.alias
+            ),
+        );
+    }
 
-    // 1. A rollout in progress is its own checks' business.
+    // 1. A rollout in progress is its own checks' business, as long as one is coming.
     if let Some(a) = &alias {
-        let pending = crate::rollout::next_check(ctx, function, &target.alias).await;
+        let pending = crate::rollout::pending_check(ctx, function, &target.alias).await;
+        if a.has_routing() && matches!(pending, Ok(None)) {
+            return super::stalled::stalled(sw, dep, function, target, a).await;
+        }
+        let pending = pending.ok().flatten();
         if a.has_routing() || pending.is_some() {
             // Told by the run that started it; every sweep after that only looks.
             dep.notified_before = true;
@@ -231,9 +247,31 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
     }
 }
 
-/// Why the alias is not where our record says we put it, if it is not.
+/// Why the alias is not where our record says we put it, if it is not. A sweep moves an alias only
+/// when it is exactly where the deployer's own record says the deployer put it: a description
+/// someone else wrote (runbooks write their own: `--description "emergency rollback INC-42"`) is a
+/// person's move, and so is a split cleared by hand under our rollout record. An empty
+/// description is a function this deployer never moved: its first deployment is a push's job.
 fn drifted(a: &AliasState) -> Option<String> {
-    let r = a.record()?;
+    let Some(r) = a.record() else {
+        if a.description.trim().is_empty() {
+            return None;
+        }
+        return Some(format!(
+            "alias serves {}, and its description is not this deployer's record ({:?}): someone moved it by hand; a sweep never fights a person",
+            a.describe(),
+            crate::text::truncate(&a.description, 80)
+        ));
+    };
+    if r.kind == MoveKind::Rollout && !a.has_routing() {
+        return Some(format!(
+            "alias serves {}, but this deployer last set a rollout weight on it ({} at {}, run {}): someone ended the rollout by hand; a sweep never fights a person",
+            a.describe(),
+            r.kind.as_str(),
+            time(r.moved),
+            r.run
+        ));
+    }
     if a.target == AliasTarget::Version(r.to) {
         return None;
     }

@@ -5,6 +5,7 @@
 //! alone, and an image rejected before is never retried.
 
 mod assess;
+mod stalled;
 
 use super::Deps;
 use crate::config::{ReconcileMode, Target};

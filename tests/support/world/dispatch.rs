@@ -15,6 +15,8 @@ use std::collections::HashMap;
 pub struct Dispatch {
     /// Function named in the payload → the fault its Invoke gets instead of being queued.
     faults: HashMap<String, Fault>,
+    /// Functions whose Invoke Lambda queues, and whose answer then never comes (a hung call).
+    hung: std::collections::HashSet<String>,
     /// What was queued, in the order it was accepted.
     pub accepted: Vec<Value>,
 }
@@ -31,6 +33,17 @@ impl WorldState {
             return self.faulted(f, InvokeError::generic);
         }
         self.dispatch.accepted.push(body);
+        if self.dispatch.hung.contains(&named) {
+            // Queued; the 202 goes over HTTP, which the connector never delivers (see FaultyHttp).
+            self.timeout_next
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            return MockResponse::Http(
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(202).expect("valid status"),
+                    aws_smithy_types::body::SdkBody::empty(),
+                ),
+            );
+        }
         MockResponse::Output(InvokeOutput::builder().status_code(202).build())
     }
 }
@@ -42,6 +55,11 @@ impl World {
             .dispatch
             .faults
             .insert(function.to_owned(), fault);
+    }
+
+    /// The asynchronous Invoke whose payload names `function` is queued, and its answer hangs.
+    pub fn hang_dispatch_of(&self, function: &str) {
+        self.lock().dispatch.hung.insert(function.to_owned());
     }
 
     /// The payloads Lambda queued, in the order it accepted them.

@@ -32,6 +32,10 @@ pub enum Fault {
     /// AWS applied the call, then its answer was lost, and the SDK sent the same call again:
     /// the caller gets the answer to the repeat (for a guarded change, our own guard tripping).
     Lost,
+    /// AWS applied the call, its answer was lost (the caller gets a 502), and from then on the
+    /// alias cannot be read (every GetAlias fails) until the test calls `World::heal`: a short
+    /// Lambda API outage right after a change went through.
+    LostBlind,
 }
 
 impl Fault {
@@ -94,7 +98,8 @@ impl Fault {
             | Fault::BadGateway
             | Fault::Malformed
             | Fault::Timeout
-            | Fault::Lost => {
+            | Fault::Lost
+            | Fault::LostBlind => {
                 unreachable!("answered over HTTP, or applied")
             }
         };
@@ -148,6 +153,14 @@ pub(super) fn lossy<I, O, E>(
 ) -> impl Fn(&I) -> MockResponse<O, E> + Send + Sync + 'static {
     move |req| {
         let first = rule(req);
+        let blind = std::mem::take(&mut state.lock().expect("world lock").lose_blind);
+        if blind {
+            drop(first);
+            return Fault::BadGateway
+                .http()
+                .map(MockResponse::Http)
+                .expect("a 502 is an HTTP answer");
+        }
         let lost = std::mem::take(&mut state.lock().expect("world lock").lose_current);
         if lost {
             drop(first);

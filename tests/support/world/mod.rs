@@ -46,6 +46,10 @@ pub struct WorldState {
     pub timeout_next: Arc<AtomicBool>,
     /// Set by a Lost fault: the call being served is applied, and its answer then lost.
     pub(super) lose_current: bool,
+    /// Set by a LostBlind fault: the call being served is applied, and its answer is a 502.
+    pub(super) lose_blind: bool,
+    /// After a LostBlind fault: every GetAlias fails until `World::heal`.
+    pub(super) blind: bool,
     pub functions: HashMap<String, Func>,
     /// ECR: repository → images (digest, tags).
     pub images: HashMap<String, Vec<(String, Vec<String>)>>,
@@ -97,6 +101,14 @@ impl WorldState {
             .iter()
             .find(|(fop, fnth, _)| *fop == op && *fnth == n)
             .map(|(_, _, f)| *f);
+        if self.blind && op == "GetAlias" {
+            return Some(Fault::ServiceError);
+        }
+        if fault == Some(Fault::LostBlind) {
+            self.lose_blind = true;
+            self.blind = true;
+            return None;
+        }
         if fault == Some(Fault::Lost) {
             // The call is served (and applied) as usual; only its answer never arrives.
             self.lose_current = true;
@@ -130,6 +142,8 @@ impl World {
         let state = WorldState {
             timeout_next: Arc::new(AtomicBool::new(false)),
             lose_current: false,
+            lose_blind: false,
+            blind: false,
             functions: HashMap::new(),
             images: HashMap::new(),
             pushed: HashMap::new(),
@@ -215,6 +229,14 @@ impl World {
     }
 
     /// Answers the `nth` call of `op` (1-based) with `fault` instead of doing it.
+    /// The end of the outage a LostBlind fault began: the alias can be read again, and no
+    /// injected fault is still waiting for its call.
+    pub fn heal(&self) {
+        let mut s = self.lock();
+        s.blind = false;
+        s.faults.clear();
+    }
+
     pub fn fault(&self, op: &'static str, nth: usize, fault: Fault) {
         self.lock().faults.push((op, nth, fault));
     }
