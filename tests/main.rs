@@ -13,6 +13,7 @@ mod control;
 mod deploy;
 mod deploy_events;
 mod deploy_failures;
+mod deploy_index;
 mod deploy_races;
 mod deploy_waiting;
 mod fanout;

@@ -5,6 +5,7 @@ pub mod advance;
 pub mod alarm;
 pub mod deploy;
 pub mod history;
+mod index_child;
 pub mod promote;
 pub mod promote_stage;
 pub mod reconcile;

@@ -17,6 +17,7 @@ macro_rules! signed_with {
 
 pub mod cloudwatch;
 pub mod ecr;
+mod ecr_manifest;
 pub mod events;
 pub mod lambda;
 pub mod scheduler;

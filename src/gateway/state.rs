@@ -1,7 +1,7 @@
 //! What Lambda says about a function, a version or an alias, reduced to what the engine decides on.
 
 use crate::record::AliasRecord;
-use crate::types::{AliasTarget, Digest, RevisionId, Version};
+use crate::types::{AliasTarget, Architecture, Digest, RevisionId, Version};
 use aws_sdk_lambda::operation::get_alias::GetAliasOutput;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::types::{LastUpdateStatus, PackageType, State};
@@ -85,6 +85,8 @@ pub struct FunctionState {
     pub last_update_status: Option<LastUpdateStatus>,
     pub last_update_reason: Option<String>,
     pub description: String,
+    /// `Architectures` (Lambda has one per function; x86_64 when it does not say, its default).
+    pub architecture: Architecture,
 }
 
 impl FunctionState {
@@ -118,6 +120,11 @@ impl FunctionState {
             last_update_status: c.last_update_status().cloned(),
             last_update_reason: c.last_update_status_reason().map(str::to_owned),
             description: c.description().unwrap_or_default().to_owned(),
+            architecture: c
+                .architectures()
+                .first()
+                .and_then(|a| Architecture::parse(a.as_str()))
+                .unwrap_or(Architecture::X86_64),
         })
     }
 

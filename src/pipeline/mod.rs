@@ -12,6 +12,7 @@
 
 mod dry_run;
 pub(crate) mod image_checks;
+mod index;
 mod pin;
 mod publish;
 mod smoke;
@@ -25,7 +26,7 @@ use crate::config::Target;
 use crate::gateway::{AliasState, FunctionState};
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{Deployment, Outcome, Step};
-use crate::types::{FunctionRef, ImageRef, Version};
+use crate::types::{Digest, FunctionRef, ImageRef, Version};
 use chrono::{DateTime, Utc};
 
 /// Deploys `image` to `function` as `target` says. Never returns an error: every outcome,
@@ -39,12 +40,28 @@ pub async fn deploy_function(
     dry_run: bool,
 ) -> Deployment {
     let mut run = Run::new(ctx, Deployment::new(function.clone(), target.alias.clone()));
-    let job = Job {
+    let mut job = Job {
         target,
         image,
         pushed,
         dry_run,
+        index: None,
     };
+    // An image index becomes the image for this function's architecture before anything else.
+    let chosen = match index::choose(ctx, function.as_str(), image).await {
+        Ok(c) => c,
+        Err(f) => {
+            fail(&mut run, &job, f).await;
+            return run.dep;
+        }
+    };
+    if let Some(c) = &chosen {
+        run.dep.index_digest = Some(c.index.to_string());
+        run.dep.image_digest = Some(c.image.digest.to_string());
+        run.dep.platform = Some(c.platform.clone());
+        job.image = &c.image;
+        job.index = Some(&c.index);
+    }
     match pipeline(&mut run, &job).await {
         Ok(outcome) => run.dep.outcome = outcome,
         Err(f) => fail(&mut run, &job, f).await,
@@ -58,6 +75,8 @@ struct Job<'a> {
     image: &'a ImageRef,
     pushed: Option<DateTime<Utc>>,
     dry_run: bool,
+    /// The index `image` was chosen from, when the push named an index.
+    index: Option<&'a Digest>,
 }
 
 /// Production as [`look`] found it: the alias and the code it serves.
@@ -118,12 +137,15 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> 
     run.dep.code_sha256 = Some(tested.code_sha256.clone());
     smoke_test(run, job.target).await?;
     // Publish exactly the tested code.
-    let record = VersionRecord::new(
-        job.image.digest.clone(),
-        previous,
-        job.pushed,
-        job.image.tag.as_ref(),
-    );
+    let record = VersionRecord {
+        index: job.index.cloned(),
+        ..VersionRecord::new(
+            job.image.digest.clone(),
+            previous,
+            job.pushed,
+            job.image.tag.as_ref(),
+        )
+    };
     let f = run.function();
     let version = run
         .step(
@@ -411,11 +433,12 @@ async fn fail(run: &mut Run<'_>, job: &Job<'_>, f: Failure) {
     if let Some(restore) = restore::restore_latest(run, &job.image.digest).await {
         run.dep.latest_restore = Some(restore);
     }
-    // After production is safe again: a sweep must not retry an image that failed here.
+    // After production is safe again: a sweep must not retry an image that failed here. A sweep
+    // sees the index that was pushed, so that is what is marked.
+    let pushed_digest = job.index.unwrap_or(&job.image.digest);
     if !job.dry_run
         && crate::marks::rejects_image(&run.dep)
-        && let Some(w) =
-            crate::marks::reject(&ctx.lambda, function.as_str(), &job.image.digest).await
+        && let Some(w) = crate::marks::reject(&ctx.lambda, function.as_str(), pushed_digest).await
     {
         run.dep.warnings.push(w);
     }

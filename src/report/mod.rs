@@ -143,6 +143,15 @@ pub struct Deployment {
     /// The version the alias pointed to when the run started.
     pub previous_version: Option<Version>,
     pub code_sha256: Option<String>,
+    /// The image index the run was given, when the image deployed was chosen from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
+    /// With `index_digest`: the image chosen from it, the one that runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
+    /// With `index_digest`: that image's platform (`linux/arm64/v8`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
     pub failed_step: Option<Step>,
     /// What kind of failure it was (with `failed_step`); what decisions read.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,6 +186,9 @@ impl Deployment {
             version: None,
             previous_version: None,
             code_sha256: None,
+            index_digest: None,
+            image_digest: None,
+            platform: None,
             failed_step: None,
             failure_kind: None,
             reason: None,

@@ -3,11 +3,13 @@
 //! instead of a digest.
 
 mod image;
+pub mod manifest;
 mod names;
 mod scan;
 mod version;
 
 pub use image::{Digest, ImageRef, Repository, Tag, TagPattern};
+pub use manifest::{Architecture, Index, IndexImage, Manifest, ManifestKind};
 pub use names::{Account, AliasName, FunctionRef, Reason, Region};
 pub use scan::{Severity, SigningProfileArn};
 pub use version::{AliasTarget, RevisionId, Version};

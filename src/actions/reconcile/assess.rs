@@ -143,7 +143,11 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
         }
     };
     if let (Some(a), Some(live)) = (&alias, &live) {
-        if live.runs(&image.digest) {
+        // An index runs as the image chosen from it, which the version record names it with.
+        let from_index = VersionRecord::parse(&live.description)
+            .and_then(|r| r.index)
+            .is_some_and(|ix| ix == image.digest);
+        if live.runs(&image.digest) || from_index {
             return done(
                 dep,
                 Outcome::InSync,
@@ -225,6 +229,7 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
             repository: target.repository.clone(),
             digest: image.digest.clone(),
             tag,
+            manifest: image.manifest,
         },
         pushed,
         live: on,
@@ -287,6 +292,7 @@ mod tests {
             tags: tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
             pushed: Some(Utc.with_ymd_and_hms(2026, 12, 1, 10, minute, 0).unwrap()),
             registry: None,
+            manifest: Default::default(),
         }
     }
 

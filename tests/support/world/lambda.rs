@@ -71,6 +71,9 @@ impl World {
                     let mut c = config_of(&name, "$LATEST", &func.latest, &func.revision, "")
                         .package_type(func.package_type.clone())
                         .state(LambdaState::Active)
+                        .architectures(aws_sdk_lambda::types::Architecture::from(
+                            func.architecture.as_str(),
+                        ))
                         .last_update_status(func.status.clone());
                     if let Some(r) = &func.status_reason {
                         c = c.last_update_status_reason(r);
@@ -140,6 +143,10 @@ impl World {
             }
             let now = s.t();
             let rev = s.next_revision();
+            // As AWS: an image index is not an image Lambda can run.
+            if let Some(uri) = req.image_uri().filter(|u| s.is_index_uri(u)) {
+                return MockResponse::Error(err!(UpdateFunctionCodeError, InvalidParameterValueException, format!("The image manifest, config or layer media type for the source image {uri} is not supported.")));
+            }
             let Some(func) = s.func(&function) else {
                 return MockResponse::Error(err!(UpdateFunctionCodeError, ResourceNotFoundException, "Function not found"));
             };

@@ -14,6 +14,7 @@ mod dispatch;
 mod ecr;
 mod faults;
 mod lambda;
+mod manifests;
 mod model;
 mod queries;
 mod rollouts;
@@ -54,6 +55,8 @@ pub struct WorldState {
     /// ECR scans and managed-signing statuses, by (repository, digest).
     pub scans: ecr::Scans,
     pub signings: ecr::Signings,
+    /// ECR manifests that are not plain images (indexes): digest → (media type, body).
+    pub manifests: HashMap<String, (String, String)>,
     pub calls: Vec<Call>,
     pub answers: HashMap<String, Answer>,
     /// EventBridge Scheduler: name → schedule (one group is enough for the deployer).
@@ -134,6 +137,7 @@ impl World {
             ecr_page: 2,
             scans: HashMap::new(),
             signings: HashMap::new(),
+            manifests: HashMap::new(),
             calls: Vec::new(),
             answers: HashMap::new(),
             schedules: Default::default(),

@@ -77,6 +77,8 @@ pub struct Func {
     pub version_active_at: HashMap<u64, SystemTime>,
     /// Lambda tags (ListTags, TagResource).
     pub tags: BTreeMap<String, String>,
+    /// `Architectures`: `x86_64` (Lambda's default) or `arm64`.
+    pub architecture: String,
 }
 
 impl Func {
@@ -97,6 +99,7 @@ impl Func {
             version_pending_for: Duration::ZERO,
             version_active_at: HashMap::new(),
             tags: BTreeMap::new(),
+            architecture: "x86_64".into(),
         }
     }
 }
