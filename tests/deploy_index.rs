@@ -251,3 +251,37 @@ async fn image_checks_judge_the_image_that_will_run_not_the_index() {
         .collect();
     assert!(!scanned.contains(&digest('f')), "{scanned:?}");
 }
+
+#[tokio::test]
+async fn status_and_history_show_the_index_and_the_image_that_runs() {
+    use self_deployer::engine::Response;
+    let w = world();
+    let e = engine(&w, both());
+    e.handle(&push_of('f', Some("v2"), OCI_INDEX))
+        .await
+        .report();
+    let Ok(Response::Status(s)) = e.handle(&json!({"action": "status"})).await else {
+        panic!("a status")
+    };
+    let arm = s
+        .functions
+        .iter()
+        .find(|f| f.function.name() == "api-arm")
+        .unwrap();
+    assert_eq!(arm.image_digest.as_deref(), Some(digest('2').as_str()));
+    assert_eq!(arm.index_digest.as_deref(), Some(digest('f').as_str()));
+    let table = self_deployer::cli::render::status_table(&s);
+    assert!(
+        table.contains("v2 (sha256:222222222222) of index sha256:ffffffffffff"),
+        "{table}"
+    );
+    let Ok(Response::History(h)) = e
+        .handle(&json!({"action": "history", "function": "api-x86"}))
+        .await
+    else {
+        panic!("a history")
+    };
+    let v2 = h.versions.iter().find(|v| v.version.get() == 2).unwrap();
+    assert_eq!(v2.digest.as_deref(), Some(digest('1').as_str()));
+    assert_eq!(v2.index_digest.as_deref(), Some(digest('f').as_str()));
+}

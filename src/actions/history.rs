@@ -68,6 +68,9 @@ pub struct VersionEntry {
     /// The image: as recorded, or, for others' versions, Lambda's CodeSha256 (for an image
     /// function, the manifest digest).
     pub digest: Option<String>,
+    /// The image index the push named, when `digest` was chosen from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     pub tag: Option<String>,
     /// When the image was pushed (from the ECR event).
     pub pushed: Option<DateTime<Utc>>,
@@ -208,6 +211,7 @@ pub fn assemble(
                     version: v.version,
                     published_by: BY_DEPLOYER,
                     digest: Some(r.digest.to_string()),
+                    index_digest: r.index.map(|d| d.to_string()),
                     tag: r.tag,
                     pushed: r.pushed,
                     previous: r.previous,
@@ -224,6 +228,7 @@ pub fn assemble(
                         .as_deref()
                         .and_then(Digest::from_code_sha256)
                         .map(|d| d.to_string()),
+                    index_digest: None,
                     tag: None,
                     pushed: None,
                     previous: None,

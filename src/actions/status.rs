@@ -26,6 +26,9 @@ pub struct FunctionStatus {
     pub next_check_at: Option<String>,
     pub image_uri: Option<String>,
     pub image_digest: Option<String>,
+    /// The image index the push named, when `image_digest` was chosen from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     pub image_tag: Option<String>,
     /// The version a rollback without `version` would go to (a split is cleared first).
     pub previous_version: Option<Version>,
@@ -103,6 +106,7 @@ impl FunctionStatus {
             next_check_at: None,
             image_uri: None,
             image_digest: None,
+            index_digest: None,
             image_tag: None,
             previous_version: None,
             latest_differs: None,
@@ -160,6 +164,10 @@ async fn fill(lambda: &Lambda, s: &mut FunctionStatus) -> Result<(), String> {
     s.image_digest = live.digest().map(|d| d.to_string());
     let record = VersionRecord::parse(&live.description);
     s.image_tag = record.as_ref().and_then(|r| r.tag.clone());
+    s.index_digest = record
+        .as_ref()
+        .and_then(|r| r.index.as_ref())
+        .map(|d| d.to_string());
     s.previous_version = match s.version {
         // A rollback first clears a split: the alias's own version is where it goes.
         Some(v) if s.split.is_some() => Some(v),

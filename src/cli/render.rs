@@ -14,11 +14,14 @@ pub fn status_table(r: &StatusReport) -> String {
     ];
     let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
     for s in &r.functions {
-        let image = match (&s.image_tag, &s.image_digest) {
+        let mut image = match (&s.image_tag, &s.image_digest) {
             (Some(t), Some(d)) => format!("{t} ({})", short_digest(d)),
             (None, Some(d)) => short_digest(d),
             _ => "-".into(),
         };
+        if let Some(ix) = &s.index_digest {
+            image.push_str(&format!(" of index {}", short_digest(ix)));
+        }
         let latest = match (&s.error, s.latest_differs) {
             (Some(_), _) => "error".into(),
             (None, Some(true)) => "differs".into(),
