@@ -198,10 +198,12 @@ class World:
         for platform in platforms:
             content = f"{repo} for {platform}"
             layer = "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+            # moto derives a manifest's digest from its layers: each image has its own layer.
             body = json.dumps({"schemaVersion": 2, "mediaType": oci,
                                "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                           "size": len(content), "digest": layer},
-                               "layers": []})
+                               "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                           "size": len(content), "digest": layer}]})
             d = ecr.put_image(repositoryName=repo, imageManifest=body,
                               imageManifestMediaType=oci)["image"]["imageId"]["imageDigest"]
             images[platform] = d
@@ -212,8 +214,9 @@ class World:
                 att = json.dumps({"schemaVersion": 2, "mediaType": oci,
                                   "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                                              "size": 2, "digest": layer},
-                                  "layers": [{"mediaType": "application/vnd.in-toto+json",
-                                              "size": 1, "digest": layer}]})
+                                  "layers": [{"mediaType": "application/vnd.in-toto+json", "size": 1,
+                                              "digest": "sha256:" + hashlib.sha256(
+                                                  f"provenance of {content}".encode()).hexdigest()}]})
                 a = ecr.put_image(repositoryName=repo, imageManifest=att,
                                   imageManifestMediaType=oci)["image"]["imageId"]["imageDigest"]
                 entries.append({"mediaType": oci, "digest": a, "size": len(att),

@@ -37,6 +37,7 @@ def test_the_proxy_refuses_an_index_as_lambda_does(world, lambda_like):
 
 def test_one_index_goes_live_on_an_x86_64_and_an_arm64_function(world, lambda_like):
     index, images = setup(world)
+    assert len(set(images.values())) == 2, images
     world.moto.queue_invoke_results(OK, OK)
     run = world.handle(ecr_event("api", index, "v2", media_type=OCI_INDEX), TARGETS, via=lambda_like)
     assert run.code == 0, run.stderr
