@@ -8,6 +8,7 @@
 pub mod support;
 
 mod accounts;
+mod alias_transition;
 mod cli;
 mod control;
 mod deploy;

@@ -21,6 +21,10 @@ pub struct FunctionStatus {
     /// A canary split: another version and its share of traffic (0-1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
+    /// Lambda is still moving traffic off this version after the deployer's last move (its own
+    /// transition, shown as weight 1 on the old version; not a split).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_moving_from: Option<Version>,
     /// During a rollout: when its next check is scheduled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_check_at: Option<String>,
@@ -103,6 +107,7 @@ impl FunctionStatus {
             alias_target: None,
             version: None,
             split: None,
+            traffic_moving_from: None,
             next_check_at: None,
             image_uri: None,
             image_digest: None,
@@ -150,6 +155,7 @@ async fn fill(lambda: &Lambda, s: &mut FunctionStatus) -> Result<(), String> {
         version: *v,
         weight: *w,
     });
+    s.traffic_moving_from = alias.transition;
     let live = match alias.target.version() {
         Some(v) => {
             s.version = Some(v);

@@ -57,6 +57,12 @@ pub fn status_table(r: &StatusReport) -> String {
                 (sp.weight * 100.0).round()
             ));
         }
+        if let (Some(old), Some(v)) = (s.traffic_moving_from, s.version) {
+            out.push_str(&format!(
+                "{}: Lambda is still moving traffic from version {old} to {v}\n",
+                s.function.name()
+            ));
+        }
         if let Some(e) = &s.error {
             out.push_str(&format!("{}: {e}\n", s.function.name()));
         }

@@ -15,6 +15,9 @@ pub struct AliasState {
     /// `AdditionalVersionWeights`: at most one other published version and its share of traffic.
     pub routing: Vec<(Version, f64)>,
     pub description: String,
+    /// Lambda is still moving traffic off this version after our move (it shows the old version
+    /// with weight 1 for a while): left out of `routing`, since it is no split anyone set.
+    pub transition: Option<Version>,
 }
 
 impl AliasState {
@@ -29,12 +32,18 @@ impl AliasState {
             .filter(|r| !r.is_empty())
             .map(RevisionId::new)
             .ok_or("GetAlias returned no RevisionId")?;
-        let routing = weights(out.routing_config());
+        let mut routing = weights(out.routing_config());
+        let description = out.description().unwrap_or_default().to_owned();
+        let transition = lambda_transition(&target, &routing, &description);
+        if transition.is_some() {
+            routing.clear();
+        }
         Ok(Self {
             revision_id,
             target,
             routing,
-            description: out.description().unwrap_or_default().to_owned(),
+            description,
+            transition,
         })
     }
 
@@ -196,6 +205,23 @@ pub fn pinned_image_uri(image_uri: Option<&str>, resolved: Option<&str>) -> Opti
     Some(format!("{repository}@{digest}"))
 }
 
+/// Lambda's own transition after an alias move: the alias on the new version with the old one at
+/// weight 1 (hashicorp/terraform-provider-aws#48116), recognised only when our own record says we
+/// moved it from exactly that old version to this one. A split anyone set (any other version or
+/// weight, or an alias whose record does not describe this move) is a split.
+pub fn lambda_transition(
+    target: &AliasTarget,
+    routing: &[(Version, f64)],
+    description: &str,
+) -> Option<Version> {
+    let [(old, weight)] = routing else {
+        return None;
+    };
+    let record = AliasRecord::parse(description)?;
+    let ours = target.version() == Some(record.to) && record.from == Some(*old);
+    (ours && (weight - 1.0).abs() < 1e-9).then_some(*old)
+}
+
 /// An alias's canary split, as GetAlias and ListAliases both carry it: (version, weight), sorted.
 pub(super) fn weights(
     routing: Option<&aws_sdk_lambda::types::AliasRoutingConfiguration>,
@@ -215,6 +241,25 @@ pub(super) fn weights(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lambdas_transition_is_told_from_a_split_by_our_own_record() {
+        let v = |n| Version::new(n).unwrap();
+        let on42 = AliasTarget::Version(v(42));
+        let ours = "self-deployer moved=2026-11-26T07:03:12Z kind=deploy to=42 from=41 run=r1";
+        // Weight 1.0 parses, and names the version we moved from: Lambda's transition.
+        assert_eq!(lambda_transition(&on42, &[(v(41), 1.0)], ours), Some(v(41)));
+        // Any other weight, version, or record is somebody's split.
+        assert_eq!(lambda_transition(&on42, &[(v(41), 0.3)], ours), None);
+        assert_eq!(lambda_transition(&on42, &[(v(40), 1.0)], ours), None);
+        assert_eq!(
+            lambda_transition(&on42, &[(v(41), 1.0)], "a person's alias"),
+            None
+        );
+        let theirs = "self-deployer moved=2026-11-26T07:03:12Z kind=deploy to=41 from=40 run=r1";
+        assert_eq!(lambda_transition(&on42, &[(v(41), 1.0)], theirs), None);
+        assert_eq!(lambda_transition(&on42, &[], ours), None);
+    }
 
     const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 

@@ -16,6 +16,7 @@ pub mod prune;
 pub mod resolve;
 pub mod restore;
 mod step;
+pub mod transition;
 pub mod wait;
 
 pub use alias::{Moved, promote, shift};

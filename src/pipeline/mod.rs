@@ -384,6 +384,15 @@ async fn go_live(
         return Ok(Outcome::AlreadyLive);
     }
     tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
+    // Deployed means traffic is on the new version: Lambda's own transition, when its answer
+    // showed one, is waited out.
+    if promoted.transition.is_some()
+        && let Some(why) =
+            crate::ops::transition::until_traffic_moved(ctx, f, &alias, version).await
+    {
+        run.dep.traffic_moving = true;
+        run.dep.warnings.push(why);
+    }
     // Tidy up. Never fails the deployment.
     crate::ops::prune::after_move(
         ctx,

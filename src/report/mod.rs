@@ -152,6 +152,9 @@ pub struct Deployment {
     /// With `index_digest`: that image's platform (`linux/arm64/v8`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// The alias was moved but Lambda had not finished moving traffic to it when the run ended.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub traffic_moving: bool,
     pub failed_step: Option<Step>,
     /// What kind of failure it was (with `failed_step`); what decisions read.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,6 +192,7 @@ impl Deployment {
             index_digest: None,
             image_digest: None,
             platform: None,
+            traffic_moving: false,
             failed_step: None,
             failure_kind: None,
             reason: None,

@@ -142,6 +142,7 @@ pub async fn start(
                     target: crate::types::AliasTarget::Version(stable),
                     routing: vec![(new, weight)],
                     description: String::new(),
+                    transition: None,
                 }),
                 None => ctx
                     .lambda

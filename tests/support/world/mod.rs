@@ -21,6 +21,7 @@ mod rollouts;
 mod sts;
 mod tags;
 mod time;
+mod transitions;
 
 pub use ecr::{Scan, Signing};
 pub use faults::Fault;
@@ -199,6 +200,7 @@ impl World {
                 revision: rev,
                 routing: HashMap::new(),
                 description: String::new(),
+                transition_until: None,
             },
         );
     }

@@ -54,6 +54,8 @@ pub struct Alias {
     pub revision: String,
     pub routing: HashMap<String, f64>,
     pub description: String,
+    /// While Lambda's transition after a move lasts: the old version shows at weight 1 until then.
+    pub transition_until: Option<SystemTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +81,8 @@ pub struct Func {
     pub tags: BTreeMap<String, String>,
     /// `Architectures`: `x86_64` (Lambda's default) or `arm64`.
     pub architecture: String,
+    /// After each alias move, Lambda shows the old version at weight 1 for this long.
+    pub transition_for: Option<Duration>,
 }
 
 impl Func {
@@ -100,6 +104,7 @@ impl Func {
             version_active_at: HashMap::new(),
             tags: BTreeMap::new(),
             architecture: "x86_64".into(),
+            transition_for: None,
         }
     }
 }
