@@ -41,7 +41,10 @@ async fn a_deploy_waits_for_lambdas_transition_before_saying_deployed() {
         .report();
     let d = &r.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "{r:#?}");
-    assert!(!d.traffic_moving && d.warnings.is_empty(), "{d:#?}");
+    assert!(
+        !d.after_move.traffic_moving && d.warnings.is_empty(),
+        "{d:#?}"
+    );
     assert!(
         w.count("GetAlias") > 2,
         "the alias was read until the transition cleared"
@@ -59,7 +62,7 @@ async fn a_transition_that_does_not_clear_is_reported_as_traffic_moving_after_a_
         .report();
     let d = &r.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "the alias did move: {r:#?}");
-    assert!(d.traffic_moving, "{d:#?}");
+    assert!(d.after_move.traffic_moving, "{d:#?}");
     assert!(
         d.warnings[0].starts_with(
             "Lambda was still moving traffic from version 1 to 2 on alias live after 120 s"

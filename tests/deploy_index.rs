@@ -65,9 +65,10 @@ async fn one_index_goes_live_on_an_x86_64_and_an_arm64_function_each_with_its_ow
             .iter()
             .find(|d| d.function.as_str() == f)
             .unwrap();
-        assert_eq!(d.index_digest.as_deref(), Some(digest('f').as_str()));
-        assert_eq!(d.image_digest.as_deref(), Some(digest(child).as_str()));
-        assert_eq!(d.platform.as_deref(), Some(platform));
+        let ix = d.index.as_ref().expect("chosen from the index");
+        assert_eq!(ix.index_digest, digest('f'));
+        assert_eq!(ix.image_digest, digest(child));
+        assert_eq!(ix.platform, platform);
         // The version record names both: the image that runs and the index it came from.
         let desc = w.with_func(f, |x| x.versions[&2].description.clone());
         assert!(
@@ -91,6 +92,7 @@ async fn one_index_goes_live_on_an_x86_64_and_an_arm64_function_each_with_its_ow
     );
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["deployments"][0]["index_digest"], json!(digest('f')));
+    assert!(json["deployments"][0]["platform"].is_string());
 }
 
 #[tokio::test]
@@ -150,7 +152,7 @@ async fn a_plain_image_pushed_by_digest_still_deploys() {
     .report();
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     assert_eq!(w.latest_image("api-x86"), image_uri("api", 'b'));
-    assert_eq!(r.deployments[0].index_digest, None);
+    assert_eq!(r.deployments[0].index, None);
 }
 
 #[tokio::test]

@@ -27,6 +27,7 @@ mod image_checks;
 mod lost_responses;
 mod notify_render;
 mod notify_sinks;
+mod provisioned;
 mod reconcile;
 mod rollout;
 mod signals;

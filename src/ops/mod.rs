@@ -12,6 +12,7 @@ pub mod alias;
 mod ctx;
 mod deps;
 mod failure;
+pub mod provisioned;
 pub mod prune;
 pub mod resolve;
 pub mod restore;

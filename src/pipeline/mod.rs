@@ -10,6 +10,7 @@
 //! changed, it is put back on the image production runs (unless someone else changed the function
 //! meanwhile: then their change stays and the report says so).
 
+mod after_move;
 mod dry_run;
 pub(crate) mod image_checks;
 mod index;
@@ -56,9 +57,11 @@ pub async fn deploy_function(
         }
     };
     if let Some(c) = &chosen {
-        run.dep.index_digest = Some(c.index.to_string());
-        run.dep.image_digest = Some(c.image.digest.to_string());
-        run.dep.platform = Some(c.platform.clone());
+        run.dep.index = Some(crate::report::IndexChoice {
+            index_digest: c.index.to_string(),
+            image_digest: c.image.digest.to_string(),
+            platform: c.platform.clone(),
+        });
         job.image = &c.image;
         job.index = Some(&c.index);
     }
@@ -344,6 +347,10 @@ async fn go_live(
         run.dep.rollout = Some(info);
         return Ok(Outcome::RollingOut);
     }
+    let pc = match found.alias {
+        Some(_) => after_move::provisioned_before(run).await,
+        None => None,
+    };
     let f = run.function();
     let f = f.as_str();
     let mut replaced = None;
@@ -384,15 +391,8 @@ async fn go_live(
         return Ok(Outcome::AlreadyLive);
     }
     tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
-    // Deployed means traffic is on the new version: Lambda's own transition, when its answer
-    // showed one, is waited out.
-    if promoted.transition.is_some()
-        && let Some(why) =
-            crate::ops::transition::until_traffic_moved(ctx, f, &alias, version).await
-    {
-        run.dep.traffic_moving = true;
-        run.dep.warnings.push(why);
-    }
+    // Deployed means the new version serves: provisioned concurrency and traffic moved.
+    after_move::settle(run, version, previous, &promoted, pc).await?;
     // Tidy up. Never fails the deployment.
     crate::ops::prune::after_move(
         ctx,
@@ -421,7 +421,11 @@ async fn fail(run: &mut Run<'_>, job: &Job<'_>, f: Failure) {
     run.dep.version = run.dep.previous_version;
     if matches!(
         step,
-        Step::Resolve | Step::PinAlias | Step::PromoteAlias | Step::Rollout
+        Step::Resolve
+            | Step::PinAlias
+            | Step::PromoteAlias
+            | Step::Rollout
+            | Step::ProvisionedConcurrency
     ) && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &alias).await
     {
         let now_on = now.as_ref().and_then(|a| a.target.version());

@@ -23,14 +23,17 @@ NEEDED = {
     "lambda:ListVersionsByFunction": ".list_versions_by_function()",
     "lambda:ListAliases": ".list_aliases()",
     "lambda:DeleteFunction": ".delete_function()",
+    # Issue 24: an alias's provisioned concurrency, waited for after a move.
+    "lambda:GetProvisionedConcurrencyConfig": ".get_provisioned_concurrency_config()",
     # Reconcile: rejected images and notified drift are tags on the function.
     "lambda:ListTags": ".list_tags()",
     "lambda:TagResource": ".tag_resource()",
     "ecr:DescribeImages": ".describe_images()",
     "ecr:DescribeImageScanFindings": ".describe_image_scan_findings()",
     "ecr:DescribeImageSigningStatus": ".describe_image_signing_status()",
-    # Not called by us: Lambda requires them of the caller of UpdateFunctionCode for an image.
-    "ecr:BatchGetImage": "update_function_code",
+    # Lambda requires it of the caller of UpdateFunctionCode for an image; we read image indexes.
+    "ecr:BatchGetImage": ".batch_get_image()",
+    # Not called by us: Lambda requires it of the caller of UpdateFunctionCode for an image.
     "ecr:GetDownloadUrlForLayer": "update_function_code",
     "sns:Publish": ".publish()",
     "events:PutEvents": ".put_events()",

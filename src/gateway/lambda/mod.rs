@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 mod invoke;
 mod listing;
+mod provisioned;
 mod tags;
 
 pub use listing::{AliasInfo, VersionInfo};

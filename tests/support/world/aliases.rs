@@ -152,6 +152,7 @@ impl World {
                     a.description = d.to_owned();
                 }
                 a.revision = rev.clone();
+                let now_on = a.version.clone();
                 // Lambda's own transition (tests opt in): the old version at weight 1 for a while.
                 if let Some(d) = transition_for
                     && moved_from != a.version
@@ -161,7 +162,7 @@ impl World {
                     a.transition_until = Some(now + d);
                 }
                 let mut out = UpdateAliasOutput::builder()
-                    .name(name)
+                    .name(&name)
                     .function_version(&a.version)
                     .revision_id(rev);
                 if !a.routing.is_empty() {
@@ -171,6 +172,7 @@ impl World {
                             .build(),
                     );
                 }
+                s.pc_follows(&function, &name, &now_on);
                 MockResponse::Output(out.build())
             },
         ))

@@ -16,6 +16,7 @@ mod faults;
 mod lambda;
 mod manifests;
 mod model;
+mod provisioned;
 mod queries;
 mod rollouts;
 mod sts;

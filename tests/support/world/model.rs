@@ -83,6 +83,8 @@ pub struct Func {
     pub architecture: String,
     /// After each alias move, Lambda shows the old version at weight 1 for this long.
     pub transition_for: Option<Duration>,
+    /// Provisioned concurrency by alias.
+    pub provisioned: HashMap<String, super::provisioned::Pc>,
 }
 
 impl Func {
@@ -105,6 +107,7 @@ impl Func {
             tags: BTreeMap::new(),
             architecture: "x86_64".into(),
             transition_for: None,
+            provisioned: HashMap::new(),
         }
     }
 }
