@@ -117,6 +117,14 @@ impl VersionRecord {
             index: None,
         }
     }
+
+    /// The same, for an image chosen from image index `index` (when there is one).
+    pub fn chosen_from(self, index: Option<&Digest>) -> Self {
+        Self {
+            index: index.cloned(),
+            ..self
+        }
+    }
 }
 
 /// Why the alias moved.

@@ -14,6 +14,16 @@ pub(super) struct Chosen {
     pub platform: String,
 }
 
+impl Chosen {
+    pub fn report(&self) -> crate::report::IndexChoice {
+        crate::report::IndexChoice {
+            index_digest: self.index.to_string(),
+            image_digest: self.image.digest.to_string(),
+            platform: self.platform.clone(),
+        }
+    }
+}
+
 /// `Some` when `image` is an index: the image to deploy instead. `None`: deploy `image` itself (a
 /// plain image, or one ECR does not have, which UpdateFunctionCode then reports as before).
 pub(super) async fn choose(

@@ -57,11 +57,7 @@ pub async fn deploy_function(
         }
     };
     if let Some(c) = &chosen {
-        run.dep.index = Some(crate::report::IndexChoice {
-            index_digest: c.index.to_string(),
-            image_digest: c.image.digest.to_string(),
-            platform: c.platform.clone(),
-        });
+        run.dep.index = Some(c.report());
         job.image = &c.image;
         job.index = Some(&c.index);
     }
@@ -140,15 +136,13 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> 
     run.dep.code_sha256 = Some(tested.code_sha256.clone());
     smoke_test(run, job.target).await?;
     // Publish exactly the tested code.
-    let record = VersionRecord {
-        index: job.index.cloned(),
-        ..VersionRecord::new(
-            job.image.digest.clone(),
-            previous,
-            job.pushed,
-            job.image.tag.as_ref(),
-        )
-    };
+    let record = VersionRecord::new(
+        job.image.digest.clone(),
+        previous,
+        job.pushed,
+        job.image.tag.as_ref(),
+    )
+    .chosen_from(job.index);
     let f = run.function();
     let version = run
         .step(
