@@ -23,6 +23,7 @@ mod faults;
 mod handler;
 mod history;
 mod hostile;
+mod idle;
 mod image_checks;
 mod lost_responses;
 mod notify_render;

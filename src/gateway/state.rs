@@ -143,6 +143,12 @@ impl FunctionState {
             || matches!(self.state, Some(State::Pending))
     }
 
+    /// `Inactive`: unused for long, Lambda reclaimed its resources; it cannot run until an update
+    /// (or an invocation) reactivates it.
+    pub fn is_inactive(&self) -> bool {
+        matches!(self.state, Some(State::Inactive))
+    }
+
     /// Does this code run `digest`? By the resolved image URI when Lambda reports one, else by
     /// CodeSha256, which for an image function is the manifest digest.
     pub fn runs(&self, digest: &Digest) -> bool {

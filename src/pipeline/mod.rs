@@ -250,7 +250,7 @@ async fn stage(run: &mut Run<'_>, image: &ImageRef) -> Result<FunctionState, Fai
     .await?;
     let after = run
         .step(Step::WaitUpdated, async {
-            Ok(wait::until_settled(lambda, f, None, ctx.wait_budget()).await?)
+            Ok(wait::until_runnable(lambda, f, ctx.wait_budget()).await?)
         })
         .await?;
     tracing::info!(

@@ -58,6 +58,7 @@ impl World {
                 }) {
                     return s.faulted(f, GetFunctionError::generic);
                 }
+                let latest_state = s.latest_state(&function);
                 let Some(func) = s.func(&function) else {
                     return MockResponse::Error(err!(
                         GetFunctionError,
@@ -70,7 +71,7 @@ impl World {
                 let (conf, code) = if q == "$LATEST" {
                     let mut c = config_of(&name, "$LATEST", &func.latest, &func.revision, "")
                         .package_type(func.package_type.clone())
-                        .state(LambdaState::Active)
+                        .state(latest_state)
                         .architectures(aws_sdk_lambda::types::Architecture::from(
                             func.architecture.as_str(),
                         ))
@@ -147,6 +148,7 @@ impl World {
             if let Some(uri) = req.image_uri().filter(|u| s.is_index_uri(u)) {
                 return MockResponse::Error(err!(UpdateFunctionCodeError, InvalidParameterValueException, format!("The image manifest, config or layer media type for the source image {uri} is not supported.")));
             }
+            s.reactivate(&function, now);
             let Some(func) = s.func(&function) else {
                 return MockResponse::Error(err!(UpdateFunctionCodeError, ResourceNotFoundException, "Function not found"));
             };
@@ -202,6 +204,17 @@ impl World {
                     return s.invoke_event(&body);
                 }
                 let q = req.qualifier().unwrap_or("$LATEST").to_owned();
+                let state = s.latest_state(&function);
+                if q == "$LATEST" && state != LambdaState::Active {
+                    return MockResponse::Error(err!(
+                        InvokeError,
+                        ResourceNotReadyException,
+                        format!(
+                            "The function is currently in the following state: {}",
+                            state.as_str()
+                        )
+                    ));
+                }
                 let Some(func) = s.func(&function) else {
                     return MockResponse::Error(err!(
                         InvokeError,

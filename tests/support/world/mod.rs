@@ -13,6 +13,7 @@ mod clients;
 mod dispatch;
 mod ecr;
 mod faults;
+mod idle;
 mod lambda;
 mod manifests;
 mod model;

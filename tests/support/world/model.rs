@@ -85,6 +85,9 @@ pub struct Func {
     pub transition_for: Option<Duration>,
     /// Provisioned concurrency by alias.
     pub provisioned: HashMap<String, super::provisioned::Pc>,
+    /// `Inactive` (unused for weeks), until an update reactivates it (since `reactivating`).
+    pub idle: bool,
+    pub reactivating: Option<SystemTime>,
 }
 
 impl Func {
@@ -108,6 +111,8 @@ impl Func {
             architecture: "x86_64".into(),
             transition_for: None,
             provisioned: HashMap::new(),
+            idle: false,
+            reactivating: None,
         }
     }
 }
