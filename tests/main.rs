@@ -30,6 +30,7 @@ mod notify_render;
 mod notify_sinks;
 mod provisioned;
 mod reconcile;
+mod rollback_images;
 mod rollout;
 mod signals;
 mod stages;

@@ -10,6 +10,7 @@ pub mod promote;
 pub mod promote_stage;
 pub mod reconcile;
 pub mod rollback;
+mod rollback_images;
 pub mod status;
 
 pub use crate::ops::Deps;

@@ -36,6 +36,10 @@ pub struct FunctionStatus {
     pub image_tag: Option<String>,
     /// The version a rollback without `version` would go to (a split is cleared first).
     pub previous_version: Option<Version>,
+    /// Whether that version's image still exists in ECR (a rollback to it is refused if not);
+    /// absent when it could not be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_image_exists: Option<bool>,
     /// `$LATEST` runs other code than the alias (a deployment in progress, failed, or by hand).
     /// `None` when there is no alias to compare with.
     pub latest_differs: Option<bool>,
@@ -85,6 +89,11 @@ pub async fn on_status(deps: &Deps<'_>, s: &StatusRequest) -> Result<StatusRepor
                 }
             };
             let mut s = status(&ctx.lambda, f, t.alias.clone()).await;
+            if let Some(prev) = s.previous_version {
+                let f = s.function.as_str().to_owned();
+                s.previous_image_exists =
+                    super::rollback_images::version_image_exists(&ctx, &f, prev).await;
+            }
             if s.split.is_some() {
                 s.next_check_at = crate::rollout::next_check(&ctx, &s.function, &s.alias).await;
             }
@@ -114,6 +123,7 @@ impl FunctionStatus {
             index_digest: None,
             image_tag: None,
             previous_version: None,
+            previous_image_exists: None,
             latest_differs: None,
             versions: None,
             error: None,

@@ -42,7 +42,10 @@ pub fn status_table(r: &StatusReport) -> String {
             s.alias.to_string(),
             opt(target),
             image,
-            opt(s.previous_version.map(|v| v.to_string())),
+            opt(s.previous_version.map(|v| match s.previous_image_exists {
+                Some(false) => format!("{v} (image gone)"),
+                _ => v.to_string(),
+            })),
             latest,
             opt(s.versions.map(|n| n.to_string())),
         ]);

@@ -78,6 +78,44 @@ impl Ecr {
         Ok(None)
     }
 
+    /// Which of `digests` ECR still holds in `registry`/`repository` (lifecycle rules delete old
+    /// images): one BatchGetImage per 100 digests, which lists the missing ones as failures.
+    pub async fn present(
+        &self,
+        registry: &Account,
+        repository: &Repository,
+        digests: &[Digest],
+    ) -> Result<std::collections::HashSet<Digest>, ApiError> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in digests.chunks(100) {
+            let ids = chunk
+                .iter()
+                .map(|d| ImageIdentifier::builder().image_digest(d.as_str()).build())
+                .collect();
+            let res = self
+                .client
+                .batch_get_image()
+                .registry_id(registry.as_str())
+                .repository_name(repository.as_str())
+                .set_image_ids(Some(ids))
+                .set_accepted_media_types(Some(ACCEPTED.iter().map(|s| s.to_string()).collect()))
+                .send()
+                .await;
+            let out = match res {
+                Ok(out) => out,
+                // No repository: none of its images exists.
+                Err(e) if super::error_code(&e) == Some("RepositoryNotFoundException") => continue,
+                Err(e) => return Err(ApiError::from_sdk("BatchGetImage", &e)),
+            };
+            found.extend(out.images().iter().filter_map(|i| {
+                i.image_id()
+                    .and_then(|id| id.image_digest())
+                    .and_then(|d| Digest::parse(d).ok())
+            }));
+        }
+        Ok(found)
+    }
+
     /// BatchGetImage of `digests`: each found manifest, parsed. Images ECR does not have are left
     /// out (ECR lists them as failures, not as an error).
     async fn manifests(

@@ -91,6 +91,8 @@ pub struct FunctionState {
     pub package_type: Option<PackageType>,
     pub state: Option<State>,
     pub state_reason: Option<String>,
+    /// `StateReasonCode` (`ImageDeleted`, `ImageAccessDenied`, …).
+    pub state_reason_code: Option<String>,
     pub last_update_status: Option<LastUpdateStatus>,
     pub last_update_reason: Option<String>,
     pub description: String,
@@ -126,6 +128,7 @@ impl FunctionState {
             package_type: c.package_type().cloned(),
             state: c.state().cloned(),
             state_reason: c.state_reason().map(str::to_owned),
+            state_reason_code: c.state_reason_code().map(|r| r.as_str().to_owned()),
             last_update_status: c.last_update_status().cloned(),
             last_update_reason: c.last_update_status_reason().map(str::to_owned),
             description: c.description().unwrap_or_default().to_owned(),
@@ -141,6 +144,18 @@ impl FunctionState {
     pub fn is_settling(&self) -> bool {
         matches!(self.last_update_status, Some(LastUpdateStatus::InProgress))
             || matches!(self.state, Some(State::Pending))
+    }
+
+    /// Lambda's own word that this version's image is gone from ECR (a lifecycle rule deleted it):
+    /// it cannot start again. The sentence for a refusal.
+    pub fn image_deleted(&self) -> Option<String> {
+        (self.state_reason_code.as_deref() == Some("ImageDeleted")).then(|| {
+            format!(
+                "Lambda reports its image deleted (State {}, StateReasonCode ImageDeleted: {})",
+                self.state.as_ref().map_or("unknown", |s| s.as_str()),
+                self.state_reason.as_deref().unwrap_or("no reason given")
+            )
+        })
     }
 
     /// `Inactive`: unused for long, Lambda reclaimed its resources; it cannot run until an update

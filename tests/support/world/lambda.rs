@@ -82,10 +82,18 @@ impl World {
                     (c.build(), func.latest.clone())
                 } else if let Some(snap) = q.parse::<u64>().ok().and_then(|v| func.versions.get(&v))
                 {
-                    let c = config_of(&name, &q, &snap.code, "rev-version", &snap.description)
+                    let mut c = config_of(&name, &q, &snap.code, "rev-version", &snap.description)
                         .state(snap.state.clone())
-                        .last_update_status(LastUpdateStatus::Successful)
-                        .build();
+                        .last_update_status(LastUpdateStatus::Successful);
+                    if q.parse()
+                        .is_ok_and(|v: u64| func.images_deleted.contains(&v))
+                    {
+                        c = c
+                            .state(LambdaState::Failed)
+                            .state_reason_code(aws_sdk_lambda::types::StateReasonCode::ImageDeleted)
+                            .state_reason("The image used by this function has been deleted.");
+                    }
+                    let c = c.build();
                     (c, snap.code.clone())
                 } else if let Some(a) = func.aliases.get(&q) {
                     let v: u64 = a.version.parse().unwrap_or(0);

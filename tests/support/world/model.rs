@@ -88,6 +88,8 @@ pub struct Func {
     /// `Inactive` (unused for weeks), until an update reactivates it (since `reactivating`).
     pub idle: bool,
     pub reactivating: Option<SystemTime>,
+    /// Versions Lambda reports `Failed` with StateReasonCode `ImageDeleted`.
+    pub images_deleted: std::collections::BTreeSet<u64>,
 }
 
 impl Func {
@@ -113,6 +115,7 @@ impl Func {
             provisioned: HashMap::new(),
             idle: false,
             reactivating: None,
+            images_deleted: Default::default(),
         }
     }
 }
