@@ -27,6 +27,14 @@ impl Lambda {
             Err(e) if error_code(&e) == Some("ProvisionedConcurrencyConfigNotFoundException") => {
                 return Ok(None);
             }
+            // A 404 that names no AWS error at all comes from an endpoint without this API (an
+            // emulator such as moto routes it elsewhere): no provisioned concurrency there either.
+            Err(e)
+                if error_code(&e).is_none()
+                    && e.raw_response().is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                return Ok(None);
+            }
             Err(e) => return Err(ApiError::from_sdk("GetProvisionedConcurrencyConfig", &e)),
         };
         let count = |n: Option<i32>| n.unwrap_or(0).max(0) as u32;
