@@ -287,3 +287,25 @@ async fn status_and_history_show_the_index_and_the_image_that_runs() {
     assert_eq!(v2.digest.as_deref(), Some(digest('1').as_str()));
     assert_eq!(v2.index_digest.as_deref(), Some(digest('f').as_str()));
 }
+
+#[tokio::test]
+async fn an_index_rolled_back_is_not_deployed_again_by_a_sweep() {
+    let w = world();
+    let e = engine(&w, json!([{"repository": "api", "functions": ["api-arm"]}]));
+    e.handle(&push_of('f', Some("v2"), OCI_INDEX))
+        .await
+        .report();
+    assert_eq!(w.latest_image("api-arm"), image_uri("api", '2'));
+    let rb = e
+        .handle(&json!({"action": "rollback", "function": "api-arm", "force": true}))
+        .await
+        .report();
+    assert_eq!(rb.outcome, Outcome::RolledBack, "{rb:#?}");
+    let sweep = e.handle(&json!({"action": "reconcile"})).await.report();
+    assert_eq!(
+        sweep.deployments[0].outcome,
+        Outcome::Rejected,
+        "{sweep:#?}"
+    );
+    assert_eq!(w.alias_version("api-arm", "live").as_deref(), Some("1"));
+}

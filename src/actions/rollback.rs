@@ -157,7 +157,10 @@ async fn run(
     let gone = plan.alias.canary().map_or(plan.current, |(v, _)| v);
     if gone != plan.target
         && let Ok(s) = ctx.lambda.get_function(&f, Some(&gone.to_string())).await
-        && let Some(d) = s.digest()
+        // A sweep sees what was pushed: the image index, when the image was chosen from one.
+        && let Some(d) = VersionRecord::parse(&s.description)
+            .and_then(|r| r.index)
+            .or_else(|| s.digest())
         && let Some(w) = crate::marks::reject(&ctx.lambda, &f, &d).await
     {
         dep.warnings.push(w);

@@ -186,8 +186,13 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
                 .get_function(f, Some(&from.to_string()))
                 .await
                 .ok()
-                .and_then(|s| s.digest())
-                .is_some_and(|d| d == image.digest),
+                // The image it ran, or the index that image was chosen from.
+                .is_some_and(|s| {
+                    s.digest().is_some_and(|d| d == image.digest)
+                        || VersionRecord::parse(&s.description)
+                            .and_then(|r| r.index)
+                            .is_some_and(|ix| ix == image.digest)
+                }),
             None => false,
         },
         _ => false,
