@@ -309,3 +309,33 @@ async fn an_index_rolled_back_is_not_deployed_again_by_a_sweep() {
     );
     assert_eq!(w.alias_version("api-arm", "live").as_deref(), Some("1"));
 }
+
+#[tokio::test]
+async fn ecr_failing_while_telling_an_index_apart_deploys_nothing_and_says_why() {
+    use support::world::Fault;
+    let w = world();
+    // Untagged image 1's event: the repository's indexes cannot be read.
+    w.fault("BatchGetImage", 1, Fault::AccessDenied);
+    let e = engine(
+        &w,
+        json!([{"repository": "api", "functions": ["api-x86"], "allow_untagged": true}]),
+    );
+    let r = e.handle(&push_of('1', None, OCI_MANIFEST)).await.report();
+    assert_eq!(r.outcome, Outcome::Failed, "{r:#?}");
+    assert!(
+        r.reason.as_deref().unwrap().starts_with(
+            "could not tell whether untagged image sha256:111111111111 belongs to an image index"
+        ),
+        "{:?}",
+        r.reason
+    );
+    assert!(w.mutating_calls().is_empty());
+    // An index whose manifest cannot be read fails at resolve, nothing changed.
+    w.fault("BatchGetImage", 2, Fault::ServiceError);
+    let r = e
+        .handle(&push_of('f', Some("v2"), OCI_INDEX))
+        .await
+        .report();
+    assert_eq!(r.deployments[0].failed_step, Some(Step::Resolve), "{r:#?}");
+    assert!(w.mutating_calls().is_empty());
+}

@@ -11,9 +11,12 @@ use crate::record::MoveKind;
 use crate::report::{Provisioned, Step};
 use crate::types::{AliasTarget, Version};
 
-/// Before the move: whether the alias has provisioned concurrency to wait for. A read that fails
-/// is a warning, not a failure: the move itself does not depend on it.
-pub(super) async fn provisioned_before(run: &mut Run<'_>) -> Option<Provisioned> {
+/// Before the move: whether the alias (when it `exists`) has provisioned concurrency to wait for.
+/// A read that fails is a warning, not a failure: the move itself does not depend on it.
+pub(super) async fn provisioned_before(run: &mut Run<'_>, exists: bool) -> Option<Provisioned> {
+    if !exists {
+        return None;
+    }
     let f = run.function();
     match run.ctx.lambda.provisioned(&f, &run.dep.alias).await {
         Ok(pc) => pc,

@@ -341,10 +341,7 @@ async fn go_live(
         run.dep.rollout = Some(info);
         return Ok(Outcome::RollingOut);
     }
-    let pc = match found.alias {
-        Some(_) => after_move::provisioned_before(run).await,
-        None => None,
-    };
+    let pc = after_move::provisioned_before(run, found.alias.is_some()).await;
     let f = run.function();
     let f = f.as_str();
     let mut replaced = None;
