@@ -339,3 +339,28 @@ async fn ecr_failing_while_telling_an_index_apart_deploys_nothing_and_says_why()
     assert_eq!(r.deployments[0].failed_step, Some(Step::Resolve), "{r:#?}");
     assert!(w.mutating_calls().is_empty());
 }
+
+#[tokio::test]
+async fn the_mail_says_which_image_of_the_index_each_function_runs() {
+    use self_deployer::notify::render::{self, RenderSettings};
+    let w = world();
+    let r = engine(&w, both())
+        .handle(&push_of('f', Some("v2"), OCI_INDEX))
+        .await
+        .report();
+    let arm = r
+        .deployments
+        .iter()
+        .find(|d| d.function.as_str() == "api-arm");
+    let text = render::text(
+        &r,
+        arm,
+        &RenderSettings {
+            deployer_function: None,
+        },
+    );
+    assert!(
+        text.contains("sha256:222222222222 (linux/arm64/v8) from index sha256:ffffffffffff"),
+        "{text}"
+    );
+}

@@ -101,6 +101,24 @@ pub fn text(report: &Report, d: Option<&Deployment>, settings: &RenderSettings) 
                 &truncate(&strip_controls(reason), MAX_REASON),
             );
         }
+        if let Some(ix) = &d.index {
+            // An image index: which of its images this function runs.
+            let short = crate::text::short_digest;
+            let what = format!(
+                "{} ({}) from index {}",
+                short(&ix.image_digest),
+                ix.platform,
+                short(&ix.index_digest)
+            );
+            field(&mut t, "Image:", &strip_controls(&what));
+        }
+        if let Some(p) = &d.after_move.provisioned {
+            let pc = format!(
+                "{} ({} of {} allocated)",
+                p.status, p.allocated, p.requested
+            );
+            field(&mut t, "Provisioned:", &strip_controls(&pc));
+        }
         if let Some(s) = &d.smoke_test {
             let status = s
                 .status_code
