@@ -364,3 +364,32 @@ async fn the_mail_says_which_image_of_the_index_each_function_runs() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_untagged_image_handled_before_its_index_arrives_is_looked_at_again() {
+    use aws_smithy_async::time::TimeSource;
+    let w = world();
+    // The index is not in ECR yet when the first image's event is handled; it lands right after.
+    let held = {
+        let mut s = w.lock();
+        s.ecr_page = 100; // one DescribeImages per listing
+        let images = s.images.get_mut("api").unwrap();
+        let at = images.iter().position(|(d, _)| *d == digest('f')).unwrap();
+        images.remove(at)
+    };
+    w.hook("DescribeImages", 2, move |s| {
+        s.images.get_mut("api").unwrap().push(held.clone());
+    });
+    let now: chrono::DateTime<chrono::Utc> = w.time.now().into();
+    let mut ev = push_of('1', None, OCI_MANIFEST);
+    ev["time"] = json!(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let e = engine(
+        &w,
+        json!([{"repository": "api", "functions": ["api-x86"], "allow_untagged": true}]),
+    );
+    let r = e.handle(&ev).await.report();
+    assert_eq!(r.outcome, Outcome::Skipped, "{r:#?}");
+    assert!(r.reason.unwrap().contains("manifest of index"));
+    assert!(w.mutating_calls().is_empty());
+    assert_eq!(w.count("DescribeImages"), 2, "looked again once");
+}

@@ -8,6 +8,10 @@ use crate::input::EcrImageAction;
 use crate::report::{ActionKind, Report};
 use crate::types::ManifestKind;
 
+/// How long after an untagged image's push its index may still be on its way: `buildx` pushes
+/// the index as soon as its images are in, within seconds.
+const INDEX_GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
 /// `Some(report)` when `ev` is the push of an image that belongs to an index (skipped), or when
 /// ECR could not say whether it does (failed: deploying one platform's image to every function
 /// could run it on the wrong architecture). `None`: deploy as usual.
@@ -23,12 +27,18 @@ pub(super) async fn part_of_index(deps: &Deps<'_>, ev: &EcrImageAction) -> Optio
         return None;
     }
     let digest = ev.digest.as_ref()?;
-    match deps
-        .ctx
-        .ecr
-        .index_of(&ev.account, &ev.repository, digest)
-        .await
-    {
+    let ecr = &deps.ctx.ecr;
+    let mut found = ecr.index_of(&ev.account, &ev.repository, digest).await;
+    // Its index is pushed right after it, but this event can be handled first: a push that
+    // recent gets a second look once the grace after its push time has passed.
+    let clock = deps.ctx.clock();
+    let grace = (ev.time + INDEX_GRACE - clock.now_utc()).to_std().ok();
+    if let (Ok(None), Some(left)) = (&found, grace) {
+        tracing::info!(digest = %digest, waited_ms = left.as_millis() as u64, "no index lists this untagged image yet: looking again");
+        clock.sleep(left).await;
+        found = ecr.index_of(&ev.account, &ev.repository, digest).await;
+    }
+    match found {
         Ok(None) => None,
         Ok(Some((index, tags))) => {
             let role = index.role_of(digest).unwrap_or_default();
