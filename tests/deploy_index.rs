@@ -393,3 +393,25 @@ async fn an_untagged_image_handled_before_its_index_arrives_is_looked_at_again()
     assert!(w.mutating_calls().is_empty());
     assert_eq!(w.count("DescribeImages"), 2, "looked again once");
 }
+
+#[tokio::test]
+async fn an_older_push_after_an_index_went_live_is_stale() {
+    let w = world();
+    w.ecr_image("api", 'b', Some("v1b"));
+    let e = engine(&w, both());
+    let mut ev = push_of('f', Some("v2"), OCI_INDEX);
+    ev["time"] = json!("2026-11-26T08:00:00Z");
+    assert_eq!(e.handle(&ev).await.report().outcome, Outcome::Deployed);
+    // An event from before the index's push, delivered late.
+    let late = support::push_at("api", 'b', "v1b", "2026-11-26T07:30:00Z");
+    let r = e.handle(&late).await.report();
+    assert!(
+        r.deployments.iter().all(|d| d.outcome == Outcome::Skipped
+            && d.reason
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("stale_event")),
+        "{r:#?}"
+    );
+    assert_eq!(w.latest_image("api-arm"), image_uri("api", '2'));
+}
