@@ -15,6 +15,7 @@ mod deploy;
 mod deploy_events;
 mod deploy_failures;
 mod deploy_index;
+mod deploy_index_edges;
 mod deploy_races;
 mod deploy_waiting;
 mod fanout;
