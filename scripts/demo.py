@@ -5,7 +5,9 @@ Starts moto, creates a sample function with a `live` alias and an SNS topic with
 subscribed, then: a push is deployed, a broken image fails its smoke test while production stays
 put, an image whose ECR scan found a critical vulnerability is blocked before it reaches `$LATEST`,
 a rollback moves `live` back instantly, a canary is rolled back by its alarm, another canary
-completes step by step, and `status` shows where everything points. Exits non-zero if any step of
+completes step by step, `status` shows where everything points, and a multi-platform push (an
+image index with attestations) goes to an x86_64 and an arm64 function, each running its own
+image. Exits non-zero if any step of
 the story did not happen as told.
 
 The canaries need EventBridge Scheduler and CloudWatch. moto keeps schedules but never fires them,
@@ -23,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from harness import Moto, World, ecr_event  # noqa: E402
+from lambda_like import LambdaLikeProxy  # noqa: E402
 from rollouts import Rollouts, alarm_event, parse_time, rfc3339  # noqa: E402
 
 FUNCTION = "hello-api"
@@ -178,6 +181,42 @@ def canaries(world: World, moto: Moto, stable_image: str) -> None:
         r.stop()
 
 
+def multi_platform(world: World, moto: Moto) -> None:
+    """Chapter 9: what `docker buildx build --platform linux/amd64,linux/arm64 --push` pushes with
+    BuildKit's default provenance attestations: an image index. Lambda refuses an index (moto's
+    Lambda would not, so a proxy answers as Lambda does); each function gets its own image."""
+    chapter(9, "docker buildx --platform linux/amd64,linux/arm64 → one index, two architectures")
+    repo, targets = "hello-multi", [{"repository": "hello-multi", "functions": ["hello-x86", "hello-arm"]}]
+    world.repository(repo)
+    first = world.push_image(repo, "v1", "hello multi v1")
+    world.function("hello-x86", repo, first)
+    world.function("hello-arm", repo, first, arch="arm64")
+    index, images = world.push_index(repo, "v2", ["linux/amd64", "linux/arm64"])
+    say(f"   pushed index {index[:19]}… (tag v2): linux/amd64, linux/arm64 and an attestation for each")
+    lambda_like = LambdaLikeProxy(moto.endpoint)
+    try:
+        expect(lambda_like.is_index(World.image_uri(repo, index)), "Lambda would refuse the index itself")
+        oci = "application/vnd.oci.image.manifest.v1+json"
+        skipped = [world.handle(ecr_event(repo, d, None, media_type=oci), targets, via=lambda_like)
+                   for d in images.values()]
+        expect(all(r.report and r.report["outcome"] == "skipped" for r in skipped),
+               "the untagged per-platform events were skipped quietly")
+        moto.queue_invoke_results({"statusCode": 200, "body": "healthy"}, {"statusCode": 200, "body": "healthy"})
+        run = world.handle(ecr_event(repo, index, "v2", media_type="application/vnd.oci.image.index.v1+json"),
+                           targets, via=lambda_like)
+        show_report(run.report or {})
+        for d in (run.report or {}).get("deployments", []):
+            say(f"   {d['function']} runs {d.get('image_digest', '')[:19]}… ({d.get('platform')})")
+        expect(run.code == 0 and run.report["outcome"] == "deployed", "the index push was deployed (exit 0)")
+        for f, platform in (("hello-x86", "linux/amd64"), ("hello-arm", "linux/arm64")):
+            expect(world.latest_image(f) == World.image_uri(repo, images[platform]) and world.alias_version(f) == "2",
+                   f"{f} live → version 2 running its {platform} image")
+        expect(lambda_like.refused == [], "no index ever reached Lambda")
+        show_notifications(world)
+    finally:
+        lambda_like.stop()
+
+
 def main() -> int:
     say("self-deployer demo: ECR push → smoke-tested version → `live` alias, on a local AWS emulator")
     with Moto() as moto:
@@ -250,6 +289,8 @@ def main() -> int:
             say(f"   {line}")
         expect(run.code == 0 and f"{FUNCTION}" in run.stdout, "status printed")
         expect(world.alias_version(FUNCTION) == "4", "live → version 4, the canary that completed")
+
+        multi_platform(world, moto)
 
     say()
     if problems:

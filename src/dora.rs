@@ -167,6 +167,7 @@ mod tests {
             pushed: Some(pushed),
             tag: Some(format!("v{v}")),
             pinned: false,
+            index: None,
         };
         VersionInfo {
             version: Version::new(v).unwrap(),

@@ -171,6 +171,7 @@ impl Engine {
                 lambda: self.lambda.clone(),
                 ecr: self.ecr.clone(),
                 update_timeout: self.config.update_timeout,
+                provisioned_wait: self.config.provisioned_wait,
                 run_id: run_id(inv.request_id.as_deref()),
                 deadline: inv.deadline,
                 rollouts: Rollouts {

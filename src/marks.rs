@@ -97,6 +97,10 @@ pub fn rejects_image(dep: &Deployment) -> bool {
             .is_some_and(|c| c.verdict == ImageVerdict::Blocked),
         // Lambda could not apply the image; someone else's update or a timeout says nothing of it.
         Some(Step::WaitUpdated) => dep.failure_kind == Some(FailureKind::UpdateFailed),
+        // The new version could not initialise with provisioned concurrency.
+        Some(Step::ProvisionedConcurrency) => dep.failure_kind == Some(FailureKind::UpdateFailed),
+        // An image index with no image for the function's architecture never gains one.
+        Some(Step::Resolve) => dep.failure_kind == Some(FailureKind::ImageRejected),
         _ => false,
     }
 }

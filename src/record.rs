@@ -32,6 +32,9 @@ pub struct VersionRecord {
     pub tag: Option<String>,
     /// Published only to freeze what an alias on `$LATEST` served, not from a push.
     pub pinned: bool,
+    /// The image index the push named, when `digest` is the image chosen from it for this
+    /// function's architecture.
+    pub index: Option<Digest>,
 }
 
 impl VersionRecord {
@@ -50,6 +53,9 @@ impl VersionRecord {
         }
         if let Some(t) = self.pushed {
             s.push_str(&format!(" pushed={}", rfc3339(t)));
+        }
+        if let Some(ix) = &self.index {
+            s.push_str(&format!(" index={ix}"));
         }
         if let Some(tag) = &self.tag {
             let room = MAX_DESCRIPTION.saturating_sub(s.len() + " tag=".len());
@@ -72,8 +78,8 @@ impl VersionRecord {
         if words.next()? != MARK {
             return None;
         }
-        let (mut digest, mut previous, mut pushed, mut tag, mut pinned) =
-            (None, None, None, None, false);
+        let (mut digest, mut previous, mut pushed, mut tag, mut pinned, mut index) =
+            (None, None, None, None, false, None);
         for w in words {
             match w.split_once('=') {
                 Some(("digest", d)) => digest = Some(Digest::parse(d).ok()?),
@@ -81,6 +87,7 @@ impl VersionRecord {
                 Some(("previous", v)) => previous = Some(Version::parse(v)?),
                 Some(("pushed", t)) => pushed = Some(parse_time(t)?),
                 Some(("tag", t)) => tag = Some(t.to_owned()),
+                Some(("index", d)) => index = Some(Digest::parse(d).ok()?),
                 None if w == "pinned" => pinned = true,
                 _ => {} // Fields added by later releases are ignored, not fatal.
             }
@@ -91,6 +98,7 @@ impl VersionRecord {
             pushed,
             tag,
             pinned,
+            index,
         })
     }
 
@@ -106,6 +114,15 @@ impl VersionRecord {
             pushed,
             tag: tag.map(|t| t.to_string()),
             pinned: false,
+            index: None,
+        }
+    }
+
+    /// The same, for an image chosen from image index `index` (when there is one).
+    pub fn chosen_from(self, index: Option<&Digest>) -> Self {
+        Self {
+            index: index.cloned(),
+            ..self
         }
     }
 }
@@ -208,6 +225,7 @@ mod tests {
             pushed: Some(Utc.with_ymd_and_hms(2026, 11, 26, 7, 0, 0).unwrap()),
             tag: tag.map(str::to_owned),
             pinned: false,
+            index: None,
         }
     }
 
@@ -230,6 +248,22 @@ mod tests {
             ..rec(None)
         };
         assert_eq!(VersionRecord::parse(&first.to_description()), Some(first));
+    }
+
+    #[test]
+    fn an_index_is_recorded_with_the_image_chosen_from_it_and_a_long_tag_still_fits() {
+        let r = VersionRecord {
+            index: Some(Digest::parse(&format!("sha256:{}", "f".repeat(64))).unwrap()),
+            ..rec(Some(&"t".repeat(128)))
+        };
+        let d = r.to_description();
+        assert!(d.len() <= MAX_DESCRIPTION, "{}", d.len());
+        assert!(d.contains(&format!(" index=sha256:{} tag=t", "f".repeat(64))));
+        let back = VersionRecord::parse(&d).unwrap();
+        assert_eq!(
+            (back.digest, back.index),
+            (r.digest.clone(), r.index.clone())
+        );
     }
 
     #[test]

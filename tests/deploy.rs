@@ -41,6 +41,8 @@ async fn a_push_goes_live_through_every_guarded_step() {
             "GetFunction",
             "Invoke",
             "PublishVersion",
+            // Issue 24: whether the alias has provisioned concurrency to wait for after the move.
+            "GetProvisionedConcurrencyConfig",
             "UpdateAlias"
         ]
     );

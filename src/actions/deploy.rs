@@ -32,7 +32,10 @@ pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool)
                     ev.repository.as_str()
                 ),
             ),
-            Some(home) => deploy_image(deps, home, &image, Some(ev.time), None, dry_run).await,
+            Some(home) => match super::index_child::part_of_index(deps, ev).await {
+                Some(report) => report,
+                None => deploy_image(deps, home, &image, Some(ev.time), None, dry_run).await,
+            },
         },
     };
     report.repository = Some(ev.repository.to_string());
@@ -77,6 +80,7 @@ fn image_of(ev: &EcrImageAction) -> Result<ImageRef, String> {
         repository: ev.repository.clone(),
         digest,
         tag: ev.tag.clone(),
+        manifest: ev.manifest.unwrap_or(crate::types::ManifestKind::Image),
     })
 }
 
@@ -137,13 +141,14 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
             // when registry_account says so), asked in this deployer's region.
             let registry = targets[0].registry_account.as_ref();
             match deps.ctx.ecr.resolve_tag(registry, repository, tag).await {
-                Ok((digest, account)) => {
+                Ok((digest, account, manifest)) => {
                     let image = ImageRef {
                         account,
                         region: home.region.clone(),
                         repository: repository.clone(),
                         digest,
                         tag: Some(tag.clone()),
+                        manifest,
                     };
                     // A manual deploy is not a push: no event time to compare with.
                     let reason = d.reason.as_ref();

@@ -71,6 +71,13 @@ pub struct VersionEntry {
     /// The image: as recorded, or, for others' versions, Lambda's CodeSha256 (for an image
     /// function, the manifest digest).
     pub digest: Option<String>,
+    /// The image index the push named, when `digest` was chosen from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
+    /// Whether `digest` still exists in the target's repository (a rollback to a version whose
+    /// image is gone is refused); absent when it could not be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_exists: Option<bool>,
     pub tag: Option<String>,
     /// When the image was pushed (from the ECR event).
     pub pushed: Option<DateTime<Utc>>,
@@ -125,10 +132,42 @@ pub async fn on_history(deps: &Deps<'_>, h: &HistoryRequest) -> Result<HistoryRe
             report.aliases = a;
             report.versions = v;
             report.total_versions = total;
+            mark_images(&deps, target, &mut report.versions).await;
         }
         Err(e) => report.error = Some(e.to_string()),
     }
     Ok(report)
+}
+
+/// Each version's `image_exists`, from one BatchGetImage in the target's registry.
+async fn mark_images(
+    deps: &Deps<'_>,
+    target: &crate::config::Target,
+    versions: &mut [VersionEntry],
+) {
+    let Some(registry) = target
+        .registry_account
+        .clone()
+        .or_else(|| deps.home.map(|h| h.account.clone()))
+    else {
+        return;
+    };
+    let digests: Vec<Digest> = versions
+        .iter()
+        .filter_map(|v| v.digest.as_deref().and_then(|d| Digest::parse(d).ok()))
+        .collect();
+    let repo = &target.repository;
+    let Some(found) = super::rollback_images::existing(&deps.ctx, &registry, repo, &digests).await
+    else {
+        return;
+    };
+    for v in versions.iter_mut() {
+        v.image_exists = v
+            .digest
+            .as_deref()
+            .and_then(|d| Digest::parse(d).ok())
+            .map(|d| found.contains(&d));
+    }
 }
 
 /// The report's aliases and versions from what Lambda listed. Pure, so every inference is tested
@@ -216,6 +255,8 @@ pub fn assemble(
                     version: v.version,
                     published_by: BY_DEPLOYER,
                     digest: Some(r.digest.to_string()),
+                    index_digest: r.index.map(|d| d.to_string()),
+                    image_exists: None,
                     tag: r.tag,
                     pushed: r.pushed,
                     previous: r.previous,
@@ -232,6 +273,8 @@ pub fn assemble(
                         .as_deref()
                         .and_then(Digest::from_code_sha256)
                         .map(|d| d.to_string()),
+                    index_digest: None,
+                    image_exists: None,
                     tag: None,
                     pushed: None,
                     previous: None,

@@ -5,10 +5,12 @@ pub mod advance;
 pub mod alarm;
 pub mod deploy;
 pub mod history;
+mod index_child;
 pub mod promote;
 pub mod promote_stage;
 pub mod reconcile;
 pub mod rollback;
+mod rollback_images;
 pub mod status;
 
 pub use crate::ops::Deps;

@@ -117,6 +117,8 @@ async fn promote(
             .as_ref()
             .and_then(|rec| rec.tag.as_deref())
             .and_then(|t| Tag::parse(t).ok()),
+        // The digest a version runs is always a plain image: Lambda runs nothing else.
+        manifest: crate::types::ManifestKind::Image,
     };
     // A scheduled check keeps the push time, so stale-event protection holds on the later stage
     // too (a rollback there is not undone by an older image); a person's promotion is deliberate.

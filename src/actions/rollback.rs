@@ -39,6 +39,8 @@ struct Plan {
     /// How the target was chosen, for the report.
     how: String,
     target_image: Option<ImageRef>,
+    /// Lambda already says the target's image was deleted (StateReasonCode `ImageDeleted`).
+    target_deleted: Option<String>,
 }
 
 async fn run(
@@ -69,6 +71,7 @@ async fn run(
     }
     if !req.force && plan.target != plan.current {
         let image = plan.target_image.clone();
+        let deleted = plan.target_deleted.clone();
         let target = plan.target;
         timed(ctx, &mut dep.steps, Step::CheckImage, async {
             let image = image.ok_or_else(|| {
@@ -76,6 +79,12 @@ async fn run(
                     "cannot tell which ECR image version {target} runs, so cannot check it still exists; pass force to roll back anyway"
                 ))
             })?;
+            // Lambda's own state first: it knows even when ECR cannot be asked (another account).
+            if let Some(why) = deleted {
+                return Err(StepError::of(FailureKind::ImageRejected, format!(
+                    "version {target} cannot start: {why}; pass force to roll back anyway"
+                )));
+            }
             match deps.ctx.ecr.image_exists(&image).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(StepError::of(FailureKind::ImageRejected, format!(
@@ -149,7 +158,10 @@ async fn run(
     let gone = plan.alias.canary().map_or(plan.current, |(v, _)| v);
     if gone != plan.target
         && let Ok(s) = ctx.lambda.get_function(&f, Some(&gone.to_string())).await
-        && let Some(d) = s.digest()
+        // A sweep sees what was pushed: the image index, when the image was chosen from one.
+        && let Some(d) = VersionRecord::parse(&s.description)
+            .and_then(|r| r.index)
+            .or_else(|| s.digest())
         && let Some(w) = crate::marks::reject(&ctx.lambda, &f, &d).await
     {
         dep.warnings.push(w);
@@ -212,6 +224,7 @@ async fn plan(
         target,
         how,
         target_image,
+        target_deleted: target_state.as_ref().and_then(|s| s.image_deleted()),
     })
 }
 

@@ -21,6 +21,10 @@ pub struct FunctionStatus {
     /// A canary split: another version and its share of traffic (0-1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
+    /// Lambda is still moving traffic off this version after the deployer's last move (its own
+    /// transition, shown as weight 1 on the old version; not a split).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_moving_from: Option<Version>,
     /// During a rollout: when its next check is scheduled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_check_at: Option<String>,
@@ -30,9 +34,16 @@ pub struct FunctionStatus {
     pub stalled: bool,
     pub image_uri: Option<String>,
     pub image_digest: Option<String>,
+    /// The image index the push named, when `image_digest` was chosen from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
     pub image_tag: Option<String>,
     /// The version a rollback without `version` would go to (a split is cleared first).
     pub previous_version: Option<Version>,
+    /// Whether that version's image still exists in ECR (a rollback to it is refused if not);
+    /// absent when it could not be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_image_exists: Option<bool>,
     /// `$LATEST` runs other code than the alias (a deployment in progress, failed, or by hand).
     /// `None` when there is no alias to compare with.
     pub latest_differs: Option<bool>,
@@ -82,6 +93,11 @@ pub async fn on_status(deps: &Deps<'_>, s: &StatusRequest) -> Result<StatusRepor
                 }
             };
             let mut s = status(&ctx.lambda, f, t.alias.clone()).await;
+            if let Some(prev) = s.previous_version {
+                let f = s.function.as_str().to_owned();
+                s.previous_image_exists =
+                    super::rollback_images::version_image_exists(&ctx, &f, prev).await;
+            }
             if s.split.is_some()
                 && let Ok(next) = crate::rollout::pending_check(&ctx, &s.function, &s.alias).await
             {
@@ -107,12 +123,15 @@ impl FunctionStatus {
             alias_target: None,
             version: None,
             split: None,
+            traffic_moving_from: None,
             next_check_at: None,
             stalled: false,
             image_uri: None,
             image_digest: None,
+            index_digest: None,
             image_tag: None,
             previous_version: None,
+            previous_image_exists: None,
             latest_differs: None,
             versions: None,
             error: None,
@@ -154,6 +173,7 @@ async fn fill(lambda: &Lambda, s: &mut FunctionStatus) -> Result<(), String> {
         version: *v,
         weight: *w,
     });
+    s.traffic_moving_from = alias.transition;
     let live = match alias.target.version() {
         Some(v) => {
             s.version = Some(v);
@@ -168,6 +188,10 @@ async fn fill(lambda: &Lambda, s: &mut FunctionStatus) -> Result<(), String> {
     s.image_digest = live.digest().map(|d| d.to_string());
     let record = VersionRecord::parse(&live.description);
     s.image_tag = record.as_ref().and_then(|r| r.tag.clone());
+    s.index_digest = record
+        .as_ref()
+        .and_then(|r| r.index.as_ref())
+        .map(|d| d.to_string());
     s.previous_version = match s.version {
         // A rollback first clears a split: the alias's own version is where it goes.
         Some(v) if s.split.is_some() => Some(v),

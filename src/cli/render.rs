@@ -14,11 +14,14 @@ pub fn status_table(r: &StatusReport) -> String {
     ];
     let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
     for s in &r.functions {
-        let image = match (&s.image_tag, &s.image_digest) {
+        let mut image = match (&s.image_tag, &s.image_digest) {
             (Some(t), Some(d)) => format!("{t} ({})", short_digest(d)),
             (None, Some(d)) => short_digest(d),
             _ => "-".into(),
         };
+        if let Some(ix) = &s.index_digest {
+            image.push_str(&format!(" of index {}", short_digest(ix)));
+        }
         let latest = match (&s.error, s.latest_differs) {
             (Some(_), _) => "error".into(),
             (None, Some(true)) => "differs".into(),
@@ -39,7 +42,10 @@ pub fn status_table(r: &StatusReport) -> String {
             s.alias.to_string(),
             opt(target),
             image,
-            opt(s.previous_version.map(|v| v.to_string())),
+            opt(s.previous_version.map(|v| match s.previous_image_exists {
+                Some(false) => format!("{v} (image gone)"),
+                _ => v.to_string(),
+            })),
             latest,
             opt(s.versions.map(|n| n.to_string())),
         ]);
@@ -61,6 +67,12 @@ pub fn status_table(r: &StatusReport) -> String {
                 sp.version,
                 (sp.weight * 100.0).round(),
                 s.function
+            ));
+        }
+        if let (Some(old), Some(v)) = (s.traffic_moving_from, s.version) {
+            out.push_str(&format!(
+                "{}: Lambda is still moving traffic from version {old} to {v}\n",
+                s.function.name()
             ));
         }
         if let Some(e) = &s.error {

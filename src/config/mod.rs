@@ -44,6 +44,7 @@ pub const METRICS_NAMESPACE_VAR: &str = "DEPLOYER_METRICS_NAMESPACE";
 pub const EVENT_BUS_VAR: &str = "DEPLOYER_EVENT_BUS";
 pub const INLINE_MAX_VAR: &str = "DEPLOYER_INLINE_MAX";
 pub const RECONCILE_VAR: &str = "DEPLOYER_RECONCILE";
+pub const PROVISIONED_WAIT_VAR: &str = "DEPLOYER_PROVISIONED_WAIT_SECS";
 
 /// Every variable, with what it does: the CLI's `--help` prints this list, so it cannot fall behind.
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -119,6 +120,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (github::TOKEN_SECRET_VAR, github::TOKEN_SECRET_HELP),
     (github::API_URL_VAR, github::API_URL_HELP),
+    (
+        PROVISIONED_WAIT_VAR,
+        "longest wait for an alias's provisioned concurrency to be READY after a move, in seconds (default 300)",
+    ),
 ];
 
 const DEFAULT_ALIAS: &str = "live";
@@ -151,6 +156,7 @@ pub struct Config {
     pub alias: AliasName,
     pub topic_arn: Option<String>,
     pub update_timeout: Duration,
+    pub provisioned_wait: Duration,
     /// One attempt of an AWS API call.
     pub api_timeout: Duration,
     pub max_parallel: usize,
@@ -239,6 +245,7 @@ impl Config {
             None => None,
         };
         let timeout_secs = parse_number(&get, TIMEOUT_VAR, 600, 1, 86_400)?;
+        let provisioned_secs = parse_number(&get, PROVISIONED_WAIT_VAR, 300, 1, 86_400)?;
         let api_timeout_secs = parse_number(&get, API_TIMEOUT_VAR, 20, 1, 300)?;
         let max_parallel = parse_number(&get, PARALLEL_VAR, 4, 1, 64)?;
         Ok(Self {
@@ -249,6 +256,7 @@ impl Config {
             alias,
             topic_arn,
             update_timeout: Duration::from_secs(timeout_secs as u64),
+            provisioned_wait: Duration::from_secs(provisioned_secs as u64),
             api_timeout: Duration::from_secs(api_timeout_secs as u64),
             max_parallel,
             scheduler,

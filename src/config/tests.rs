@@ -25,6 +25,7 @@ fn defaults_fill_everything_but_repository_and_functions() {
     .unwrap();
     assert_eq!(c.alias.as_str(), "live");
     assert_eq!(c.update_timeout, Duration::from_secs(600));
+    assert_eq!(c.provisioned_wait, Duration::from_secs(300));
     assert_eq!(c.max_parallel, 4);
     assert_eq!(c.topic_arn, None);
     let t = &c.targets[0];
@@ -177,6 +178,8 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (TOPIC_VAR, "my-topic".into())], "DEPLOYER_TOPIC_ARN: \"my-topic\" is not an SNS topic ARN"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (TIMEOUT_VAR, "ten".into())], "DEPLOYER_UPDATE_TIMEOUT_SECS: \"ten\" is not a whole number"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (TIMEOUT_VAR, "0".into())], "DEPLOYER_UPDATE_TIMEOUT_SECS: 0 is out of range"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PROVISIONED_WAIT_VAR, "0".into())], "DEPLOYER_PROVISIONED_WAIT_SECS: 0 is out of range"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PROVISIONED_WAIT_VAR, "5m".into())], "DEPLOYER_PROVISIONED_WAIT_SECS: \"5m\" is not a whole number"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "0".into())], "DEPLOYER_MAX_PARALLEL: 0 is out of range"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "-1".into())], "DEPLOYER_MAX_PARALLEL: \"-1\" is not a whole number"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (DRY_RUN_VAR, "yes".into())], "DEPLOYER_DRY_RUN: \"yes\" is not a boolean"),

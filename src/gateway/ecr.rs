@@ -4,7 +4,7 @@
 use super::{ApiError, error_code};
 use crate::report::{Finding, SeverityCounts};
 use crate::text::{one_line, truncate};
-use crate::types::{Account, Digest, ImageRef, Repository, Severity, Tag};
+use crate::types::{Account, Digest, ImageRef, ManifestKind, Repository, Severity, Tag};
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
 
@@ -69,7 +69,7 @@ fn image_id(image: &ImageRef) -> ImageIdentifier {
 
 #[derive(Clone, Debug)]
 pub struct Ecr {
-    client: Client,
+    pub(super) client: Client,
 }
 
 impl Ecr {
@@ -118,7 +118,7 @@ impl Ecr {
         registry: Option<&Account>,
         repository: &Repository,
         tag: &Tag,
-    ) -> Result<(Digest, Account), String> {
+    ) -> Result<(Digest, Account, ManifestKind), String> {
         let out = self
             .client
             .describe_images()
@@ -150,7 +150,8 @@ impl Ecr {
             .registry_id()
             .and_then(|r| Account::parse(r).ok())
             .ok_or("DescribeImages returned no valid registry id")?;
-        Ok((digest, registry))
+        let kind = ManifestKind::of_media_type(detail.image_manifest_media_type());
+        Ok((digest, registry, kind))
     }
 
     /// ECR's scan of `image` (in the registry it comes from), `None` when ECR has no scan of it.
@@ -272,6 +273,8 @@ pub struct RepoImage {
     pub pushed: Option<chrono::DateTime<chrono::Utc>>,
     /// The registry (account) that holds it.
     pub registry: Option<Account>,
+    /// An image or an index, by `imageManifestMediaType`.
+    pub manifest: ManifestKind,
 }
 
 impl Ecr {
@@ -308,6 +311,7 @@ impl Ecr {
                         .collect(),
                     pushed,
                     registry: d.registry_id().and_then(|r| Account::parse(r).ok()),
+                    manifest: ManifestKind::of_media_type(d.image_manifest_media_type()),
                 });
             }
         }

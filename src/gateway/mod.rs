@@ -18,6 +18,7 @@ macro_rules! signed_with {
 pub mod cloudwatch;
 pub mod ecr;
 pub mod ecr_config;
+mod ecr_manifest;
 pub mod events;
 pub mod github;
 pub mod lambda;

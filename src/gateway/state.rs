@@ -1,7 +1,7 @@
 //! What Lambda says about a function, a version or an alias, reduced to what the engine decides on.
 
 use crate::record::AliasRecord;
-use crate::types::{AliasTarget, Digest, RevisionId, Version};
+use crate::types::{AliasTarget, Architecture, Digest, RevisionId, Version};
 use aws_sdk_lambda::operation::get_alias::GetAliasOutput;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::types::{LastUpdateStatus, PackageType, State};
@@ -15,6 +15,9 @@ pub struct AliasState {
     /// `AdditionalVersionWeights`: at most one other published version and its share of traffic.
     pub routing: Vec<(Version, f64)>,
     pub description: String,
+    /// Lambda is still moving traffic off this version after our move (it shows the old version
+    /// with weight 1 for a while): left out of `routing`, since it is no split anyone set.
+    pub transition: Option<Version>,
 }
 
 impl AliasState {
@@ -29,12 +32,18 @@ impl AliasState {
             .filter(|r| !r.is_empty())
             .map(RevisionId::new)
             .ok_or("GetAlias returned no RevisionId")?;
-        let routing = weights(out.routing_config());
+        let mut routing = weights(out.routing_config());
+        let description = out.description().unwrap_or_default().to_owned();
+        let transition = lambda_transition(&target, &routing, &description);
+        if transition.is_some() {
+            routing.clear();
+        }
         Ok(Self {
             revision_id,
             target,
             routing,
-            description: out.description().unwrap_or_default().to_owned(),
+            description,
+            transition,
         })
     }
 
@@ -82,9 +91,13 @@ pub struct FunctionState {
     pub package_type: Option<PackageType>,
     pub state: Option<State>,
     pub state_reason: Option<String>,
+    /// `StateReasonCode` (`ImageDeleted`, `ImageAccessDenied`, …).
+    pub state_reason_code: Option<String>,
     pub last_update_status: Option<LastUpdateStatus>,
     pub last_update_reason: Option<String>,
     pub description: String,
+    /// `Architectures` (Lambda has one per function; x86_64 when it does not say, its default).
+    pub architecture: Architecture,
 }
 
 impl FunctionState {
@@ -115,9 +128,15 @@ impl FunctionState {
             package_type: c.package_type().cloned(),
             state: c.state().cloned(),
             state_reason: c.state_reason().map(str::to_owned),
+            state_reason_code: c.state_reason_code().map(|r| r.as_str().to_owned()),
             last_update_status: c.last_update_status().cloned(),
             last_update_reason: c.last_update_status_reason().map(str::to_owned),
             description: c.description().unwrap_or_default().to_owned(),
+            architecture: c
+                .architectures()
+                .first()
+                .and_then(|a| Architecture::parse(a.as_str()))
+                .unwrap_or(Architecture::X86_64),
         })
     }
 
@@ -125,6 +144,24 @@ impl FunctionState {
     pub fn is_settling(&self) -> bool {
         matches!(self.last_update_status, Some(LastUpdateStatus::InProgress))
             || matches!(self.state, Some(State::Pending))
+    }
+
+    /// Lambda's own word that this version's image is gone from ECR (a lifecycle rule deleted it):
+    /// it cannot start again. The sentence for a refusal.
+    pub fn image_deleted(&self) -> Option<String> {
+        (self.state_reason_code.as_deref() == Some("ImageDeleted")).then(|| {
+            format!(
+                "Lambda reports its image deleted (State {}, StateReasonCode ImageDeleted: {})",
+                self.state.as_ref().map_or("unknown", |s| s.as_str()),
+                self.state_reason.as_deref().unwrap_or("no reason given")
+            )
+        })
+    }
+
+    /// `Inactive`: unused for long, Lambda reclaimed its resources; it cannot run until an update
+    /// (or an invocation) reactivates it.
+    pub fn is_inactive(&self) -> bool {
+        matches!(self.state, Some(State::Inactive))
     }
 
     /// Does this code run `digest`? By the resolved image URI when Lambda reports one, else by
@@ -189,6 +226,23 @@ pub fn pinned_image_uri(image_uri: Option<&str>, resolved: Option<&str>) -> Opti
     Some(format!("{repository}@{digest}"))
 }
 
+/// Lambda's own transition after an alias move: the alias on the new version with the old one at
+/// weight 1 (hashicorp/terraform-provider-aws#48116), recognised only when our own record says we
+/// moved it from exactly that old version to this one. A split anyone set (any other version or
+/// weight, or an alias whose record does not describe this move) is a split.
+pub fn lambda_transition(
+    target: &AliasTarget,
+    routing: &[(Version, f64)],
+    description: &str,
+) -> Option<Version> {
+    let [(old, weight)] = routing else {
+        return None;
+    };
+    let record = AliasRecord::parse(description)?;
+    let ours = target.version() == Some(record.to) && record.from == Some(*old);
+    (ours && (weight - 1.0).abs() < 1e-9).then_some(*old)
+}
+
 /// An alias's canary split, as GetAlias and ListAliases both carry it: (version, weight), sorted.
 pub(super) fn weights(
     routing: Option<&aws_sdk_lambda::types::AliasRoutingConfiguration>,
@@ -208,6 +262,25 @@ pub(super) fn weights(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lambdas_transition_is_told_from_a_split_by_our_own_record() {
+        let v = |n| Version::new(n).unwrap();
+        let on42 = AliasTarget::Version(v(42));
+        let ours = "self-deployer moved=2026-11-26T07:03:12Z kind=deploy to=42 from=41 run=r1";
+        // Weight 1.0 parses, and names the version we moved from: Lambda's transition.
+        assert_eq!(lambda_transition(&on42, &[(v(41), 1.0)], ours), Some(v(41)));
+        // Any other weight, version, or record is somebody's split.
+        assert_eq!(lambda_transition(&on42, &[(v(41), 0.3)], ours), None);
+        assert_eq!(lambda_transition(&on42, &[(v(40), 1.0)], ours), None);
+        assert_eq!(
+            lambda_transition(&on42, &[(v(41), 1.0)], "a person's alias"),
+            None
+        );
+        let theirs = "self-deployer moved=2026-11-26T07:03:12Z kind=deploy to=41 from=40 run=r1";
+        assert_eq!(lambda_transition(&on42, &[(v(41), 1.0)], theirs), None);
+        assert_eq!(lambda_transition(&on42, &[], ours), None);
+    }
 
     const D: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 

@@ -2,7 +2,7 @@
 //! is accepted and skipped (the push's own event deploys, and its image checks wait for the scan).
 
 use super::{InputError, deserialize};
-use crate::types::{Account, Digest, Region, Repository, Tag};
+use crate::types::{Account, Digest, ManifestKind, Region, Repository, Tag};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -82,6 +82,9 @@ pub struct EcrImageAction {
     /// Required for a successful push; DELETE and FAILURE events may lack it.
     pub digest: Option<Digest>,
     pub tag: Option<Tag>,
+    /// `detail.manifest-media-type`: an image or an image index; `None` when the event does not
+    /// say (such an event is deployed as an image, as it always was).
+    pub manifest: Option<ManifestKind>,
     pub account: Account,
     pub region: Region,
     pub time: DateTime<Utc>,
@@ -105,6 +108,8 @@ struct Detail {
     image_digest: Option<Digest>,
     #[serde(default)]
     image_tag: Option<Tag>,
+    #[serde(default)]
+    manifest_media_type: Option<String>,
 }
 
 /// An "ECR Image Scan" event: a basic scan finished. Never deploys anything.
@@ -139,6 +144,10 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<EcrImageActio
         repository: d.repository_name,
         digest: d.image_digest,
         tag: d.image_tag,
+        manifest: d
+            .manifest_media_type
+            .as_deref()
+            .map(|m| ManifestKind::of_media_type(Some(m))),
         account,
         region,
         time,

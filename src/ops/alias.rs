@@ -23,6 +23,8 @@ pub struct Promoted {
     pub moved: Moved,
     /// Its RevisionId, when Lambda said.
     pub revision: Option<RevisionId>,
+    /// Lambda's answer showed its own transition: traffic still moving off this version.
+    pub transition: Option<Version>,
 }
 
 /// Points `alias` at `version` only (clearing any split), guarded by the RevisionId in `current`
@@ -120,11 +122,12 @@ async fn move_recorded(
         revision: current.map(|a| a.revision_id.clone()),
         description: record.to_description(),
     };
-    let err = match ctx.lambda.move_alias(function, alias, &to).await {
-        Ok(revision) => {
+    let err = match ctx.lambda.move_alias_seen(function, alias, &to).await {
+        Ok((revision, transition)) => {
             return Ok(Promoted {
                 moved: Moved::Ours,
                 revision,
+                transition,
             });
         }
         Err(e) => e,
@@ -167,6 +170,7 @@ async fn landed_at(
             Moved::ByAnotherRun
         },
         revision: Some(state.revision_id),
+        transition: state.transition,
     })
 }
 

@@ -17,6 +17,8 @@ pub struct Ctx {
     /// ECR, for the image checks.
     pub ecr: Ecr,
     pub update_timeout: Duration,
+    /// Longest wait for an alias's provisioned concurrency to be `READY` after a move.
+    pub provisioned_wait: Duration,
     /// Identifies this run in what it writes (the alias description), so that it can recognise its
     /// own change after a lost response.
     pub run_id: String,

@@ -12,10 +12,12 @@ pub mod alias;
 mod ctx;
 mod deps;
 mod failure;
+pub mod provisioned;
 pub mod prune;
 pub mod resolve;
 pub mod restore;
 mod step;
+pub mod transition;
 pub mod wait;
 
 pub use alias::{Moved, promote, shift};

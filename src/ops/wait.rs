@@ -56,6 +56,30 @@ pub async fn until_settled(
     qualifier: Option<&str>,
     timeout: Duration,
 ) -> Result<Settled, PollError> {
+    until(lambda, function, qualifier, timeout, |s| !s.is_settling()).await
+}
+
+/// As [`until_settled`], and until `$LATEST` can run: an `Inactive` function reactivated by an
+/// update goes `Pending` then `Active` on its own schedule, which can outlast the update itself
+/// (LastUpdateStatus `Successful`, State not yet `Active`). Invoking it before then fails.
+pub async fn until_runnable(
+    lambda: &Lambda,
+    function: &str,
+    timeout: Duration,
+) -> Result<Settled, PollError> {
+    until(lambda, function, None, timeout, |s| {
+        !s.is_settling() && !s.is_inactive()
+    })
+    .await
+}
+
+async fn until(
+    lambda: &Lambda,
+    function: &str,
+    qualifier: Option<&str>,
+    timeout: Duration,
+    done: impl Fn(&FunctionState) -> bool,
+) -> Result<Settled, PollError> {
     let clock = lambda.clock();
     let start = clock.now();
     let mut polls = 0u32;
@@ -69,7 +93,7 @@ pub async fn until_settled(
                 polls,
             })?;
         let waited = clock.since(start);
-        if !state.is_settling() {
+        if done(&state) {
             return Ok(Settled {
                 state,
                 polls,

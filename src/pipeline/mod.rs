@@ -10,8 +10,10 @@
 //! changed, it is put back on the image production runs (unless someone else changed the function
 //! meanwhile: then their change stays and the report says so).
 
+mod after_move;
 mod dry_run;
 pub(crate) mod image_checks;
+mod index;
 mod pin;
 mod publish;
 pub(crate) mod smoke;
@@ -25,7 +27,7 @@ use crate::config::Target;
 use crate::gateway::{AliasState, FunctionState};
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{Deployment, Outcome, Step};
-use crate::types::{FunctionRef, ImageRef, Version};
+use crate::types::{Digest, FunctionRef, ImageRef, Version};
 use chrono::{DateTime, Utc};
 
 /// Deploys `image` to `function` as `target` says. Never returns an error: every outcome,
@@ -39,12 +41,26 @@ pub async fn deploy_function(
     dry_run: bool,
 ) -> Deployment {
     let mut run = Run::new(ctx, Deployment::new(function.clone(), target.alias.clone()));
-    let job = Job {
+    let mut job = Job {
         target,
         image,
         pushed,
         dry_run,
+        index: None,
     };
+    // An image index becomes the image for this function's architecture before anything else.
+    let chosen = match index::choose(ctx, function.as_str(), image).await {
+        Ok(c) => c,
+        Err(f) => {
+            fail(&mut run, &job, f).await;
+            return run.dep;
+        }
+    };
+    if let Some(c) = &chosen {
+        run.dep.index = Some(c.report());
+        job.image = &c.image;
+        job.index = Some(&c.index);
+    }
     match pipeline(&mut run, &job).await {
         Ok(outcome) => run.dep.outcome = outcome,
         Err(f) => fail(&mut run, &job, f).await,
@@ -58,6 +74,8 @@ struct Job<'a> {
     image: &'a ImageRef,
     pushed: Option<DateTime<Utc>>,
     dry_run: bool,
+    /// The index `image` was chosen from, when the push named an index.
+    index: Option<&'a Digest>,
 }
 
 /// Production as [`look`] found it: the alias and the code it serves.
@@ -123,7 +141,8 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> 
         previous,
         job.pushed,
         job.image.tag.as_ref(),
-    );
+    )
+    .chosen_from(job.index);
     let f = run.function();
     let version = run
         .step(
@@ -231,7 +250,7 @@ async fn stage(run: &mut Run<'_>, image: &ImageRef) -> Result<FunctionState, Fai
     .await?;
     let after = run
         .step(Step::WaitUpdated, async {
-            Ok(wait::until_settled(lambda, f, None, ctx.wait_budget()).await?)
+            Ok(wait::until_runnable(lambda, f, ctx.wait_budget()).await?)
         })
         .await?;
     tracing::info!(
@@ -322,6 +341,7 @@ async fn go_live(
         run.dep.rollout = Some(info);
         return Ok(Outcome::RollingOut);
     }
+    let pc = after_move::provisioned_before(run, found.alias.is_some()).await;
     let f = run.function();
     let f = f.as_str();
     let mut replaced = None;
@@ -362,6 +382,8 @@ async fn go_live(
         return Ok(Outcome::AlreadyLive);
     }
     tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
+    // Deployed means the new version serves: provisioned concurrency and traffic moved.
+    after_move::settle(run, version, previous, &promoted, pc).await?;
     // Tidy up. Never fails the deployment.
     crate::ops::prune::after_move(
         ctx,
@@ -390,7 +412,11 @@ async fn fail(run: &mut Run<'_>, job: &Job<'_>, f: Failure) {
     run.dep.version = run.dep.previous_version;
     if matches!(
         step,
-        Step::Resolve | Step::PinAlias | Step::PromoteAlias | Step::Rollout
+        Step::Resolve
+            | Step::PinAlias
+            | Step::PromoteAlias
+            | Step::Rollout
+            | Step::ProvisionedConcurrency
     ) && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &alias).await
     {
         let now_on = now.as_ref().and_then(|a| a.target.version());
@@ -411,11 +437,12 @@ async fn fail(run: &mut Run<'_>, job: &Job<'_>, f: Failure) {
     if let Some(restore) = restore::restore_latest(run, &job.image.digest).await {
         run.dep.latest_restore = Some(restore);
     }
-    // After production is safe again: a sweep must not retry an image that failed here.
+    // After production is safe again: a sweep must not retry an image that failed here. A sweep
+    // sees the index that was pushed, so that is what is marked.
+    let pushed_digest = job.index.unwrap_or(&job.image.digest);
     if !job.dry_run
         && crate::marks::rejects_image(&run.dep)
-        && let Some(w) =
-            crate::marks::reject(&ctx.lambda, function.as_str(), &job.image.digest).await
+        && let Some(w) = crate::marks::reject(&ctx.lambda, function.as_str(), pushed_digest).await
     {
         run.dep.warnings.push(w);
     }

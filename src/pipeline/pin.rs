@@ -35,6 +35,7 @@ pub async fn pin(
         target: AliasTarget::Version(version),
         routing: Vec::new(),
         description: String::new(),
+        transition: None,
     };
     Ok((pinned, s.state))
 }

@@ -5,11 +5,15 @@ use serde::Serialize;
 
 mod failure;
 mod image_checks;
+mod index;
+mod provisioned;
 mod rollout;
 mod stage;
 mod summary;
 
 pub use failure::FailureKind;
+pub use index::IndexChoice;
+pub use provisioned::{AfterMove, Allocation, Provisioned};
 
 pub use image_checks::{Finding, ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck};
 pub use rollout::{CheckReading, ErrorRate, Evidence, Latency, Notice, RolloutInfo, Verdict};
@@ -97,6 +101,8 @@ pub enum Step {
     /// A progressive rollout: a weight set, a check scheduled, gates read, or traffic put back.
     Rollout,
     Prune,
+    /// After the move: the alias's provisioned concurrency allocated to the new version.
+    ProvisionedConcurrency,
     /// After a failure: put `$LATEST` back on the image production runs.
     RestoreLatest,
 }
@@ -143,6 +149,12 @@ pub struct Deployment {
     /// The version the alias pointed to when the run started.
     pub previous_version: Option<Version>,
     pub code_sha256: Option<String>,
+    /// When the image named was an image index: the index and the image chosen from it.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexChoice>,
+    /// After the move: traffic still moving, provisioned concurrency (flattened).
+    #[serde(flatten)]
+    pub after_move: AfterMove,
     pub failed_step: Option<Step>,
     /// What kind of failure it was (with `failed_step`); what decisions read.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,6 +189,8 @@ impl Deployment {
             version: None,
             previous_version: None,
             code_sha256: None,
+            index: None,
+            after_move: AfterMove::default(),
             failed_step: None,
             failure_kind: None,
             reason: None,

@@ -92,6 +92,7 @@ mod tests {
             target: AliasTarget::Version(v(1)),
             routing: vec![(v(2), weight)],
             description,
+            transition: None,
         }
     }
 

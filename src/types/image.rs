@@ -137,6 +137,9 @@ pub struct ImageRef {
     pub repository: Repository,
     pub digest: Digest,
     pub tag: Option<Tag>,
+    /// What ECR said the digest is, when it said (an event's or a listing's media type); an
+    /// `Unknown` image is read with BatchGetImage before it is deployed.
+    pub manifest: super::ManifestKind,
 }
 
 impl ImageRef {
@@ -198,6 +201,7 @@ impl std::str::FromStr for ImageRef {
             repository: Repository::parse(repository)?,
             digest,
             tag: None,
+            manifest: super::ManifestKind::Unknown,
         })
     }
 }

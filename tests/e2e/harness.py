@@ -186,6 +186,51 @@ class World:
         image = self.moto.client("ecr").put_image(repositoryName=repo, imageManifest=manifest, **kw)["image"]
         return image["imageId"]["imageDigest"]
 
+    def push_index(self, repo: str, tag: str | None, platforms: list[str],
+                   attestations: bool = True) -> tuple[str, dict[str, str]]:
+        """What `docker buildx build --platform ... --push` does with provenance on (BuildKit's
+        default): each platform's image and an attestation manifest for it, untagged, then an
+        OCI image index naming them all, with the tag. Returns the index digest and each
+        platform's image digest."""
+        ecr = self.moto.client("ecr")
+        oci = "application/vnd.oci.image.manifest.v1+json"
+        entries, images = [], {}
+        for platform in platforms:
+            content = f"{repo} for {platform}"
+            layer = "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+            # moto derives a manifest's digest from its layers: each image has its own layer.
+            body = json.dumps({"schemaVersion": 2, "mediaType": oci,
+                               "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                          "size": len(content), "digest": layer},
+                               "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                           "size": len(content), "digest": layer}]})
+            d = ecr.put_image(repositoryName=repo, imageManifest=body,
+                              imageManifestMediaType=oci)["image"]["imageId"]["imageDigest"]
+            images[platform] = d
+            os_, arch, *variant = platform.split("/")
+            p = {"os": os_, "architecture": arch, **({"variant": variant[0]} if variant else {})}
+            entries.append({"mediaType": oci, "digest": d, "size": len(body), "platform": p})
+            if attestations:
+                att = json.dumps({"schemaVersion": 2, "mediaType": oci,
+                                  "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                             "size": 2, "digest": layer},
+                                  "layers": [{"mediaType": "application/vnd.in-toto+json", "size": 1,
+                                              "digest": "sha256:" + hashlib.sha256(
+                                                  f"provenance of {content}".encode()).hexdigest()}]})
+                a = ecr.put_image(repositoryName=repo, imageManifest=att,
+                                  imageManifestMediaType=oci)["image"]["imageId"]["imageDigest"]
+                entries.append({"mediaType": oci, "digest": a, "size": len(att),
+                                "platform": {"os": "unknown", "architecture": "unknown"},
+                                "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                                                "vnd.docker.reference.digest": d}})
+        index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": entries})
+        kw = {"imageTag": tag} if tag else {}
+        ix = ecr.put_image(repositoryName=repo, imageManifest=index,
+                           imageManifestMediaType="application/vnd.oci.image.index.v1+json",
+                           **kw)["image"]["imageId"]["imageDigest"]
+        return ix, images
+
     def scan(self, repo: str, digest: str, counts: dict[str, int], status: str = "COMPLETE",
              findings: list[tuple[str, str, str]] = ()) -> None:
         """ECR scans the image and finds `counts` (and `findings`: name, severity, package). moto
@@ -209,11 +254,13 @@ class World:
         return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo}@{digest}"
 
     # --- Lambda ----------------------------------------------------------------------------
-    def function(self, name: str, repo: str, digest: str, alias: str = "live") -> str:
+    def function(self, name: str, repo: str, digest: str, alias: str = "live",
+                 arch: str = "x86_64") -> str:
         """A container-image function whose version 1 runs `digest`, with `alias` on version 1."""
         lam = self.moto.client("lambda")
         lam.create_function(FunctionName=name, Role=self.role_arn, PackageType="Image",
-                            Code={"ImageUri": self.image_uri(repo, digest)}, Timeout=30)
+                            Code={"ImageUri": self.image_uri(repo, digest)}, Timeout=30,
+                            Architectures=[arch])
         v = lam.publish_version(FunctionName=name, Description="initial")["Version"]
         lam.create_alias(FunctionName=name, Name=alias, FunctionVersion=v)
         return v
@@ -288,9 +335,11 @@ class World:
 
 
 def ecr_event(repo: str, digest: str, tag: str | None, action: str = "PUSH", result: str = "SUCCESS",
-              time_: str = "2026-11-26T07:00:00Z") -> dict:
+              time_: str = "2026-11-26T07:00:00Z", media_type: str | None = None) -> dict:
     detail = {"result": result, "repository-name": repo, "image-digest": digest, "action-type": action}
     if tag:
         detail["image-tag"] = tag
+    if media_type:
+        detail["manifest-media-type"] = media_type
     return {"version": "0", "id": "e2e", "detail-type": "ECR Image Action", "source": "aws.ecr",
             "account": ACCOUNT, "time": time_, "region": REGION, "resources": [], "detail": detail}

@@ -37,19 +37,24 @@ def test_the_workflow_pushes_by_oidc_and_does_nothing_else():
         assert secret not in text, f"{secret}: no long-lived keys"
     steps = wf["jobs"]["build-and-push"]["steps"]
     uses = [s.get("uses", "").split("@")[0] for s in steps]
-    assert uses[:5] == [
+    assert uses[:6] == [
         "actions/checkout",
         "aws-actions/configure-aws-credentials",
         "aws-actions/amazon-ecr-login",
+        "docker/setup-qemu-action",
         "docker/setup-buildx-action",
         "docker/build-push-action",
     ]
     creds = steps[1]["with"]
     assert creds["role-to-assume"] == "${{ vars.AWS_PUSH_ROLE_ARN }}"
-    push = steps[4]["with"]
+    push = steps[5]["with"]
     assert push["push"] is True
     assert push["tags"].endswith(":${{ github.sha }}"), "tagged with the commit SHA"
-    assert push["provenance"] is False and push["sbom"] is False, "Lambda needs a single manifest"
+    # Issue 24: the deployer resolves an image index per function architecture, so the example
+    # builds every platform with BuildKit's attestations left on (they were switched off while
+    # Lambda's refusal of an index reached the deployer).
+    assert push["platforms"].split(",") == ["linux/amd64", "linux/arm64"]
+    assert "provenance" not in push and "sbom" not in push, "attestations left on"
     # The deployer takes it from there: no step deploys, nothing runs the aws CLI.
     scripts = "\n".join(s.get("run", "") for s in steps)
     for deploying in ("aws ", "update-function-code", "update-alias", "self-deployer deploy -", "self-deployer handle"):

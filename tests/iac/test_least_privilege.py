@@ -23,14 +23,16 @@ NEEDED = {
     "lambda:ListVersionsByFunction": ".list_versions_by_function()",
     "lambda:ListAliases": ".list_aliases()",
     "lambda:DeleteFunction": ".delete_function()",
+    # Issue 24: an alias's provisioned concurrency, waited for after a move.
+    "lambda:GetProvisionedConcurrencyConfig": ".get_provisioned_concurrency_config()",
     # Reconcile: rejected images and notified drift are tags on the function.
     "lambda:ListTags": ".list_tags()",
     "lambda:TagResource": ".tag_resource()",
     "ecr:DescribeImages": ".describe_images()",
     "ecr:DescribeImageScanFindings": ".describe_image_scan_findings()",
     "ecr:DescribeImageSigningStatus": ".describe_image_signing_status()",
-    # Lambda requires them of the caller of UpdateFunctionCode for an image; GitHub deployments
-    # read the image's revision label through them.
+    # Lambda requires them of the caller of UpdateFunctionCode for an image; we read image
+    # indexes, and GitHub deployments read the image's revision label, through them.
     "ecr:BatchGetImage": ".batch_get_image()",
     "ecr:GetDownloadUrlForLayer": ".get_download_url_for_layer()",
     # GitHub deployments: the token's secret.

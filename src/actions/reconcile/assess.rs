@@ -159,7 +159,11 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
         }
     };
     if let (Some(a), Some(live)) = (&alias, &live) {
-        if live.runs(&image.digest) {
+        // An index runs as the image chosen from it, which the version record names it with.
+        let from_index = VersionRecord::parse(&live.description)
+            .and_then(|r| r.index)
+            .is_some_and(|ix| ix == image.digest);
+        if live.runs(&image.digest) || from_index {
             return done(
                 dep,
                 Outcome::InSync,
@@ -198,8 +202,13 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
                 .get_function(f, Some(&from.to_string()))
                 .await
                 .ok()
-                .and_then(|s| s.digest())
-                .is_some_and(|d| d == image.digest),
+                // The image it ran, or the index that image was chosen from.
+                .is_some_and(|s| {
+                    s.digest().is_some_and(|d| d == image.digest)
+                        || VersionRecord::parse(&s.description)
+                            .and_then(|r| r.index)
+                            .is_some_and(|ix| ix == image.digest)
+                }),
             None => false,
         },
         _ => false,
@@ -241,6 +250,7 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
             repository: target.repository.clone(),
             digest: image.digest.clone(),
             tag,
+            manifest: image.manifest,
         },
         pushed,
         live: on,
@@ -325,6 +335,7 @@ mod tests {
             tags: tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
             pushed: Some(Utc.with_ymd_and_hms(2026, 12, 1, 10, minute, 0).unwrap()),
             registry: None,
+            manifest: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 mod invoke;
 mod listing;
+mod provisioned;
 mod tags;
 
 pub use listing::{AliasInfo, VersionInfo};
@@ -174,6 +175,24 @@ impl Lambda {
         alias: &AliasName,
         to: &AliasMove,
     ) -> Result<Option<RevisionId>, ApiError> {
+        self.move_alias_seen(function, alias, to)
+            .await
+            .map(|(revision, _)| revision)
+    }
+
+    /// As [`Self::move_alias`], also returning the version Lambda is still moving traffic off, when
+    /// its answer shows the alias in its own transition (see `gateway::state::lambda_transition`).
+    pub async fn move_alias_seen(
+        &self,
+        function: &str,
+        alias: &AliasName,
+        to: &AliasMove,
+    ) -> Result<(Option<RevisionId>, Option<Version>), ApiError> {
+        let seen = |routing: Option<&AliasRoutingConfiguration>| {
+            let weights = super::state::weights(routing);
+            let target = crate::types::AliasTarget::Version(to.version);
+            super::state::lambda_transition(&target, &weights, &to.description)
+        };
         let weights: HashMap<String, f64> = to
             .routing
             .iter()
@@ -197,7 +216,12 @@ impl Lambda {
                 )
                 .send()
                 .await
-                .map(|o| o.revision_id().map(RevisionId::new))
+                .map(|o| {
+                    (
+                        o.revision_id().map(RevisionId::new),
+                        seen(o.routing_config()),
+                    )
+                })
                 .map_err(|e| ApiError::from_sdk("UpdateAlias", &e)),
             None => self
                 .client
@@ -208,7 +232,7 @@ impl Lambda {
                 .description(&to.description)
                 .send()
                 .await
-                .map(|o| o.revision_id().map(RevisionId::new))
+                .map(|o| (o.revision_id().map(RevisionId::new), None))
                 .map_err(|e| ApiError::from_sdk("CreateAlias", &e)),
         }
     }

@@ -124,6 +124,24 @@ fn deployment_details(t: &mut String, d: &Deployment) {
     {
         field(t, "Detail:", &truncate(&strip_controls(reason), MAX_REASON));
     }
+    if let Some(ix) = &d.index {
+        // An image index: which of its images this function runs.
+        let short = crate::text::short_digest;
+        let what = format!(
+            "{} ({}) from index {}",
+            short(&ix.image_digest),
+            ix.platform,
+            short(&ix.index_digest)
+        );
+        field(t, "Image:", &strip_controls(&what));
+    }
+    if let Some(p) = &d.after_move.provisioned {
+        let pc = format!(
+            "{} ({} of {} allocated)",
+            p.status, p.allocated, p.requested
+        );
+        field(t, "Provisioned:", &strip_controls(&pc));
+    }
     if let Some(s) = &d.smoke_test {
         smoke_test(t, s);
     }

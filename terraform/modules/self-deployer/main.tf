@@ -172,6 +172,7 @@ resource "aws_iam_role_policy" "deployer" {
           "lambda:ListVersionsByFunction",
           "lambda:ListAliases",
           "lambda:DeleteFunction",
+          "lambda:GetProvisionedConcurrencyConfig",
         ]
         Resource = concat(
           [for f in local.functions : "${local.lambda_prefix}:${f}"],

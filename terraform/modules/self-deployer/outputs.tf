@@ -49,7 +49,7 @@ output "stage_account_snippet" {
     {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"${aws_iam_role.deployer.arn}"},"Action":"sts:AssumeRole"}]}
     and its permissions: lambda:GetAlias, GetFunction, UpdateFunctionCode, InvokeFunction,
     PublishVersion, UpdateAlias, CreateAlias, ListVersionsByFunction, ListAliases, DeleteFunction,
-    ListTags, TagResource on the target's functions (and their qualifiers),
+    GetProvisionedConcurrencyConfig, ListTags, TagResource on the target's functions (and their qualifiers),
     cloudwatch:DescribeAlarms and cloudwatch:GetMetricData on "*" (the rollout's gates read
     them in that account; DescribeAlarms sees composite alarms only on "*"), ecr:BatchGetImage, GetDownloadUrlForLayer,
     DescribeImages, DescribeImageScanFindings, DescribeImageSigningStatus on

@@ -30,6 +30,7 @@ impl World {
                     return s.faulted(f, GetAliasError::generic);
                 }
                 let arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}");
+                s.settle_transitions(&function);
                 let Some(func) = s.func(&function) else {
                     let msg = format!("Function not found: {arn}");
                     return MockResponse::Error(err!(
@@ -83,6 +84,7 @@ impl World {
                     return s.faulted(f, UpdateAliasError::generic);
                 }
                 let rev = s.next_revision();
+                let now = s.t();
                 let Some(func) = s.func(&function) else {
                     return MockResponse::Error(err!(
                         UpdateAliasError,
@@ -91,6 +93,7 @@ impl World {
                     ));
                 };
                 let versions: Vec<u64> = func.versions.keys().copied().collect();
+                let transition_for = func.transition_for;
                 let Some(a) = func.aliases.get_mut(&name) else {
                     return MockResponse::Error(err!(
                         UpdateAliasError,
@@ -131,6 +134,7 @@ impl World {
                         ));
                     }
                 }
+                let moved_from = a.version.clone();
                 if let Some(v) = req.function_version() {
                     if !versions.contains(&v.parse().unwrap_or(0)) {
                         return MockResponse::Error(err!(
@@ -148,13 +152,28 @@ impl World {
                     a.description = d.to_owned();
                 }
                 a.revision = rev.clone();
-                MockResponse::Output(
-                    UpdateAliasOutput::builder()
-                        .name(name)
-                        .function_version(&a.version)
-                        .revision_id(rev)
-                        .build(),
-                )
+                let now_on = a.version.clone();
+                // Lambda's own transition (tests opt in): the old version at weight 1 for a while.
+                if let Some(d) = transition_for
+                    && moved_from != a.version
+                    && a.routing.is_empty()
+                {
+                    a.routing.insert(moved_from, 1.0);
+                    a.transition_until = Some(now + d);
+                }
+                let mut out = UpdateAliasOutput::builder()
+                    .name(&name)
+                    .function_version(&a.version)
+                    .revision_id(rev);
+                if !a.routing.is_empty() {
+                    out = out.routing_config(
+                        AliasRoutingConfiguration::builder()
+                            .set_additional_version_weights(Some(a.routing.clone()))
+                            .build(),
+                    );
+                }
+                s.pc_follows(&function, &name, &now_on);
+                MockResponse::Output(out.build())
             },
         ))
     }
@@ -200,6 +219,7 @@ impl World {
                         revision: rev.clone(),
                         routing: HashMap::new(),
                         description: req.description().unwrap_or_default().to_owned(),
+                        transition_until: None,
                     },
                 );
                 MockResponse::Output(
@@ -227,6 +247,7 @@ impl World {
                 }) {
                     return s.faulted(f, ListAliasesError::generic);
                 }
+                s.settle_transitions(&function);
                 let func = s.func(&function).expect("function exists").clone();
                 let mut out = ListAliasesOutput::builder();
                 for (name, a) in &func.aliases {

@@ -60,6 +60,7 @@ impl World {
             self.delete_function(),
             self.list_tags(),
             self.tag_resource(),
+            self.get_provisioned_concurrency_config(),
         ]
     }
 }

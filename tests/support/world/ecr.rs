@@ -194,7 +194,8 @@ impl World {
             .rule_mode(RuleMode::MatchAny)
             .with_rule(&self.describe_images())
             .with_rule(&self.describe_image_scan_findings())
-            .with_rule(&self.describe_image_signing_status());
+            .with_rule(&self.describe_image_signing_status())
+            .with_rule(&self.batch_get_image());
         let conf = aws_sdk_ecr::Config::builder()
             .with_test_defaults_v2()
             .region(aws_sdk_ecr::config::Region::new(REGION))
@@ -256,6 +257,7 @@ impl World {
                                 .image_digest(d)
                                 .set_image_tags((!tags.is_empty()).then(|| tags.clone()))
                                 .set_image_pushed_at(pushed.map(aws_smithy_types::DateTime::from))
+                                .image_manifest_media_type(s.media_type_of(d))
                                 .build(),
                         );
                     }
@@ -277,6 +279,7 @@ impl World {
                                     .repository_name(&repo)
                                     .image_digest(d)
                                     .set_image_tags(Some(tags.clone()))
+                                    .image_manifest_media_type(s.media_type_of(d))
                                     .build(),
                             );
                         }

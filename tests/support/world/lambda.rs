@@ -58,6 +58,7 @@ impl World {
                 }) {
                     return s.faulted(f, GetFunctionError::generic);
                 }
+                let latest_state = s.latest_state(&function);
                 let Some(func) = s.func(&function) else {
                     return MockResponse::Error(err!(
                         GetFunctionError,
@@ -70,7 +71,10 @@ impl World {
                 let (conf, code) = if q == "$LATEST" {
                     let mut c = config_of(&name, "$LATEST", &func.latest, &func.revision, "")
                         .package_type(func.package_type.clone())
-                        .state(LambdaState::Active)
+                        .state(latest_state)
+                        .architectures(aws_sdk_lambda::types::Architecture::from(
+                            func.architecture.as_str(),
+                        ))
                         .last_update_status(func.status.clone());
                     if let Some(r) = &func.status_reason {
                         c = c.last_update_status_reason(r);
@@ -78,10 +82,18 @@ impl World {
                     (c.build(), func.latest.clone())
                 } else if let Some(snap) = q.parse::<u64>().ok().and_then(|v| func.versions.get(&v))
                 {
-                    let c = config_of(&name, &q, &snap.code, "rev-version", &snap.description)
+                    let mut c = config_of(&name, &q, &snap.code, "rev-version", &snap.description)
                         .state(snap.state.clone())
-                        .last_update_status(LastUpdateStatus::Successful)
-                        .build();
+                        .last_update_status(LastUpdateStatus::Successful);
+                    if q.parse()
+                        .is_ok_and(|v: u64| func.images_deleted.contains(&v))
+                    {
+                        c = c
+                            .state(LambdaState::Failed)
+                            .state_reason_code(aws_sdk_lambda::types::StateReasonCode::ImageDeleted)
+                            .state_reason("The image used by this function has been deleted.");
+                    }
+                    let c = c.build();
                     (c, snap.code.clone())
                 } else if let Some(a) = func.aliases.get(&q) {
                     let v: u64 = a.version.parse().unwrap_or(0);
@@ -140,6 +152,11 @@ impl World {
             }
             let now = s.t();
             let rev = s.next_revision();
+            // As AWS: an image index is not an image Lambda can run.
+            if let Some(uri) = req.image_uri().filter(|u| s.is_index_uri(u)) {
+                return MockResponse::Error(err!(UpdateFunctionCodeError, InvalidParameterValueException, format!("The image manifest, config or layer media type for the source image {uri} is not supported.")));
+            }
+            s.reactivate(&function, now);
             let Some(func) = s.func(&function) else {
                 return MockResponse::Error(err!(UpdateFunctionCodeError, ResourceNotFoundException, "Function not found"));
             };
@@ -195,6 +212,17 @@ impl World {
                     return s.invoke_event(&body);
                 }
                 let q = req.qualifier().unwrap_or("$LATEST").to_owned();
+                let state = s.latest_state(&function);
+                if q == "$LATEST" && state != LambdaState::Active {
+                    return MockResponse::Error(err!(
+                        InvokeError,
+                        ResourceNotReadyException,
+                        format!(
+                            "The function is currently in the following state: {}",
+                            state.as_str()
+                        )
+                    ));
+                }
                 let Some(func) = s.func(&function) else {
                     return MockResponse::Error(err!(
                         InvokeError,

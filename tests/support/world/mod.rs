@@ -14,13 +14,17 @@ mod cloudwatch;
 mod dispatch;
 mod ecr;
 mod faults;
+mod idle;
 mod lambda;
+mod manifests;
 mod model;
+mod provisioned;
 mod queries;
 mod rollouts;
 mod sts;
 mod tags;
 mod time;
+mod transitions;
 
 pub use cloudwatch::Datapoint;
 pub use ecr::{Scan, Signing};
@@ -60,6 +64,8 @@ pub struct WorldState {
     /// ECR scans and managed-signing statuses, by (repository, digest).
     pub scans: ecr::Scans,
     pub signings: ecr::Signings,
+    /// ECR manifests that are not plain images (indexes): digest → (media type, body).
+    pub manifests: HashMap<String, (String, String)>,
     pub calls: Vec<Call>,
     pub answers: HashMap<String, Answer>,
     /// EventBridge Scheduler: name → schedule (one group is enough for the deployer).
@@ -150,6 +156,7 @@ impl World {
             ecr_page: 2,
             scans: HashMap::new(),
             signings: HashMap::new(),
+            manifests: HashMap::new(),
             calls: Vec::new(),
             answers: HashMap::new(),
             schedules: Default::default(),
@@ -211,6 +218,7 @@ impl World {
                 revision: rev,
                 routing: HashMap::new(),
                 description: String::new(),
+                transition_until: None,
             },
         );
     }

@@ -54,6 +54,8 @@ pub struct Alias {
     pub revision: String,
     pub routing: HashMap<String, f64>,
     pub description: String,
+    /// While Lambda's transition after a move lasts: the old version shows at weight 1 until then.
+    pub transition_until: Option<SystemTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +79,17 @@ pub struct Func {
     pub version_active_at: HashMap<u64, SystemTime>,
     /// Lambda tags (ListTags, TagResource).
     pub tags: BTreeMap<String, String>,
+    /// `Architectures`: `x86_64` (Lambda's default) or `arm64`.
+    pub architecture: String,
+    /// After each alias move, Lambda shows the old version at weight 1 for this long.
+    pub transition_for: Option<Duration>,
+    /// Provisioned concurrency by alias.
+    pub provisioned: HashMap<String, super::provisioned::Pc>,
+    /// `Inactive` (unused for weeks), until an update reactivates it (since `reactivating`).
+    pub idle: bool,
+    pub reactivating: Option<SystemTime>,
+    /// Versions Lambda reports `Failed` with StateReasonCode `ImageDeleted`.
+    pub images_deleted: std::collections::BTreeSet<u64>,
 }
 
 impl Func {
@@ -97,6 +110,12 @@ impl Func {
             version_pending_for: Duration::ZERO,
             version_active_at: HashMap::new(),
             tags: BTreeMap::new(),
+            architecture: "x86_64".into(),
+            transition_for: None,
+            provisioned: HashMap::new(),
+            idle: false,
+            reactivating: None,
+            images_deleted: Default::default(),
         }
     }
 }
