@@ -5,6 +5,7 @@ use crate::actions::history::HistoryReport;
 use crate::actions::status::StatusReport;
 use crate::actions::{Deps, advance, alarm, deploy, history, promote, reconcile, rollback, status};
 use crate::config::Config;
+use crate::gateway::budget::Budget;
 use crate::gateway::cloudwatch::CloudWatch;
 use crate::gateway::scheduler::Scheduler;
 use crate::gateway::{Lambda, ecr::Ecr};
@@ -161,7 +162,13 @@ impl Engine {
         let deps = Deps {
             config: &self.config,
             ctx: Ctx {
-                lambda: self.lambda.clone(),
+                // This run's share of the rate budget: a batch shares it with the other runs of
+                // its fan-out; throttles are waited out only while a step could still start.
+                lambda: self.lambda.with_budget(Budget::new(
+                    self.config.fleet.control_plane_rps,
+                    crate::fanout::runs_sharing(&request),
+                    inv.deadline.map(|d| d - crate::ops::DEADLINE_RESERVE),
+                )),
                 ecr: self.ecr.clone(),
                 update_timeout: self.config.update_timeout,
                 run_id: run_id(inv.request_id.as_deref()),
@@ -212,7 +219,9 @@ impl Engine {
                 return Ok(Response::Report(Box::new(report)));
             }
             Request::Reconcile(r) => Box::pin(reconcile::on_reconcile(&deps, r)).await,
+            Request::Fleet(f) => Box::pin(crate::fanout::on_fleet(&deps, f)).await?,
         };
+        report.throttles = deps.ctx.lambda.budget().throttles();
         // A function some later stage follows was deployed: schedule that stage's promotion check.
         Box::pin(crate::stages::schedule_checks(
             &self.config,

@@ -4,6 +4,7 @@
 pub mod advance;
 pub mod alarm;
 pub mod deploy;
+pub mod fleet_rollback;
 pub mod history;
 pub mod promote;
 pub mod promote_stage;

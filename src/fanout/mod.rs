@@ -9,6 +9,7 @@
 //! the push's time and tag so stale-event protection and the version record stay exact.
 
 use crate::config::Target;
+use crate::input::{FleetRequest, InputError, Request};
 use crate::ops::Deps;
 use crate::pipeline::deploy_function;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
@@ -16,6 +17,8 @@ use crate::types::{FunctionRef, ImageRef, Reason};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+
+pub mod batch;
 
 /// Asynchronous Invokes in flight at once: each is one quick HTTP call (Lambda only queues the
 /// payload), so 500 functions are dispatched in a few seconds without a burst that throttles.
@@ -52,6 +55,20 @@ pub(crate) async fn deploy_inline(
     pushed: Option<DateTime<Utc>>,
     dry_run: bool,
 ) -> Vec<Deployment> {
+    let parallel = deps.config.max_parallel;
+    deploy_concurrently(deps, image, jobs, pushed, dry_run, parallel).await
+}
+
+/// Every function through the pipeline in this run, `parallel` at once (a batch's run takes its
+/// whole batch at once: the rate budget, not the parallelism, paces it).
+pub(crate) async fn deploy_concurrently(
+    deps: &Deps<'_>,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+    parallel: usize,
+) -> Vec<Deployment> {
     futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
             // A target in another account: its calls sign with its role's credentials.
@@ -65,9 +82,28 @@ pub(crate) async fn deploy_inline(
             ))
             .await
         })
-        .buffered(deps.config.max_parallel)
+        .buffered(parallel.max(1))
         .collect()
         .await
+}
+
+/// A fleet rollback, or one run's batch of a fan-out.
+pub async fn on_fleet(deps: &Deps<'_>, f: &FleetRequest) -> Result<Report, InputError> {
+    match f {
+        FleetRequest::Rollback(r) => {
+            Box::pin(crate::actions::fleet_rollback::on_fleet_rollback(deps, r)).await
+        }
+        FleetRequest::Batch(b) => Box::pin(batch::on_batch(deps, b)).await,
+    }
+}
+
+/// How many runs share the rate budget with the one `request` starts: a batch says; anything
+/// else has the budget to itself.
+pub fn runs_sharing(request: &Request) -> usize {
+    match request {
+        Request::Fleet(FleetRequest::Batch(b)) => b.runs,
+        _ => 1,
+    }
 }
 
 /// What the run needs to dispatch to and could not learn.
@@ -91,7 +127,31 @@ pub(crate) async fn dispatch(
             .with_image(image);
     };
     tracing::info!(image = %image.uri(), functions = n, target = target_arn, dry_run, "dispatching");
-    let deployments: Vec<Deployment> = futures_util::stream::iter(jobs)
+    let deployments: Vec<Deployment> = if n > batch::PER_FUNCTION_MAX && !dry_run {
+        batch::dispatch_deploy(deps, target_arn, image, jobs, pushed, reason).await
+    } else {
+        dispatch_each(deps, target_arn, image, jobs, pushed, reason, dry_run).await
+    };
+    let mut report = Report::new(ActionKind::Deploy)
+        .with_image(image)
+        .with_deployments(deployments);
+    if report.outcome == Outcome::Failed {
+        report.reason = Some(partial_failure(&report.deployments));
+    }
+    report
+}
+
+/// One asynchronous invocation per function (a fleet of up to [`batch::PER_FUNCTION_MAX`]).
+async fn dispatch_each(
+    deps: &Deps<'_>,
+    target_arn: &str,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    reason: Option<&Reason>,
+    dry_run: bool,
+) -> Vec<Deployment> {
+    futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
             let mut d = Deployment::new(function.clone(), target.alias.clone());
             if dry_run {
@@ -122,19 +182,12 @@ pub(crate) async fn dispatch(
         })
         .buffered(DISPATCH_PARALLEL)
         .collect()
-        .await;
-    let mut report = Report::new(ActionKind::Deploy)
-        .with_image(image)
-        .with_deployments(deployments);
-    if report.outcome == Outcome::Failed {
-        report.reason = Some(partial_failure(&report.deployments));
-    }
-    report
+        .await
 }
 
 /// The top-level reason when some functions could not be dispatched: how many, which (the first
 /// few), and that the rest were sent and deploy on their own.
-fn partial_failure(deployments: &[Deployment]) -> String {
+pub(crate) fn partial_failure(deployments: &[Deployment]) -> String {
     let failed: Vec<&str> = deployments
         .iter()
         .filter(|d| d.outcome == Outcome::Failed)

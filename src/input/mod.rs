@@ -3,6 +3,7 @@
 
 mod alarm;
 mod event;
+mod fleet;
 mod manual;
 mod stage;
 #[cfg(test)]
@@ -10,6 +11,7 @@ mod tests;
 
 pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
+pub use fleet::{BatchRequest, BatchWork, FleetRequest, FleetRollbackRequest};
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
     HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest,
@@ -58,6 +60,8 @@ pub enum Request {
     Reconcile(ReconcileRequest),
     /// A promotion from one stage to the next (a scheduled check, or by hand).
     PromoteStage(PromoteStageRequest),
+    /// A fleet rollback, or one run's batch of a fan-out.
+    Fleet(FleetRequest),
 }
 
 impl Request {
@@ -69,6 +73,7 @@ impl Request {
                 | Request::Deploy(_)
                 | Request::Reconcile(_)
                 | Request::PromoteStage(_)
+                | Request::Fleet(_)
         )
     }
 }

@@ -255,6 +255,14 @@ pub struct Report {
     /// Promotion checks scheduled for the stages that follow a function this run deployed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub promotion_checks: Vec<PromotionCheck>,
+    /// Lambda answered 429 this many times during the run; each was waited out and retried while
+    /// the invocation had time (a call still throttled then fails as `throttled`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub throttles: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Report {
@@ -276,6 +284,7 @@ impl Report {
             warnings: Vec::new(),
             stage: None,
             promotion_checks: Vec::new(),
+            throttles: 0,
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod builder;
 pub mod fixtures;
+pub mod queue;
 pub mod world;
 
 pub use builder::{BUS, TOPIC, TestEngine, engine, push_b, sns_subjects};
