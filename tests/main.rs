@@ -29,3 +29,4 @@ mod reconcile;
 mod rollout;
 mod signals;
 mod stages;
+mod throttles;

@@ -81,7 +81,7 @@ pub struct Buckets {
 
 impl WorldState {
     /// The 429 to answer `op` with, when its quota has no token left now.
-    pub(super) fn rate_limited(&mut self, op: &str) -> Option<Fault> {
+    pub fn rate_limited(&mut self, op: &str) -> Option<Fault> {
         let now = self.t();
         let b = self.rate.as_mut()?;
         if op == "GetFunction" {
