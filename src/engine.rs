@@ -231,9 +231,15 @@ impl Engine {
         .await;
         let now = self.lambda.clock().now();
         Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;
-        let (notification, warnings) = self.notifier.notify(&report).await;
-        report.notification = notification;
-        report.warnings.extend(warnings);
+        // A fleet told in one summary: its batches tell only failures, its checks only the end.
+        match crate::fanout::quiet::to_tell(&request, &report) {
+            Ok(told) => {
+                let (notification, warnings) = self.notifier.notify(&told).await;
+                report.notification = notification;
+                report.warnings.extend(warnings);
+            }
+            Err(quiet) => report.notification = Some(quiet),
+        }
         tracing::info!(outcome = report.outcome.as_str(), reason = ?report.reason, run = %deps.ctx.run_id, "run finished");
         Ok(Response::Report(Box::new(report)))
     }

@@ -6,7 +6,8 @@
 
 use super::Deps;
 use crate::fanout::batch::{self, FANOUT_RUNS, PER_FUNCTION_MAX};
-use crate::input::{FleetRollbackRequest, InputError, RollbackRequest};
+use crate::fanout::summary;
+use crate::input::{FleetKind, FleetRollbackRequest, InputError, RollbackRequest};
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{Digest, FunctionRef, Reason, Repository};
 use futures_util::StreamExt;
@@ -46,6 +47,25 @@ pub async fn on_fleet_rollback(
         report.repository = Some(r.repository.to_string());
         return Ok(report);
     };
+    let started = deps.ctx.clock().now_utc();
+    let key = summary::key(FleetKind::Rollback, started, None);
+    let check = summary::payload(
+        FleetKind::Rollback,
+        &r.repository,
+        None,
+        r.digest.as_ref(),
+        &key,
+        started,
+    );
+    let summary_key = match summary::schedule(deps, &check, n).await {
+        Ok(()) => Some(key),
+        Err(why) => {
+            report.warnings.push(format!(
+                "no fleet summary ({why}): each function's run tells its own outcome"
+            ));
+            None
+        }
+    };
     let runs = if n > PER_FUNCTION_MAX { FANOUT_RUNS } else { n };
     let alias_of = |f: &FunctionRef| {
         deps.allowed(f, Some(&r.repository))
@@ -57,7 +77,10 @@ pub async fn on_fleet_rollback(
     let batches = batches
         .into_iter()
         .map(|b| {
-            let payload = payload(&b, r, runs);
+            let mut payload = payload(&b, r, runs);
+            if let Some(k) = &summary_key {
+                payload["summary"] = json!(k);
+            }
             let deployments = b
                 .iter()
                 .map(|f| Deployment::new(f.clone(), alias_of(f)))
@@ -66,7 +89,9 @@ pub async fn on_fleet_rollback(
         })
         .collect();
     let deployments = batch::send(deps, target_arn, batches).await;
+    let warnings = std::mem::take(&mut report.warnings);
     report = report.with_deployments(deployments);
+    report.warnings = warnings;
     if report.outcome == Outcome::Failed {
         report.reason = Some(crate::fanout::partial_failure(&report.deployments));
     }

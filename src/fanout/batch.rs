@@ -12,7 +12,7 @@
 //! re-dispatched could build such a chain.
 
 use crate::config::Target;
-use crate::input::{BatchRequest, BatchWork, InputError};
+use crate::input::{BatchRequest, BatchWork, FleetKind, InputError};
 use crate::ops::Deps;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
@@ -99,7 +99,8 @@ pub(crate) async fn send(
     sent.into_iter().flatten().collect()
 }
 
-/// A deploy fanned out in batches: the report lists every function as dispatched (or not).
+/// A deploy fanned out in batches: the report lists every function as dispatched (or not), and
+/// a warning when the fleet gets no summary (each function's run then tells its own outcome).
 pub(crate) async fn dispatch_deploy(
     deps: &Deps<'_>,
     target_arn: &str,
@@ -107,14 +108,38 @@ pub(crate) async fn dispatch_deploy(
     jobs: Vec<(FunctionRef, &Target)>,
     pushed: Option<DateTime<Utc>>,
     reason: Option<&Reason>,
-) -> Vec<Deployment> {
+) -> (Vec<Deployment>, Option<String>) {
+    let started = deps.ctx.clock().now_utc();
+    let key = super::summary::key(FleetKind::Deploy, started, Some(&image.digest));
+    let check = super::summary::payload(
+        FleetKind::Deploy,
+        &image.repository,
+        Some(image),
+        None,
+        &key,
+        started,
+    );
+    // Scheduled before anything is sent: a batch is told to keep quiet only when its summary
+    // is sure to come.
+    let (summary, warning) = match super::summary::schedule(deps, &check, jobs.len()).await {
+        Ok(()) => (Some(key), None),
+        Err(why) => (
+            None,
+            Some(format!(
+                "no fleet summary ({why}): each function's run tells its own outcome"
+            )),
+        ),
+    };
     let batches = split(jobs, FANOUT_RUNS);
     let runs = batches.len();
     let batches = batches
         .into_iter()
         .map(|b| {
             let functions: Vec<FunctionRef> = b.iter().map(|(f, _)| f.clone()).collect();
-            let payload = deploy_payload(&functions, image, pushed, reason, runs);
+            let mut payload = deploy_payload(&functions, image, pushed, reason, runs);
+            if let Some(k) = &summary {
+                payload["summary"] = json!(k);
+            }
             let deployments = b
                 .into_iter()
                 .map(|(f, t)| Deployment::new(f, t.alias.clone()))
@@ -122,7 +147,7 @@ pub(crate) async fn dispatch_deploy(
             (payload, deployments)
         })
         .collect();
-    send(deps, target_arn, batches).await
+    (send(deps, target_arn, batches).await, warning)
 }
 
 /// One run's batch: every function in it at once, paced by this run's share of the budget.

@@ -19,6 +19,8 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 pub mod batch;
+pub mod quiet;
+pub mod summary;
 
 /// Asynchronous Invokes in flight at once: each is one quick HTTP call (Lambda only queues the
 /// payload), so 500 functions are dispatched in a few seconds without a burst that throttles.
@@ -93,7 +95,14 @@ pub async fn on_fleet(deps: &Deps<'_>, f: &FleetRequest) -> Result<Report, Input
         FleetRequest::Rollback(r) => {
             Box::pin(crate::actions::fleet_rollback::on_fleet_rollback(deps, r)).await
         }
-        FleetRequest::Batch(b) => Box::pin(batch::on_batch(deps, b)).await,
+        FleetRequest::Batch(b) => {
+            let mut report = Box::pin(batch::on_batch(deps, b)).await?;
+            if let Some(key) = &b.summary {
+                quiet::leave_failures(&deps.ctx, key, &mut report).await;
+            }
+            Ok(report)
+        }
+        FleetRequest::Report(r) => Ok(Box::pin(summary::on_report(deps, r)).await),
     }
 }
 
@@ -127,14 +136,16 @@ pub(crate) async fn dispatch(
             .with_image(image);
     };
     tracing::info!(image = %image.uri(), functions = n, target = target_arn, dry_run, "dispatching");
-    let deployments: Vec<Deployment> = if n > batch::PER_FUNCTION_MAX && !dry_run {
+    let (deployments, warning) = if n > batch::PER_FUNCTION_MAX && !dry_run {
         batch::dispatch_deploy(deps, target_arn, image, jobs, pushed, reason).await
     } else {
-        dispatch_each(deps, target_arn, image, jobs, pushed, reason, dry_run).await
+        let each = dispatch_each(deps, target_arn, image, jobs, pushed, reason, dry_run).await;
+        (each, None)
     };
     let mut report = Report::new(ActionKind::Deploy)
         .with_image(image)
         .with_deployments(deployments);
+    report.warnings.extend(warning);
     if report.outcome == Outcome::Failed {
         report.reason = Some(partial_failure(&report.deployments));
     }

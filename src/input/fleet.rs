@@ -21,6 +21,61 @@ pub enum FleetRequest {
     Rollback(FleetRollbackRequest),
     /// One run's share of a fan-out.
     Batch(BatchRequest),
+    /// A fleet's summary check, brought by a one-time schedule (see fanout/summary.rs).
+    Report(FleetReportRequest),
+}
+
+/// What a fleet did: a deploy of one image, or a rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FleetKind {
+    Deploy,
+    Rollback,
+}
+
+/// Is every function of a fleet done yet? Read from the functions themselves (each alias, and a
+/// failure tag its run left), since the runs are asynchronous and there is no database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetReportRequest {
+    pub kind: FleetKind,
+    pub repository: Repository,
+    /// A deploy: the image every function should run.
+    pub image: Option<ImageRef>,
+    /// A rollback: only functions whose alias ran this digest were asked to roll back.
+    pub digest: Option<Digest>,
+    /// Names this fleet in the failure tags its runs leave.
+    pub key: String,
+    /// When the fleet was started: the summary's deadline counts from here.
+    pub started: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportFields {
+    kind: FleetKind,
+    repository: Repository,
+    #[serde(default)]
+    image_uri: Option<String>,
+    #[serde(default)]
+    tag: Option<Tag>,
+    #[serde(default)]
+    digest: Option<Digest>,
+    key: String,
+    started: DateTime<Utc>,
+}
+
+/// A fleet's key: short, and only characters a Lambda tag value may hold.
+pub fn check_key(key: &str) -> Result<(), String> {
+    let ok = !key.is_empty()
+        && key.len() <= 64
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key:?} is not a fleet key: 1-64 letters, digits and -"
+        ))
+    }
 }
 
 /// Every configured function of `repository` (with a digest: those whose alias runs it) back to
@@ -58,6 +113,9 @@ pub struct BatchRequest {
     /// How many runs of this fan-out share the rate budget at once.
     pub runs: usize,
     pub reason: Option<Reason>,
+    /// The fleet's key when its successes are told in one summary: only failures are notified,
+    /// and each is left on its function for the summary to read.
+    pub summary: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +130,8 @@ struct DeployBatchFields {
     #[serde(default)]
     reason: Option<Reason>,
     runs: usize,
+    #[serde(default)]
+    summary: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +144,8 @@ struct RollbackBatchFields {
     #[serde(default)]
     reason: Option<Reason>,
     runs: usize,
+    #[serde(default)]
+    summary: Option<String>,
 }
 
 /// `fields` is the payload without its `action`.
@@ -109,6 +171,7 @@ pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputE
                 functions: f.functions,
                 runs: f.runs,
                 reason: f.reason,
+                summary: f.summary,
             }
         }
         "rollback_batch" => {
@@ -121,7 +184,36 @@ pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputE
                 functions: f.functions,
                 runs: f.runs,
                 reason: f.reason,
+                summary: f.summary,
             }
+        }
+        "fleet_report" => {
+            let f: ReportFields = deserialize(fields)?;
+            check_key(&f.key).map_err(|p| InputError::new("payload.key", p))?;
+            let image = match f.image_uri {
+                Some(uri) => {
+                    let mut image = uri
+                        .parse::<ImageRef>()
+                        .map_err(|p| InputError::new("payload.image_uri", p))?;
+                    image.tag = f.tag;
+                    Some(image)
+                }
+                None if f.kind == FleetKind::Deploy => {
+                    return Err(InputError::new(
+                        "payload.image_uri",
+                        "is missing: a deploy's summary names the image",
+                    ));
+                }
+                None => None,
+            };
+            return Ok(FleetRequest::Report(FleetReportRequest {
+                kind: f.kind,
+                repository: f.repository,
+                image,
+                digest: f.digest,
+                key: f.key,
+                started: f.started,
+            }));
         }
         other => unreachable!("fleet::parse is only called for its own actions, not {other}"),
     };
@@ -147,6 +239,9 @@ fn check_batch(mut b: BatchRequest) -> Result<BatchRequest, InputError> {
             ),
         ));
     }
+    if let Some(key) = &b.summary {
+        check_key(key).map_err(|p| InputError::new("payload.summary", p))?;
+    }
     b.reason = b.reason.filter(|r| !r.is_blank());
     Ok(b)
 }
@@ -154,7 +249,7 @@ fn check_batch(mut b: BatchRequest) -> Result<BatchRequest, InputError> {
 /// The actions this module parses, and whether a `rollback` payload is a fleet rollback.
 pub(super) fn is_fleet(action: &str, fields: &Value) -> bool {
     match action {
-        "deploy_batch" | "rollback_batch" => true,
+        "deploy_batch" | "rollback_batch" | "fleet_report" => true,
         "rollback" => fields.get("repository").is_some(),
         _ => false,
     }
@@ -205,6 +300,18 @@ mod tests {
         assert_eq!(
             parse_err(batch(json!(0), json!(["f"]))),
             "payload.runs: 0 is out of range: it must be between 1 and 100"
+        );
+        assert_eq!(
+            parse_err(
+                json!({"action": "rollback_batch", "repository": "api", "functions": ["f"], "runs": 1, "summary": "a b"})
+            ),
+            "payload.summary: \"a b\" is not a fleet key: 1-64 letters, digits and -"
+        );
+        assert_eq!(
+            parse_err(
+                json!({"action": "fleet_report", "kind": "deploy", "repository": "api", "key": "k", "started": "2026-01-01T00:00:00Z"})
+            ),
+            "payload.image_uri: is missing: a deploy's summary names the image"
         );
         assert_eq!(
             parse_err(batch(json!(2), json!([]))),

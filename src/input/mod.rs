@@ -11,7 +11,10 @@ mod tests;
 
 pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
-pub use fleet::{BatchRequest, BatchWork, FleetRequest, FleetRollbackRequest};
+pub use fleet::{
+    BatchRequest, BatchWork, FleetKind, FleetReportRequest, FleetRequest, FleetRollbackRequest,
+    check_key,
+};
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
     HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest,

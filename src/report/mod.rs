@@ -4,12 +4,14 @@ use crate::types::{AliasName, FunctionRef, Version};
 use serde::Serialize;
 
 mod failure;
+mod fleet;
 mod image_checks;
 mod rollout;
 mod stage;
 mod summary;
 
 pub use failure::FailureKind;
+pub use fleet::FleetSummary;
 
 pub use image_checks::{Finding, ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck};
 pub use rollout::{ErrorRate, RolloutInfo};
@@ -259,6 +261,9 @@ pub struct Report {
     /// the invocation had time (a call still throttled then fails as `throttled`).
     #[serde(skip_serializing_if = "is_zero")]
     pub throttles: u32,
+    /// A fleet's summary (one message for a push or rollback above DEPLOYER_INLINE_MAX).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetSummary>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -285,6 +290,7 @@ impl Report {
             stage: None,
             promotion_checks: Vec::new(),
             throttles: 0,
+            fleet: None,
         }
     }
 
