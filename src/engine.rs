@@ -58,6 +58,8 @@ pub enum Response {
     Report(Box<Report>),
     Status(StatusReport),
     History(HistoryReport),
+    /// A fleet's progress on one image (`status --repository`).
+    FleetStatus(crate::actions::fleet_status::FleetStatus),
 }
 
 impl Response {
@@ -65,7 +67,7 @@ impl Response {
     pub fn into_report(self) -> Option<Report> {
         match self {
             Response::Report(r) => Some(*r),
-            Response::Status(_) | Response::History(_) => None,
+            Response::Status(_) | Response::History(_) | Response::FleetStatus(_) => None,
         }
     }
 
@@ -75,6 +77,7 @@ impl Response {
             Response::Report(r) => r.is_failure(),
             Response::Status(s) => s.is_failure(),
             Response::History(h) => h.is_failure(),
+            Response::FleetStatus(s) => s.is_failure(),
         }
     }
 }
@@ -202,6 +205,11 @@ impl Engine {
             Request::Alarm(a) => Box::pin(alarm::on_alarm(&deps, a)).await,
             Request::PromoteStage(p) => {
                 Box::pin(crate::actions::promote_stage::on_promote_stage(&deps, p)).await?
+            }
+            Request::Fleet(crate::input::FleetRequest::Status(s)) => {
+                return Box::pin(crate::actions::fleet_status::on_fleet_status(&deps, s))
+                    .await
+                    .map(Response::FleetStatus);
             }
             Request::Status(s) => {
                 return Box::pin(status::on_status(&deps, s))

@@ -18,6 +18,7 @@ mod deploy_waiting;
 mod fanout;
 mod fanout_scale;
 mod faults;
+mod fleet_status;
 mod fleet_summary;
 mod handler;
 mod history;

@@ -190,6 +190,7 @@ async fn roll_back_one(
         match runs {
             Ok(Some(d)) if &d == digest => {}
             Ok(other) => {
+                dep.outcome = Outcome::Skipped;
                 dep.reason = Some(format!(
                     "alias {} runs {}, not {}: left alone",
                     target.alias,

@@ -5,6 +5,7 @@ pub mod advance;
 pub mod alarm;
 pub mod deploy;
 pub mod fleet_rollback;
+pub mod fleet_status;
 pub mod history;
 pub mod promote;
 pub mod promote_stage;

@@ -1,7 +1,7 @@
 //! Flags and payloads make equal requests; bad flags get the same checks; --help is complete.
 
 use super::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn flags(args: &[&str]) -> Request {
     let mut argv = vec!["self-deployer"];
@@ -228,4 +228,55 @@ fn promote_stage_flags_make_the_same_request_as_its_payload() {
     ])
     .unwrap_err();
     assert!(e.to_string().contains("--from"), "{e}");
+}
+
+#[test]
+fn fleet_flags_and_payloads_make_equal_requests() {
+    let digest = format!("sha256:{}", "b".repeat(64));
+    assert_eq!(
+        flags(&[
+            "rollback",
+            "--repository",
+            "api",
+            "--digest",
+            &digest,
+            "--dry-run"
+        ]),
+        payload(
+            json!({"action": "rollback", "repository": "api", "digest": digest, "dry_run": true})
+        )
+    );
+    assert_eq!(
+        flags(&["rollback", "--repository", "api"]),
+        payload(json!({"action": "rollback", "repository": "api"}))
+    );
+    assert_eq!(
+        flags(&["status", "--repository", "api", "--digest", &digest]),
+        payload(json!({"action": "status", "repository": "api", "digest": digest}))
+    );
+}
+
+#[test]
+fn fleet_flags_are_checked_before_anything_runs() {
+    let err = |args: &[&str]| {
+        let mut argv = vec!["self-deployer"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap_err().to_string()
+    };
+    assert!(err(&["rollback"]).contains("--function"));
+    assert!(
+        err(&["rollback", "--repository", "api", "--function", "f"])
+            .contains("cannot be used with")
+    );
+    assert!(err(&["rollback", "--repository", "api", "--to", "3"]).contains("cannot be used with"));
+    let digest = format!("sha256:{}", "b".repeat(64));
+    assert!(
+        err(&["rollback", "--function", "f", "--digest", &digest]).contains("cannot be used with")
+    );
+    assert!(err(&["status", "--digest", &digest]).contains("--repository"));
+    assert!(err(&["status", "--repository", "api", "--check"]).contains("cannot be used with"));
+    assert!(
+        err(&["status", "--repository", "api", "--digest", "sha256:zz"])
+            .contains("is not a digest")
+    );
 }

@@ -103,6 +103,7 @@ pub async fn on_fleet(deps: &Deps<'_>, f: &FleetRequest) -> Result<Report, Input
             Ok(report)
         }
         FleetRequest::Report(r) => Ok(Box::pin(summary::on_report(deps, r)).await),
+        FleetRequest::Status(_) => unreachable!("the engine answers a fleet's status itself"),
     }
 }
 

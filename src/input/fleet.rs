@@ -23,6 +23,17 @@ pub enum FleetRequest {
     Batch(BatchRequest),
     /// A fleet's summary check, brought by a one-time schedule (see fanout/summary.rs).
     Report(FleetReportRequest),
+    /// `{"action":"status","repository":...}`: how far a fleet is on one image.
+    Status(FleetStatusRequest),
+}
+
+/// How many of a repository's functions run `digest` (default: the repository's newest image).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetStatusRequest {
+    pub repository: Repository,
+    #[serde(default)]
+    pub digest: Option<Digest>,
 }
 
 /// What a fleet did: a deploy of one image, or a rollback.
@@ -151,6 +162,7 @@ struct RollbackBatchFields {
 /// `fields` is the payload without its `action`.
 pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputError> {
     let req = match action {
+        "status" => return deserialize(fields).map(FleetRequest::Status),
         "rollback" => {
             let mut r: FleetRollbackRequest = deserialize(fields)?;
             r.reason = r.reason.filter(|r| !r.is_blank());
@@ -250,7 +262,7 @@ fn check_batch(mut b: BatchRequest) -> Result<BatchRequest, InputError> {
 pub(super) fn is_fleet(action: &str, fields: &Value) -> bool {
     match action {
         "deploy_batch" | "rollback_batch" | "fleet_report" => true,
-        "rollback" => fields.get("repository").is_some(),
+        "rollback" | "status" => fields.get("repository").is_some(),
         _ => false,
     }
 }

@@ -13,7 +13,7 @@ pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
 pub use fleet::{
     BatchRequest, BatchWork, FleetKind, FleetReportRequest, FleetRequest, FleetRollbackRequest,
-    check_key,
+    FleetStatusRequest, check_key,
 };
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
