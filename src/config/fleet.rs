@@ -5,9 +5,17 @@
 
 use super::{ConfigError, parse_number};
 
+// Read by the IaC checks with the rest (tests/iac/iac.py, engine_env_vars).
 pub const CONTROL_PLANE_RPS_VAR: &str = "DEPLOYER_CONTROL_PLANE_RPS";
 pub const FLEET_REPORT_SECS_VAR: &str = "DEPLOYER_FLEET_REPORT_SECS";
 pub const NOTIFY_FLEET_VAR: &str = "DEPLOYER_NOTIFY_FLEET";
+
+/// What `--help` says of the three variables, in order.
+pub(super) const HELP: [&str; 3] = [
+    "Lambda control-plane calls per second the deployer makes, split across its concurrent runs (1-15, default 10 of Lambda's 15)",
+    "how long a fleet's summary waits for every function's outcome before naming the stragglers, in seconds (default 900)",
+    "above DEPLOYER_INLINE_MAX: summary (one message per push or fleet rollback, failures at once) or each (default summary)",
+];
 
 /// Of Lambda's 15 control-plane requests per second per account and Region (a quota that cannot be
 /// raised), the deployer takes 10 by default and leaves the rest to CI, Terraform and people.

@@ -3,7 +3,7 @@
 //! Every error names the variable, the field path inside it and the problem. Unknown fields are
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
-mod fleet;
+pub mod fleet;
 mod image_checks;
 mod reconcile;
 mod rollout;
@@ -15,10 +15,6 @@ mod target;
 #[cfg(test)]
 mod tests;
 
-pub use fleet::{
-    CONTROL_PLANE_RPS_VAR, DEFAULT_CONTROL_PLANE_RPS, FLEET_REPORT_SECS_VAR, FleetConfig,
-    NOTIFY_FLEET_VAR, NotifyFleet,
-};
 pub use image_checks::{ImageChecks, MAX_SCAN_WAIT_SECS, RequireSignature};
 pub use reconcile::ReconcileMode;
 pub use rollout::Rollout;
@@ -121,18 +117,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         RECONCILE_VAR,
         "what a reconcile sweep does with a missed push for targets without their own reconcile_mode: deploy or report (default deploy)",
     ),
-    (
-        CONTROL_PLANE_RPS_VAR,
-        "Lambda control-plane calls per second the deployer makes, split across its concurrent runs (1-15, default 10 of Lambda's 15)",
-    ),
-    (
-        FLEET_REPORT_SECS_VAR,
-        "how long a fleet's summary waits for every function's outcome before naming the stragglers, in seconds (default 900)",
-    ),
-    (
-        NOTIFY_FLEET_VAR,
-        "above DEPLOYER_INLINE_MAX: summary (one message per push or fleet rollback, failures at once) or each (default summary)",
-    ),
+    (fleet::CONTROL_PLANE_RPS_VAR, fleet::HELP[0]),
+    (fleet::FLEET_REPORT_SECS_VAR, fleet::HELP[1]),
+    (fleet::NOTIFY_FLEET_VAR, fleet::HELP[2]),
 ];
 
 const DEFAULT_ALIAS: &str = "live";
@@ -177,8 +164,7 @@ pub struct Config {
     pub signals: SignalsConfig,
     /// Most functions one run deploys itself; more are dispatched (see `actions::dispatch`).
     pub inline_max: usize,
-    /// Rate budget, summary wait and notification of a fleet.
-    pub fleet: FleetConfig,
+    pub fleet: fleet::FleetConfig,
 }
 
 /// Where rollout checks are scheduled, and what they invoke.

@@ -48,7 +48,7 @@ pub fn key(kind: FleetKind, started: DateTime<Utc>, digest: Option<&Digest>) -> 
 /// Schedules a fleet's first summary check; `Err` says why there will be no summary (then every
 /// function's run tells its own outcome, as with `DEPLOYER_NOTIFY_FLEET=each`).
 pub async fn schedule(deps: &Deps<'_>, payload: &Value, n: usize) -> Result<(), String> {
-    if deps.config.fleet.notify == crate::config::NotifyFleet::Each {
+    if deps.config.fleet.notify == crate::config::fleet::NotifyFleet::Each {
         return Err("DEPLOYER_NOTIFY_FLEET is each".into());
     }
     let after = first_check_after(n, deps.config.fleet.control_plane_rps);

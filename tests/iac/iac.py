@@ -153,8 +153,10 @@ def src_text(*parts: str) -> str:
 
 
 def engine_env_vars() -> set[str]:
-    """Every DEPLOYER_* variable the engine reads (the *_VAR constants of src/config/mod.rs)."""
-    return set(re.findall(r'pub const [A-Z_]+_VAR: &str = "(DEPLOYER_[A-Z_]+)";', src_text("config", "mod.rs")))
+    """Every DEPLOYER_* variable the engine reads (the *_VAR constants of src/config/mod.rs, and of
+    src/config/fleet.rs for the fleet's)."""
+    text = src_text("config", "mod.rs") + src_text("config", "fleet.rs")
+    return set(re.findall(r'pub const [A-Z_]+_VAR: &str = "(DEPLOYER_[A-Z_]+)";', text))
 
 
 def hcl_value(text: str):

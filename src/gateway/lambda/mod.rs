@@ -46,7 +46,7 @@ pub struct AliasMove {
 impl Lambda {
     pub fn new(client: Client) -> Self {
         let clock = Clock::of(client.config());
-        let budget = Budget::new(crate::config::DEFAULT_CONTROL_PLANE_RPS, 1, None);
+        let budget = Budget::new(crate::config::fleet::DEFAULT_CONTROL_PLANE_RPS, 1, None);
         Self {
             client,
             clock,
