@@ -180,3 +180,60 @@ async fn a_fleet_rollback_by_digest_moves_only_the_functions_on_it() {
         "4 functions: rolled back in this run"
     );
 }
+
+/// A function in a rollout has its rollout stopped as a single rollback does: the split cleared,
+/// its pending check deleted; the function next to it is rolled back as usual.
+#[tokio::test]
+async fn a_fleet_rollback_stops_a_rollout_as_a_single_rollback_does() {
+    let w = World::new();
+    for f in ["canary", "plain"] {
+        w.live_function(f, "api", 'a');
+    }
+    w.ecr_image("api", 'a', Some("v1"));
+    w.alarm("api-5xx", "OK");
+    let config = config_with(
+        json!([
+            {"repository": "api", "functions": ["canary"],
+             "rollout": {"steps": [10, 50], "interval_secs": 300, "alarms": ["api-5xx"]}},
+            {"repository": "api", "functions": ["plain"]}
+        ]),
+        &[
+            ("DEPLOYER_SCHEDULER_ROLE_ARN", SCHEDULER_ROLE),
+            ("DEPLOYER_FUNCTION_ARN", DEPLOYER_ARN),
+        ],
+    );
+    let e = TestEngine::new(&w).config(config).rollouts().build();
+    let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+    let by = |r: &self_deployer::report::Report, n: &str| {
+        r.deployments
+            .iter()
+            .find(|d| d.function.name() == n)
+            .unwrap()
+            .outcome
+    };
+    assert_eq!(
+        by(&r, "canary"),
+        self_deployer::report::Outcome::RollingOut,
+        "{r:#?}"
+    );
+    assert_eq!(by(&r, "plain"), self_deployer::report::Outcome::Deployed);
+    assert_eq!(w.schedules().len(), 1, "the rollout's check");
+
+    let r = e
+        .handle(&json!({"action": "rollback", "repository": "api", "reason": "bad release"}))
+        .await
+        .report();
+    assert_eq!(
+        by(&r, "canary"),
+        self_deployer::report::Outcome::RolledBack,
+        "{r:#?}"
+    );
+    assert_eq!(by(&r, "plain"), self_deployer::report::Outcome::RolledBack);
+    assert_eq!(
+        w.alias_state("canary"),
+        (1, vec![]),
+        "all traffic back on version 1, the split cleared"
+    );
+    assert!(w.schedules().is_empty(), "the rollout's check is deleted");
+    assert_eq!(w.alias_version("plain", "live").as_deref(), Some("1"));
+}
