@@ -217,3 +217,46 @@ async fn a_fleet_rollback_is_dispatched_and_told_in_one_summary() {
         ["ROLLED BACK api on 24 of 24 functions"]
     );
 }
+
+/// A push goes to the functions whose tag patterns match: the summary counts those, not every
+/// function of the repository.
+#[tokio::test]
+async fn the_summary_counts_the_functions_the_push_went_to() {
+    let w = world();
+    w.with_func("w-05", |f| f.pending_outcome = LastUpdateStatus::Successful);
+    w.live_function("prod-1", "api", 'a');
+    w.live_function("prod-2", "api", 'a');
+    let config = config_with(
+        json!([
+            {"repository": "api", "functions": ["prod-1", "prod-2"], "tags": ["release-*"]},
+            {"repository": "api", "functions": names(), "tags": ["v*"]}
+        ]),
+        &[
+            ("DEPLOYER_SCHEDULER_ROLE_ARN", SCHEDULER_ROLE),
+            ("DEPLOYER_FUNCTION_ARN", DEPLOYER_ARN),
+        ],
+    );
+    let (publish, subjects) = sns_subjects();
+    let e = TestEngine::new(&w)
+        .config(config)
+        .rollouts()
+        .sns(&publish)
+        .build();
+    e.handle(&push("api", 'b', Some("v2"))).await.report();
+    assert_eq!(
+        summary_payload(&w)["members"],
+        "cfffff3",
+        "the 24 after prod-1 and prod-2"
+    );
+    run_batches(&w, &e, 0).await;
+    let s = fire(&w, &e).await;
+    assert_eq!(
+        s.reason.as_deref(),
+        Some("DEPLOYED api v2 to 24 of 24 functions"),
+        "{s:#?}"
+    );
+    assert_eq!(
+        subjects.lock().unwrap().clone(),
+        ["DEPLOYED api v2 to 24 of 24 functions"]
+    );
+}

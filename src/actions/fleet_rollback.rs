@@ -56,6 +56,7 @@ pub async fn on_fleet_rollback(
         r.digest.as_ref(),
         &key,
         started,
+        None,
     );
     let summary_key = match summary::schedule(deps, &check, n).await {
         Ok(()) => Some(key),

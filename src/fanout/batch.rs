@@ -111,6 +111,10 @@ pub(crate) async fn dispatch_deploy(
 ) -> (Vec<Deployment>, Option<String>) {
     let started = deps.ctx.clock().now_utc();
     let key = super::summary::key(FleetKind::Deploy, started, Some(&image.digest));
+    // The functions this push goes to, of all the repository's: what the summary waits for.
+    let chosen: Vec<FunctionRef> = jobs.iter().map(|(f, _)| f.clone()).collect();
+    let all = super::members::configured(deps.config, &image.repository);
+    let members = super::members::mask(&all, &chosen);
     let check = super::summary::payload(
         FleetKind::Deploy,
         &image.repository,
@@ -118,6 +122,7 @@ pub(crate) async fn dispatch_deploy(
         None,
         &key,
         started,
+        Some(&members),
     );
     // Scheduled before anything is sent: a batch is told to keep quiet only when its summary
     // is sure to come.

@@ -19,6 +19,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 pub mod batch;
+pub mod members;
 pub mod quiet;
 pub mod summary;
 

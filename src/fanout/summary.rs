@@ -84,6 +84,7 @@ pub fn payload(
     digest: Option<&Digest>,
     key: &str,
     started: DateTime<Utc>,
+    members: Option<&str>,
 ) -> Value {
     let mut p = json!({
         "action": "fleet_report", "kind": kind, "repository": repository.as_str(),
@@ -97,6 +98,9 @@ pub fn payload(
     }
     if let Some(d) = digest {
         p["digest"] = json!(d.as_str());
+    }
+    if let Some(m) = members {
+        p["members"] = json!(m);
     }
     p
 }
@@ -114,12 +118,10 @@ enum State {
 /// The check: reads every function; the summary when all are done or time is up, else schedules
 /// the next check.
 pub async fn on_report(deps: &Deps<'_>, r: &FleetReportRequest) -> Report {
-    let functions: Vec<(FunctionRef, crate::types::AliasName)> = deps
-        .config
-        .targets_for(&r.repository)
-        .iter()
-        .flat_map(|t| t.functions.iter().map(|f| (f.clone(), t.alias.clone())))
-        .collect();
+    let functions = super::members::select(
+        super::members::configured(deps.config, &r.repository),
+        r.members.as_deref(),
+    );
     let states: Vec<(FunctionRef, State)> = futures_util::stream::iter(functions)
         .map(|(f, alias)| async move {
             let s = state_of(&deps.ctx, r, &f, &alias).await;
@@ -153,6 +155,7 @@ pub async fn on_report(deps: &Deps<'_>, r: &FleetReportRequest) -> Report {
             r.digest.as_ref(),
             &r.key,
             r.started,
+            r.members.as_deref(),
         );
         let mut report = Report::skipped(
             action,

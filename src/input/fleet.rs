@@ -58,6 +58,9 @@ pub struct FleetReportRequest {
     pub key: String,
     /// When the fleet was started: the summary's deadline counts from here.
     pub started: DateTime<Utc>,
+    /// Which of the repository's configured functions the fleet is (fanout/members.rs); all
+    /// when absent.
+    pub members: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +76,8 @@ struct ReportFields {
     digest: Option<Digest>,
     key: String,
     started: DateTime<Utc>,
+    #[serde(default)]
+    members: Option<String>,
 }
 
 /// A fleet's key: short, and only characters a Lambda tag value may hold.
@@ -202,6 +207,10 @@ pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputE
         "fleet_report" => {
             let f: ReportFields = deserialize(fields)?;
             check_key(&f.key).map_err(|p| InputError::new("payload.key", p))?;
+            if let Some(m) = &f.members {
+                crate::fanout::members::check(m)
+                    .map_err(|p| InputError::new("payload.members", p))?;
+            }
             let image = match f.image_uri {
                 Some(uri) => {
                     let mut image = uri
@@ -225,6 +234,7 @@ pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputE
                 digest: f.digest,
                 key: f.key,
                 started: f.started,
+                members: f.members,
             }));
         }
         other => unreachable!("fleet::parse is only called for its own actions, not {other}"),
