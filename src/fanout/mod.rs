@@ -104,7 +104,11 @@ pub async fn on_fleet(deps: &Deps<'_>, f: &FleetRequest) -> Result<Report, Input
             Ok(report)
         }
         FleetRequest::Report(r) => Ok(Box::pin(summary::on_report(deps, r)).await),
-        FleetRequest::Status(_) => unreachable!("the engine answers a fleet's status itself"),
+        // The engine answers a fleet's status itself (it is not a report).
+        FleetRequest::Status(_) => Err(InputError::new(
+            "payload.action",
+            "a fleet's status is not a deployment",
+        )),
     }
 }
 
@@ -113,6 +117,8 @@ pub async fn on_fleet(deps: &Deps<'_>, f: &FleetRequest) -> Result<Report, Input
 pub fn runs_sharing(request: &Request) -> usize {
     match request {
         Request::Fleet(FleetRequest::Batch(b)) => b.runs,
+        // A summary check may overlap a fleet's last runs: it keeps to half the budget.
+        Request::Fleet(FleetRequest::Report(_)) => 2,
         _ => 1,
     }
 }

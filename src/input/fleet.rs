@@ -237,7 +237,13 @@ pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputE
                 members: f.members,
             }));
         }
-        other => unreachable!("fleet::parse is only called for its own actions, not {other}"),
+        // `is_fleet` sends nothing else here; an error rather than a panic all the same.
+        other => {
+            return Err(InputError::new(
+                "payload.action",
+                format!("{other:?} is not a fleet action"),
+            ));
+        }
     };
     check_batch(req).map(FleetRequest::Batch)
 }
