@@ -166,3 +166,106 @@ async fn a_batch_keeps_to_its_share_of_the_budget() {
     // The batch's run never dispatches, whatever DEPLOYER_INLINE_MAX says.
     assert!(w.dispatched().is_empty());
 }
+
+/// With the SDK's retries on, as in production: a 429 with `Retry-After` is not sent again by the
+/// SDK at once (unpaced) but by the budget when Lambda said; a throttle without it is still the
+/// SDK's to retry.
+#[tokio::test]
+async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
+    use aws_sdk_lambda::config::retry::RetryConfig;
+    use self_deployer::ThrottlesToTheBudget;
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.rate_limit(RateLimits {
+        control_plane: 1.0,
+        get_function: 100.0,
+    });
+    let conf = w
+        .client_with(Vec::new(), RetryConfig::standard().with_max_attempts(5))
+        .config()
+        .to_builder()
+        .retry_classifier(ThrottlesToTheBudget)
+        .build();
+    let e = TestEngine::new(&w)
+        .config(config_with(targets(&["api-dev"]), &[]))
+        .lambda(aws_sdk_lambda::Client::from_conf(conf))
+        .build();
+    let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    let (seen, _) = w.throttled();
+    assert!(seen > 0);
+    assert_eq!(
+        r.throttles as usize, seen,
+        "every 429 reached the budget: none was retried by the SDK behind its back"
+    );
+    let calls = w.calls();
+    for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.throttled) {
+        let again = calls[i + 1..]
+            .iter()
+            .find(|n| n.op == c.op && n.function == c.function)
+            .expect("tried again");
+        let gap = again.at.unwrap().duration_since(c.at.unwrap()).unwrap();
+        assert!(
+            gap >= Duration::from_secs(1),
+            "{} again after {gap:?}",
+            c.op
+        );
+    }
+
+    // The same answer from a rule in front of the world: without the classifier the SDK would
+    // have sent it again itself (and the budget seen nothing).
+    for (classifier, throttles) in [(true, 1), (false, 0)] {
+        let w = World::new();
+        w.live_function("api-dev", "api", 'a');
+        let (version, revision) = w.with_func("api-dev", |f| {
+            (
+                f.aliases["live"].version.clone(),
+                f.aliases["live"].revision.clone(),
+            )
+        });
+        let limited = aws_smithy_mocks::mock!(aws_sdk_lambda::Client::get_alias)
+            .sequence()
+            .http_response(|| {
+                let mut r = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(429).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(r#"{"message":"Rate exceeded"}"#),
+                );
+                r.headers_mut()
+                    .insert("x-amzn-errortype", "TooManyRequestsException");
+                r.headers_mut().insert("Retry-After", "2");
+                r
+            })
+            .output(move || {
+                aws_sdk_lambda::operation::get_alias::GetAliasOutput::builder()
+                    .name("live")
+                    .function_version(&version)
+                    .revision_id(&revision)
+                    .build()
+            })
+            .build();
+        let client = w.client_with(
+            vec![limited.clone()],
+            RetryConfig::standard().with_max_attempts(5),
+        );
+        let client = if classifier {
+            let conf = client
+                .config()
+                .to_builder()
+                .retry_classifier(ThrottlesToTheBudget)
+                .build();
+            aws_sdk_lambda::Client::from_conf(conf)
+        } else {
+            client
+        };
+        let r = TestEngine::new(&w)
+            .config(config_with(targets(&["api-dev"]), &[]))
+            .lambda(client)
+            .build()
+            .handle(&push("api", 'b', Some("v2")))
+            .await
+            .report();
+        assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+        assert_eq!(limited.num_calls(), 2, "the 429, then the answer");
+        assert_eq!(r.throttles, throttles, "classifier {classifier}");
+    }
+}

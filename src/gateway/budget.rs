@@ -178,9 +178,9 @@ impl Budget {
                 return res;
             }
             self.throttles.fetch_add(1, Ordering::Relaxed);
-            // Lambda's rate limit says when to come back. A throttle that does not has been
-            // through the SDK's own backoff already (its retries are used up): it stays a
-            // failure of the call, as before.
+            // Lambda's rate limit says when to come back (and `ThrottlesToTheBudget` keeps the
+            // SDK from sending it again first). A throttle that does not is the SDK's to retry,
+            // and reaches us with its retries used up: it stays a failure of the call, as before.
             let Some(after) = retry_after(e) else {
                 return res;
             };
@@ -207,6 +207,31 @@ impl Budget {
             waited += wait;
             // The hold makes the next take() wait `wait`; the loop sleeps there.
         }
+    }
+}
+
+/// Leaves Lambda's rate-limit answers (429 with `Retry-After`) to the [`Budget`]: the SDK's own
+/// retries would send them again at once, unpaced and blind to when Lambda said to come back.
+/// Every other error is the SDK's to retry as configured (a 429 without `Retry-After` included).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThrottlesToTheBudget;
+
+impl aws_sdk_lambda::config::retry::ClassifyRetry for ThrottlesToTheBudget {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_lambda::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_lambda::config::retry::RetryAction {
+        use aws_sdk_lambda::config::retry::RetryAction;
+        match ctx.response() {
+            Some(r) if r.status().as_u16() == 429 && r.headers().contains_key("retry-after") => {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "ThrottlesToTheBudget"
     }
 }
 

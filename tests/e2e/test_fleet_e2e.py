@@ -103,16 +103,17 @@ def test_thirty_functions_at_lambdas_rate_deploy_roll_back_and_are_summarised_on
 
 
 def test_throttles_beyond_the_budget_are_waited_out_and_counted(world):
-    """The account's rate mostly used by someone else (4 a second left), the SDK's own retries off
-    (AWS_MAX_ATTEMPTS=1) so that every 429 reaches the deployer: it waits what Lambda asks, no
-    function fails, and the reports count exactly the 429s the proxy answered."""
+    """The account's rate mostly used by someone else (4 a second left), the SDK's retries as in
+    production: every 429 with Retry-After is left to the deployer's budget (not sent again at once
+    by the SDK), which waits what Lambda asks; no function fails, and the reports count exactly the
+    429s the proxy answered."""
     names, new, targets = fleet(world, 22)
     proxy = RateLimitedRecorder(world.moto.endpoint, DEPLOYER, rate=4)
     try:
-        run = world.handle(ecr_event("api", new, "v2"), targets, via=proxy, **env(AWS_MAX_ATTEMPTS="1"))
+        run = world.handle(ecr_event("api", new, "v2"), targets, via=proxy, **env())
         assert run.code == 0, run.stderr
         world.moto.queue_invoke_results(*[OK] * 22)
-        runs = play(world, list(proxy.queued), targets, proxy, AWS_MAX_ATTEMPTS="1")
+        runs = play(world, list(proxy.queued), targets, proxy)
         assert outcomes(runs) == ["deployed"] * 22
         assert all(world.alias_version(f) == "2" for f in names)
         counted = sum(r.report.get("throttles", 0) for r in [run, *runs])
