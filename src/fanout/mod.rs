@@ -6,7 +6,9 @@
 //! one 15-minute invocation. For more, this run deploys none: it sends one asynchronous
 //! invocation of the deployer per function (Lambda's own queue holds them, and retries those it
 //! throttles while the reserved concurrency is busy), each an ordinary manual deploy that carries
-//! the push's time and tag so stale-event protection and the version record stay exact.
+//! the push's time and tag so stale-event protection and the version record stay exact. Above
+//! [`batch::PER_FUNCTION_MAX`] functions it sends batches instead (see `batch.rs`: Lambda's rate,
+//! not the waiting, is what limits a large fleet), and a summary check (`summary.rs`).
 
 use crate::config::Target;
 use crate::input::{FleetRequest, InputError, Request};
