@@ -76,6 +76,12 @@ async fn a_push_is_told_in_one_summary_and_each_failure_at_once() {
     let (e, subjects) = engine(&w, &[]);
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(r.outcome, Outcome::Dispatched, "{r:#?}");
+    assert_eq!(
+        r.reason.as_deref(),
+        Some(
+            "24 of 24 dispatched in 8 batches: each batch's run deploys its functions at once and reports"
+        )
+    );
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert_eq!(w.dispatched().len(), 8, "8 batches of 3");
     assert!(w.dispatched().iter().all(|p| p["summary"].is_string()));
@@ -198,6 +204,12 @@ async fn a_fleet_rollback_is_dispatched_and_told_in_one_summary() {
         .await
         .report();
     assert_eq!(r.outcome, Outcome::Dispatched, "{r:#?}");
+    assert_eq!(
+        r.reason.as_deref(),
+        Some(
+            "24 of 24 dispatched in 8 batches: each batch's run rolls back its functions at once and reports"
+        )
+    );
     assert_eq!(w.dispatched().len() - before, 8);
     assert_eq!(w.dispatched()[before]["action"], "rollback_batch");
     let rolled = run_batches(&w, &e, before).await;

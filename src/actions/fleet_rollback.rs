@@ -95,6 +95,8 @@ pub async fn on_fleet_rollback(
     report.warnings = warnings;
     if report.outcome == Outcome::Failed {
         report.reason = Some(crate::fanout::partial_failure(&report.deployments));
+    } else if n > PER_FUNCTION_MAX {
+        report.reason = Some(batch::dispatched_reason(n, "rolls back"));
     }
     Ok(report)
 }

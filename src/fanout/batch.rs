@@ -40,6 +40,14 @@ pub fn split<T>(jobs: Vec<T>, runs: usize) -> Vec<Vec<T>> {
         .collect()
 }
 
+/// The dispatching run's reason when every batch was sent.
+pub fn dispatched_reason(n: usize, does: &str) -> String {
+    let runs = FANOUT_RUNS.min(n);
+    format!(
+        "{n} of {n} dispatched in {runs} batches: each batch's run {does} its functions at once and reports"
+    )
+}
+
 /// The payload of a deploy batch (see input/fleet.rs).
 pub fn deploy_payload(
     functions: &[FunctionRef],

@@ -146,7 +146,8 @@ pub(crate) async fn dispatch(
             .with_image(image);
     };
     tracing::info!(image = %image.uri(), functions = n, target = target_arn, dry_run, "dispatching");
-    let (deployments, warning) = if n > batch::PER_FUNCTION_MAX && !dry_run {
+    let batched = n > batch::PER_FUNCTION_MAX && !dry_run;
+    let (deployments, warning) = if batched {
         batch::dispatch_deploy(deps, target_arn, image, jobs, pushed, reason).await
     } else {
         let each = dispatch_each(deps, target_arn, image, jobs, pushed, reason, dry_run).await;
@@ -158,6 +159,8 @@ pub(crate) async fn dispatch(
     report.warnings.extend(warning);
     if report.outcome == Outcome::Failed {
         report.reason = Some(partial_failure(&report.deployments));
+    } else if batched && report.outcome == Outcome::Dispatched {
+        report.reason = Some(batch::dispatched_reason(n, "deploys"));
     }
     report
 }
