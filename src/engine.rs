@@ -5,6 +5,7 @@ use crate::actions::history::HistoryReport;
 use crate::actions::status::StatusReport;
 use crate::actions::{Deps, advance, alarm, deploy, history, promote, reconcile, rollback, status};
 use crate::config::Config;
+use crate::gateway::budget::Budget;
 use crate::gateway::cloudwatch::CloudWatch;
 use crate::gateway::scheduler::Scheduler;
 use crate::gateway::{Lambda, ecr::Ecr};
@@ -57,6 +58,8 @@ pub enum Response {
     Report(Box<Report>),
     Status(StatusReport),
     History(HistoryReport),
+    /// A fleet's progress on one image (`status --repository`).
+    FleetStatus(crate::actions::fleet_status::FleetStatus),
 }
 
 impl Response {
@@ -64,7 +67,7 @@ impl Response {
     pub fn into_report(self) -> Option<Report> {
         match self {
             Response::Report(r) => Some(*r),
-            Response::Status(_) | Response::History(_) => None,
+            Response::Status(_) | Response::History(_) | Response::FleetStatus(_) => None,
         }
     }
 
@@ -74,6 +77,7 @@ impl Response {
             Response::Report(r) => r.is_failure(),
             Response::Status(s) => s.is_failure(),
             Response::History(h) => h.is_failure(),
+            Response::FleetStatus(s) => s.is_failure(),
         }
     }
 }
@@ -168,7 +172,13 @@ impl Engine {
         let deps = Deps {
             config: &self.config,
             ctx: Ctx {
-                lambda: self.lambda.clone(),
+                // This run's share of the rate budget: a batch shares it with the other runs of
+                // its fan-out; throttles are waited out only while a step could still start.
+                lambda: self.lambda.with_budget(Budget::new(
+                    self.config.fleet.control_plane_rps,
+                    crate::fanout::runs_sharing(&request),
+                    inv.deadline.map(|d| d - crate::ops::DEADLINE_RESERVE),
+                )),
                 ecr: self.ecr.clone(),
                 update_timeout: self.config.update_timeout,
                 provisioned_wait: self.config.provisioned_wait,
@@ -204,6 +214,11 @@ impl Engine {
             Request::PromoteStage(p) => {
                 Box::pin(crate::actions::promote_stage::on_promote_stage(&deps, p)).await?
             }
+            Request::Fleet(crate::input::FleetRequest::Status(s)) => {
+                return Box::pin(crate::actions::fleet_status::on_fleet_status(&deps, s))
+                    .await
+                    .map(Response::FleetStatus);
+            }
             Request::Status(s) => {
                 return Box::pin(status::on_status(&deps, s))
                     .await
@@ -220,7 +235,9 @@ impl Engine {
                 return Ok(Response::Report(Box::new(report)));
             }
             Request::Reconcile(r) => Box::pin(reconcile::on_reconcile(&deps, r)).await,
+            Request::Fleet(f) => Box::pin(crate::fanout::on_fleet(&deps, f)).await?,
         };
+        report.throttles = deps.ctx.lambda.budget().throttles();
         // A function some later stage follows was deployed: schedule that stage's promotion check.
         Box::pin(crate::stages::schedule_checks(
             &self.config,
@@ -230,8 +247,11 @@ impl Engine {
         .await;
         let now = self.lambda.clock().now();
         Box::pin(self.signals.after_run(&mut report, &deps.ctx.run_id, now)).await;
+        // A fleet told in one summary: its batches tell people only failures, its checks only the
+        // end; sinks that track every run (GitHub deployments) get the whole report.
+        let told = crate::fanout::quiet::to_tell(&request, &report);
         self.notifier
-            .notify_within(&report, inv.deadline)
+            .notify_within(&report, &told, inv.deadline)
             .await
             .into_report(&mut report);
         tracing::info!(outcome = report.outcome.as_str(), reason = ?report.reason, run = %deps.ctx.run_id, "run finished");

@@ -36,6 +36,9 @@ pub(crate) mod text;
 /// For benchmarks and tests that measure the poll schedule.
 pub use ops::wait::poll_interval;
 
+/// The retry classifier `setup` gives the Lambda client (tests give their client the same).
+pub use gateway::budget::ThrottlesToTheBudget;
+
 /// The pipeline's own wait for Lambda to finish an update of `$LATEST`, on the client's clock
 /// (`examples/poll_strategies.rs` compares it with the SDK's waiter). `Err` says why it stopped.
 pub async fn wait_until_settled(

@@ -42,7 +42,7 @@ pub async fn handle(
         let report = serde_json::to_string(&response)
             .unwrap_or_else(|e| format!("run failed (report not renderable: {e})"));
         return Err(match response {
-            Response::Status(_) | Response::History(_) => {
+            Response::Status(_) | Response::History(_) | Response::FleetStatus(_) => {
                 DeployerError::StatusIncomplete { report }
             }
             Response::Report(_) => DeployerError::DeploymentFailed { report },

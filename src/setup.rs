@@ -45,7 +45,12 @@ pub fn engine(config: Config, sdk: &SdkConfig) -> Engine {
     sinks.extend(GitHubSink::from_config(&config, sdk).map(|s| Arc::new(s) as Arc<dyn Sink>));
     Engine::new(
         config,
-        aws_sdk_lambda::Client::new(sdk),
+        // Lambda's 429s are retried by the run's rate budget, when Lambda says (gateway/budget.rs).
+        aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(sdk)
+                .retry_classifier(crate::gateway::budget::ThrottlesToTheBudget)
+                .build(),
+        ),
         aws_sdk_ecr::Client::new(sdk),
         Notifier::new(sinks),
     )

@@ -1,33 +1,27 @@
-//! Fan-out at scale, simulated on the modelled world in virtual time: one push for 500 functions
-//! whose image updates take 30-90 s (drawn from a fixed seed). The dispatching run queues 500
-//! invocations and waits for none; each queued payload is then run as Lambda's queue would run
-//! it, and the per-function durations give the wall time at reserved concurrency 10, set against
-//! deploying everything inline at DEPLOYER_MAX_PARALLEL 4.
+//! Fleets at scale, simulated on the modelled world in virtual time: a push for 10, 100 and 500
+//! functions whose image updates take 30-90 s (drawn from a fixed seed), then a fleet rollback of
+//! the 500. The world enforces Lambda's account-wide rates (15 control-plane requests per second,
+//! 100 GetFunction) across every run at once, answering 429 with `Retry-After` beyond them; the
+//! runs overlap in virtual time as Lambda's queue would run them, at reserved concurrency 10.
 //!
-//! The world runs one engine run at a time (its clock is shared), so the runs are played one after
-//! another and their virtual durations scheduled onto 10 (or 4) slots afterwards, the way Lambda's
-//! asynchronous queue (or `buffered(4)`) would run them. `FANOUT_SIM {json}` on stdout is what
-//! `make bench` puts into BENCHMARKS.md.
+//! The floor is what no deployer can beat at the default budget of 10 calls per second: the
+//! control-plane calls made, divided by 10, plus the longest image update. `FANOUT_SIM {json}` on
+//! stdout is what `make bench` puts into BENCHMARKS.md.
 
 use crate::support;
 
-use aws_sdk_lambda::config::timeout::TimeoutConfig;
-use aws_smithy_async::time::TimeSource;
-use self_deployer::config::Config;
-use self_deployer::engine::Engine;
-use self_deployer::report::Outcome;
-use serde_json::json;
+use self_deployer::report::{Outcome, Report};
+use serde_json::{Value, json};
 use std::time::Duration;
-use support::world::{World, image_uri};
-use support::{IntoReport, TestEngine, config_with, push};
+use support::queue::{LAMBDA_TIMEOUT, Played, play};
+use support::world::{RateLimits, World, sha};
+use support::{TestEngine, config_with, push};
 
-const FUNCTIONS: usize = 500;
 const RESERVED_CONCURRENCY: usize = 10;
-const INLINE_PARALLEL: usize = 4;
-const LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
+const BUDGET_RPS: f64 = 10.0;
 const DEPLOYER: &str = "arn:aws:lambda:eu-west-1:123456789012:function:self-deployer";
 
-/// A small deterministic generator (SplitMix64): the same 500 update times on every run.
+/// A small deterministic generator (SplitMix64): the same update times on every run.
 struct SplitMix(u64);
 
 impl SplitMix {
@@ -45,178 +39,193 @@ impl SplitMix {
     }
 }
 
-/// Lambda's asynchronous queue with reserved concurrency `slots`: each queued run starts, in
-/// order, as soon as any slot is free. Returns when the last one ends.
-fn queue_makespan(durations: &[Duration], slots: usize) -> Duration {
-    let mut free = vec![Duration::ZERO; slots];
-    for d in durations {
-        let slot = free.iter_mut().min().expect("at least one slot");
-        *slot += *d;
-    }
-    free.into_iter().max().unwrap_or_default()
+struct Fleet {
+    w: World,
+    names: Vec<String>,
+    longest_update: Duration,
+    engine: self_deployer::engine::Engine,
 }
 
-/// One run deploying all of them itself, as `deploy_inline` does (`buffered(n)`): results are
-/// taken in order, and a new pipeline starts only when the oldest one's result has been taken.
-fn buffered_makespan(durations: &[Duration], n: usize) -> Duration {
-    let mut taken: Vec<Duration> = Vec::with_capacity(durations.len());
-    for (i, d) in durations.iter().enumerate() {
-        let start = if i < n { Duration::ZERO } else { taken[i - n] };
-        let end = start + *d;
-        let previous = taken.last().copied().unwrap_or_default();
-        taken.push(end.max(previous));
-    }
-    taken.last().copied().unwrap_or_default()
-}
-
-#[test]
-fn the_schedules_are_what_they_claim_on_small_cases() {
-    let s = |v: &[u64]| {
-        v.iter()
-            .map(|x| Duration::from_secs(*x))
-            .collect::<Vec<_>>()
-    };
-    // Two slots, greedy: 10 | 3+3+3 → 10.
-    assert_eq!(
-        queue_makespan(&s(&[10, 3, 3, 3]), 2),
-        Duration::from_secs(10)
-    );
-    // buffered(2): the third and fourth wait for the first (10) to be taken, though the second
-    // ended at 3.
-    assert_eq!(
-        buffered_makespan(&s(&[10, 3, 3, 3]), 2),
-        Duration::from_secs(13)
-    );
-    assert_eq!(
-        buffered_makespan(&s(&[5, 5, 5]), 1),
-        Duration::from_secs(15)
-    );
-}
-
-/// An engine on `w` whose Lambda client has no attempt timeout: in the modelled world every
-/// answer is ready at once, but a timeout sleep that is polled and then loses the race still
-/// moves the shared virtual clock (by its full length), which would measure the harness rather
-/// than the deployer.
-fn sim_engine(w: &World, config: Config) -> Engine {
-    let conf = w
-        .client()
-        .config()
-        .to_builder()
-        .timeout_config(TimeoutConfig::disabled())
-        .build();
-    TestEngine::new(w)
-        .config(config)
-        .lambda(aws_sdk_lambda::Client::from_conf(conf))
-        .build()
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn five_hundred_functions_dispatched_and_deployed_within_the_arithmetic() {
-    let w = World::new();
+/// `n` live functions on image a of repository api, rate-limited as Lambda is, and a deployer
+/// with the default configuration (budget 10, DEPLOYER_INLINE_MAX 8).
+fn fleet(n: usize) -> Fleet {
+    let w = World::paused();
+    w.rate_limit(RateLimits::default());
+    w.ecr_image("api", 'a', Some("v1"));
+    w.ecr_image("api", 'b', Some("v2"));
     let mut rng = SplitMix(17);
-    let mut update = std::collections::HashMap::new();
-    let names: Vec<String> = (1..=FUNCTIONS).map(|i| format!("fn-{i:03}")).collect();
+    let names: Vec<String> = (1..=n).map(|i| format!("fn-{i:03}")).collect();
+    let mut longest_update = Duration::ZERO;
     for name in &names {
         w.live_function(name, "api", 'a');
-        let secs = rng.update_secs();
-        update.insert(name.clone(), secs);
-        w.with_func(name, |f| f.update_takes = Duration::from_secs(secs));
+        let secs = Duration::from_secs(rng.update_secs());
+        longest_update = longest_update.max(secs);
+        w.with_func(name, |f| f.update_takes = secs);
     }
     let config = config_with(
         json!([{"repository": "api", "functions": names}]),
         &[("DEPLOYER_FUNCTION_ARN", DEPLOYER)],
     );
-    let deployer = sim_engine(&w, config.clone());
-
-    // The dispatching run: 500 asynchronous Invokes, no waiting on any update.
-    let t0 = w.time.now();
-    let r = deployer
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
-    let dispatch_took = w.time.now().duration_since(t0).unwrap();
-    assert_eq!(r.outcome, Outcome::Dispatched, "{:?}", r.reason);
-    let queued = w.dispatched();
-    assert_eq!(queued.len(), FUNCTIONS);
-    assert!(w.mutating_calls().is_empty());
-    assert!(
-        dispatch_took < Duration::from_secs(1),
-        "the dispatching run waits for nothing: {dispatch_took:?}"
-    );
-
-    // Lambda's queue runs each payload: an ordinary deployment of one function, in its own
-    // invocation. Each is played on a world of its own (the function as it stood, its update
-    // time): the runs share nothing, and one long-lived virtual clock would slow the harness.
-    let mut durations = Vec::with_capacity(FUNCTIONS);
-    let mut overheads = Vec::with_capacity(FUNCTIONS);
-    for payload in &queued {
-        let name = payload["function"].as_str().unwrap().to_owned();
-        let own = World::new();
-        own.live_function(&name, "api", 'a');
-        own.with_func(&name, |f| {
-            f.update_takes = Duration::from_secs(update[&name])
-        });
-        let start = own.time.now();
-        let r = sim_engine(&own, config.clone())
-            .handle(payload)
-            .await
-            .report();
-        let took = own.time.now().duration_since(start).unwrap();
-        assert_eq!(own.latest_image(&name), image_uri("api", 'b'));
-        assert_eq!(r.outcome, Outcome::Deployed, "{name}: {:?}", r.reason);
-        let secs = Duration::from_secs(update[&name]);
-        assert!(
-            took >= secs,
-            "{name} took {took:?}, its update alone {secs:?}"
-        );
-        overheads.push(took - secs);
-        durations.push(took);
+    let engine = TestEngine::new(&w).config(config).build();
+    Fleet {
+        w,
+        names,
+        longest_update,
+        engine,
     }
-    let longest = durations.iter().max().copied().unwrap();
-    assert!(
-        longest < Duration::from_secs(120),
-        "no per-function run comes near {LAMBDA_TIMEOUT:?}: the longest took {longest:?}"
-    );
-    let worst_overhead = overheads.iter().max().copied().unwrap();
-    assert!(
-        worst_overhead <= Duration::from_secs(2),
-        "polling notices the end of an update within a second or so: {worst_overhead:?}"
-    );
+}
 
-    // The arithmetic: with 10 slots, the total is at least the work divided by 10 and at most
-    // that plus one (longest) run; inline at 4 it is at least the work divided by 4.
-    let work: Duration = durations.iter().sum();
-    let fanned = queue_makespan(&durations, RESERVED_CONCURRENCY);
-    let ideal = work / RESERVED_CONCURRENCY as u32;
-    assert!(
-        fanned >= ideal && fanned <= ideal + longest,
-        "{fanned:?} vs {ideal:?}"
-    );
-    let inline = buffered_makespan(&durations, INLINE_PARALLEL);
-    assert!(inline >= work / INLINE_PARALLEL as u32);
-    let invocations = inline.as_secs_f64() / LAMBDA_TIMEOUT.as_secs_f64();
-    assert!(
-        invocations > 8.0,
-        "inline, the same push needs many 15-minute invocations' worth: {invocations:.1}"
-    );
-    let mean = work.as_secs_f64() / FUNCTIONS as f64;
-    println!(
-        "FANOUT_SIM {}",
+/// What one fleet action measured, against its floor.
+struct Measured {
+    took: Duration,
+    floor: Duration,
+    calls: usize,
+    throttled: usize,
+    reported_throttles: u32,
+    peak_runs: usize,
+}
+
+impl Measured {
+    fn of(
+        f: &Fleet,
+        played: &Played,
+        calls_before: usize,
+        throttled_before: usize,
+        update: Duration,
+    ) -> Self {
+        let calls = f.w.control_plane_calls() - calls_before;
+        let floor = Duration::from_secs_f64(calls as f64 / BUDGET_RPS) + update;
+        Self {
+            took: played.took,
+            floor,
+            calls,
+            throttled: f.w.throttled().0 + f.w.throttled().1 - throttled_before,
+            reported_throttles: played.reports.iter().map(|r| r.throttles).sum(),
+            peak_runs: played.peak_runs,
+        }
+    }
+
+    fn ratio(&self) -> f64 {
+        self.took.as_secs_f64() / self.floor.as_secs_f64()
+    }
+
+    fn row(&self, action: &str, functions: usize) -> Value {
         json!({
-            "functions": FUNCTIONS,
+            "action": action,
+            "functions": functions,
             "update_secs": {"min": 30, "max": 90, "seed": 17},
-            "dispatch_virtual_secs": dispatch_took.as_secs_f64(),
-            "dispatch_invokes": queued.len(),
-            "run_mean_secs": mean,
-            "run_longest_secs": longest.as_secs_f64(),
-            "run_overhead_max_secs": worst_overhead.as_secs_f64(),
-            "work_secs": work.as_secs_f64(),
-            "reserved_concurrency": RESERVED_CONCURRENCY,
-            "fanout_total_secs": fanned.as_secs_f64(),
-            "fanout_ideal_secs": ideal.as_secs_f64(),
-            "inline_parallel": INLINE_PARALLEL,
-            "inline_total_secs": inline.as_secs_f64(),
-            "inline_invocations": invocations,
+            "took_secs": self.took.as_secs_f64(),
+            "floor_secs": self.floor.as_secs_f64(),
+            "ratio": self.ratio(),
+            "control_plane_calls": self.calls,
+            "budget_rps": BUDGET_RPS,
+            "throttles": self.throttled,
+            "peak_runs": self.peak_runs,
         })
+    }
+}
+
+/// Every function's outcome in the runs' reports (the dispatching run's `dispatched` left out).
+fn outcomes(reports: &[Report]) -> Vec<(String, Outcome, Option<String>)> {
+    reports
+        .iter()
+        .flat_map(|r| r.deployments.iter())
+        .filter(|d| d.outcome != Outcome::Dispatched)
+        .map(|d| (d.function.name().to_owned(), d.outcome, d.reason.clone()))
+        .collect()
+}
+
+/// The version `live` points to runs image `c`.
+fn live_on(w: &World, name: &str, c: char) -> bool {
+    let v: u64 = w
+        .alias_version(name, "live")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    w.with_func(name, |f| f.versions.get(&v).map(|s| s.code.sha.clone())) == Some(sha(c))
+}
+
+async fn deploy(f: &Fleet) -> Measured {
+    let played = play(
+        &f.w,
+        &f.engine,
+        push("api", 'b', Some("v2")),
+        RESERVED_CONCURRENCY,
+    )
+    .await;
+    let done = outcomes(&played.reports);
+    assert_eq!(done.len(), f.names.len(), "every function has one outcome");
+    for (name, outcome, reason) in &done {
+        assert_eq!(*outcome, Outcome::Deployed, "{name}: {reason:?}");
+    }
+    for name in &f.names {
+        assert!(live_on(&f.w, name, 'b'), "{name} is not live on b");
+    }
+    assert!(
+        played.longest_run < LAMBDA_TIMEOUT - Duration::from_secs(60),
+        "every run ends well inside its invocation: {:?}",
+        played.longest_run
     );
+    let m = Measured::of(f, &played, 0, 0, f.longest_update);
+    assert!(m.peak_runs <= RESERVED_CONCURRENCY);
+    assert!(
+        m.reported_throttles as usize >= m.throttled,
+        "every 429 the world answered is counted in a report: {} of {}",
+        m.reported_throttles,
+        m.throttled
+    );
+    m
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn ten_and_a_hundred_functions_are_live_within_one_and_a_half_times_the_floor() {
+    for n in [10, 100] {
+        let f = fleet(n);
+        let m = deploy(&f).await;
+        assert!(
+            m.ratio() <= 1.5,
+            "{n} functions: {:?} against a floor of {:?}",
+            m.took,
+            m.floor
+        );
+        println!("FANOUT_SIM {}", m.row("deploy", n));
+    }
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn five_hundred_functions_deploy_and_roll_back_within_one_and_a_half_times_the_floor() {
+    let f = fleet(500);
+    let m = deploy(&f).await;
+    assert!(
+        m.ratio() <= 1.5,
+        "500 functions: {:?} against a floor of {:?} ({} calls)",
+        m.took,
+        m.floor,
+        m.calls
+    );
+    println!("FANOUT_SIM {}", m.row("deploy", 500));
+
+    // The whole fleet back, in one request.
+    let (calls_before, throttled_before) = (f.w.control_plane_calls(), {
+        let (a, b) = f.w.throttled();
+        a + b
+    });
+    let rollback = json!({"action": "rollback", "repository": "api"});
+    let played = play(&f.w, &f.engine, rollback, RESERVED_CONCURRENCY).await;
+    let done = outcomes(&played.reports);
+    assert_eq!(done.len(), 500, "every function has one outcome");
+    for (name, outcome, reason) in &done {
+        assert_eq!(*outcome, Outcome::RolledBack, "{name}: {reason:?}");
+    }
+    for name in &f.names {
+        assert!(live_on(&f.w, name, 'a'), "{name} is not back on a");
+    }
+    let m = Measured::of(&f, &played, calls_before, throttled_before, Duration::ZERO);
+    assert!(
+        m.ratio() <= 1.5,
+        "rollback of 500: {:?} against a floor of {:?} ({} calls)",
+        m.took,
+        m.floor,
+        m.calls
+    );
+    println!("FANOUT_SIM {}", m.row("rollback", 500));
 }

@@ -4,6 +4,8 @@
 pub mod advance;
 pub mod alarm;
 pub mod deploy;
+pub mod fleet_rollback;
+pub mod fleet_status;
 pub mod history;
 mod index_child;
 pub mod promote;

@@ -4,22 +4,23 @@
 use crate::config::{Config, VARIABLES};
 use crate::engine::{Invocation, Response};
 use crate::input::{
-    DeployRequest, DeploySource, HistoryRequest, PromoteRequest, PromoteStageRequest,
-    ReconcileRequest, Request, RollbackRequest, StatusRequest,
+    DeployRequest, DeploySource, FleetRequest, FleetRollbackRequest, FleetStatusRequest,
+    HistoryRequest, PromoteRequest, PromoteStageRequest, ReconcileRequest, Request,
+    RollbackRequest, StatusRequest,
 };
-use crate::types::{AliasName, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
+use crate::types::{AliasName, Digest, FunctionRef, ImageRef, Reason, Repository, Tag, Version};
 use clap::{Parser, Subcommand};
-use serde_json::Value;
-use std::io::Read;
 use std::process::ExitCode;
 
+mod payload;
 pub mod render;
 
 /// Exit codes: 0 deployed, already live or skipped; 1 a deployment failed (or status could not read
 /// a function); 2 bad input or configuration.
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INVALID: u8 = 2;
-/// `status --check`: some function is behind, drifting, rolling out or on a rejected image.
+/// `status --check`: some function is behind, drifting, rolling out or on a rejected image;
+/// `status --repository`: not every function is live on the image yet.
 pub const EXIT_BEHIND: u8 = 3;
 
 const ABOUT: &str = "Deploys Lambda functions when their container image lands in ECR: smoke-tested, zero downtime, instant rollback.";
@@ -30,7 +31,7 @@ fn long_about() -> String {
         .map(|(name, what)| format!("  {name}: {what}"))
         .collect();
     format!(
-        "{ABOUT}\n\nRuns as a Lambda when AWS_LAMBDA_RUNTIME_API is set, otherwise as this CLI. Configuration comes from the environment:\n{}\n\nAWS credentials, region and endpoint come from the usual AWS environment (AWS_REGION, AWS_PROFILE, AWS_MAX_ATTEMPTS; AWS_ENDPOINT_URL points it at an emulator).\n\nExit codes: 0 deployed, already live or skipped; 1 a deployment failed, or status could not read a function; 2 invalid payload, flags or configuration; 3 (status --check) something is not in sync.",
+        "{ABOUT}\n\nRuns as a Lambda when AWS_LAMBDA_RUNTIME_API is set, otherwise as this CLI. Configuration comes from the environment:\n{}\n\nAWS credentials, region and endpoint come from the usual AWS environment (AWS_REGION, AWS_PROFILE, AWS_MAX_ATTEMPTS; AWS_ENDPOINT_URL points it at an emulator).\n\nExit codes: 0 deployed, already live or skipped; 1 a deployment failed, or status could not read a function; 2 invalid payload, flags or configuration; 3 (status --check) something is not in sync, (status --repository) not every function is live on the image.",
         vars.join("\n")
     )
 }
@@ -59,8 +60,19 @@ pub enum Command {
     /// clear a canary split. Instant: no rebuild, one guarded UpdateAlias.
     Rollback {
         /// Function name or ARN, as in DEPLOYER_TARGETS.
-        #[arg(long)]
-        function: FunctionRef,
+        #[arg(
+            long,
+            required_unless_present = "repository",
+            conflicts_with = "repository"
+        )]
+        function: Option<FunctionRef>,
+        /// Every configured function of this repository (a fleet rollback): each back to the
+        /// version before its current one, dispatched in batches above DEPLOYER_INLINE_MAX.
+        #[arg(long, conflicts_with_all = ["to", "alias", "force"])]
+        repository: Option<Repository>,
+        /// With --repository: only the functions whose alias runs this image digest.
+        #[arg(long, requires = "repository", conflicts_with = "function")]
+        digest: Option<Digest>,
         /// Version to roll back to (default: the one live before the current one).
         #[arg(long, value_name = "N")]
         to: Option<Version>,
@@ -117,6 +129,14 @@ pub enum Command {
         /// Only this function.
         #[arg(long)]
         function: Option<FunctionRef>,
+        /// A fleet's progress: how many of this repository's functions are live on --digest (by
+        /// default its newest image), which failed, which are in progress; exit 3 until all are
+        /// live.
+        #[arg(long, conflicts_with_all = ["function", "check"])]
+        repository: Option<Repository>,
+        /// With --repository: the image to count (default: the repository's newest).
+        #[arg(long, requires = "repository")]
+        digest: Option<Digest>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -194,14 +214,28 @@ impl Command {
         Some(match self {
             Command::Handle { .. } => return None,
             Command::Rollback {
+                repository: Some(repository),
+                digest,
+                reason,
+                dry_run,
+                ..
+            } => Request::Fleet(FleetRequest::Rollback(FleetRollbackRequest {
+                repository: repository.clone(),
+                digest: digest.clone(),
+                reason: blank(reason),
+                dry_run: *dry_run,
+            })),
+            Command::Rollback {
                 function,
                 to,
                 alias,
                 reason,
                 dry_run,
                 force,
+                ..
             } => Request::Rollback(RollbackRequest {
-                function: function.clone(),
+                // clap requires --function unless --repository is given.
+                function: function.clone()?,
                 version: *to,
                 alias: alias.clone(),
                 reason: blank(reason),
@@ -248,6 +282,14 @@ impl Command {
                 dry_run: false,
                 check: true,
             }),
+            Command::Status {
+                repository: Some(repository),
+                digest,
+                ..
+            } => Request::Fleet(FleetRequest::Status(FleetStatusRequest {
+                repository: repository.clone(),
+                digest: digest.clone(),
+            })),
             Command::Status { function, .. } => Request::Status(StatusRequest {
                 function: function.clone(),
             }),
@@ -288,7 +330,7 @@ pub async fn main(cli: Cli) -> ExitCode {
     let request = match cli.command.request() {
         Some(r) => r,
         None => match &cli.command {
-            Command::Handle { file } => match read_payload(file.as_deref()) {
+            Command::Handle { file } => match payload::read(file.as_deref()) {
                 Ok(r) => r,
                 Err(e) => return invalid(&e),
             },
@@ -301,24 +343,6 @@ pub async fn main(cli: Cli) -> ExitCode {
     );
     let check = matches!(cli.command, Command::Status { check: true, .. });
     run(request, table, check, cli.metrics).await
-}
-
-fn read_payload(file: Option<&str>) -> Result<Request, String> {
-    let text = match file {
-        None | Some("-") => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("cannot read the payload from stdin: {e}"))?;
-            s
-        }
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the payload from {path}: {e}"))?,
-    };
-    let payload: Value =
-        serde_json::from_str(&text).map_err(|e| format!("invalid payload: not JSON: {e}"))?;
-    crate::input::parse_request(&payload, chrono::Utc::now())
-        .map_err(|e| format!("invalid payload: {e}"))
 }
 
 async fn run(request: Request, table: bool, check: bool, metrics: bool) -> ExitCode {
@@ -360,6 +384,7 @@ async fn run(request: Request, table: bool, check: bool, metrics: bool) -> ExitC
             }
             ExitCode::from(render::check_exit(&report))
         }
+        Ok(Response::FleetStatus(s)) => ExitCode::from(render::print_fleet_status(&s, table)),
         Ok(response) => {
             match (&response, table) {
                 (Response::Status(s), true) => {

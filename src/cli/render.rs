@@ -188,3 +188,49 @@ pub fn check_exit(report: &Report) -> u8 {
         super::EXIT_BEHIND
     }
 }
+
+/// `status --repository`: the counts, then one line per function that is not live.
+pub fn fleet_status_table(s: &crate::actions::fleet_status::FleetStatus) -> String {
+    let mut out = format!("{}: {}\n", s.repository, s.summary);
+    if s.exceptions.is_empty() {
+        return out;
+    }
+    let mut rows = vec![vec![
+        "FUNCTION".to_owned(),
+        "PROGRESS".to_owned(),
+        "RUNS".to_owned(),
+        "WHY".to_owned(),
+    ]];
+    for e in &s.exceptions {
+        let progress = serde_json::to_value(e.progress)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        rows.push(vec![
+            e.function.clone(),
+            progress,
+            e.runs.clone().unwrap_or_else(|| "-".into()),
+            e.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&crate::text::table(&rows));
+    out
+}
+
+/// `status --repository`, as a table or JSON; the exit code: 1 if a function could not be read,
+/// 3 while not all are live.
+pub fn print_fleet_status(s: &crate::actions::fleet_status::FleetStatus, table: bool) -> u8 {
+    if table {
+        print!("{}", fleet_status_table(s));
+    } else {
+        match serde_json::to_string_pretty(s) {
+            Ok(json) => println!("{json}"),
+            Err(e) => eprintln!("error: could not render the status: {e}"),
+        }
+    }
+    match (s.is_failure(), s.all_live()) {
+        (true, _) => super::EXIT_FAILED,
+        (false, false) => super::EXIT_BEHIND,
+        (false, true) => 0,
+    }
+}

@@ -1,7 +1,7 @@
 //! Flags and payloads make equal requests; bad flags get the same checks; --help is complete.
 
 use super::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn flags(args: &[&str]) -> Request {
     let mut argv = vec!["self-deployer"];
@@ -265,4 +265,55 @@ fn every_action_with_a_cli_door_has_its_subcommand_and_nothing_else_does() {
             NOT_ACTIONS.contains(s) || crate::types::ACTIONS.iter().any(|a| a.cli == Some(*s));
         assert!(known, "subcommand {s:?} is in no registry entry");
     }
+}
+
+#[test]
+fn fleet_flags_and_payloads_make_equal_requests() {
+    let digest = format!("sha256:{}", "b".repeat(64));
+    assert_eq!(
+        flags(&[
+            "rollback",
+            "--repository",
+            "api",
+            "--digest",
+            &digest,
+            "--dry-run"
+        ]),
+        payload(
+            json!({"action": "rollback", "repository": "api", "digest": digest, "dry_run": true})
+        )
+    );
+    assert_eq!(
+        flags(&["rollback", "--repository", "api"]),
+        payload(json!({"action": "rollback", "repository": "api"}))
+    );
+    assert_eq!(
+        flags(&["status", "--repository", "api", "--digest", &digest]),
+        payload(json!({"action": "status", "repository": "api", "digest": digest}))
+    );
+}
+
+#[test]
+fn fleet_flags_are_checked_before_anything_runs() {
+    let err = |args: &[&str]| {
+        let mut argv = vec!["self-deployer"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap_err().to_string()
+    };
+    assert!(err(&["rollback"]).contains("--function"));
+    assert!(
+        err(&["rollback", "--repository", "api", "--function", "f"])
+            .contains("cannot be used with")
+    );
+    assert!(err(&["rollback", "--repository", "api", "--to", "3"]).contains("cannot be used with"));
+    let digest = format!("sha256:{}", "b".repeat(64));
+    assert!(
+        err(&["rollback", "--function", "f", "--digest", &digest]).contains("cannot be used with")
+    );
+    assert!(err(&["status", "--digest", &digest]).contains("--repository"));
+    assert!(err(&["status", "--repository", "api", "--check"]).contains("cannot be used with"));
+    assert!(
+        err(&["status", "--repository", "api", "--digest", "sha256:zz"])
+            .contains("is not a digest")
+    );
 }

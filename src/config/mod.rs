@@ -3,6 +3,7 @@
 //! Every error names the variable, the field path inside it and the problem. Unknown fields are
 //! errors: a typo such as `expect_stauts` must not silently turn a safety check off.
 
+pub mod fleet;
 pub mod github;
 mod image_checks;
 mod reconcile;
@@ -124,6 +125,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         PROVISIONED_WAIT_VAR,
         "longest wait for an alias's provisioned concurrency to be READY after a move, in seconds (default 300)",
     ),
+    (fleet::CONTROL_PLANE_RPS_VAR, fleet::HELP[0]),
+    (fleet::FLEET_REPORT_SECS_VAR, fleet::HELP[1]),
+    (fleet::NOTIFY_FLEET_VAR, fleet::HELP[2]),
 ];
 
 const DEFAULT_ALIAS: &str = "live";
@@ -171,6 +175,7 @@ pub struct Config {
     pub inline_max: usize,
     /// GitHub deployments: where the token is and which API (`None`: no target has `github`).
     pub github: Option<github::GitHubSettings>,
+    pub fleet: fleet::FleetConfig,
 }
 
 /// Where rollout checks are scheduled, and what they invoke.
@@ -262,6 +267,7 @@ impl Config {
             scheduler,
             signals: signals::parse(&get)?,
             inline_max: parse_number(&get, INLINE_MAX_VAR, DEFAULT_INLINE_MAX, 1, 10_000)?,
+            fleet: fleet::parse(&get)?,
         })
     }
 

@@ -6,11 +6,14 @@
 //! one 15-minute invocation. For more, this run deploys none: it sends one asynchronous
 //! invocation of the deployer per function (Lambda's own queue holds them, and retries those it
 //! throttles while the reserved concurrency is busy), each an ordinary manual deploy that carries
-//! the push's time and tag so stale-event protection and the version record stay exact.
+//! the push's time and tag so stale-event protection and the version record stay exact. Above
+//! [`batch::PER_FUNCTION_MAX`] functions it sends batches instead (see `batch.rs`: Lambda's rate,
+//! not the waiting, is what limits a large fleet), and a summary check (`summary.rs`).
 
 use crate::config::Target;
 use crate::gateway::ErrorKind;
 use crate::input::{DeployRequest, DeploySource, Payload};
+use crate::input::{FleetRequest, InputError, Request};
 use crate::ops::Deps;
 use crate::pipeline::deploy_function;
 use crate::report::{ActionKind, Deployment, FailureKind, Outcome, Report};
@@ -18,6 +21,11 @@ use crate::types::{FunctionRef, ImageRef, Reason};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde_json::Value;
+
+pub mod batch;
+pub mod members;
+pub mod quiet;
+pub mod summary;
 
 /// Asynchronous Invokes in flight at once: each is one quick HTTP call (Lambda only queues the
 /// payload), so 500 functions are dispatched in a few seconds without a burst that throttles.
@@ -54,6 +62,20 @@ pub(crate) async fn deploy_inline(
     pushed: Option<DateTime<Utc>>,
     dry_run: bool,
 ) -> Vec<Deployment> {
+    let parallel = deps.config.max_parallel;
+    deploy_concurrently(deps, image, jobs, pushed, dry_run, parallel).await
+}
+
+/// Every function through the pipeline in this run, `parallel` at once (a batch's run takes its
+/// whole batch at once: the rate budget, not the parallelism, paces it).
+pub(crate) async fn deploy_concurrently(
+    deps: &Deps<'_>,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    dry_run: bool,
+    parallel: usize,
+) -> Vec<Deployment> {
     futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
             // A target in another account: its calls sign with its role's credentials.
@@ -67,9 +89,42 @@ pub(crate) async fn deploy_inline(
             ))
             .await
         })
-        .buffered(deps.config.max_parallel)
+        .buffered(parallel.max(1))
         .collect()
         .await
+}
+
+/// A fleet rollback, or one run's batch of a fan-out.
+pub async fn on_fleet(deps: &Deps<'_>, f: &FleetRequest) -> Result<Report, InputError> {
+    match f {
+        FleetRequest::Rollback(r) => {
+            Box::pin(crate::actions::fleet_rollback::on_fleet_rollback(deps, r)).await
+        }
+        FleetRequest::Batch(b) => {
+            let mut report = Box::pin(batch::on_batch(deps, b)).await?;
+            if let Some(key) = &b.summary {
+                quiet::leave_failures(&deps.ctx, key, &mut report).await;
+            }
+            Ok(report)
+        }
+        FleetRequest::Report(r) => Ok(Box::pin(summary::on_report(deps, r)).await),
+        // The engine answers a fleet's status itself (it is not a report).
+        FleetRequest::Status(_) => Err(InputError::new(
+            "payload.action",
+            "a fleet's status is not a deployment",
+        )),
+    }
+}
+
+/// How many runs share the rate budget with the one `request` starts: a batch says; anything
+/// else has the budget to itself.
+pub fn runs_sharing(request: &Request) -> usize {
+    match request {
+        Request::Fleet(FleetRequest::Batch(b)) => b.runs,
+        // A summary check may overlap a fleet's last runs: it keeps to half the budget.
+        Request::Fleet(FleetRequest::Report(_)) => 2,
+        _ => 1,
+    }
 }
 
 /// What the run needs to dispatch to and could not learn.
@@ -93,7 +148,36 @@ pub(crate) async fn dispatch(
             .with_image(image);
     };
     tracing::info!(image = %image.uri(), functions = n, target = target_arn, dry_run, "dispatching");
-    let deployments: Vec<Deployment> = futures_util::stream::iter(jobs)
+    let batched = n > batch::PER_FUNCTION_MAX && !dry_run;
+    let (deployments, warning) = if batched {
+        batch::dispatch_deploy(deps, target_arn, image, jobs, pushed, reason).await
+    } else {
+        let each = dispatch_each(deps, target_arn, image, jobs, pushed, reason, dry_run).await;
+        (each, None)
+    };
+    let mut report = Report::new(ActionKind::Deploy)
+        .with_image(image)
+        .with_deployments(deployments);
+    report.warnings.extend(warning);
+    if report.outcome == Outcome::Failed {
+        report.reason = Some(partial_failure(&report.deployments));
+    } else if batched && report.outcome == Outcome::Dispatched {
+        report.reason = Some(batch::dispatched_reason(n, "deploys"));
+    }
+    report
+}
+
+/// One asynchronous invocation per function (a fleet of up to [`batch::PER_FUNCTION_MAX`]).
+async fn dispatch_each(
+    deps: &Deps<'_>,
+    target_arn: &str,
+    image: &ImageRef,
+    jobs: Vec<(FunctionRef, &Target)>,
+    pushed: Option<DateTime<Utc>>,
+    reason: Option<&Reason>,
+    dry_run: bool,
+) -> Vec<Deployment> {
+    futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
             let mut d = Deployment::new(function.clone(), target.alias.clone());
             if dry_run {
@@ -133,19 +217,12 @@ pub(crate) async fn dispatch(
         })
         .buffered(DISPATCH_PARALLEL)
         .collect()
-        .await;
-    let mut report = Report::new(ActionKind::Deploy)
-        .with_image(image)
-        .with_deployments(deployments);
-    if report.outcome == Outcome::Failed {
-        report.reason = Some(partial_failure(&report.deployments));
-    }
-    report
+        .await
 }
 
 /// The top-level reason when some functions could not be dispatched: how many, which (the first
 /// few), and that the rest were sent and deploy on their own.
-fn partial_failure(deployments: &[Deployment]) -> String {
+pub(crate) fn partial_failure(deployments: &[Deployment]) -> String {
     let maybe = |d: &&Deployment| d.failure_kind == Some(FailureKind::TimedOut);
     let failed: Vec<&str> = deployments
         .iter()

@@ -15,6 +15,7 @@ macro_rules! signed_with {
     };
 }
 
+pub mod budget;
 pub mod cloudwatch;
 pub mod ecr;
 pub mod ecr_config;

@@ -198,6 +198,9 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
     if let Some(obj) = fields.as_object_mut() {
         obj.remove("action");
     }
+    if super::fleet::is_fleet(action, &fields) {
+        return super::fleet::parse(action, &fields).map(Request::Fleet);
+    }
     let action: ActionKind = action
         .parse()
         .map_err(|p| InputError::new("payload.action", p))?;

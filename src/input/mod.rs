@@ -3,6 +3,7 @@
 
 mod alarm;
 mod event;
+mod fleet;
 mod manual;
 mod outgoing;
 mod stage;
@@ -11,6 +12,10 @@ mod tests;
 
 pub use alarm::AlarmStateChange;
 pub use event::{EcrImageAction, EcrImageScan, ImageAction, ImageResult, MAX_CLOCK_SKEW};
+pub use fleet::{
+    BatchRequest, BatchWork, FleetKind, FleetReportRequest, FleetRequest, FleetRollbackRequest,
+    FleetStatusRequest, check_key,
+};
 pub use manual::{
     AdvanceRequest, DeployRequest, DeploySource, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
     HistoryRequest, PromoteRequest, ReconcileRequest, RollbackRequest, StatusRequest, StepTally,
@@ -60,6 +65,8 @@ pub enum Request {
     Reconcile(ReconcileRequest),
     /// A promotion from one stage to the next (a scheduled check, or by hand).
     PromoteStage(PromoteStageRequest),
+    /// A fleet rollback, or one run's batch of a fan-out.
+    Fleet(FleetRequest),
 }
 
 impl Request {
@@ -71,6 +78,7 @@ impl Request {
                 | Request::Deploy(_)
                 | Request::Reconcile(_)
                 | Request::PromoteStage(_)
+                | Request::Fleet(_)
         )
     }
 }

@@ -39,6 +39,10 @@ impl Sink for GitHubSink {
         "github"
     }
 
+    fn tells_people(&self) -> bool {
+        false
+    }
+
     fn deliver<'a>(
         &'a self,
         report: &'a Report,

@@ -54,18 +54,33 @@ impl Notifier {
     /// gave (only SNS gives one), and each sink's warnings prefixed with its name, so a reader
     /// knows which channel missed.
     pub async fn notify(&self, report: &Report) -> (Option<NotificationStatus>, Vec<String>) {
-        let n = self.notify_within(report, None).await;
+        let n = self.notify_within(report, &Ok(report.clone()), None).await;
         let mut warnings = n.warnings;
         warnings.extend(n.per_function.into_iter().map(|(_, w)| w));
         (n.status, warnings)
     }
 
     /// [`Notifier::notify`] within the invocation's `deadline`, keeping apart the warnings that
-    /// concern one function.
-    pub async fn notify_within(&self, report: &Report, deadline: Option<SystemTime>) -> Notified {
-        let deliveries =
-            futures_util::future::join_all(self.sinks.iter().map(|s| s.deliver(report, deadline)))
-                .await;
+    /// concern one function. Sinks that tell people get `for_people` (a summarised fleet's batch
+    /// tells only its failures; `Err` is the notification status when nothing is told); the others
+    /// get `report` whole.
+    pub async fn notify_within(
+        &self,
+        report: &Report,
+        for_people: &Result<Report, NotificationStatus>,
+        deadline: Option<SystemTime>,
+    ) -> Notified {
+        let deliveries = futures_util::future::join_all(self.sinks.iter().map(|s| async move {
+            match (s.tells_people(), for_people) {
+                (false, _) => s.deliver(report, deadline).await,
+                (true, Ok(told)) => s.deliver(told, deadline).await,
+                (true, Err(quiet)) => Delivery {
+                    status: Some(quiet.clone()),
+                    ..Delivery::default()
+                },
+            }
+        }))
+        .await;
         let mut n = Notified::default();
         for (sink, delivery) in self.sinks.iter().zip(deliveries) {
             if n.status.is_none() {

@@ -9,6 +9,12 @@ use futures_util::future::BoxFuture;
 pub trait Sink: Send + Sync + std::fmt::Debug {
     /// Short name used in warnings ("sns", "github").
     fn name(&self) -> &'static str;
+    /// Whether this sink tells people (SNS): a summarised fleet then tells it only failures and
+    /// the one summary. A sink that tracks every run (GitHub deployments) says `false` and gets
+    /// every report whole.
+    fn tells_people(&self) -> bool {
+        true
+    }
     /// Renders and sends this report in the sink's own shape, finished before `deadline` (the
     /// invocation's, when there is one) comes near.
     fn deliver<'a>(

@@ -21,7 +21,7 @@ pub mod transition;
 pub mod wait;
 
 pub use alias::{Moved, promote, shift};
-pub use ctx::{Ctx, Rollouts};
+pub use ctx::{Ctx, DEADLINE_RESERVE, Rollouts};
 pub use deps::Deps;
 pub(crate) use deps::reach_or_return;
 pub use failure::{Failure, FailureKind, StepError};

@@ -4,6 +4,7 @@ use crate::types::{AliasName, FunctionRef, Version};
 use serde::Serialize;
 
 mod failure;
+mod fleet;
 mod image_checks;
 mod index;
 mod provisioned;
@@ -12,6 +13,7 @@ mod stage;
 mod summary;
 
 pub use failure::FailureKind;
+pub use fleet::FleetSummary;
 pub use index::IndexChoice;
 pub use provisioned::{AfterMove, Allocation, Provisioned};
 
@@ -257,6 +259,17 @@ pub struct Report {
     /// Promotion checks scheduled for the stages that follow a function this run deployed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub promotion_checks: Vec<PromotionCheck>,
+    /// Lambda answered 429 this many times during the run; each was waited out and retried while
+    /// the invocation had time (a call still throttled then fails as `throttled`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub throttles: u32,
+    /// A fleet's summary (one message for a push or rollback above DEPLOYER_INLINE_MAX).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetSummary>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Report {
@@ -278,6 +291,8 @@ impl Report {
             warnings: Vec::new(),
             stage: None,
             promotion_checks: Vec::new(),
+            throttles: 0,
+            fleet: None,
         }
     }
 

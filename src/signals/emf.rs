@@ -20,6 +20,8 @@ pub const DEPLOYMENT_DURATION: &str = "DeploymentDuration";
 pub const STEP_DURATION: &str = "StepDuration";
 pub const ROLLBACKS: &str = "Rollbacks";
 pub const SMOKE_TEST_FAILURES: &str = "SmokeTestFailures";
+/// Lambda's 429s the run met (and waited out while it had time): one record per run that met any.
+pub const THROTTLES: &str = "Throttles";
 
 const COUNT: &str = "Count";
 const MILLISECONDS: &str = "Milliseconds";
@@ -36,6 +38,17 @@ pub fn records(report: &Report, namespace: &str, run_id: &str, timestamp_ms: u64
             props.insert("DryRun".into(), Value::Bool(true));
         }
     };
+    if report.throttles > 0 {
+        let mut fields = Map::new();
+        common(&mut fields);
+        out.push(record(
+            namespace,
+            timestamp_ms,
+            &[&["Action"]],
+            &[(THROTTLES, COUNT, json!(report.throttles))],
+            fields,
+        ));
+    }
     if report.deployments.is_empty() {
         let mut fields = Map::new();
         fields.insert("Outcome".into(), report.outcome.as_str().into());

@@ -79,3 +79,40 @@ def test_the_stack_grants_dispatch_to_the_deployer_itself(moto):
     env = moto.client("lambda").get_function(FunctionName="self-deployer")["Configuration"]["Environment"]["Variables"]
     assert str(env["DEPLOYER_INLINE_MAX"]) == str(DEFAULTS["inline_max"])  # moto keeps the Number
     assert PARAMS.get("InlineMax") is None, "the default, as installed"
+
+
+# The fleet's variables: the same defaults and bounds as the engine's (src/config/fleet.rs).
+FLEET = {
+    "DEPLOYER_CONTROL_PLANE_RPS": ("ControlPlaneRps", "control_plane_rps", 10, 1, 15),
+    "DEPLOYER_FLEET_REPORT_SECS": ("FleetReportSeconds", "fleet_report_seconds", 900, 60, 86400),
+}
+
+
+def test_the_fleet_variables_are_parameters_with_the_engines_defaults_and_bounds():
+    from iac import src_text
+    params = load_template()["Parameters"]
+    variables = _variables()
+    fleet_rs = src_text("config", "fleet.rs")
+    assert "pub const DEFAULT_CONTROL_PLANE_RPS: u32 = 10;" in fleet_rs
+    assert "pub const MAX_CONTROL_PLANE_RPS: usize = 15;" in fleet_rs
+    assert "pub const DEFAULT_FLEET_REPORT_SECS: usize = 900;" in fleet_rs
+    for var, (param, tf, default, lo, hi) in FLEET.items():
+        p = params[param]
+        assert (p["Type"], p["Default"], p["MinValue"], p["MaxValue"]) == ("Number", default, lo, hi), var
+        assert variables[tf]["default"] == default, var
+        rule = json.dumps(variables[tf]["validation"])
+        assert f"var.{tf} >= {lo}" in rule and f"var.{tf} <= {hi}" in rule, var
+    p = params["NotifyFleet"]
+    assert (p["Default"], p["AllowedValues"]) == ("summary", ["summary", "each"])
+    assert variables["notify_fleet"]["default"] == "summary"
+    assert '["summary", "each"]' in json.dumps(variables["notify_fleet"]["validation"]).replace('\\"', '"')
+
+
+def test_the_function_gets_the_fleet_variables_in_both():
+    env = translate()["Resources"]["DeployerFunction"]["Properties"]["Environment"]["Variables"]
+    tf_env = tf_resource(terraform_module(), "aws_lambda_function", "deployer")["environment"][0]["variables"]
+    for var, (param, tf, *_rest) in FLEET.items():
+        assert env[var] == {"Ref": param}, var
+        assert tf_env[var] == f"${{tostring(var.{tf})}}", var
+    assert env["DEPLOYER_NOTIFY_FLEET"] == {"Ref": "NotifyFleet"}
+    assert tf_env["DEPLOYER_NOTIFY_FLEET"] == "${var.notify_fleet}"

@@ -151,7 +151,8 @@ def test_the_stack_creates_in_the_emulator_with_the_right_resources(moto):
     assert set(env) == {"DEPLOYER_TARGETS", "DEPLOYER_ALIAS", "DEPLOYER_TOPIC_ARN", "DEPLOYER_UPDATE_TIMEOUT_SECS", "DEPLOYER_KEEP_VERSIONS",
                         "DEPLOYER_IMAGE_CHECKS", "DEPLOYER_ROLLOUT", "DEPLOYER_SCHEDULER_ROLE_ARN", "DEPLOYER_SCHEDULE_GROUP",
                         "DEPLOYER_EVENT_BUS", "DEPLOYER_METRICS", "DEPLOYER_METRICS_NAMESPACE", "DEPLOYER_INLINE_MAX", "DEPLOYER_RECONCILE",
-                        "DEPLOYER_GITHUB_TOKEN_SECRET_ARN", "DEPLOYER_GITHUB_API_URL"}
+                        "DEPLOYER_GITHUB_TOKEN_SECRET_ARN", "DEPLOYER_GITHUB_API_URL",
+                        "DEPLOYER_CONTROL_PLANE_RPS", "DEPLOYER_FLEET_REPORT_SECS", "DEPLOYER_NOTIFY_FLEET"}
     assert env["DEPLOYER_IMAGE_CHECKS"] == "", "no default checks unless asked for"
     assert (env["DEPLOYER_GITHUB_TOKEN_SECRET_ARN"], env["DEPLOYER_GITHUB_API_URL"]) == ("", "https://api.github.com")
     assert json.loads(env["DEPLOYER_ROLLOUT"]) == json.loads(PARAMS["RolloutJson"])

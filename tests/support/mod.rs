@@ -9,6 +9,7 @@ pub mod builder;
 pub mod canary;
 pub mod fixtures;
 pub mod github;
+pub mod queue;
 pub mod world;
 
 pub use builder::{BUS, TOPIC, TestEngine, engine, push_b, sns_subjects};

@@ -3,6 +3,7 @@
 
 use super::Lambda;
 use crate::gateway::ApiError;
+use crate::gateway::budget::Quota;
 use crate::types::{AliasTarget, Version};
 use std::collections::BTreeSet;
 
@@ -49,14 +50,20 @@ impl Lambda {
     /// Every published version with its description and code, all pages (not `$LATEST`).
     pub async fn versions(&self, function: &str) -> Result<Vec<VersionInfo>, ApiError> {
         let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .list_versions_by_function()
-            .function_name(function)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| ApiError::from_sdk("ListVersionsByFunction", &e))?;
+        let mut marker: Option<String> = None;
+        loop {
+            // One page per paced call (the SDK's paginator would send pages unpaced).
+            let page = self
+                .budget
+                .paced(Quota::ControlPlane, &self.clock, || {
+                    self.client
+                        .list_versions_by_function()
+                        .function_name(function)
+                        .set_marker(marker.clone())
+                        .send()
+                })
+                .await
+                .map_err(|e| ApiError::from_sdk("ListVersionsByFunction", &e))?;
             out.extend(page.versions().iter().filter_map(|c| {
                 let version = c.version().and_then(Version::parse)?;
                 Some(VersionInfo {
@@ -66,6 +73,10 @@ impl Lambda {
                     published: c.last_modified().and_then(last_modified),
                 })
             }));
+            marker = page.next_marker().map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
         }
         Ok(out)
     }
@@ -74,14 +85,19 @@ impl Lambda {
     /// target is neither a version nor `$LATEST` is reported with `target: None`.
     pub async fn aliases(&self, function: &str) -> Result<Vec<AliasInfo>, ApiError> {
         let mut out = Vec::new();
-        let mut pages = self
-            .client
-            .list_aliases()
-            .function_name(function)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| ApiError::from_sdk("ListAliases", &e))?;
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .budget
+                .paced(Quota::ControlPlane, &self.clock, || {
+                    self.client
+                        .list_aliases()
+                        .function_name(function)
+                        .set_marker(marker.clone())
+                        .send()
+                })
+                .await
+                .map_err(|e| ApiError::from_sdk("ListAliases", &e))?;
             for a in page.aliases() {
                 out.push(AliasInfo {
                     name: a.name().unwrap_or_default().to_owned(),
@@ -89,6 +105,10 @@ impl Lambda {
                     routing: crate::gateway::state::weights(a.routing_config()),
                     description: a.description().unwrap_or_default().to_owned(),
                 });
+            }
+            marker = page.next_marker().map(str::to_owned);
+            if marker.is_none() {
+                break;
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -111,11 +131,14 @@ impl Lambda {
     /// Deletes one version. The qualifier is always a version number: DeleteFunction without one
     /// would delete the whole function, so this method cannot be asked to.
     pub async fn delete_version(&self, function: &str, version: Version) -> Result<(), ApiError> {
-        self.client
-            .delete_function()
-            .function_name(function)
-            .qualifier(version.to_string())
-            .send()
+        self.budget
+            .paced(Quota::ControlPlane, &self.clock, || {
+                self.client
+                    .delete_function()
+                    .function_name(function)
+                    .qualifier(version.to_string())
+                    .send()
+            })
             .await
             .map(|_| ())
             .map_err(|e| ApiError::from_sdk("DeleteFunction", &e))

@@ -1,6 +1,7 @@
 //! Lambda: every call the deployer makes to the Lambda API is here (and in its submodules:
 //! listing, tags, invoke), guarded where it mutates.
 
+use super::budget::{Budget, Quota};
 use super::{AliasState, ApiError, Clock, ErrorKind, FunctionState};
 use crate::types::{AliasName, RevisionId, Version};
 use aws_sdk_lambda::Client;
@@ -18,6 +19,8 @@ pub use listing::{AliasInfo, VersionInfo};
 pub struct Lambda {
     client: Client,
     clock: Clock,
+    /// This run's share of the control-plane rate (see [`Budget`]); shared by its clones.
+    budget: Budget,
 }
 
 /// A new version, as PublishVersion answered.
@@ -44,7 +47,24 @@ pub struct AliasMove {
 impl Lambda {
     pub fn new(client: Client) -> Self {
         let clock = Clock::of(client.config());
-        Self { client, clock }
+        let budget = Budget::new(crate::config::fleet::DEFAULT_CONTROL_PLANE_RPS, 1, None);
+        Self {
+            client,
+            clock,
+            budget,
+        }
+    }
+
+    /// The same client, pacing its calls by `budget` (one per run).
+    pub fn with_budget(&self, budget: Budget) -> Self {
+        Self {
+            budget,
+            ..self.clone()
+        }
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// The same client, signing with `assumed` (a target in another account).
@@ -52,6 +72,7 @@ impl Lambda {
         Self {
             client: signed_with!(self.client, assumed),
             clock: self.clock.clone(),
+            budget: self.budget.clone(),
         }
     }
 
@@ -67,11 +88,14 @@ impl Lambda {
         alias: &AliasName,
     ) -> Result<Option<AliasState>, ApiError> {
         let res = self
-            .client
-            .get_alias()
-            .function_name(function)
-            .name(alias.as_str())
-            .send()
+            .budget
+            .paced(Quota::ControlPlane, &self.clock, || {
+                self.client
+                    .get_alias()
+                    .function_name(function)
+                    .name(alias.as_str())
+                    .send()
+            })
             .await;
         match res {
             Ok(out) => AliasState::from_output(&out, alias.as_str())
@@ -101,11 +125,14 @@ impl Lambda {
         qualifier: Option<&str>,
     ) -> Result<FunctionState, ApiError> {
         let out = self
-            .client
-            .get_function()
-            .function_name(function)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .send()
+            .budget
+            .paced(Quota::GetFunction, &self.clock, || {
+                self.client
+                    .get_function()
+                    .function_name(function)
+                    .set_qualifier(qualifier.map(str::to_owned))
+                    .send()
+            })
             .await
             .map_err(|e| ApiError::from_sdk("GetFunction", &e))?;
         FunctionState::from_output(&out).map_err(|message| ApiError {
@@ -122,13 +149,16 @@ impl Lambda {
         image_uri: &str,
         revision: Option<&RevisionId>,
     ) -> Result<(), ApiError> {
-        self.client
-            .update_function_code()
-            .function_name(function)
-            .image_uri(image_uri)
-            .set_revision_id(revision.map(|r| r.as_str().to_owned()))
-            .publish(false)
-            .send()
+        self.budget
+            .paced(Quota::ControlPlane, &self.clock, || {
+                self.client
+                    .update_function_code()
+                    .function_name(function)
+                    .image_uri(image_uri)
+                    .set_revision_id(revision.map(|r| r.as_str().to_owned()))
+                    .publish(false)
+                    .send()
+            })
             .await
             .map(|_| ())
             .map_err(|e| ApiError::from_sdk("UpdateFunctionCode", &e))
@@ -143,13 +173,16 @@ impl Lambda {
         description: &str,
     ) -> Result<Published, ApiError> {
         let out = self
-            .client
-            .publish_version()
-            .function_name(function)
-            .code_sha256(code_sha256)
-            .set_revision_id(revision.map(|r| r.as_str().to_owned()))
-            .description(description)
-            .send()
+            .budget
+            .paced(Quota::ControlPlane, &self.clock, || {
+                self.client
+                    .publish_version()
+                    .function_name(function)
+                    .code_sha256(code_sha256)
+                    .set_revision_id(revision.map(|r| r.as_str().to_owned()))
+                    .description(description)
+                    .send()
+            })
             .await
             .map_err(|e| ApiError::from_sdk("PublishVersion", &e))?;
         let version = out
@@ -200,21 +233,24 @@ impl Lambda {
             .collect();
         match &to.revision {
             Some(revision) => self
-                .client
-                .update_alias()
-                .function_name(function)
-                .name(alias.as_str())
-                .function_version(to.version.to_string())
-                .revision_id(revision.as_str())
-                .description(&to.description)
-                // Always sent: an empty map clears a split, which would otherwise keep sending
-                // part of the traffic to another version.
-                .routing_config(
-                    AliasRoutingConfiguration::builder()
-                        .set_additional_version_weights(Some(weights))
-                        .build(),
-                )
-                .send()
+                .budget
+                .paced(Quota::ControlPlane, &self.clock, || {
+                    self.client
+                        .update_alias()
+                        .function_name(function)
+                        .name(alias.as_str())
+                        .function_version(to.version.to_string())
+                        .revision_id(revision.as_str())
+                        .description(&to.description)
+                        // Always sent: an empty map clears a split, which would otherwise keep
+                        // sending part of the traffic to another version.
+                        .routing_config(
+                            AliasRoutingConfiguration::builder()
+                                .set_additional_version_weights(Some(weights.clone()))
+                                .build(),
+                        )
+                        .send()
+                })
                 .await
                 .map(|o| {
                     (
@@ -224,13 +260,16 @@ impl Lambda {
                 })
                 .map_err(|e| ApiError::from_sdk("UpdateAlias", &e)),
             None => self
-                .client
-                .create_alias()
-                .function_name(function)
-                .name(alias.as_str())
-                .function_version(to.version.to_string())
-                .description(&to.description)
-                .send()
+                .budget
+                .paced(Quota::ControlPlane, &self.clock, || {
+                    self.client
+                        .create_alias()
+                        .function_name(function)
+                        .name(alias.as_str())
+                        .function_version(to.version.to_string())
+                        .description(&to.description)
+                        .send()
+                })
                 .await
                 .map(|o| (o.revision_id().map(RevisionId::new), None))
                 .map_err(|e| ApiError::from_sdk("CreateAlias", &e)),

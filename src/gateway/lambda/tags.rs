@@ -1,6 +1,7 @@
 //! The function's tags: where reconcile remembers rejected images and drift it told about.
 
 use super::Lambda;
+use crate::gateway::budget::Quota;
 use crate::gateway::{ApiError, ErrorKind};
 use std::collections::HashMap;
 
@@ -12,10 +13,10 @@ impl Lambda {
             function.to_owned()
         } else {
             let out = self
-                .client
-                .get_function()
-                .function_name(function)
-                .send()
+                .budget
+                .paced(Quota::GetFunction, &self.clock, || {
+                    self.client.get_function().function_name(function).send()
+                })
                 .await
                 .map_err(|e| ApiError::from_sdk("GetFunction", &e))?;
             out.configuration()
@@ -38,10 +39,10 @@ impl Lambda {
     /// The function's tags (`ListTags`).
     pub async fn tags(&self, arn: &str) -> Result<HashMap<String, String>, ApiError> {
         let out = self
-            .client
-            .list_tags()
-            .resource(arn)
-            .send()
+            .budget
+            .paced(Quota::ControlPlane, &self.clock, || {
+                self.client.list_tags().resource(arn).send()
+            })
             .await
             .map_err(|e| ApiError::from_sdk("ListTags", &e))?;
         Ok(out.tags().cloned().unwrap_or_default())
@@ -49,11 +50,14 @@ impl Lambda {
 
     /// Sets one tag on the function (`TagResource`); other tags are left as they are.
     pub async fn set_tag(&self, arn: &str, key: &str, value: &str) -> Result<(), ApiError> {
-        self.client
-            .tag_resource()
-            .resource(arn)
-            .tags(key, value)
-            .send()
+        self.budget
+            .paced(Quota::ControlPlane, &self.clock, || {
+                self.client
+                    .tag_resource()
+                    .resource(arn)
+                    .tags(key, value)
+                    .send()
+            })
             .await
             .map(|_| ())
             .map_err(|e| ApiError::from_sdk("TagResource", &e))

@@ -105,6 +105,9 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
         Some(l) => format!("{s} ({l})"),
         None => s,
     };
+    if let (None, Some(fleet)) = (d, &report.fleet) {
+        return crate::text::truncate(&fleet.subject, 100);
+    }
     let s = match d {
         None => match report.outcome {
             Outcome::Failed => with_label(format!(

@@ -80,6 +80,9 @@ resource "aws_lambda_function" "deployer" {
       DEPLOYER_METRICS                 = "true"
       DEPLOYER_METRICS_NAMESPACE       = var.metrics_namespace
       DEPLOYER_INLINE_MAX              = tostring(var.inline_max)
+      DEPLOYER_CONTROL_PLANE_RPS       = tostring(var.control_plane_rps)
+      DEPLOYER_FLEET_REPORT_SECS       = tostring(var.fleet_report_seconds)
+      DEPLOYER_NOTIFY_FLEET            = var.notify_fleet
       DEPLOYER_RECONCILE               = var.reconcile_mode
       DEPLOYER_GITHUB_TOKEN_SECRET_ARN = var.github_token_secret_arn == null ? "" : var.github_token_secret_arn
       DEPLOYER_GITHUB_API_URL          = var.github_api_url

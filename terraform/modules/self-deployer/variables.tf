@@ -153,7 +153,7 @@ variable "metrics_namespace" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency of the deployer: how many of its runs go at once. An image for more functions than inline_max is dispatched one run per function, and this many of them deploy at a time (the rest wait in Lambda's queue). Concurrent runs on one function are safe: every change is guarded by RevisionId and CodeSha256."
+  description = "Reserved concurrency of the deployer: how many of its runs go at once. An image for more functions than inline_max is dispatched (one run per function up to 20, beyond that 8 runs each deploying a batch at once), and this many runs go at a time (the rest wait in Lambda's queue): 10 holds the dispatching run, the 8 batches and a summary check. Concurrent runs on one function are safe: every change is guarded by RevisionId and CodeSha256."
   type        = number
   default     = 10
 
@@ -171,6 +171,39 @@ variable "inline_max" {
   validation {
     condition     = var.inline_max >= 1
     error_message = "inline_max must be at least 1."
+  }
+}
+
+variable "control_plane_rps" {
+  description = "DEPLOYER_CONTROL_PLANE_RPS: Lambda control-plane calls per second the deployer makes, split across its concurrent runs (Lambda allows 15 per account and Region for every caller)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.control_plane_rps >= 1 && var.control_plane_rps <= 15
+    error_message = "control_plane_rps must be between 1 and 15."
+  }
+}
+
+variable "fleet_report_seconds" {
+  description = "DEPLOYER_FLEET_REPORT_SECS: how long a fleet's summary waits for every function's outcome before it is sent naming the stragglers."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.fleet_report_seconds >= 60 && var.fleet_report_seconds <= 86400
+    error_message = "fleet_report_seconds must be between 60 and 86400."
+  }
+}
+
+variable "notify_fleet" {
+  description = "DEPLOYER_NOTIFY_FLEET: above inline_max, one summary per push or fleet rollback (failures still at once), or one message per function."
+  type        = string
+  default     = "summary"
+
+  validation {
+    condition     = contains(["summary", "each"], var.notify_fleet)
+    error_message = "notify_fleet must be summary or each."
   }
 }
 

@@ -4,12 +4,10 @@
 use super::World;
 use super::faults::FaultyHttp;
 use super::model::REGION;
-use super::time::YieldingSleep;
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::config::{Region, StalledStreamProtectionConfig};
-use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode};
 use std::time::Duration;
 
@@ -32,14 +30,14 @@ impl World {
             .region(Region::new(REGION))
             .http_client(FaultyHttp::wrap(self.lock().timeout_next.clone()))
             .interceptor(interceptor)
-            .time_source(self.time.clone())
+            .time_source(self.time_source())
             // Needed by the Timeout fault; answers that arrive are ready at once and always win.
             .timeout_config(
                 TimeoutConfig::builder()
                     .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             )
-            .sleep_impl(SharedAsyncSleep::new(YieldingSleep(self.sleep.clone())))
+            .sleep_impl(self.sleep_impl())
             .retry_config(retry)
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .build();

@@ -225,15 +225,13 @@ impl World {
                 self.lock().timeout_next.clone(),
             ))
             .interceptor(interceptor)
-            .time_source(self.time.clone())
+            .time_source(self.time_source())
             .timeout_config(
                 aws_sdk_cloudwatch::config::timeout::TimeoutConfig::builder()
                     .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             )
-            .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
-                super::time::YieldingSleep(self.sleep.clone()),
-            ))
+            .sleep_impl(self.sleep_impl())
             .stalled_stream_protection(
                 aws_sdk_cloudwatch::config::StalledStreamProtectionConfig::disabled(),
             )

@@ -4,7 +4,6 @@
 //! Every call is recorded and can be faulted like the Lambda calls.
 
 use super::faults::{FaultyHttp, lossy};
-use super::time::YieldingSleep;
 use super::{ACCOUNT, Call, REGION, World, digest};
 use aws_sdk_ecr::operation::describe_image_scan_findings::{
     DescribeImageScanFindingsError, DescribeImageScanFindingsInput, DescribeImageScanFindingsOutput,
@@ -21,7 +20,6 @@ use aws_sdk_ecr::types::{
     ImageScanFinding, ImageScanFindings, ImageScanStatus, ImageSigningStatus,
     PackageVulnerabilityDetails, ScanStatus, SigningStatus, VulnerablePackage,
 };
-use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, RuleMode, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use std::time::{Duration, SystemTime};
@@ -201,13 +199,13 @@ impl World {
             .region(aws_sdk_ecr::config::Region::new(REGION))
             .http_client(FaultyHttp::wrap(self.lock().timeout_next.clone()))
             .interceptor(interceptor)
-            .time_source(self.time.clone())
+            .time_source(self.time_source())
             .timeout_config(
                 aws_sdk_ecr::config::timeout::TimeoutConfig::builder()
                     .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             )
-            .sleep_impl(SharedAsyncSleep::new(YieldingSleep(self.sleep.clone())))
+            .sleep_impl(self.sleep_impl())
             .retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled())
             .stalled_stream_protection(
                 aws_sdk_ecr::config::StalledStreamProtectionConfig::disabled(),

@@ -36,6 +36,8 @@ pub enum Fault {
     /// alias cannot be read (every GetAlias fails) until the test calls `World::heal`: a short
     /// Lambda API outage right after a change went through.
     LostBlind,
+    /// The account's request rate is used up (see `rate.rs`): 429 with `Retry-After` seconds.
+    RateExceeded(u32),
 }
 
 impl Fault {
@@ -53,6 +55,19 @@ impl Fault {
 
     /// The raw HTTP answer for faults that are not modeled errors.
     fn http(self) -> Option<HttpResponse> {
+        if let Fault::RateExceeded(secs) = self {
+            let mut resp = HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(429).expect("valid status"),
+                aws_smithy_types::body::SdkBody::from(format!(
+                    r#"{{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded","retryAfterSeconds":"{secs}"}}"#
+                )),
+            );
+            let headers = resp.headers_mut();
+            headers.insert("x-amzn-errortype", "TooManyRequestsException");
+            headers.insert("content-type", "application/json");
+            headers.insert("Retry-After", secs.to_string());
+            return Some(resp);
+        }
         let (status, error_type, body) = match self {
             Fault::Throttled => (
                 429,
@@ -98,6 +113,7 @@ impl Fault {
             | Fault::BadGateway
             | Fault::Malformed
             | Fault::Timeout
+            | Fault::RateExceeded(_)
             | Fault::Lost
             | Fault::LostBlind => {
                 unreachable!("answered over HTTP, or applied")

@@ -20,6 +20,7 @@ mod manifests;
 mod model;
 mod provisioned;
 mod queries;
+mod rate;
 mod rollouts;
 mod sts;
 mod tags;
@@ -32,15 +33,18 @@ pub use faults::Fault;
 pub use model::{
     ACCOUNT, Alias, Answer, Call, Code, Func, MUTATING, REGION, Snapshot, digest, image_uri, sha,
 };
+pub use rate::RateLimits;
 pub use rollouts::Schedule;
 pub use sts::{Assumptions, Signers, access_key_of};
 
 use aws_sdk_lambda::types::State as LambdaState;
+use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::test_util::{InstantSleep, ManualTimeSource, instant_time_and_sleep};
+use aws_smithy_async::time::SharedTimeSource;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Hooks run just before a call is served: e.g. "someone moves the alias during our deploy".
 type Hook = Box<dyn FnMut(&mut WorldState) + Send>;
@@ -77,6 +81,10 @@ pub struct WorldState {
     faults: Vec<(&'static str, usize, Fault)>,
     hooks: Vec<(&'static str, usize, Hook)>,
     pub now: ManualTimeSource,
+    /// What the rules read the time from: `now`, or tokio's paused clock (see [`World::paused`]).
+    clock: SharedTimeSource,
+    /// Lambda's account-wide request rates, when a test turns them on.
+    pub rate: Option<rate::Buckets>,
     revision_counter: u64,
     /// Asynchronous invocations of the deployer (fan-out): what was queued, what is refused.
     pub dispatch: dispatch::Dispatch,
@@ -102,6 +110,10 @@ impl WorldState {
         }
         self.hooks = hooks;
         self.tick();
+        if let Some(f) = self.rate_limited(op) {
+            self.current_call().throttled = true;
+            return Some(f);
+        }
         let fault = self
             .faults
             .iter()
@@ -140,6 +152,8 @@ pub struct World {
     pub time: ManualTimeSource,
     /// Sleeps end at once and move `time` forward by their length: minutes pass in microseconds.
     pub sleep: InstantSleep,
+    /// Set by [`World::paused`]: tokio's paused clock instead of `time` and `sleep`.
+    paused: Option<time::TokioClock>,
 }
 
 impl World {
@@ -165,6 +179,8 @@ impl World {
             faults: Vec::new(),
             hooks: Vec::new(),
             now: time.clone(),
+            clock: SharedTimeSource::new(time.clone()),
+            rate: None,
             revision_counter: 0,
             dispatch: Default::default(),
         };
@@ -172,7 +188,40 @@ impl World {
             state: Arc::new(Mutex::new(state)),
             time,
             sleep,
+            paused: None,
         }
+    }
+
+    /// A world on tokio's paused clock (`#[tokio::test(start_paused = true)]`): sleeps end in
+    /// order of their deadlines and time jumps only when every task waits, so runs that overlap
+    /// in virtual time really overlap, as many invocations of the deployer do.
+    pub fn paused() -> Self {
+        let mut w = Self::new();
+        let clock = time::TokioClock::start(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        w.lock().clock = SharedTimeSource::new(clock.clone());
+        w.paused = Some(clock);
+        w
+    }
+
+    /// The clock every client of this world reads.
+    pub fn time_source(&self) -> SharedTimeSource {
+        match &self.paused {
+            Some(c) => SharedTimeSource::new(c.clone()),
+            None => SharedTimeSource::new(self.time.clone()),
+        }
+    }
+
+    /// How every client of this world sleeps.
+    pub fn sleep_impl(&self) -> SharedAsyncSleep {
+        match &self.paused {
+            Some(_) => SharedAsyncSleep::new(TokioSleep::new()),
+            None => SharedAsyncSleep::new(time::YieldingSleep(self.sleep.clone())),
+        }
+    }
+
+    /// The world's time, paused or manual.
+    pub fn now(&self) -> SystemTime {
+        self.time_source().now()
     }
 
     pub fn lock(&self) -> MutexGuard<'_, WorldState> {

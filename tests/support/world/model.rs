@@ -156,6 +156,8 @@ pub struct Call {
     /// Invoke only, once the world has run the code: the CodeSha256 of the code that ran and what
     /// it answered. `None` when the call got an error or an injected fault instead.
     pub ran: Option<(String, Answer)>,
+    /// Answered 429 by the account's rate limit (see `rate`): the call was not served.
+    pub throttled: bool,
 }
 
 /// The operations that change a function.

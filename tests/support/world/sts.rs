@@ -101,7 +101,7 @@ impl World {
                     .rule_mode(RuleMode::MatchAny)
                     .with_rule(&rule),
             )
-            .time_source(self.time.clone())
+            .time_source(self.time_source())
             .build();
         (aws_sdk_sts::Client::from_conf(conf), seen)
     }

@@ -5,12 +5,11 @@ use super::WorldState;
 use aws_sdk_lambda::types::{LastUpdateStatus, State as LambdaState};
 use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
 use aws_smithy_async::test_util::InstantSleep;
-use aws_smithy_async::time::TimeSource;
 use std::time::{Duration, SystemTime};
 
 impl WorldState {
     pub(super) fn t(&self) -> SystemTime {
-        self.now.now()
+        self.clock.now()
     }
 
     /// Settles updates and versions whose time has come.
@@ -63,5 +62,28 @@ impl AsyncSleep for YieldingSleep {
             inner.await;
             tokio::task::yield_now().await;
         })
+    }
+}
+
+/// Tokio's clock as wall time: under `start_paused` it moves only when every task sleeps, to the
+/// next deadline.
+#[derive(Debug, Clone)]
+pub(super) struct TokioClock {
+    base: SystemTime,
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    pub(super) fn start(base: SystemTime) -> Self {
+        Self {
+            base,
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl aws_smithy_async::time::TimeSource for TokioClock {
+    fn now(&self) -> SystemTime {
+        self.base + self.start.elapsed()
     }
 }
