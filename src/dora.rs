@@ -10,9 +10,9 @@
 //!   recorded move, else the next version published; an upper bound when only the later
 //!   deployment says so) (median).
 
-use crate::actions::history::{BY_DEPLOYER, assemble};
 use crate::gateway::lambda::{AliasInfo, VersionInfo};
 use crate::record::{AliasRecord, MoveKind};
+use crate::timeline::{BY_DEPLOYER, assemble};
 use crate::types::Version;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use serde::Serialize;

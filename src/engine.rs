@@ -235,7 +235,7 @@ impl Engine {
                 return Ok(Response::Report(Box::new(report)));
             }
             Request::Reconcile(r) => Box::pin(reconcile::on_reconcile(&deps, r)).await,
-            Request::Fleet(f) => Box::pin(crate::fanout::on_fleet(&deps, f)).await?,
+            Request::Fleet(f) => Box::pin(crate::actions::fleet::on_fleet(&deps, f)).await?,
         };
         report.throttles = deps.ctx.lambda.budget().throttles();
         // A function some later stage follows was deployed: schedule that stage's promotion check.

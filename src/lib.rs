@@ -32,6 +32,7 @@ pub(crate) mod record;
 pub(crate) mod rollout;
 pub(crate) mod stages;
 pub(crate) mod text;
+pub(crate) mod timeline;
 
 /// For benchmarks and tests that measure the poll schedule.
 pub use ops::wait::poll_interval;

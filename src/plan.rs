@@ -3,6 +3,8 @@
 use crate::config::{Config, Target};
 use crate::types::{Account, FunctionRef, ImageRef, Region};
 
+pub const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
+
 /// Where this deployer runs: images are taken only from this account's registry (or a target's
 /// `registry_account`) in this region, whatever an event claims.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,6 @@ use crate::report::{ActionKind, Report};
 use crate::types::{ImageRef, Reason};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-pub(crate) const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
-
 /// An "ECR Image Action" event: successful pushes deploy, everything else is skipped with a reason.
 pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool) -> Report {
     let mut report = match image_of(ev) {
@@ -23,7 +21,7 @@ pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool)
         Ok(image) => match deps.home {
             // Not a skip: something is wrong (credentials, STS) and a person should look.
             None if !deps.config.targets_for(&ev.repository).is_empty() => {
-                Report::failed(ActionKind::Deploy, HOME_UNKNOWN).with_image(&image)
+                Report::failed(ActionKind::Deploy, crate::plan::HOME_UNKNOWN).with_image(&image)
             }
             None => Report::skipped(
                 ActionKind::Deploy,
@@ -112,7 +110,9 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
         DeploySource::Image { function, image } => {
             let (function, target) = deps.allowed(function, Some(&image.repository))?;
             match deps.home {
-                None => Report::failed(ActionKind::Deploy, HOME_UNKNOWN).with_image(image),
+                None => {
+                    Report::failed(ActionKind::Deploy, crate::plan::HOME_UNKNOWN).with_image(image)
+                }
                 Some(home) => {
                     if let Some(why) = home.refuses(target, &image.account, &image.region) {
                         return Err(InputError::new("payload.image_uri", why));
@@ -135,7 +135,10 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
                 ));
             }
             let Some(home) = deps.home else {
-                return Ok(Report::failed(ActionKind::Deploy, HOME_UNKNOWN));
+                return Ok(Report::failed(
+                    ActionKind::Deploy,
+                    crate::plan::HOME_UNKNOWN,
+                ));
             };
             // The registry the targets take this repository's images from (a central registry
             // when registry_account says so), asked in this deployer's region.

@@ -4,6 +4,7 @@
 pub mod advance;
 pub mod alarm;
 pub mod deploy;
+pub mod fleet;
 pub mod fleet_rollback;
 pub mod fleet_status;
 pub mod history;

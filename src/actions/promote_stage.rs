@@ -3,7 +3,6 @@
 //! and its alarms are quiet. A scheduled check of a `manual` stage only says it is ready.
 
 use super::Deps;
-use super::deploy::HOME_UNKNOWN;
 use crate::config::{After, Target, stage::target_of};
 use crate::fanout::deploy_set;
 use crate::gateway::cloudwatch::is_alarm;
@@ -12,6 +11,7 @@ use crate::input::{InputError, PromoteStageRequest};
 use crate::ops::Ctx;
 use crate::ops::accounts::ctx_for;
 use crate::ops::resolve::{Live, resolve};
+use crate::plan::HOME_UNKNOWN;
 use crate::record::VersionRecord;
 use crate::report::{ActionKind, Outcome, Report, StageInfo};
 use crate::stages;

@@ -7,6 +7,7 @@ use crate::config::Target;
 use crate::gateway::Lambda;
 use crate::input::{InputError, StatusRequest};
 use crate::record::VersionRecord;
+pub use crate::timeline::Split;
 use crate::types::{AliasName, FunctionRef, Version};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -50,12 +51,6 @@ pub struct FunctionStatus {
     pub versions: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Split {
-    pub version: Version,
-    pub weight: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -12,7 +12,7 @@
 //! re-dispatched could build such a chain.
 
 use crate::config::Target;
-use crate::input::{BatchRequest, BatchWork, FleetKind, InputError};
+use crate::input::{BatchRequest, FleetKind, InputError};
 use crate::ops::Deps;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
@@ -163,48 +163,34 @@ pub(crate) async fn dispatch_deploy(
     (send(deps, target_arn, batches).await, warning)
 }
 
-/// One run's batch: every function in it at once, paced by this run's share of the budget.
-pub async fn on_batch(deps: &Deps<'_>, b: &BatchRequest) -> Result<Report, InputError> {
-    match &b.work {
-        BatchWork::Deploy { image, pushed } => {
-            let mut jobs = Vec::with_capacity(b.functions.len());
-            for f in &b.functions {
-                jobs.push(deps.allowed(f, Some(&image.repository))?);
-            }
-            let Some(home) = deps.home else {
-                return Ok(Report::failed(
-                    ActionKind::Deploy,
-                    crate::actions::deploy::HOME_UNKNOWN,
-                )
-                .with_image(image));
-            };
-            for (_, target) in &jobs {
-                if let Some(why) = home.refuses(target, &image.account, &image.region) {
-                    return Err(InputError::new("payload.image_uri", why));
-                }
-            }
-            let n = jobs.len();
-            let deployments =
-                super::deploy_concurrently(deps, image, jobs, *pushed, false, n).await;
-            let mut report = Report::new(ActionKind::Deploy)
-                .with_image(image)
-                .with_deployments(deployments);
-            report.repository = Some(image.repository.to_string());
-            report.request_reason = b.reason.clone();
-            Ok(report)
-        }
-        BatchWork::Rollback { repository, digest } => {
-            crate::actions::fleet_rollback::roll_back_all(
-                deps,
-                repository,
-                &b.functions,
-                digest.as_ref(),
-                b.reason.as_ref(),
-                false,
-            )
-            .await
+/// One run's batch of a deploy: every function in it at once, paced by this run's share of the
+/// budget.
+pub async fn on_deploy_batch(
+    deps: &Deps<'_>,
+    b: &BatchRequest,
+    image: &ImageRef,
+    pushed: Option<DateTime<Utc>>,
+) -> Result<Report, InputError> {
+    let mut jobs = Vec::with_capacity(b.functions.len());
+    for f in &b.functions {
+        jobs.push(deps.allowed(f, Some(&image.repository))?);
+    }
+    let Some(home) = deps.home else {
+        return Ok(Report::failed(ActionKind::Deploy, crate::plan::HOME_UNKNOWN).with_image(image));
+    };
+    for (_, target) in &jobs {
+        if let Some(why) = home.refuses(target, &image.account, &image.region) {
+            return Err(InputError::new("payload.image_uri", why));
         }
     }
+    let n = jobs.len();
+    let deployments = super::deploy_concurrently(deps, image, jobs, pushed, false, n).await;
+    let mut report = Report::new(ActionKind::Deploy)
+        .with_image(image)
+        .with_deployments(deployments);
+    report.repository = Some(image.repository.to_string());
+    report.request_reason = b.reason.clone();
+    Ok(report)
 }
 
 #[cfg(test)]

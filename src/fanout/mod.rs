@@ -13,7 +13,7 @@
 use crate::config::Target;
 use crate::gateway::ErrorKind;
 use crate::input::{DeployRequest, DeploySource, Payload};
-use crate::input::{FleetRequest, InputError, Request};
+use crate::input::{FleetRequest, Request};
 use crate::ops::Deps;
 use crate::pipeline::deploy_function;
 use crate::report::{ActionKind, Deployment, FailureKind, Outcome, Report};
@@ -92,28 +92,6 @@ pub(crate) async fn deploy_concurrently(
         .buffered(parallel.max(1))
         .collect()
         .await
-}
-
-/// A fleet rollback, or one run's batch of a fan-out.
-pub async fn on_fleet(deps: &Deps<'_>, f: &FleetRequest) -> Result<Report, InputError> {
-    match f {
-        FleetRequest::Rollback(r) => {
-            Box::pin(crate::actions::fleet_rollback::on_fleet_rollback(deps, r)).await
-        }
-        FleetRequest::Batch(b) => {
-            let mut report = Box::pin(batch::on_batch(deps, b)).await?;
-            if let Some(key) = &b.summary {
-                quiet::leave_failures(&deps.ctx, key, &mut report).await;
-            }
-            Ok(report)
-        }
-        FleetRequest::Report(r) => Ok(Box::pin(summary::on_report(deps, r)).await),
-        // The engine answers a fleet's status itself (it is not a report).
-        FleetRequest::Status(_) => Err(InputError::new(
-            "payload.action",
-            "a fleet's status is not a deployment",
-        )),
-    }
 }
 
 /// How many runs share the rate budget with the one `request` starts: a batch says; anything

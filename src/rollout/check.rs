@@ -2,10 +2,11 @@
 //! the record of the deployer's last weight, [`super::standing`])? Then the gates; then wait,
 //! shift the next weight or finish ([`super::forward`]), or roll back ([`super::stop`]).
 
+use super::next::schedule_next;
 use crate::config::Target;
 use crate::input::AdvanceRequest;
 use crate::ops::{Ctx, StepError, timed};
-use crate::report::{Deployment, FailureKind, Outcome, RolloutInfo, Step};
+use crate::report::{Deployment, Outcome, RolloutInfo, Step};
 use crate::rollout::standing::standing;
 use crate::rollout::{self, forward, stop::stop, verdict};
 use crate::types::FunctionRef;
@@ -145,128 +146,4 @@ pub async fn check(
         Some(next) => forward::shift_next(ctx, dep, &current, &this, next, cfg, info).await,
         None => forward::finish(ctx, target, dep, &current, &this, info).await,
     }
-}
-
-/// Schedules `next` and reports the rollout as it stands (`kept`: why the weight did not move,
-/// told only once a check is really coming); if no check can be scheduled, the rollout is rolled
-/// back: nobody would come back to it.
-pub(super) async fn schedule_next(
-    ctx: &Ctx,
-    dep: &mut Deployment,
-    next: &AdvanceRequest,
-    cfg: &crate::config::Rollout,
-    mut info: RolloutInfo,
-    kept: Option<String>,
-) -> Outcome {
-    match timed(ctx, &mut dep.steps, Step::Rollout, async {
-        rollout::schedule_check(ctx, next, cfg)
-            .await
-            .map_err(StepError::new)
-    })
-    .await
-    {
-        Ok((name, due)) => {
-            info.next_check_at = Some(due.to_rfc3339_opts(SecondsFormat::Secs, true));
-            info.schedule = Some(name);
-            if let Some(why) = kept {
-                dep.warnings.push(format!(
-                    "{why}; the weight stays at {}% and the check at {} tries again",
-                    (info.weight * 100.0).round(),
-                    info.next_check_at.as_deref().unwrap_or_default()
-                ));
-            }
-            rolling(dep, info)
-        }
-        Err(e) => {
-            let mut why = format!(
-                "the rollout's next check could not be scheduled ({})",
-                e.reason
-            );
-            if let Some(kept) = kept {
-                why = format!("{kept}; {why}");
-            }
-            cannot_schedule(ctx, dep, next, cfg, info, why).await
-        }
-    }
-}
-
-/// The rollout stands at `info` and a check is coming: `rolling_out`, with what the gates said
-/// (a verdict's note, inconclusive or report only, replaces "the gates passed").
-pub(super) fn rolling(dep: &mut Deployment, info: RolloutInfo) -> Outcome {
-    let said = dep
-        .reason
-        .take()
-        .unwrap_or_else(|| "the gates passed".to_owned());
-    dep.reason = Some(format!(
-        "{}% of traffic on version {}, {said}; next check at {}",
-        (info.weight * 100.0).round(),
-        info.new_version,
-        info.next_check_at.as_deref().unwrap_or_default()
-    ));
-    dep.rollout = Some(info);
-    Outcome::RollingOut
-}
-
-/// No check can be scheduled: while the alias is still this rollout's, it is rolled back (nobody
-/// would come back to it); if it cannot even be read, the report says what it may still do.
-pub(super) async fn cannot_schedule(
-    ctx: &Ctx,
-    dep: &mut Deployment,
-    a: &AdvanceRequest,
-    cfg: &crate::config::Rollout,
-    info: RolloutInfo,
-    why: String,
-) -> Outcome {
-    let weight = info.weight;
-    dep.rollout = Some(info);
-    match ctx.lambda.get_alias(a.function.as_str(), &a.alias).await {
-        Ok(Some(s))
-            if standing(
-                &s,
-                a.stable_version,
-                a.version,
-                cfg,
-                Some((a.step, a.started)),
-            )
-            .is_some() =>
-        {
-            stop(ctx, dep, &s, a.stable_version, a.version, why, Some(cfg)).await
-        }
-        Ok(_) => lost_alias(ctx, dep, a, why).await,
-        Err(read) => {
-            dep.failed_step = Some(Step::Rollout);
-            dep.failure_kind = Some(FailureKind::from(read.kind));
-            dep.reason = Some(format!(
-                "{why}, and alias {} could not be read to take the weight back ({read}): {}",
-                a.alias,
-                rollout::may_still_send(&a.function, &a.alias, a.version, weight)
-            ));
-            Outcome::Failed
-        }
-    }
-}
-
-/// The alias changed between our read and our move: someone else acted; leave it to them.
-pub(super) async fn lost_alias(
-    ctx: &Ctx,
-    dep: &mut Deployment,
-    a: &AdvanceRequest,
-    why: String,
-) -> Outcome {
-    let now = ctx
-        .lambda
-        .get_alias(a.function.as_str(), &a.alias)
-        .await
-        .ok()
-        .flatten();
-    dep.version = now.as_ref().and_then(|s| s.target.version());
-    dep.failed_step = Some(Step::Rollout);
-    dep.failure_kind = Some(FailureKind::Conflict);
-    dep.reason = Some(format!(
-        "{why}; alias {} is now {}",
-        a.alias,
-        now.map(|s| s.describe())
-            .unwrap_or_else(|| "unreadable".into())
-    ));
-    Outcome::Failed
 }

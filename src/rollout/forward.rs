@@ -3,7 +3,7 @@
 //! weight is set, so a move that fails, or whose answer is lost while the alias cannot be read
 //! again, always has a check coming, and that check reads from the alias what really happened.
 
-use super::check::{cannot_schedule, lost_alias, rolling, schedule_next};
+use super::next::{cannot_schedule, lost_alias, rolling, schedule_next};
 use crate::config::{Rollout, Target};
 use crate::gateway::{AliasState, ApiError};
 use crate::input::AdvanceRequest;

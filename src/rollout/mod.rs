@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod check;
 mod forward;
 pub mod gates;
+mod next;
 pub mod schedule;
 pub mod standing;
 pub mod stop;

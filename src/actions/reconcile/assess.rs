@@ -2,33 +2,15 @@
 //! rejected, else a missed push to deploy. Reads only, except the drift tag (notified once).
 
 use super::Sweep;
+use super::finding::{Finding, done};
 use crate::config::Target;
 use crate::gateway::AliasState;
 use crate::gateway::ecr::RepoImage;
 use crate::marks::{self, Marks};
 use crate::record::{MoveKind, VersionRecord};
 use crate::report::{Deployment, Outcome, Step};
-use crate::types::{AliasTarget, FunctionRef, ImageRef, Tag, Version};
+use crate::types::{AliasTarget, FunctionRef, ImageRef, Tag};
 use chrono::{DateTime, SecondsFormat, Utc};
-
-/// What a sweep found for one function.
-pub(super) enum Finding {
-    /// Decided: in sync, drift, rejected, rolling out, or a read that failed.
-    Done(Box<Deployment>),
-    /// The newest matching image is not live and was never rejected: deploy it.
-    Missed {
-        image: ImageRef,
-        pushed: Option<DateTime<Utc>>,
-        /// The version the alias is on now.
-        live: Option<Version>,
-    },
-}
-
-pub(super) fn done(mut dep: Deployment, outcome: Outcome, reason: String) -> Finding {
-    dep.outcome = outcome;
-    dep.reason = Some(reason);
-    Finding::Done(Box::new(dep))
-}
 
 fn failed(mut dep: Deployment, e: impl std::fmt::Display) -> Finding {
     dep.failed_step = Some(Step::Resolve);

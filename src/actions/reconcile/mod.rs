@@ -5,6 +5,7 @@
 //! alone, and an image rejected before is never retried.
 
 mod assess;
+mod finding;
 mod stalled;
 
 use super::Deps;
@@ -13,8 +14,8 @@ use crate::fanout::{deploy_inline, dispatch};
 use crate::input::ReconcileRequest;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Version};
-use assess::Finding;
 use chrono::{DateTime, Utc};
+use finding::Finding;
 use futures_util::StreamExt;
 use std::time::Duration;
 

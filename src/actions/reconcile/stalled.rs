@@ -4,7 +4,7 @@
 //! report mode, a dry run) calls it stalled. A split the deployer did not record stays a person's.
 
 use super::Sweep;
-use super::assess::{Finding, done};
+use super::finding::{Finding, done};
 use crate::config::Target;
 use crate::gateway::AliasState;
 use crate::input::AdvanceRequest;

@@ -25,12 +25,19 @@ variable "targets" {
     # As in DEPLOYER_TARGETS: max_findings, require_scan, scan_wait_secs, require_signature.
     image_checks = optional(any)
     rollout = optional(object({
-      steps           = optional(list(number))
-      interval_secs   = optional(number)
-      check_secs      = optional(number)
-      alarms          = optional(list(string))
-      max_error_rate  = optional(number)
-      min_invocations = optional(number)
+      steps                   = optional(list(number))
+      interval_secs           = optional(number)
+      check_secs              = optional(number)
+      alarms                  = optional(list(string))
+      max_error_rate          = optional(number)
+      min_invocations         = optional(number)
+      max_wait_secs           = optional(number)
+      on_inconclusive         = optional(string)
+      synthetic               = optional(any) # { max_per_check = 1..100, payload = the smoke payload if unset }
+      max_error_rate_increase = optional(number)
+      max_p99_ms              = optional(number)
+      max_latency_increase    = optional(number)
+      report_only             = optional(bool)
     }))
     reconcile_mode = optional(string)
     # Stages (docs/stages.md): the function this target follows, and a role in another account.
@@ -61,12 +68,19 @@ variable "targets" {
 variable "rollout" {
   description = "DEPLOYER_ROLLOUT: the rollout of targets that set none, e.g. { steps = [10, 50], interval_secs = 300, alarms = [\"api-5xx\"], max_error_rate = 0.05 } (see README, Progressive delivery). null: all at once. Every alarm named here or in a target's rollout going to ALARM invokes the deployer at once."
   type = object({
-    steps           = optional(list(number))
-    interval_secs   = optional(number)
-    check_secs      = optional(number)
-    alarms          = optional(list(string))
-    max_error_rate  = optional(number)
-    min_invocations = optional(number)
+    steps                   = optional(list(number))
+    interval_secs           = optional(number)
+    check_secs              = optional(number)
+    alarms                  = optional(list(string))
+    max_error_rate          = optional(number)
+    min_invocations         = optional(number)
+    max_wait_secs           = optional(number)
+    on_inconclusive         = optional(string)
+    synthetic               = optional(any) # { max_per_check = 1..100, payload = the smoke payload if unset }
+    max_error_rate_increase = optional(number)
+    max_p99_ms              = optional(number)
+    max_latency_increase    = optional(number)
+    report_only             = optional(bool)
   })
   default = null
 }
