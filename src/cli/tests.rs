@@ -1,6 +1,7 @@
 //! Flags and payloads make equal requests; bad flags get the same checks; --help is complete.
 
 use super::*;
+use crate::input::*;
 use serde_json::{Value, json};
 
 fn flags(args: &[&str]) -> Request {

@@ -5,6 +5,8 @@ mod alarm;
 mod event;
 mod fleet;
 mod manual;
+#[cfg(test)]
+mod manual_tests;
 mod outgoing;
 mod stage;
 #[cfg(test)]

@@ -12,16 +12,18 @@
 
 mod after_move;
 mod dry_run;
+mod fail;
 pub(crate) mod image_checks;
 mod index;
 mod pin;
 mod publish;
 pub(crate) mod smoke;
+mod stage;
 mod stale;
 mod update;
 
 use crate::ops::alias::older_push_took_our_place;
-use crate::ops::{Ctx, Failure, FailureKind, Latest, Moved, Run, promote, resolve, restore, wait};
+use crate::ops::{Ctx, Failure, FailureKind, Moved, Run, promote, resolve};
 
 use crate::config::Target;
 use crate::gateway::{AliasState, FunctionState};
@@ -52,7 +54,7 @@ pub async fn deploy_function(
     let chosen = match index::choose(ctx, function.as_str(), image).await {
         Ok(c) => c,
         Err(f) => {
-            fail(&mut run, &job, f).await;
+            fail::fail(&mut run, &job, f).await;
             return run.dep;
         }
     };
@@ -63,7 +65,7 @@ pub async fn deploy_function(
     }
     match pipeline(&mut run, &job).await {
         Ok(outcome) => run.dep.outcome = outcome,
-        Err(f) => fail(&mut run, &job, f).await,
+        Err(f) => fail::fail(&mut run, &job, f).await,
     }
     run.dep
 }
@@ -132,7 +134,7 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> 
         return Ok(Outcome::AlreadyLive);
     }
     run.restore_image = found.code.take().and_then(|c| c.image_uri);
-    let tested = stage(run, job.image).await?;
+    let tested = stage::stage(run, job.image).await?;
     run.dep.code_sha256 = Some(tested.code_sha256.clone());
     smoke_test(run, job.target).await?;
     // Publish exactly the tested code.
@@ -212,77 +214,6 @@ async fn dry_run(run: &mut Run<'_>, job: &Job<'_>, found: &Found) -> Result<Outc
         }
     }
     Ok(outcome)
-}
-
-/// Step 2: wait out anyone else's update, then point `$LATEST` at the new image and wait until Lambda
-/// has applied it. Returns what `$LATEST` runs: the code the smoke test will test.
-async fn stage(run: &mut Run<'_>, image: &ImageRef) -> Result<FunctionState, Failure> {
-    let ctx = run.ctx;
-    let lambda = &ctx.lambda;
-    let f = run.function();
-    let f = f.as_str();
-    let before = run
-        .step(Step::WaitReady, async {
-            let s = wait::until_settled(lambda, f, None, ctx.wait_budget()).await?;
-            pin::check_image_package(&s.state)?;
-            Ok(s)
-        })
-        .await?;
-    if run.restore_image.is_none() {
-        // First deployment: no alias yet, so "what production runs" is what $LATEST ran.
-        run.restore_image = before.state.image_uri.clone();
-    }
-    if before.state.runs(&image.digest) && before.state.update_failure().is_none() {
-        // $LATEST already runs this digest: a duplicate delivery being handled right now, or a
-        // rerun after a failure. Updating again would only disturb the other run's smoke test.
-        tracing::info!(
-            function = f,
-            "$LATEST already runs the pushed digest; not updating it again"
-        );
-        return Ok(before.state);
-    }
-    run.latest = Latest::Requested;
-    let revision = before.state.revision_id.clone();
-    run.step(
-        Step::UpdateCode,
-        update::update_code(ctx, f, image, revision.as_ref()),
-    )
-    .await?;
-    let after = run
-        .step(Step::WaitUpdated, async {
-            Ok(wait::until_runnable(lambda, f, ctx.wait_budget()).await?)
-        })
-        .await?;
-    tracing::info!(
-        function = f,
-        polls = after.polls,
-        waited_ms = after.waited.as_millis() as u64,
-        "update settled"
-    );
-    if let Some(why) = after.state.update_failure() {
-        return Err(Failure::of(
-            Step::WaitUpdated,
-            FailureKind::UpdateFailed,
-            why,
-        ));
-    }
-    if !after.state.runs(&image.digest) {
-        return Err(Failure::of(
-            Step::WaitUpdated,
-            FailureKind::Conflict,
-            format!(
-                "$LATEST runs {}, not {}: someone else updated the function during the deployment",
-                after
-                    .state
-                    .image_uri
-                    .as_deref()
-                    .unwrap_or(&after.state.code_sha256),
-                image.digest
-            ),
-        ));
-    }
-    run.latest = Latest::Ours;
-    Ok(after.state)
 }
 
 /// Step 3: smoke test `$LATEST`.
@@ -394,56 +325,4 @@ async fn go_live(
     )
     .await;
     Ok(Outcome::Deployed)
-}
-
-/// After a failure: the report says where and why; `$LATEST` goes back on what production runs
-/// (unless someone else changed the alias meanwhile: then production is theirs); an image at fault
-/// is marked so that a sweep does not retry it.
-async fn fail(run: &mut Run<'_>, job: &Job<'_>, f: Failure) {
-    let ctx = run.ctx;
-    let function = run.dep.function.clone();
-    let alias = job.target.alias.clone();
-    tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "deployment failed");
-    let step = f.step;
-    run.dep.fail(f.step, f.kind, f.reason);
-    // We never moved the alias, so it is where we found it, unless we could not read it
-    // (then look again), or someone else moved it while we tried (then say where it
-    // really is, and leave $LATEST alone too: production is theirs now).
-    run.dep.version = run.dep.previous_version;
-    if matches!(
-        step,
-        Step::Resolve
-            | Step::PinAlias
-            | Step::PromoteAlias
-            | Step::Rollout
-            | Step::ProvisionedConcurrency
-    ) && let Ok(now) = ctx.lambda.get_alias(function.as_str(), &alias).await
-    {
-        let now_on = now.as_ref().and_then(|a| a.target.version());
-        let moved = step != Step::Resolve && now_on != run.dep.previous_version;
-        run.dep.version = now_on;
-        if let (true, Some(now)) = (moved, now) {
-            run.latest = Latest::Untouched;
-            run.dep.latest_restore = Some(crate::report::Restore {
-                restored: false,
-                image_uri: run.restore_image.clone(),
-                detail: format!(
-                    "not restored: alias {alias} was changed by someone else during the deployment (it serves {}), so $LATEST was left on the tested image",
-                    now.describe()
-                ),
-            });
-        }
-    }
-    if let Some(restore) = restore::restore_latest(run, &job.image.digest).await {
-        run.dep.latest_restore = Some(restore);
-    }
-    // After production is safe again: a sweep must not retry an image that failed here. A sweep
-    // sees the index that was pushed, so that is what is marked.
-    let pushed_digest = job.index.unwrap_or(&job.image.digest);
-    if !job.dry_run
-        && crate::marks::rejects_image(&run.dep)
-        && let Some(w) = crate::marks::reject(&ctx.lambda, function.as_str(), pushed_digest).await
-    {
-        run.dep.warnings.push(w);
-    }
 }
