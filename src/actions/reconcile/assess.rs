@@ -77,27 +77,10 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
 
     // 1. A rollout in progress is its own checks' business, as long as one is coming.
     if let Some(a) = &alias {
-        let pending = crate::rollout::pending_check(ctx, function, &target.alias).await;
-        if a.has_routing() && matches!(pending, Ok(None)) {
-            return super::stalled::stalled(sw, dep, function, target, a).await;
-        }
-        let pending = pending.ok().flatten();
-        if a.has_routing() || pending.is_some() {
-            // Told by the run that started it; every sweep after that only looks.
-            dep.notified_before = true;
-            let at = pending
-                .map(|t| format!(", next check at {t}"))
-                .unwrap_or_default();
-            return done(
-                dep,
-                Outcome::RollingOut,
-                format!(
-                    "a rollout is in progress on alias {} ({}){at}: left alone",
-                    target.alias,
-                    a.describe()
-                ),
-            );
-        }
+        dep = match rollout(sw, dep, function, target, a).await {
+            Ok(dep) => dep,
+            Err(found) => return *found,
+        };
     }
 
     // 2. Not where we last put it: a person's move, never fought.
@@ -141,35 +124,15 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
         }
     };
     if let (Some(a), Some(live)) = (&alias, &live) {
-        // An index runs as the image chosen from it, which the version record names it with.
-        let from_index = VersionRecord::parse(&live.description)
-            .and_then(|r| r.index)
-            .is_some_and(|ix| ix == image.digest);
-        if live.runs(&image.digest) || from_index {
-            return done(
-                dep,
-                Outcome::InSync,
-                format!(
-                    "alias {} ({}) runs the newest image {label}",
-                    target.alias,
-                    a.describe()
-                ),
-            );
-        }
-        let record = VersionRecord::parse(&live.description);
-        if let (Some(ours), Some(newest)) = (record.and_then(|r| r.pushed), pushed)
-            && ours >= newest
-        {
-            return done(
-                dep,
-                Outcome::InSync,
-                format!(
-                    "alias {} runs an image pushed at {}, not older than the newest matching image {label} ({pushed_s})",
-                    target.alias,
-                    time(ours)
-                ),
-            );
-        }
+        let newest = Newest {
+            image,
+            label: &label,
+            pushed_s: &pushed_s,
+        };
+        dep = match runs_newest(dep, target, a, live, &newest) {
+            Ok(dep) => dep,
+            Err(found) => return *found,
+        };
     }
 
     // 4. Rejected before: failed here, or rolled back.
@@ -177,7 +140,116 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
         Ok(m) => m,
         Err(e) => return failed(dep, e),
     };
-    let rolled_back = match alias.as_ref().and_then(AliasState::record) {
+    let rolled_back = rolled_back(sw, f, alias.as_ref(), image).await;
+    if rolled_back || marks.is_rejected(&image.digest) {
+        let how = if rolled_back {
+            "was rolled back"
+        } else {
+            "failed or was rolled back"
+        };
+        return done(
+            dep,
+            Outcome::Rejected,
+            format!(
+                "the newest image {label} (pushed {pushed_s}) {how} on this function: a sweep never retries it, only a new push or a manual deploy brings it back"
+            ),
+        );
+    }
+    missed(sw, dep, target, image, tag, on)
+}
+
+/// The newest matching image, and how the report names it.
+struct Newest<'a> {
+    image: &'a RepoImage,
+    label: &'a str,
+    pushed_s: &'a str,
+}
+
+/// Step 1: a rollout in progress (its own checks' business while one is coming), or a stalled one.
+async fn rollout(
+    sw: &Sweep<'_, '_>,
+    mut dep: Deployment,
+    function: &FunctionRef,
+    target: &Target,
+    a: &AliasState,
+) -> Result<Deployment, Box<Finding>> {
+    let pending = crate::rollout::pending_check(&sw.deps.ctx, function, &target.alias).await;
+    if a.has_routing() && matches!(pending, Ok(None)) {
+        return Err(Box::new(
+            super::stalled::stalled(sw, dep, function, target, a).await,
+        ));
+    }
+    let pending = pending.ok().flatten();
+    if a.has_routing() || pending.is_some() {
+        // Told by the run that started it; every sweep after that only looks.
+        dep.notified_before = true;
+        let at = pending
+            .map(|t| format!(", next check at {t}"))
+            .unwrap_or_default();
+        return Err(Box::new(done(
+            dep,
+            Outcome::RollingOut,
+            format!(
+                "a rollout is in progress on alias {} ({}){at}: left alone",
+                target.alias,
+                a.describe()
+            ),
+        )));
+    }
+    Ok(dep)
+}
+
+/// Step 3: the alias runs the newest image (or one chosen from it), or one pushed no earlier.
+fn runs_newest(
+    dep: Deployment,
+    target: &Target,
+    a: &AliasState,
+    live: &crate::gateway::FunctionState,
+    newest: &Newest<'_>,
+) -> Result<Deployment, Box<Finding>> {
+    let (image, label, pushed_s) = (newest.image, newest.label, newest.pushed_s);
+    // An index runs as the image chosen from it, which the version record names it with.
+    let from_index = VersionRecord::parse(&live.description)
+        .and_then(|r| r.index)
+        .is_some_and(|ix| ix == image.digest);
+    if live.runs(&image.digest) || from_index {
+        return Err(Box::new(done(
+            dep,
+            Outcome::InSync,
+            format!(
+                "alias {} ({}) runs the newest image {label}",
+                target.alias,
+                a.describe()
+            ),
+        )));
+    }
+    let record = VersionRecord::parse(&live.description);
+    if let (Some(ours), Some(newest)) = (record.and_then(|r| r.pushed), image.pushed)
+        && ours >= newest
+    {
+        return Err(Box::new(done(
+            dep,
+            Outcome::InSync,
+            format!(
+                "alias {} runs an image pushed at {}, not older than the newest matching image {label} ({pushed_s})",
+                target.alias,
+                time(ours)
+            ),
+        )));
+    }
+    Ok(dep)
+}
+
+/// Step 4: whether the alias's last move was a rollback away from this image (or the index it
+/// was chosen from).
+async fn rolled_back(
+    sw: &Sweep<'_, '_>,
+    f: &str,
+    alias: Option<&AliasState>,
+    image: &RepoImage,
+) -> bool {
+    let ctx = &sw.deps.ctx;
+    match alias.and_then(AliasState::record) {
         Some(r) if r.kind == MoveKind::Rollback => match r.from.filter(|v| *v != r.to) {
             Some(from) => ctx
                 .lambda
@@ -194,23 +266,20 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
             None => false,
         },
         _ => false,
-    };
-    if rolled_back || marks.is_rejected(&image.digest) {
-        let how = if rolled_back {
-            "was rolled back"
-        } else {
-            "failed or was rolled back"
-        };
-        return done(
-            dep,
-            Outcome::Rejected,
-            format!(
-                "the newest image {label} (pushed {pushed_s}) {how} on this function: a sweep never retries it, only a new push or a manual deploy brings it back"
-            ),
-        );
     }
+}
 
-    // 5. A push whose event never came (or was not acted on).
+/// Step 5: a push whose event never came (or was not acted on): deploy it, from this deployer's
+/// registry rules.
+fn missed(
+    sw: &Sweep<'_, '_>,
+    dep: Deployment,
+    target: &Target,
+    image: &RepoImage,
+    tag: Option<Tag>,
+    on: Option<crate::types::Version>,
+) -> Finding {
+    let pushed = image.pushed;
     let Some(home) = sw.deps.home else {
         return failed(
             dep,
