@@ -40,31 +40,7 @@ pub async fn check(
             dep.reason = Some(format!("superseded: alias {} no longer exists", a.alias));
             return Outcome::Skipped;
         }
-        Err(e) => {
-            // Nothing was changed. Someone must come back: the same check, one period later.
-            dep.failed_step = Some(e.step);
-            dep.failure_kind = Some(e.kind);
-            let again = timed(ctx, &mut dep.steps, Step::Rollout, async {
-                rollout::schedule_check(ctx, a, cfg)
-                    .await
-                    .map_err(StepError::new)
-            })
-            .await;
-            dep.reason = Some(match again {
-                Ok((_, due)) => format!(
-                    "{}; nothing was changed, and this check runs again at {}",
-                    e.reason,
-                    due.to_rfc3339_opts(SecondsFormat::Secs, true)
-                ),
-                Err(s) => format!(
-                    "{}; nothing was changed, and the check could not be scheduled again ({}): {}",
-                    e.reason,
-                    s.reason,
-                    rollout::may_still_send(function, &a.alias, a.version, weight)
-                ),
-            });
-            return Outcome::Failed;
-        }
+        Err(e) => return unreadable(ctx, dep, a, cfg, weight, e).await,
     };
     // Read from the alias, not from the payload: a weight whose answer was lost is taken on from
     // where it is, and a step's clock starts when its weight was really set (a check replayed into
@@ -146,4 +122,40 @@ pub async fn check(
         Some(next) => forward::shift_next(ctx, dep, &current, &this, next, cfg, info).await,
         None => forward::finish(ctx, target, dep, &current, &this, info).await,
     }
+}
+
+/// The alias could not be read: nothing was changed. Someone must come back: the same check, one
+/// period later (or the report says what the alias may still do).
+async fn unreadable(
+    ctx: &Ctx,
+    dep: &mut Deployment,
+    a: &AdvanceRequest,
+    cfg: &crate::config::Rollout,
+    weight: f64,
+    e: crate::ops::Failure,
+) -> Outcome {
+    let function = &a.function;
+    // Nothing was changed. Someone must come back: the same check, one period later.
+    dep.failed_step = Some(e.step);
+    dep.failure_kind = Some(e.kind);
+    let again = timed(ctx, &mut dep.steps, Step::Rollout, async {
+        rollout::schedule_check(ctx, a, cfg)
+            .await
+            .map_err(StepError::new)
+    })
+    .await;
+    dep.reason = Some(match again {
+        Ok((_, due)) => format!(
+            "{}; nothing was changed, and this check runs again at {}",
+            e.reason,
+            due.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ),
+        Err(s) => format!(
+            "{}; nothing was changed, and the check could not be scheduled again ({}): {}",
+            e.reason,
+            s.reason,
+            rollout::may_still_send(function, &a.alias, a.version, weight)
+        ),
+    });
+    Outcome::Failed
 }

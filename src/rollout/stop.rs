@@ -43,64 +43,7 @@ pub async fn stop(
     dep.failed_step = Some(Step::Rollout);
     dep.failure_kind = Some(FailureKind::GateFailed);
     if let Err(e) = back {
-        // Not rolled back: the subject must not say it was.
-        dep.rollout = None;
-        let read = ctx.lambda.get_alias(&f, &alias).await;
-        let unreadable = read.is_err();
-        let now = read.ok().flatten();
-        dep.version = now.as_ref().and_then(|s| s.target.version());
-        // While the split is still there, someone must come back: this step's check, whose gates
-        // will call for the rollback again. Counted from when the weight was set (the record), it
-        // has the name of the check already pending, if one is: never a second chain.
-        let mut again = String::new();
-        if let (Some(s), Some(cfg)) = (now.as_ref(), cfg)
-            && let Some((v, w)) = s.canary().filter(|(v, _)| *v == new)
-        {
-            let by_weight = cfg
-                .steps
-                .iter()
-                .position(|p| (f64::from(*p) / 100.0 - w).abs() < 1e-6)
-                .map(|i| (i + 1, ctx.clock().now_utc()));
-            again = match standing(s, stable, v, cfg, by_weight) {
-                Some(at) => {
-                    let c = AdvanceRequest {
-                        function: dep.function.clone(),
-                        alias: alias.clone(),
-                        version: v,
-                        stable_version: stable,
-                        step: at.step,
-                        started: at.since,
-                        tally: Default::default(),
-                    };
-                    match rollout::schedule_check(ctx, &c, cfg).await {
-                        Ok((_, due)) => format!(
-                            "; a check at {} tries again",
-                            due.to_rfc3339_opts(SecondsFormat::Secs, true)
-                        ),
-                        Err(e) => format!(
-                            "; no check could be scheduled either ({e}): {}",
-                            rollout::may_still_send(&dep.function, &alias, v, w)
-                        ),
-                    }
-                }
-                None => format!(
-                    "; it is not a step of this rollout, so no check comes back to it: {}",
-                    rollout::may_still_send(&dep.function, &alias, v, w)
-                ),
-            };
-        } else if unreadable && let Some((_, w)) = current.canary() {
-            again = format!(
-                "; {}",
-                rollout::may_still_send(&dep.function, &alias, new, w)
-            );
-        }
-        dep.reason = Some(format!(
-            "{why}; taking the traffic back failed ({}): alias {alias} is {}{again}",
-            e.reason,
-            now.map(|s| s.describe())
-                .unwrap_or_else(|| "unreadable".into())
-        ));
-        return Outcome::Failed;
+        return not_taken_back(ctx, dep, current, stable, new, why, cfg, e).await;
     }
     dep.version = Some(stable);
     dep.reason = Some(format!("{why}: rolled back to version {stable}"));
@@ -110,6 +53,90 @@ pub async fn stop(
     tracing::warn!(function = %f, %alias, %stable, %new, reason = %why, "rollout rolled back");
     dep.warnings
         .extend(rollout::delete_checks(ctx, &dep.function, &alias, None).await);
+    reject_and_restore(ctx, dep, stable, new).await;
+    Outcome::Failed
+}
+
+/// The traffic could not be taken back: say where the alias is, and make sure someone comes back
+/// to it while the split is there (this step's check, never a second chain).
+#[allow(clippy::too_many_arguments)]
+async fn not_taken_back(
+    ctx: &Ctx,
+    dep: &mut Deployment,
+    current: &AliasState,
+    stable: Version,
+    new: Version,
+    why: String,
+    cfg: Option<&crate::config::Rollout>,
+    e: crate::ops::Failure,
+) -> Outcome {
+    let f = dep.function.as_str().to_owned();
+    let alias = dep.alias.clone();
+    // Not rolled back: the subject must not say it was.
+    dep.rollout = None;
+    let read = ctx.lambda.get_alias(&f, &alias).await;
+    let unreadable = read.is_err();
+    let now = read.ok().flatten();
+    dep.version = now.as_ref().and_then(|s| s.target.version());
+    // While the split is still there, someone must come back: this step's check, whose gates
+    // will call for the rollback again. Counted from when the weight was set (the record), it
+    // has the name of the check already pending, if one is: never a second chain.
+    let mut again = String::new();
+    if let (Some(s), Some(cfg)) = (now.as_ref(), cfg)
+        && let Some((v, w)) = s.canary().filter(|(v, _)| *v == new)
+    {
+        let by_weight = cfg
+            .steps
+            .iter()
+            .position(|p| (f64::from(*p) / 100.0 - w).abs() < 1e-6)
+            .map(|i| (i + 1, ctx.clock().now_utc()));
+        again = match standing(s, stable, v, cfg, by_weight) {
+            Some(at) => {
+                let c = AdvanceRequest {
+                    function: dep.function.clone(),
+                    alias: alias.clone(),
+                    version: v,
+                    stable_version: stable,
+                    step: at.step,
+                    started: at.since,
+                    tally: Default::default(),
+                };
+                match rollout::schedule_check(ctx, &c, cfg).await {
+                    Ok((_, due)) => format!(
+                        "; a check at {} tries again",
+                        due.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ),
+                    Err(e) => format!(
+                        "; no check could be scheduled either ({e}): {}",
+                        rollout::may_still_send(&dep.function, &alias, v, w)
+                    ),
+                }
+            }
+            None => format!(
+                "; it is not a step of this rollout, so no check comes back to it: {}",
+                rollout::may_still_send(&dep.function, &alias, v, w)
+            ),
+        };
+    } else if unreadable && let Some((_, w)) = current.canary() {
+        again = format!(
+            "; {}",
+            rollout::may_still_send(&dep.function, &alias, new, w)
+        );
+    }
+    dep.reason = Some(format!(
+        "{why}; taking the traffic back failed ({}): alias {alias} is {}{again}",
+        e.reason,
+        now.map(|s| s.describe())
+            .unwrap_or_else(|| "unreadable".into())
+    ));
+    Outcome::Failed
+}
+
+/// After the traffic is back on `stable`: the image the gates rejected is marked (the next sweep
+/// must not bring it back) and `$LATEST` goes back on what production runs.
+async fn reject_and_restore(ctx: &Ctx, dep: &mut Deployment, stable: Version, new: Version) {
+    let f = dep.function.as_str().to_owned();
+    let alias = dep.alias.clone();
     // $LATEST runs the new image: put it back on what production runs again.
     let stable_image = ctx
         .lambda
@@ -140,5 +167,4 @@ pub async fn stop(
         *dep = run.dep;
         dep.latest_restore = restore;
     }
-    Outcome::Failed
 }
