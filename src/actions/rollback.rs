@@ -70,30 +70,12 @@ async fn run(
         return Ok(Outcome::AlreadyLive);
     }
     if !req.force && plan.target != plan.current {
-        let image = plan.target_image.clone();
-        let deleted = plan.target_deleted.clone();
-        let target = plan.target;
-        timed(ctx, &mut dep.steps, Step::CheckImage, async {
-            let image = image.ok_or_else(|| {
-                StepError::new(format!(
-                    "cannot tell which ECR image version {target} runs, so cannot check it still exists; pass force to roll back anyway"
-                ))
-            })?;
-            // Lambda's own state first: it knows even when ECR cannot be asked (another account).
-            if let Some(why) = deleted {
-                return Err(StepError::of(FailureKind::ImageRejected, format!(
-                    "version {target} cannot start: {why}; pass force to roll back anyway"
-                )));
-            }
-            match deps.ctx.ecr.image_exists(&image).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(StepError::of(FailureKind::ImageRejected, format!(
-                    "version {target} runs {}, which no longer exists in ECR (a lifecycle rule?): Lambda could not start it; pass force to roll back anyway",
-                    image.uri()
-                ))),
-                Err(e) => Err(StepError::new(format!("{e}; pass force to roll back without this check"))),
-            }
-        })
+        timed(
+            ctx,
+            &mut dep.steps,
+            Step::CheckImage,
+            image_still_there(deps, &plan),
+        )
         .await?;
     }
     let moves = format!(
@@ -153,22 +135,64 @@ async fn run(
             .extend(crate::rollout::delete_checks(ctx, &function, alias, None).await);
     }
     tracing::info!(function = %f, alias = %alias, from = %from, to = %plan.target, "rolled back");
+    reject_what_was_taken_away(ctx, dep, &f, &plan).await;
+    // After the move, so that it never delays it; a scan that cannot be read is left out.
+    dep.image_checks = scan_of_target.await;
+    Ok(Outcome::RolledBack)
+}
+
+/// Lambda could start the target version: its image still exists (Lambda's own state first: it
+/// knows even when ECR cannot be asked, in another account).
+async fn image_still_there(deps: &Deps<'_>, plan: &Plan) -> Result<(), StepError> {
+    let image = plan.target_image.clone();
+    let deleted = plan.target_deleted.clone();
+    let target = plan.target;
+    let image = image.ok_or_else(|| {
+        StepError::new(format!(
+            "cannot tell which ECR image version {target} runs, so cannot check it still exists; pass force to roll back anyway"
+        ))
+    })?;
+    // Lambda's own state first: it knows even when ECR cannot be asked (another account).
+    if let Some(why) = deleted {
+        return Err(StepError::of(
+            FailureKind::ImageRejected,
+            format!("version {target} cannot start: {why}; pass force to roll back anyway"),
+        ));
+    }
+    match deps.ctx.ecr.image_exists(&image).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(StepError::of(
+            FailureKind::ImageRejected,
+            format!(
+                "version {target} runs {}, which no longer exists in ECR (a lifecycle rule?): Lambda could not start it; pass force to roll back anyway",
+                image.uri()
+            ),
+        )),
+        Err(e) => Err(StepError::new(format!(
+            "{e}; pass force to roll back without this check"
+        ))),
+    }
+}
+
+async fn reject_what_was_taken_away(
+    ctx: &crate::ops::Ctx,
+    dep: &mut Deployment,
+    f: &str,
+    plan: &Plan,
+) {
     // What was taken away (the canary's version when a split was cleared) must not come back
     // with the next reconcile sweep.
     let gone = plan.alias.canary().map_or(plan.current, |(v, _)| v);
     if gone != plan.target
-        && let Ok(s) = ctx.lambda.get_function(&f, Some(&gone.to_string())).await
+        && let Ok(s) = ctx.lambda.get_function(f, Some(&gone.to_string())).await
         // A sweep sees what was pushed: the image index, when the image was chosen from one.
         && let Some(d) = VersionRecord::parse(&s.description)
             .and_then(|r| r.index)
             .or_else(|| s.digest())
-        && let Some(w) = crate::marks::reject(&ctx.lambda, &f, &d).await
+        && let Some(w) = crate::marks::reject(&ctx.lambda, f, &d).await
     {
         dep.warnings.push(w);
     }
-    // After the move, so that it never delays it; a scan that cannot be read is left out.
-    dep.image_checks = scan_of_target.await;
-    Ok(Outcome::RolledBack)
 }
 
 async fn plan(
