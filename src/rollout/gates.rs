@@ -63,25 +63,7 @@ pub async fn check(
             "no CloudWatch client is configured, so the gates cannot be read".into(),
         ]);
     };
-    let mut failures = Vec::new();
-    if !cfg.alarms.is_empty() {
-        match cw.alarm_states(&cfg.alarms).await {
-            Err(e) => failures.push(format!("the alarms could not be read ({e})")),
-            Ok(states) => {
-                for (name, state) in states {
-                    match state.as_deref() {
-                        None => failures.push(format!(
-                            "alarm {name} does not exist, so it cannot vouch for the new version"
-                        )),
-                        Some(s) if is_alarm(s) => {
-                            failures.push(format!("alarm {name} is in ALARM"))
-                        }
-                        Some(_) => {}
-                    }
-                }
-            }
-        }
-    }
+    let mut failures = alarm_failures(cw, &cfg.alarms).await;
     // A failed alarm ends the check, unless every gate is to be read and reported.
     if !failures.is_empty() && !cfg.report_only {
         failures.truncate(1);
@@ -92,24 +74,7 @@ pub async fn check(
     }
     let new = a.version.to_string();
     let stable = a.stable_version.to_string();
-    let ask = |version: &str, metric| Ask {
-        version: version.to_owned(),
-        metric,
-    };
-    let mut asks = vec![
-        ask(&new, MetricKind::Errors),
-        ask(&new, MetricKind::Invocations),
-    ];
-    if cfg.max_error_rate_increase.is_some() {
-        asks.push(ask(&stable, MetricKind::Errors));
-        asks.push(ask(&stable, MetricKind::Invocations));
-    }
-    if cfg.max_p99_ms.is_some() || cfg.max_latency_increase.is_some() {
-        asks.push(ask(&new, MetricKind::P99Duration));
-    }
-    if cfg.max_latency_increase.is_some() {
-        asks.push(ask(&stable, MetricKind::P99Duration));
-    }
+    let asks = asks_for(cfg, &new, &stable);
     // Metrics come in one-minute periods: count from the start of the step's first minute.
     let from = a
         .started
@@ -181,6 +146,57 @@ pub async fn check(
         latency: j.latency,
         made,
     }
+}
+
+/// Why the alarms stop the rollout: one that is in ALARM, one that does not exist, or all of them
+/// unreadable. Empty when they are quiet.
+async fn alarm_failures(
+    cw: &crate::gateway::cloudwatch::CloudWatch,
+    alarms: &[String],
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    if !alarms.is_empty() {
+        match cw.alarm_states(alarms).await {
+            Err(e) => failures.push(format!("the alarms could not be read ({e})")),
+            Ok(states) => {
+                for (name, state) in states {
+                    match state.as_deref() {
+                        None => failures.push(format!(
+                            "alarm {name} does not exist, so it cannot vouch for the new version"
+                        )),
+                        Some(s) if is_alarm(s) => {
+                            failures.push(format!("alarm {name} is in ALARM"))
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    failures
+}
+
+/// The metrics the configured gates need, and no more (each is paid for).
+fn asks_for(cfg: &crate::config::Rollout, new: &str, stable: &str) -> Vec<Ask> {
+    let ask = |version: &str, metric| Ask {
+        version: version.to_owned(),
+        metric,
+    };
+    let mut asks = vec![
+        ask(new, MetricKind::Errors),
+        ask(new, MetricKind::Invocations),
+    ];
+    if cfg.max_error_rate_increase.is_some() {
+        asks.push(ask(stable, MetricKind::Errors));
+        asks.push(ask(stable, MetricKind::Invocations));
+    }
+    if cfg.max_p99_ms.is_some() || cfg.max_latency_increase.is_some() {
+        asks.push(ask(new, MetricKind::P99Duration));
+    }
+    if cfg.max_latency_increase.is_some() {
+        asks.push(ask(stable, MetricKind::P99Duration));
+    }
+    asks
 }
 
 /// What Invoke names: the function as configured (an ARN for another account's function).
