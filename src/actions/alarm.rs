@@ -66,66 +66,76 @@ pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
             }
         };
         for function in &t.functions {
-            let mut dep = Deployment::new(function.clone(), t.alias.clone());
-            let current = deps.ctx.lambda.get_alias(function.as_str(), &t.alias).await;
-            dep.outcome = match current {
-                Err(e) => {
-                    dep.failed_step = Some(crate::report::Step::Resolve);
-                    dep.failure_kind = Some(crate::report::FailureKind::AccessDenied);
-                    dep.reason = Some(format!(
-                        "alarm {} went to ALARM, but the alias could not be read ({e})",
-                        ev.alarm_name
-                    ));
-                    Outcome::Failed
-                }
-                Ok(Some(current)) => match (current.target.version(), current.canary()) {
-                    (Some(stable), Some((new, weight))) => {
-                        dep.previous_version = Some(stable);
-                        dep.rollout = Some(RolloutInfo {
-                            stable_version: stable,
-                            new_version: new,
-                            step: t
-                                .rollout
-                                .steps
-                                .iter()
-                                .position(|p| (f64::from(*p) / 100.0 - weight).abs() < 1e-6)
-                                .map_or(0, |i| i + 1),
-                            steps: t.rollout.steps.clone(),
-                            weight,
-                            weight_changed: false,
-                            next_check_at: None,
-                            schedule: None,
-                            error_rate: None,
-                            check: None,
-                        });
-                        let why = format!("alarm {} went to ALARM", ev.alarm_name);
-                        stop(
-                            &deps.ctx,
-                            &mut dep,
-                            &current,
-                            stable,
-                            new,
-                            why,
-                            Some(&t.rollout),
-                        )
-                        .await
-                    }
-                    (v, _) => {
-                        dep.version = v;
-                        dep.reason =
-                            Some(format!("no rollout is in progress on alias {}", t.alias));
-                        Outcome::Skipped
-                    }
-                },
-                Ok(None) => {
-                    dep.reason = Some(format!("alias {} does not exist", t.alias));
-                    Outcome::Skipped
-                }
-            };
-            deployments.push(dep);
+            deployments.push(roll_back_rollout(deps, t, function, &ev.alarm_name).await);
         }
     }
     Report::new(ActionKind::Advance).with_deployments(deployments)
+}
+
+/// `alarm` went to ALARM: the rollout on `function`'s alias (if one is in progress) is rolled back
+/// as a failed gate would roll it back.
+async fn roll_back_rollout(
+    deps: &Deps<'_>,
+    t: &crate::config::Target,
+    function: &crate::types::FunctionRef,
+    alarm: &str,
+) -> Deployment {
+    let mut dep = Deployment::new(function.clone(), t.alias.clone());
+    let current = deps.ctx.lambda.get_alias(function.as_str(), &t.alias).await;
+    dep.outcome = match current {
+        Err(e) => {
+            dep.failed_step = Some(crate::report::Step::Resolve);
+            dep.failure_kind = Some(crate::report::FailureKind::from(e.kind));
+            dep.reason = Some(format!(
+                "alarm {} went to ALARM, but the alias could not be read ({e})",
+                alarm
+            ));
+            Outcome::Failed
+        }
+        Ok(Some(current)) => match (current.target.version(), current.canary()) {
+            (Some(stable), Some((new, weight))) => {
+                dep.previous_version = Some(stable);
+                dep.rollout = Some(RolloutInfo {
+                    stable_version: stable,
+                    new_version: new,
+                    step: t
+                        .rollout
+                        .steps
+                        .iter()
+                        .position(|p| (f64::from(*p) / 100.0 - weight).abs() < 1e-6)
+                        .map_or(0, |i| i + 1),
+                    steps: t.rollout.steps.clone(),
+                    weight,
+                    weight_changed: false,
+                    next_check_at: None,
+                    schedule: None,
+                    error_rate: None,
+                    check: None,
+                });
+                let why = format!("alarm {} went to ALARM", alarm);
+                stop(
+                    &deps.ctx,
+                    &mut dep,
+                    &current,
+                    stable,
+                    new,
+                    why,
+                    Some(&t.rollout),
+                )
+                .await
+            }
+            (v, _) => {
+                dep.version = v;
+                dep.reason = Some(format!("no rollout is in progress on alias {}", t.alias));
+                Outcome::Skipped
+            }
+        },
+        Ok(None) => {
+            dep.reason = Some(format!("alias {} does not exist", t.alias));
+            Outcome::Skipped
+        }
+    };
+    dep
 }
 
 /// The deployer's own account and region: told by the runtime, else read from its function ARN
