@@ -81,28 +81,7 @@ pub fn assemble(
     aliases: Vec<AliasInfo>,
     limit: usize,
 ) -> (Vec<AliasNow>, Vec<VersionEntry>, usize) {
-    let aliases_now: Vec<AliasNow> = aliases
-        .iter()
-        .map(|a| AliasNow {
-            name: a.name.clone(),
-            target: a.target.map(|t| t.to_string()),
-            split: a
-                .routing
-                .iter()
-                .map(|(v, w)| Split {
-                    version: *v,
-                    weight: *w,
-                })
-                .collect(),
-            last_move: AliasRecord::parse(&a.description).map(|r| Move {
-                kind: r.kind.as_str(),
-                moved: r.moved,
-                from: r.from,
-                to: r.to,
-                run: r.run,
-            }),
-        })
-        .collect();
+    let aliases_now: Vec<AliasNow> = aliases.iter().map(alias_now).collect();
 
     let records: Vec<(VersionInfo, Option<VersionRecord>)> = versions
         .into_iter()
@@ -117,84 +96,123 @@ pub fn assemble(
         .map(|(v, _)| v.version)
         .collect();
 
-    // The alias went back past a version when a rollback moved it off that version, or when a
-    // later deployment found the alias on an earlier one (its `previous`).
+    let rolled_back = rolled_back(&aliases, &records, &ours);
+
+    let total = records.len();
+    let mut entries: Vec<VersionEntry> = records
+        .into_iter()
+        .map(|(v, r)| entry(v, r, &aliases, &rolled_back))
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.version));
+    entries.truncate(limit);
+    (aliases_now, entries, total)
+}
+
+fn alias_now(a: &AliasInfo) -> AliasNow {
+    AliasNow {
+        name: a.name.clone(),
+        target: a.target.map(|t| t.to_string()),
+        split: a
+            .routing
+            .iter()
+            .map(|(v, w)| Split {
+                version: *v,
+                weight: *w,
+            })
+            .collect(),
+        last_move: AliasRecord::parse(&a.description).map(|r| Move {
+            kind: r.kind.as_str(),
+            moved: r.moved,
+            from: r.from,
+            to: r.to,
+            run: r.run,
+        }),
+    }
+}
+
+/// The versions the alias went back past: a rollback moved it off that version, or a later
+/// deployment found the alias on an earlier one (its `previous`).
+fn rolled_back(
+    aliases: &[AliasInfo],
+    records: &[(VersionInfo, Option<VersionRecord>)],
+    ours: &BTreeSet<Version>,
+) -> BTreeSet<Version> {
     let mut rolled_back: BTreeSet<Version> = aliases
         .iter()
         .filter_map(|a| AliasRecord::parse(&a.description))
         .filter(|r| r.kind == MoveKind::Rollback)
         .filter_map(|r| r.from)
         .collect();
-    for (v, r) in &records {
+    for (v, r) in records {
         let Some(previous) = r.as_ref().filter(|r| !r.pinned).and_then(|r| r.previous) else {
             continue;
         };
         rolled_back.extend(ours.range(..v.version).filter(|x| **x > previous).copied());
     }
+    rolled_back
+}
 
-    let total = records.len();
-    let mut entries: Vec<VersionEntry> = records
-        .into_iter()
-        .map(|(v, r)| {
-            let live_now = aliases
-                .iter()
-                .any(|a| a.target.and_then(|t| t.version()) == Some(v.version));
-            let serving: Vec<String> = aliases
-                .iter()
-                .filter_map(|a| {
-                    if a.target.and_then(|t| t.version()) == Some(v.version) {
-                        Some(a.name.clone())
-                    } else {
-                        a.routing
-                            .iter()
-                            .find(|(rv, _)| *rv == v.version)
-                            .map(|(_, w)| format!("{} ({}%)", a.name, (w * 100.0).round()))
-                    }
-                })
-                .collect();
-            // A version an alias serves whole again is live, not rolled back.
-            let is_rolled_back = rolled_back.contains(&v.version) && !live_now;
-            match r {
-                Some(r) => VersionEntry {
-                    version: v.version,
-                    published_by: BY_DEPLOYER,
-                    digest: Some(r.digest.to_string()),
-                    index_digest: r.index.map(|d| d.to_string()),
-                    image_exists: None,
-                    tag: r.tag,
-                    pushed: r.pushed,
-                    previous: r.previous,
-                    pinned: r.pinned,
-                    aliases: serving,
-                    rolled_back: is_rolled_back,
-                    description: None,
-                },
-                None => VersionEntry {
-                    version: v.version,
-                    published_by: BY_OTHER,
-                    digest: v
-                        .code_sha256
-                        .as_deref()
-                        .and_then(Digest::from_code_sha256)
-                        .map(|d| d.to_string()),
-                    index_digest: None,
-                    image_exists: None,
-                    tag: None,
-                    pushed: None,
-                    previous: None,
-                    pinned: false,
-                    aliases: serving,
-                    rolled_back: is_rolled_back,
-                    description: Some(crate::text::truncate(
-                        &crate::text::one_line(&v.description),
-                        256,
-                    ))
-                    .filter(|d| !d.trim().is_empty()),
-                },
+/// One version's line: who published it, from what, which aliases serve it.
+fn entry(
+    v: VersionInfo,
+    r: Option<VersionRecord>,
+    aliases: &[AliasInfo],
+    rolled_back: &BTreeSet<Version>,
+) -> VersionEntry {
+    let live_now = aliases
+        .iter()
+        .any(|a| a.target.and_then(|t| t.version()) == Some(v.version));
+    let serving: Vec<String> = aliases
+        .iter()
+        .filter_map(|a| {
+            if a.target.and_then(|t| t.version()) == Some(v.version) {
+                Some(a.name.clone())
+            } else {
+                a.routing
+                    .iter()
+                    .find(|(rv, _)| *rv == v.version)
+                    .map(|(_, w)| format!("{} ({}%)", a.name, (w * 100.0).round()))
             }
         })
         .collect();
-    entries.sort_by_key(|e| std::cmp::Reverse(e.version));
-    entries.truncate(limit);
-    (aliases_now, entries, total)
+    // A version an alias serves whole again is live, not rolled back.
+    let is_rolled_back = rolled_back.contains(&v.version) && !live_now;
+    match r {
+        Some(r) => VersionEntry {
+            version: v.version,
+            published_by: BY_DEPLOYER,
+            digest: Some(r.digest.to_string()),
+            index_digest: r.index.map(|d| d.to_string()),
+            image_exists: None,
+            tag: r.tag,
+            pushed: r.pushed,
+            previous: r.previous,
+            pinned: r.pinned,
+            aliases: serving,
+            rolled_back: is_rolled_back,
+            description: None,
+        },
+        None => VersionEntry {
+            version: v.version,
+            published_by: BY_OTHER,
+            digest: v
+                .code_sha256
+                .as_deref()
+                .and_then(Digest::from_code_sha256)
+                .map(|d| d.to_string()),
+            index_digest: None,
+            image_exists: None,
+            tag: None,
+            pushed: None,
+            previous: None,
+            pinned: false,
+            aliases: serving,
+            rolled_back: is_rolled_back,
+            description: Some(crate::text::truncate(
+                &crate::text::one_line(&v.description),
+                256,
+            ))
+            .filter(|d| !d.trim().is_empty()),
+        },
+    }
 }
