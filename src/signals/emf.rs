@@ -30,17 +30,15 @@ const MAX_REASON: usize = 500;
 
 /// Every record of one run, each one JSON object (one log line).
 pub fn records(report: &Report, namespace: &str, run_id: &str, timestamp_ms: u64) -> Vec<Value> {
-    let mut out = Vec::new();
-    let common = |props: &mut Map<String, Value>| {
-        put(props, "RunId", Some(run_id));
-        put(props, "Action", Some(action(report)));
-        if report.dry_run {
-            props.insert("DryRun".into(), Value::Bool(true));
-        }
+    let at = At {
+        namespace,
+        run_id,
+        timestamp_ms,
     };
+    let mut out = Vec::new();
     if report.throttles > 0 {
         let mut fields = Map::new();
-        common(&mut fields);
+        common(&mut fields, report, run_id);
         out.push(record(
             namespace,
             timestamp_ms,
@@ -50,28 +48,7 @@ pub fn records(report: &Report, namespace: &str, run_id: &str, timestamp_ms: u64
         ));
     }
     if report.deployments.is_empty() {
-        let mut fields = Map::new();
-        fields.insert("Outcome".into(), report.outcome.as_str().into());
-        common(&mut fields);
-        put(&mut fields, "Repository", report.repository.as_deref());
-        put(&mut fields, "ImageDigest", report.image_digest.as_deref());
-        put(&mut fields, "ImageTag", report.image_tag.as_deref());
-        put(
-            &mut fields,
-            "Reason",
-            report
-                .reason
-                .as_deref()
-                .map(|r| crate::text::truncate(r, MAX_REASON))
-                .as_deref(),
-        );
-        out.push(record(
-            namespace,
-            timestamp_ms,
-            &[&["Outcome"]],
-            &[(DEPLOYMENTS, COUNT, json!(1))],
-            fields,
-        ));
+        out.push(run_record(report, &at));
         return out;
     }
     for d in report
@@ -79,68 +56,116 @@ pub fn records(report: &Report, namespace: &str, run_id: &str, timestamp_ms: u64
         .iter()
         .filter(|d| !crate::signals::quiet_check(d))
     {
-        let mut fields = Map::new();
-        fields.insert("FunctionName".into(), d.function.name().into());
-        fields.insert("Outcome".into(), d.outcome.as_str().into());
-        common(&mut fields);
-        properties(&mut fields, report, d);
-        let duration: u64 = d.steps.iter().map(|s| s.ms).sum();
-        // A rollout stopped by a gate or an alarm is a rollback too, whatever its outcome says.
-        let rollbacks = u64::from(
-            d.outcome == Outcome::RolledBack
-                || (d.failed_step == Some(crate::report::Step::Rollout) && d.rollout.is_some()),
-        );
-        let smoke_failures = u64::from(d.smoke_test.as_ref().is_some_and(|s| !s.passed));
+        deployment_records(&mut out, report, d, &at);
+    }
+    out
+}
+
+/// Where and when the records of one run go.
+struct At<'a> {
+    namespace: &'a str,
+    run_id: &'a str,
+    timestamp_ms: u64,
+}
+
+/// What every record of a run carries.
+fn common(props: &mut Map<String, Value>, report: &Report, run_id: &str) {
+    put(props, "RunId", Some(run_id));
+    put(props, "Action", Some(action(report)));
+    if report.dry_run {
+        props.insert("DryRun".into(), Value::Bool(true));
+    }
+}
+
+/// A run that deployed nothing: one record of its outcome.
+fn run_record(report: &Report, at: &At<'_>) -> Value {
+    let mut fields = Map::new();
+    fields.insert("Outcome".into(), report.outcome.as_str().into());
+    common(&mut fields, report, at.run_id);
+    put(&mut fields, "Repository", report.repository.as_deref());
+    put(&mut fields, "ImageDigest", report.image_digest.as_deref());
+    put(&mut fields, "ImageTag", report.image_tag.as_deref());
+    put(
+        &mut fields,
+        "Reason",
+        report
+            .reason
+            .as_deref()
+            .map(|r| crate::text::truncate(r, MAX_REASON))
+            .as_deref(),
+    );
+    record(
+        at.namespace,
+        at.timestamp_ms,
+        &[&["Outcome"]],
+        &[(DEPLOYMENTS, COUNT, json!(1))],
+        fields,
+    )
+}
+
+/// One function's records: the deployment, its DORA figures, and each step's duration.
+fn deployment_records(out: &mut Vec<Value>, report: &Report, d: &Deployment, at: &At<'_>) {
+    let (namespace, run_id, timestamp_ms) = (at.namespace, at.run_id, at.timestamp_ms);
+    let mut fields = Map::new();
+    fields.insert("FunctionName".into(), d.function.name().into());
+    fields.insert("Outcome".into(), d.outcome.as_str().into());
+    common(&mut fields, report, run_id);
+    properties(&mut fields, report, d);
+    let duration: u64 = d.steps.iter().map(|s| s.ms).sum();
+    // A rollout stopped by a gate or an alarm is a rollback too, whatever its outcome says.
+    let rollbacks = u64::from(
+        d.outcome == Outcome::RolledBack
+            || (d.failed_step == Some(crate::report::Step::Rollout) && d.rollout.is_some()),
+    );
+    let smoke_failures = u64::from(d.smoke_test.as_ref().is_some_and(|s| !s.passed));
+    out.push(record(
+        namespace,
+        timestamp_ms,
+        &[
+            &["FunctionName"],
+            &["FunctionName", "Outcome"],
+            &["Outcome"],
+        ],
+        &[
+            (DEPLOYMENTS, COUNT, json!(1)),
+            (DEPLOYMENT_DURATION, MILLISECONDS, json!(duration)),
+            (ROLLBACKS, COUNT, json!(rollbacks)),
+            (SMOKE_TEST_FAILURES, COUNT, json!(smoke_failures)),
+        ],
+        fields,
+    ));
+    // DORA: lead time and change failure, in [FunctionName] only.
+    if let Some(m) = super::dora_emf::metrics(report, d, timestamp_ms) {
+        let mut fields = super::dora_emf::fields(d);
+        common(&mut fields, report, run_id);
         out.push(record(
             namespace,
             timestamp_ms,
-            &[
-                &["FunctionName"],
-                &["FunctionName", "Outcome"],
-                &["Outcome"],
-            ],
-            &[
-                (DEPLOYMENTS, COUNT, json!(1)),
-                (DEPLOYMENT_DURATION, MILLISECONDS, json!(duration)),
-                (ROLLBACKS, COUNT, json!(rollbacks)),
-                (SMOKE_TEST_FAILURES, COUNT, json!(smoke_failures)),
-            ],
+            &[&["FunctionName"]],
+            &m,
             fields,
         ));
-        // DORA: lead time and change failure, in [FunctionName] only.
-        if let Some(m) = super::dora_emf::metrics(report, d, timestamp_ms) {
-            let mut fields = super::dora_emf::fields(d);
-            common(&mut fields);
-            out.push(record(
-                namespace,
-                timestamp_ms,
-                &[&["FunctionName"]],
-                &m,
-                fields,
-            ));
-        }
-        for (step, ms) in steps(d) {
-            let mut fields = Map::new();
-            fields.insert("FunctionName".into(), d.function.name().into());
-            fields.insert("Step".into(), step_name(step).into());
-            common(&mut fields);
-            // A property here: this record's dimensions are the step's.
-            fields.insert("Outcome".into(), d.outcome.as_str().into());
-            // One value, or all of them when a step ran more than once.
-            let value = match ms.as_slice() {
-                [one] => json!(one),
-                many => json!(many),
-            };
-            out.push(record(
-                namespace,
-                timestamp_ms,
-                &[&["FunctionName", "Step"], &["Step"]],
-                &[(STEP_DURATION, MILLISECONDS, value)],
-                fields,
-            ));
-        }
     }
-    out
+    for (step, ms) in steps(d) {
+        let mut fields = Map::new();
+        fields.insert("FunctionName".into(), d.function.name().into());
+        fields.insert("Step".into(), step_name(step).into());
+        common(&mut fields, report, run_id);
+        // A property here: this record's dimensions are the step's.
+        fields.insert("Outcome".into(), d.outcome.as_str().into());
+        // One value, or all of them when a step ran more than once.
+        let value = match ms.as_slice() {
+            [one] => json!(one),
+            many => json!(many),
+        };
+        out.push(record(
+            namespace,
+            timestamp_ms,
+            &[&["FunctionName", "Step"], &["Step"]],
+            &[(STEP_DURATION, MILLISECONDS, value)],
+            fields,
+        ));
+    }
 }
 
 fn action(report: &Report) -> &'static str {
