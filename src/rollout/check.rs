@@ -52,16 +52,7 @@ pub async fn check(
         cfg,
         Some((a.step, a.started)),
     ) else {
-        dep.version = current.target.version();
-        dep.reason = Some(format!(
-            "superseded: alias {} is now {}, not {} + {}% {} as this rollout left it",
-            a.alias,
-            current.describe(),
-            a.stable_version,
-            (weight * 100.0).round(),
-            a.version
-        ));
-        return Outcome::Skipped;
+        return superseded(dep, a, &current, weight);
     };
     let now = ctx.clock().now_utc();
     // This step's check as the chain names it: duplicate, replayed and late checks of one step
@@ -158,4 +149,23 @@ async fn unreadable(
         ),
     });
     Outcome::Failed
+}
+
+/// The alias is not as this rollout left it (a person's change, a newer rollout): left alone.
+fn superseded(
+    dep: &mut Deployment,
+    a: &AdvanceRequest,
+    current: &crate::gateway::AliasState,
+    weight: f64,
+) -> Outcome {
+    dep.version = current.target.version();
+    dep.reason = Some(format!(
+        "superseded: alias {} is now {}, not {} + {}% {} as this rollout left it",
+        a.alias,
+        current.describe(),
+        a.stable_version,
+        (weight * 100.0).round(),
+        a.version
+    ));
+    Outcome::Skipped
 }

@@ -65,14 +65,11 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
     // No alias (never created, or deleted by someone): a sweep never creates one. A first
     // deployment is a push's job, and a deleted alias is a person's decision.
     if alias.is_none() {
-        return done(
-            dep,
-            Outcome::Skipped,
-            format!(
-                "no alias {}: a sweep never creates one (a push or a deploy by hand does)",
-                target.alias
-            ),
+        let why = format!(
+            "no alias {}: a sweep never creates one (a push or a deploy by hand does)",
+            target.alias
         );
+        return done(dep, Outcome::Skipped, why);
     }
 
     // 1. A rollout in progress is its own checks' business, as long as one is coming.
