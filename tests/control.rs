@@ -396,3 +396,42 @@ async fn status_compares_latest_only_when_there_is_an_alias() {
     assert_eq!(f.latest_differs, None, "nothing to compare $LATEST with");
     assert!(self_deployer::cli::render::status_table(&s).contains("api-dev   live   -"));
 }
+
+/// DORA's time to restore: a rollback says since when the bad version served (the alias record of
+/// the deploy that put it live), and its EMF record carries TimeToRestoreSeconds from that.
+#[tokio::test]
+async fn a_rollback_reports_since_when_the_bad_version_served() {
+    let w = World::new();
+    three_deployments(&w).await;
+    let live_since = w.now();
+    w.advance_to(live_since + std::time::Duration::from_secs(45 * 60));
+    let e = engine(&w, config(one_target()));
+    let r = e
+        .handle(&json!({"action": "rollback", "function": "api-dev"}))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::RolledBack, "{r:#?}");
+    let since = r.deployments[0]
+        .bad_live_since
+        .expect("the deploy's record");
+    let since: std::time::SystemTime = since.into();
+    let off = since
+        .duration_since(live_since)
+        .unwrap_or_else(|e| e.duration());
+    assert!(
+        off.as_secs() <= 1,
+        "version 3 went live when it was deployed: {off:?}"
+    );
+    let now_ms = w
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let records = self_deployer::signals::emf::records(&r, "SelfDeployer", "run", now_ms);
+    let ttr: Vec<u64> = records
+        .iter()
+        .filter_map(|rec| rec.get("TimeToRestoreSeconds").and_then(|v| v.as_u64()))
+        .collect();
+    assert_eq!(ttr.len(), 1, "{records:#?}");
+    assert!((45 * 60..=45 * 60 + 1).contains(&ttr[0]), "{ttr:?}");
+}

@@ -116,6 +116,13 @@ async fn run(
         return Ok(Outcome::AlreadyLive);
     }
     dep.reason = Some(format!("alias {alias} moved {moves}"));
+    // Time to restore counts from when the alias last moved to what it served (our record of
+    // that move, only while it describes the alias as found: a person's change has no time).
+    dep.bad_live_since = plan
+        .alias
+        .record()
+        .filter(|r| r.to == plan.current)
+        .map(|r| r.moved);
     if let Some((new, weight)) = plan.alias.canary() {
         dep.rollout = Some(crate::report::RolloutInfo {
             stable_version: plan.current,

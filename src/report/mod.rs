@@ -177,6 +177,11 @@ pub struct Deployment {
     /// Things that went wrong without failing the deployment (e.g. a version that could not be pruned).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// When the version this run took the traffic away from went live (the alias record's move
+    /// time, before this run's move): what time to restore counts from (DORA). Set by a rollback,
+    /// a gate's or an alarm's stop of a rollout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bad_live_since: Option<chrono::DateTime<chrono::Utc>>,
     /// This finding (a drift) was notified by an earlier run: the notifier leaves it out.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub notified_before: bool,
@@ -203,6 +208,7 @@ impl Deployment {
             rollout: None,
             image_checks: None,
             warnings: Vec::new(),
+            bad_live_since: None,
             notified_before: false,
         }
     }

@@ -47,6 +47,8 @@ pub async fn stop(
     }
     dep.version = Some(stable);
     dep.reason = Some(format!("{why}: rolled back to version {stable}"));
+    // Time to restore counts from the rollout's last weight (the record of that move).
+    dep.bad_live_since = current.record().filter(|r| r.to == stable).map(|r| r.moved);
     if let Some(r) = dep.rollout.as_mut() {
         r.weight_changed = true;
     }

@@ -2,14 +2,28 @@
 //! `LeadTimeSeconds` (the push's event time to live, for a deployment that went live) and
 //! `ChangeFailure` (1 for a deployment that failed after publishing, or was rolled back by a gate
 //! or by hand; 0 for one that went live). Deployment frequency is the existing `Deployments`.
-//! `TimeToRestoreSeconds` needs when the bad version went live, which a run's report does not
-//! carry: `history --dora` computes it from the records.
+//! `TimeToRestoreSeconds` (for a rollback, or a rollout stopped by a gate or an alarm: from when
+//! the alias last moved to the bad version, by the deployer's record of that move, to now).
 
 use crate::report::{ActionKind, Deployment, Outcome, Report, Step};
 use serde_json::{Map, Value, json};
 
 pub const LEAD_TIME: &str = "LeadTimeSeconds";
 pub const CHANGE_FAILURE: &str = "ChangeFailure";
+pub const TIME_TO_RESTORE: &str = "TimeToRestoreSeconds";
+
+/// Seconds from the bad version going live to `timestamp_ms`, when this run put traffic back on
+/// a good version and the record says since when the bad one served.
+pub fn time_to_restore(report: &Report, d: &Deployment, timestamp_ms: u64) -> Option<u64> {
+    let restored = d.outcome == Outcome::RolledBack
+        || (d.failed_step == Some(Step::Rollout)
+            && d.rollout.as_ref().is_some_and(|r| r.weight_changed));
+    if report.dry_run || !restored {
+        return None;
+    }
+    let since_ms = u64::try_from(d.bad_live_since?.timestamp_millis()).ok()?;
+    Some(timestamp_ms.saturating_sub(since_ms) / 1000)
+}
 
 /// 1, 0, or nothing to say (a skip, a duplicate, a rollout still going, a failure before publishing).
 pub fn change_failure(report: &Report, d: &Deployment) -> Option<u8> {
@@ -51,6 +65,9 @@ pub fn metrics(
     }
     if let Some(f) = change_failure(report, d) {
         m.push((CHANGE_FAILURE, "Count", json!(f)));
+    }
+    if let Some(secs) = time_to_restore(report, d, timestamp_ms) {
+        m.push((TIME_TO_RESTORE, "Seconds", json!(secs)));
     }
     (!m.is_empty()).then_some(m)
 }
@@ -131,5 +148,18 @@ mod tests {
         assert_eq!(lead_time(&r, &dep(Outcome::Failed, &[]), live), None);
         r.event_time = None;
         assert_eq!(lead_time(&r, &dep(Outcome::Deployed, &[]), live), None);
+    }
+
+    #[test]
+    fn time_to_restore_is_bad_live_to_traffic_back() {
+        let r = Report::new(ActionKind::Rollback);
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+        let now = at("2026-11-26T07:45:00Z").timestamp_millis() as u64;
+        let mut d = dep(Outcome::RolledBack, &[]);
+        assert_eq!(time_to_restore(&r, &d, now), None, "no record, no time");
+        d.bad_live_since = Some(at("2026-11-26T07:00:00Z"));
+        assert_eq!(time_to_restore(&r, &d, now), Some(45 * 60));
+        d.outcome = Outcome::AlreadyLive;
+        assert_eq!(time_to_restore(&r, &d, now), None, "nothing restored");
     }
 }
