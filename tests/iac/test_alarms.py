@@ -13,7 +13,7 @@ ALARMS = {  # SAM logical id: Terraform name
 }
 # What the deployer writes (src/signals/emf.rs): every metric a widget or alarm reads must be one.
 EMF_METRICS = {"Deployments", "DeploymentDuration", "StepDuration", "Rollbacks", "SmokeTestFailures",
-               "LeadTimeSeconds", "ChangeFailure"}
+               "LeadTimeSeconds", "ChangeFailure", "TimeToRestoreSeconds"}
 
 
 def _sam_dashboard() -> dict:
@@ -55,7 +55,8 @@ def test_the_dashboards_show_outcomes_duration_percentiles_and_rollbacks_alike()
     titles = [w["properties"]["title"] for w in sam["widgets"]]
     assert titles == ["Deployments by outcome", "Deployment duration (deployed)", "Rollbacks",
                       "Smoke test failures and deployer errors",
-                      "DORA: lead time for changes (s, push to live)", "DORA: change failure rate"]
+                      "DORA: lead time for changes (s, push to live)", "DORA: change failure rate",
+                      "DORA: time to restore (s)"]
     for title in titles:
         assert title in tf_text, f"Terraform's dashboard lacks {title!r}"
     metrics = [m for w in sam["widgets"] for m in w["properties"]["metrics"]]
@@ -69,10 +70,11 @@ def test_the_dashboards_show_outcomes_duration_percentiles_and_rollbacks_alike()
     # The DORA row: the metrics the engine writes in [FunctionName] (src/signals/dora_emf.rs).
     dora = [w["properties"]["metrics"][0][0]["expression"] for w in sam["widgets"][4:]]
     assert dora == ["SEARCH('{\"SelfDeployer\",FunctionName} MetricName=\"LeadTimeSeconds\"', 'p50', 86400)",
-                    "SEARCH('{\"SelfDeployer\",FunctionName} MetricName=\"ChangeFailure\"', 'Average', 86400)"]
+                    "SEARCH('{\"SelfDeployer\",FunctionName} MetricName=\"ChangeFailure\"', 'Average', 86400)",
+                    "SEARCH('{\"SelfDeployer\",FunctionName} MetricName=\"TimeToRestoreSeconds\"', 'p50', 86400)"]
     dora_rs = src_text("signals", "dora_emf.rs")
-    assert '"LeadTimeSeconds"' in dora_rs and '"ChangeFailure"' in dora_rs
-    assert "LeadTimeSeconds" in tf_text and "ChangeFailure" in tf_text
+    assert all(f'"{m}"' in dora_rs for m in ("LeadTimeSeconds", "ChangeFailure", "TimeToRestoreSeconds"))
+    assert all(m in tf_text for m in ("LeadTimeSeconds", "ChangeFailure", "TimeToRestoreSeconds"))
 
 
 def test_the_topic_is_under_a_rotated_key_that_alarms_may_use():

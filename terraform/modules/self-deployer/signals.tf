@@ -124,7 +124,7 @@ resource "aws_cloudwatch_dashboard" "deployer" {
         }
       },
       {
-        type = "metric", x = 0, y = 12, width = 12, height = 6
+        type = "metric", x = 0, y = 12, width = 8, height = 6
         properties = {
           title   = "DORA: lead time for changes (s, push to live)"
           region  = data.aws_region.current.name
@@ -133,12 +133,21 @@ resource "aws_cloudwatch_dashboard" "deployer" {
         }
       },
       {
-        type = "metric", x = 12, y = 12, width = 12, height = 6
+        type = "metric", x = 8, y = 12, width = 8, height = 6
         properties = {
           title   = "DORA: change failure rate"
           region  = data.aws_region.current.name
           view    = "timeSeries"
           metrics = [[{ expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName} MetricName=\"ChangeFailure\"', 'Average', 86400)", id = "cfr" }]]
+        }
+      },
+      {
+        type = "metric", x = 16, y = 12, width = 8, height = 6
+        properties = {
+          title   = "DORA: time to restore (s)"
+          region  = data.aws_region.current.name
+          view    = "timeSeries"
+          metrics = [[{ expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName} MetricName=\"TimeToRestoreSeconds\"', 'p50', 86400)", id = "ttr" }]]
         }
       },
     ]
