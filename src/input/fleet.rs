@@ -4,7 +4,7 @@
 //! recursive-loop detection stops chains of invocations, so the fan-out stays one level deep).
 
 use super::{InputError, deserialize};
-use crate::types::{Digest, FunctionRef, ImageRef, Reason, Repository, Tag};
+use crate::types::{ActionKind, Digest, FunctionRef, ImageRef, Reason, Repository, Tag};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -165,15 +165,15 @@ struct RollbackBatchFields {
 }
 
 /// `fields` is the payload without its `action`.
-pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputError> {
+pub(super) fn parse(action: ActionKind, fields: &Value) -> Result<FleetRequest, InputError> {
     let req = match action {
-        "status" => return deserialize(fields).map(FleetRequest::Status),
-        "rollback" => {
+        ActionKind::Status => return deserialize(fields).map(FleetRequest::Status),
+        ActionKind::Rollback => {
             let mut r: FleetRollbackRequest = deserialize(fields)?;
             r.reason = r.reason.filter(|r| !r.is_blank());
             return Ok(FleetRequest::Rollback(r));
         }
-        "deploy_batch" => {
+        ActionKind::DeployBatch => {
             let f: DeployBatchFields = deserialize(fields)?;
             let mut image: ImageRef = f
                 .image_uri
@@ -191,7 +191,7 @@ pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputE
                 summary: f.summary,
             }
         }
-        "rollback_batch" => {
+        ActionKind::RollbackBatch => {
             let f: RollbackBatchFields = deserialize(fields)?;
             BatchRequest {
                 work: BatchWork::Rollback {
@@ -204,7 +204,7 @@ pub(super) fn parse(action: &str, fields: &Value) -> Result<FleetRequest, InputE
                 summary: f.summary,
             }
         }
-        "fleet_report" => {
+        ActionKind::FleetReport => {
             let f: ReportFields = deserialize(fields)?;
             check_key(&f.key).map_err(|p| InputError::new("payload.key", p))?;
             if let Some(m) = &f.members {
@@ -275,10 +275,10 @@ fn check_batch(mut b: BatchRequest) -> Result<BatchRequest, InputError> {
 }
 
 /// The actions this module parses, and whether a `rollback` payload is a fleet rollback.
-pub(super) fn is_fleet(action: &str, fields: &Value) -> bool {
+pub(super) fn is_fleet(action: ActionKind, fields: &Value) -> bool {
     match action {
-        "deploy_batch" | "rollback_batch" | "fleet_report" => true,
-        "rollback" | "status" => fields.get("repository").is_some(),
+        ActionKind::DeployBatch | ActionKind::RollbackBatch | ActionKind::FleetReport => true,
+        ActionKind::Rollback | ActionKind::Status => fields.get("repository").is_some(),
         _ => false,
     }
 }

@@ -198,13 +198,17 @@ pub(super) fn parse(payload: &Value, now: DateTime<Utc>) -> Result<Request, Inpu
     if let Some(obj) = fields.as_object_mut() {
         obj.remove("action");
     }
-    if super::fleet::is_fleet(action, &fields) {
-        return super::fleet::parse(action, &fields).map(Request::Fleet);
-    }
     let action: ActionKind = action
         .parse()
         .map_err(|p| InputError::new("payload.action", p))?;
+    if super::fleet::is_fleet(action, &fields) {
+        return super::fleet::parse(action, &fields).map(Request::Fleet);
+    }
     match action {
+        // is_fleet said so above: these are only ever a fleet's.
+        ActionKind::DeployBatch | ActionKind::RollbackBatch | ActionKind::FleetReport => {
+            super::fleet::parse(action, &fields).map(Request::Fleet)
+        }
         ActionKind::Rollback => {
             let mut r: RollbackRequest = deserialize(&fields)?;
             r.reason = r.reason.filter(|r| !r.is_blank());

@@ -147,8 +147,13 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
             }
             _ => None,
         },
-        // Reads only: nothing went live.
-        ActionKind::Status | ActionKind::History => None,
+        // Reads only: nothing went live. A fleet's batches report as deploy or rollback, and its
+        // summary check tells people, not GitHub.
+        ActionKind::Status
+        | ActionKind::History
+        | ActionKind::DeployBatch
+        | ActionKind::RollbackBatch
+        | ActionKind::FleetReport => None,
     }
 }
 

@@ -23,6 +23,12 @@ pub enum ActionKind {
     Reconcile,
     /// A scheduled rollout check, or an alarm that acted on a rollout.
     Advance,
+    /// One run's batch of a fleet's deploy (sent by the deployer to itself).
+    DeployBatch,
+    /// One run's batch of a fleet rollback (sent by the deployer to itself).
+    RollbackBatch,
+    /// A fleet's summary check (sent by the deployer to itself, through EventBridge Scheduler).
+    FleetReport,
 }
 
 /// One action: its name everywhere outside the program, and its CLI subcommand.
@@ -33,11 +39,13 @@ pub struct ActionDef {
     pub name: &'static str,
     /// The CLI subcommand; `None` for what only a schedule sends.
     pub cli: Option<&'static str>,
+    /// Sent only by the deployer to itself: left out of the "known actions" a person is offered.
+    pub internal: bool,
 }
 
 /// In `ActionKind`'s order (a test checks it), which is also the order the "known actions" error
 /// lists them in.
-pub const ACTIONS: [ActionDef; 8] = [
+pub const ACTIONS: [ActionDef; 11] = [
     def(ActionKind::Rollback, "rollback", Some("rollback")),
     def(ActionKind::Deploy, "deploy", Some("deploy")),
     def(ActionKind::Promote, "promote", Some("promote")),
@@ -50,15 +58,32 @@ pub const ACTIONS: [ActionDef; 8] = [
     def(ActionKind::History, "history", Some("history")),
     def(ActionKind::Reconcile, "reconcile", Some("reconcile")),
     def(ActionKind::Advance, "advance", None),
+    internal(ActionKind::DeployBatch, "deploy_batch"),
+    internal(ActionKind::RollbackBatch, "rollback_batch"),
+    internal(ActionKind::FleetReport, "fleet_report"),
 ];
 
 const fn def(kind: ActionKind, name: &'static str, cli: Option<&'static str>) -> ActionDef {
-    ActionDef { kind, name, cli }
+    ActionDef {
+        kind,
+        name,
+        cli,
+        internal: false,
+    }
+}
+
+const fn internal(kind: ActionKind, name: &'static str) -> ActionDef {
+    ActionDef {
+        kind,
+        name,
+        cli: None,
+        internal: true,
+    }
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 8] = {
-        let mut all = [ActionKind::Rollback; 8];
+    pub const ALL: [ActionKind; 11] = {
+        let mut all = [ActionKind::Rollback; 11];
         let mut i = 0;
         while i < ACTIONS.len() {
             all[i] = ACTIONS[i].kind;
@@ -81,7 +106,11 @@ impl ActionKind {
 
     /// "\"rollback\", \"deploy\", … or \"advance\"": what an unknown action's error offers.
     pub fn known() -> String {
-        let names: Vec<String> = ACTIONS.iter().map(|a| format!("{:?}", a.name)).collect();
+        let names: Vec<String> = ACTIONS
+            .iter()
+            .filter(|a| !a.internal)
+            .map(|a| format!("{:?}", a.name))
+            .collect();
         match names.split_last() {
             Some((last, [])) => last.clone(),
             Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
