@@ -206,3 +206,23 @@ async fn a_rollback_waits_for_lambdas_transition() {
     assert!(waited_after_move(&w) >= 20, "{}", waited_after_move(&w));
     assert_eq!(w.alias_state("api-dev"), (1, vec![]));
 }
+
+#[tokio::test]
+async fn a_rollout_whose_provisioned_concurrency_outlasts_the_bound_is_deployed_with_traffic_moving()
+ {
+    let c = Canary::with(&[("DEPLOYER_PROVISIONED_WAIT_SECS", "60")]);
+    c.w.provisioned("api-dev", "live", 10, Duration::from_secs(3600));
+    c.push('b', "v2").await;
+    let r = until_done(&c).await;
+    let d = &r.deployments[0];
+    assert_eq!(d.outcome, Outcome::Deployed, "the alias did move: {r:#?}");
+    assert!(d.after_move.traffic_moving, "{d:#?}");
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("still IN_PROGRESS after 60 s")),
+        "{:?}",
+        d.warnings
+    );
+    assert!(c.w.schedules().is_empty(), "the rollout ended");
+}
