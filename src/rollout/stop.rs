@@ -202,7 +202,7 @@ pub async fn allocation_failed(
         Some(ours) => stop(ctx, dep, &ours, stable, new, failed.reason, cfg).await,
         None => {
             dep.reason = Some(format!(
-                "{}; alias {alias} could not be read to move it back to version {stable}: a person must look at it",
+                "{}; alias {alias} could not be read as our move left it, so it was not moved back to version {stable}: a person must look at it",
                 failed.reason
             ));
             Outcome::Failed
