@@ -34,6 +34,7 @@ mod lost_responses;
 mod notify_render;
 mod notify_sinks;
 mod provisioned;
+mod provisioned_rollouts;
 mod reconcile;
 mod reconcile_safety;
 mod rollback_images;

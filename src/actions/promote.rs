@@ -2,6 +2,7 @@
 
 use super::Deps;
 use crate::input::{InputError, PromoteRequest};
+use crate::ops::settle::{self, Settled};
 use crate::ops::{promote, timed};
 use crate::record::MoveKind;
 use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo, Step};
@@ -33,6 +34,7 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
             (Some(stable), Some((new, weight))) => {
                 dep.previous_version = Some(stable);
                 dep.version = Some(stable);
+                let pc = settle::provisioned_before(ctx, &mut dep, true).await;
                 let moved = timed(
                     ctx,
                     &mut dep.steps,
@@ -45,7 +47,7 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                         dep.fail(e.step, e.kind, e.reason);
                         Outcome::Failed
                     }
-                    Ok(_) => {
+                    Ok(promoted) => {
                         dep.version = Some(new);
                         dep.reason = Some(format!(
                             "promoted: alias {alias} serves version {new} (was {stable} + {}% {new})",
@@ -63,9 +65,19 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                             error_rate: None,
                             check: None,
                         });
-                        dep.warnings
-                            .extend(rollout::delete_checks(ctx, &function, &alias, None).await);
-                        Outcome::Deployed
+                        let waited =
+                            settle::settle_or_say(ctx, &mut dep, new, &promoted, pc.as_ref()).await;
+                        if let Settled::AllocationFailed(failed) = waited {
+                            let cfg = Some(&target.rollout);
+                            rollout::stop::allocation_failed(
+                                ctx, &mut dep, &promoted, stable, new, failed, cfg,
+                            )
+                            .await
+                        } else {
+                            dep.warnings
+                                .extend(rollout::delete_checks(ctx, &function, &alias, None).await);
+                            Outcome::Deployed
+                        }
                     }
                 }
             }

@@ -4,6 +4,7 @@
 use super::Deps;
 use crate::gateway::{AliasState, ErrorKind};
 use crate::input::{InputError, RollbackRequest};
+use crate::ops::settle::{self, Settled};
 use crate::ops::{Failure, FailureKind, Moved, StepError, promote, timed};
 use crate::pipeline::image_checks;
 use crate::record::{MoveKind, VersionRecord};
@@ -93,6 +94,7 @@ async fn run(
         dep.image_checks = scan_of_target.await;
         return Ok(Outcome::WouldRollBack);
     }
+    let pc = settle::provisioned_before(ctx, dep, true).await;
     let promoted = timed(
         ctx,
         &mut dep.steps,
@@ -143,6 +145,17 @@ async fn run(
     }
     tracing::info!(function = %f, alias = %alias, from = %from, to = %plan.target, "rolled back");
     reject_what_was_taken_away(ctx, dep, &f, &plan).await;
+    let waited = settle::settle_or_say(ctx, dep, plan.target, &promoted, pc.as_ref()).await;
+    if let Settled::AllocationFailed(failed) = waited {
+        // Production was already bad before the rollback: never moved again automatically.
+        return Err(Failure {
+            reason: format!(
+                "{}; alias {alias} stays on version {} (moved {moves}): it has no provisioned concurrency ready, so requests wait for cold starts or are throttled. Fix what stops version {} from initialising, or roll back to another version by hand",
+                failed.reason, plan.target, plan.target
+            ),
+            ..failed
+        });
+    }
     // After the move, so that it never delays it; a scan that cannot be read is left out.
     dep.image_checks = scan_of_target.await;
     Ok(Outcome::RolledBack)

@@ -16,6 +16,7 @@ pub mod provisioned;
 pub mod prune;
 pub mod resolve;
 pub mod restore;
+pub mod settle;
 mod step;
 pub mod transition;
 pub mod wait;

@@ -7,11 +7,13 @@ use super::next::{cannot_schedule, lost_alias, rolling, schedule_next};
 use crate::config::{Rollout, Target};
 use crate::gateway::{AliasState, ApiError};
 use crate::input::AdvanceRequest;
-use crate::ops::alias::{Weight, set_weight};
+use crate::ops::alias::{Promoted, Weight, set_weight};
+use crate::ops::settle::{self, Settled};
 use crate::ops::{Ctx, Failure, StepError, shift, timed};
 use crate::record::MoveKind;
-use crate::report::{Deployment, Outcome, RolloutInfo, Step};
-use crate::rollout::{self, standing::standing};
+use crate::report::{Deployment, Outcome, Provisioned, RolloutInfo, Step};
+use crate::rollout::standing::{of_check, standing};
+use crate::rollout::{self, stop};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -154,6 +156,7 @@ pub(super) async fn finish(
     mut info: RolloutInfo,
 ) -> Outcome {
     let f = a.function.as_str();
+    let pc = settle::provisioned_before(ctx, dep, true).await;
     let moved = timed(
         ctx,
         &mut dep.steps,
@@ -169,38 +172,58 @@ pub(super) async fn finish(
         ),
     )
     .await;
-    if let Err(e) = moved {
-        let cfg = &target.rollout;
-        return match ctx.lambda.get_alias(f, &a.alias).await {
-            Ok(Some(s))
-                if standing(
-                    &s,
-                    a.stable_version,
-                    a.version,
-                    cfg,
-                    Some((a.step, a.started)),
-                )
-                .is_some() =>
-            {
-                // Still this step: the same check comes again and tries to finish again.
-                schedule_next(ctx, dep, a, cfg, info, Some(e.reason)).await
+    let e = match moved {
+        Ok(promoted) => return finished(ctx, target, dep, a, info, &promoted, pc).await,
+        Err(e) => e,
+    };
+    let cfg = &target.rollout;
+    match ctx.lambda.get_alias(f, &a.alias).await {
+        Ok(Some(s)) if of_check(&s, a, cfg).is_some() => {
+            // Still this step: the same check comes again and tries to finish again.
+            schedule_next(ctx, dep, a, cfg, info, Some(e.reason)).await
+        }
+        Ok(_) => lost_alias(ctx, dep, a, e.reason).await,
+        Err(read) => {
+            let again = rollout::schedule_check(ctx, a, cfg).await;
+            if let Ok((name, _)) = &again {
+                info.schedule = Some(name.clone());
             }
-            Ok(_) => lost_alias(ctx, dep, a, e.reason).await,
-            Err(read) => {
-                let again = rollout::schedule_check(ctx, a, cfg).await;
-                if let Ok((name, _)) = &again {
-                    info.schedule = Some(name.clone());
-                }
-                let due = again.ok().map(|(_, due)| due);
-                info.next_check_at = due.map(rfc3339);
-                unknown(dep, a, &e, &read, due, info.weight, info)
-            }
-        };
+            let due = again.ok().map(|(_, due)| due);
+            info.next_check_at = due.map(rfc3339);
+            unknown(dep, a, &e, &read, due, info.weight, info)
+        }
     }
+}
+
+/// The alias serves the new version alone: once its provisioned concurrency is allocated and
+/// Lambda's transition cleared, the rollout is done (a `FAILED` allocation stops it instead).
+async fn finished(
+    ctx: &Ctx,
+    target: &Target,
+    dep: &mut Deployment,
+    a: &AdvanceRequest,
+    mut info: RolloutInfo,
+    promoted: &Promoted,
+    pc: Option<Provisioned>,
+) -> Outcome {
     dep.version = Some(a.version);
     info.weight = 1.0;
     info.weight_changed = true;
     dep.rollout = Some(info);
+    let waited = settle::settle_or_say(ctx, dep, a.version, promoted, pc.as_ref()).await;
+    if let Settled::AllocationFailed(failed) = waited {
+        let cfg = Some(&target.rollout);
+        return stop::allocation_failed(
+            ctx,
+            dep,
+            promoted,
+            a.stable_version,
+            a.version,
+            failed,
+            cfg,
+        )
+        .await;
+    }
     dep.reason = Some(format!(
         "the rollout finished: alias {} serves version {} (was {})",
         a.alias, a.version, a.stable_version

@@ -5,7 +5,7 @@
 use crate::input::AdvanceRequest;
 use crate::ops::{Ctx, StepError, timed};
 use crate::report::{Deployment, FailureKind, Outcome, RolloutInfo, Step};
-use crate::rollout::standing::standing;
+use crate::rollout::standing::of_check;
 use crate::rollout::{self, stop::stop};
 use chrono::SecondsFormat;
 
@@ -82,16 +82,7 @@ pub(super) async fn cannot_schedule(
     let weight = info.weight;
     dep.rollout = Some(info);
     match ctx.lambda.get_alias(a.function.as_str(), &a.alias).await {
-        Ok(Some(s))
-            if standing(
-                &s,
-                a.stable_version,
-                a.version,
-                cfg,
-                Some((a.step, a.started)),
-            )
-            .is_some() =>
-        {
+        Ok(Some(s)) if of_check(&s, a, cfg).is_some() => {
             stop(ctx, dep, &s, a.stable_version, a.version, why, Some(cfg)).await
         }
         Ok(_) => lost_alias(ctx, dep, a, why).await,

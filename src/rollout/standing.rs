@@ -64,6 +64,21 @@ pub fn standing(
     }
 }
 
+/// Where check `a`'s rollout stands on `state`, the check's own step and start as the fallback.
+pub fn of_check(
+    state: &AliasState,
+    a: &crate::input::AdvanceRequest,
+    cfg: &Rollout,
+) -> Option<Standing> {
+    standing(
+        state,
+        a.stable_version,
+        a.version,
+        cfg,
+        Some((a.step, a.started)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

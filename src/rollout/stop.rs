@@ -170,3 +170,47 @@ async fn reject_and_restore(ctx: &Ctx, dep: &mut Deployment, stable: Version, ne
         dep.latest_restore = restore;
     }
 }
+
+/// After the move that ended a rollout (its last step, or a promote), the alias's provisioned
+/// concurrency `FAILED` to allocate to `new`: the version cannot initialise, so the rollout stops
+/// as a failed gate stops it (all traffic back on `stable`, guarded by the RevisionId of our own
+/// move, checks deleted, the image rejected, `$LATEST` restored), failed at
+/// `provisioned_concurrency` with Lambda's reason.
+pub async fn allocation_failed(
+    ctx: &Ctx,
+    dep: &mut Deployment,
+    promoted: &crate::ops::alias::Promoted,
+    stable: Version,
+    new: Version,
+    failed: crate::ops::Failure,
+    cfg: Option<&crate::config::Rollout>,
+) -> Outcome {
+    let f = dep.function.as_str().to_owned();
+    let alias = dep.alias.clone();
+    let ours = match promoted.revision.clone() {
+        Some(revision_id) => Some(AliasState {
+            revision_id,
+            target: crate::types::AliasTarget::Version(new),
+            routing: Vec::new(),
+            description: String::new(),
+            transition: None,
+        }),
+        None => match ctx.lambda.get_alias(&f, &alias).await {
+            Ok(Some(a)) if a.target.version() == Some(new) && !a.has_routing() => Some(a),
+            _ => None,
+        },
+    };
+    let outcome = match ours {
+        Some(ours) => stop(ctx, dep, &ours, stable, new, failed.reason, cfg).await,
+        None => {
+            dep.reason = Some(format!(
+                "{}; alias {alias} could not be read as our move left it, so it was not moved back to version {stable}: a person must look at it",
+                failed.reason
+            ));
+            Outcome::Failed
+        }
+    };
+    dep.failed_step = Some(failed.step);
+    dep.failure_kind = Some(failed.kind);
+    outcome
+}
