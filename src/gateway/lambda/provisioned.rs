@@ -3,6 +3,7 @@
 //! minute or two (Lambda developer guide, "Configuring provisioned concurrency").
 
 use super::Lambda;
+use crate::gateway::budget::Quota;
 use crate::gateway::{ApiError, error_code};
 use crate::report::Provisioned;
 use crate::text::{one_line, truncate};
@@ -15,12 +16,16 @@ impl Lambda {
         function: &str,
         alias: &AliasName,
     ) -> Result<Option<Provisioned>, ApiError> {
+        // A control-plane call like any other: paced by the run's share of the budget.
         let res = self
-            .client
-            .get_provisioned_concurrency_config()
-            .function_name(function)
-            .qualifier(alias.as_str())
-            .send()
+            .budget
+            .paced(Quota::ControlPlane, &self.clock, || {
+                self.client
+                    .get_provisioned_concurrency_config()
+                    .function_name(function)
+                    .qualifier(alias.as_str())
+                    .send()
+            })
             .await;
         let out = match res {
             Ok(out) => out,

@@ -20,6 +20,8 @@ const CONTROL_PLANE: &[&str] = &[
     "DeleteFunction",
     "ListTags",
     "TagResource",
+    // Read before every alias move (provisioned concurrency): a control-plane call like the rest.
+    "GetProvisionedConcurrencyConfig",
 ];
 
 /// Requests per second: Lambda's documented quotas by default.
