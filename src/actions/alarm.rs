@@ -5,7 +5,7 @@ use super::Deps;
 use crate::config::Target;
 use crate::input::AlarmStateChange;
 use crate::plan::Home;
-use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo};
+use crate::report::{ActionKind, Deployment, End, Report, RolloutInfo};
 use crate::rollout::stop::stop;
 
 pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
@@ -84,13 +84,12 @@ async fn roll_back_rollout(
     let current = deps.ctx.lambda.get_alias(function.as_str(), &t.alias).await;
     dep.outcome = match current {
         Err(e) => {
-            dep.failed_step = Some(crate::report::Step::Resolve);
-            dep.failure_kind = Some(crate::report::FailureKind::from(e.kind));
-            dep.reason = Some(format!(
-                "alarm {} went to ALARM, but the alias could not be read ({e})",
-                alarm
-            ));
-            Outcome::Failed
+            dep.fail(
+                crate::report::Step::Resolve,
+                crate::report::FailureKind::from(e.kind),
+                format!("alarm {alarm} went to ALARM, but the alias could not be read ({e})"),
+            );
+            return dep;
         }
         Ok(Some(current)) => match (current.target.version(), current.canary()) {
             (Some(stable), Some((new, weight))) => {
@@ -126,13 +125,14 @@ async fn roll_back_rollout(
             }
             (v, _) => {
                 dep.version = v;
-                dep.reason = Some(format!("no rollout is in progress on alias {}", t.alias));
-                Outcome::Skipped
+                return dep.ended(End::skipped(format!(
+                    "no rollout is in progress on alias {}",
+                    t.alias
+                )));
             }
         },
         Ok(None) => {
-            dep.reason = Some(format!("alias {} does not exist", t.alias));
-            Outcome::Skipped
+            return dep.ended(End::skipped(format!("alias {} does not exist", t.alias)));
         }
     };
     dep

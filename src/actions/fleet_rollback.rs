@@ -8,7 +8,7 @@ use super::Deps;
 use crate::fanout::batch::{self, FANOUT_RUNS, PER_FUNCTION_MAX};
 use crate::fanout::summary;
 use crate::input::{FleetKind, FleetRollbackRequest, InputError, RollbackRequest};
-use crate::report::{ActionKind, Deployment, Outcome, Report};
+use crate::report::{ActionKind, Deployment, End, Outcome, Report};
 use crate::types::{Digest, FunctionRef, Reason, Repository};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -193,14 +193,12 @@ async fn roll_back_one(
         match runs {
             Ok(Some(d)) if &d == digest => {}
             Ok(other) => {
-                dep.outcome = Outcome::Skipped;
-                dep.reason = Some(format!(
+                return Ok(vec![dep.ended(End::skipped(format!(
                     "alias {} runs {}, not {}: left alone",
                     target.alias,
                     other.map_or_else(|| "an unknown image".to_owned(), |d| d.short()),
                     digest.short()
-                ));
-                return Ok(vec![dep]);
+                )))]);
             }
             Err(e) => {
                 dep.fail(

@@ -5,7 +5,7 @@ use crate::input::{InputError, PromoteRequest};
 use crate::ops::settle::{self, Settled};
 use crate::ops::{promote, timed};
 use crate::record::MoveKind;
-use crate::report::{ActionKind, Deployment, Outcome, Report, RolloutInfo, Step};
+use crate::report::{ActionKind, Deployment, End, Report, RolloutInfo, Step};
 use crate::rollout;
 
 pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, InputError> {
@@ -19,17 +19,11 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
         Ok(ctx.lambda.get_alias(f, &alias).await?)
     })
     .await;
-    dep.outcome = match current {
-        Err(e) => {
-            dep.fail(e.step, e.kind, e.reason);
-            Outcome::Failed
-        }
-        Ok(None) => {
-            dep.reason = Some(format!(
-                "alias {alias} does not exist: there is no rollout to promote"
-            ));
-            Outcome::Skipped
-        }
+    match current {
+        Err(e) => dep.fail(e.step, e.kind, e.reason),
+        Ok(None) => dep.end(End::skipped(format!(
+            "alias {alias} does not exist: there is no rollout to promote"
+        ))),
         Ok(Some(current)) => match (current.target.version(), current.canary()) {
             (Some(stable), Some((new, weight))) => {
                 dep.previous_version = Some(stable);
@@ -43,16 +37,13 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                 )
                 .await;
                 match moved {
-                    Err(e) => {
-                        dep.fail(e.step, e.kind, e.reason);
-                        Outcome::Failed
-                    }
+                    Err(e) => dep.fail(e.step, e.kind, e.reason),
                     Ok(promoted) => {
                         dep.version = Some(new);
-                        dep.reason = Some(format!(
+                        let promoted_so = format!(
                             "promoted: alias {alias} serves version {new} (was {stable} + {}% {new})",
                             (weight * 100.0).round()
-                        ));
+                        );
                         dep.rollout = Some(RolloutInfo {
                             stable_version: stable,
                             new_version: new,
@@ -69,28 +60,27 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                             settle::settle_or_say(ctx, &mut dep, new, &promoted, pc.as_ref()).await;
                         if let Settled::AllocationFailed(failed) = waited {
                             let cfg = Some(&target.rollout);
-                            rollout::stop::allocation_failed(
+                            dep.outcome = rollout::stop::allocation_failed(
                                 ctx, &mut dep, &promoted, stable, new, failed, cfg,
                             )
-                            .await
+                            .await;
                         } else {
                             dep.warnings
                                 .extend(rollout::delete_checks(ctx, &function, &alias, None).await);
-                            Outcome::Deployed
+                            dep.end(End::deployed(promoted_so));
                         }
                     }
                 }
             }
             _ => {
                 dep.version = current.target.version();
-                dep.reason = Some(format!(
+                dep.end(End::skipped(format!(
                     "no rollout is in progress on alias {alias} (it serves {}): nothing to promote",
                     current.describe()
-                ));
-                Outcome::Skipped
+                )));
             }
         },
-    };
+    }
     let mut report = Report::new(ActionKind::Promote).with_deployments(vec![dep]);
     report.repository = Some(target.repository.to_string());
     report.request_reason = p.reason.clone();

@@ -8,7 +8,7 @@ use crate::ops::settle::{self, Settled};
 use crate::ops::{Failure, FailureKind, Moved, StepError, promote, timed};
 use crate::pipeline::image_checks;
 use crate::record::{MoveKind, VersionRecord};
-use crate::report::{ActionKind, Deployment, Outcome, Report, Step};
+use crate::report::{ActionKind, Deployment, End, Report, Step};
 use crate::types::{AliasName, ImageRef, Version};
 
 pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report, InputError> {
@@ -19,7 +19,7 @@ pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report,
     // Rollbacks are never gated, but the report shows what ECR says of the target's image now.
     let show_scan = target.image_checks.is_some();
     match run(deps, &alias, r, show_scan, &mut dep).await {
-        Ok(outcome) => dep.outcome = outcome,
+        Ok(end) => dep.end(end),
         Err(f) => {
             tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "rollback failed");
             dep.fail(f.step, f.kind, f.reason);
@@ -50,7 +50,7 @@ async fn run(
     req: &RollbackRequest,
     show_scan: bool,
     dep: &mut Deployment,
-) -> Result<Outcome, Failure> {
+) -> Result<End, Failure> {
     let ctx = &deps.ctx;
     let f = dep.function.as_str().to_owned();
     let plan = timed(
@@ -64,11 +64,10 @@ async fn run(
     dep.version = Some(plan.current);
     let from = plan.alias.describe();
     if plan.target == plan.current && !plan.alias.has_routing() {
-        dep.reason = Some(format!(
+        return Ok(End::already_live(format!(
             "alias {alias} already points to version {}",
             plan.target
-        ));
-        return Ok(Outcome::AlreadyLive);
+        )));
     }
     if !req.force && plan.target != plan.current {
         timed(
@@ -90,9 +89,10 @@ async fn run(
         }
     };
     if req.dry_run {
-        dep.reason = Some(format!("dry run: would move alias {alias} {moves}"));
         dep.image_checks = scan_of_target.await;
-        return Ok(Outcome::WouldRollBack);
+        return Ok(End::would_roll_back(format!(
+            "dry run: would move alias {alias} {moves}"
+        )));
     }
     let pc = settle::provisioned_before(ctx, dep, true).await;
     let promoted = timed(
@@ -111,13 +111,11 @@ async fn run(
     .await?;
     dep.version = Some(plan.target);
     if promoted.moved == Moved::ByAnotherRun {
-        dep.reason = Some(format!(
+        return Ok(End::already_live(format!(
             "alias {alias} already points to version {}: another run moved it there first",
             plan.target
-        ));
-        return Ok(Outcome::AlreadyLive);
+        )));
     }
-    dep.reason = Some(format!("alias {alias} moved {moves}"));
     // Time to restore counts from when the alias last moved to what it served (our record of
     // that move, only while it describes the alias as found: a person's change has no time).
     dep.bad_live_since = plan
@@ -158,7 +156,7 @@ async fn run(
     }
     // After the move, so that it never delays it; a scan that cannot be read is left out.
     dep.image_checks = scan_of_target.await;
-    Ok(Outcome::RolledBack)
+    Ok(End::rolled_back(format!("alias {alias} moved {moves}")))
 }
 
 /// Lambda could start the target version: its image still exists (Lambda's own state first: it

@@ -16,7 +16,7 @@ use crate::input::{DeployRequest, DeploySource, Payload};
 use crate::input::{FleetRequest, Request};
 use crate::ops::Deps;
 use crate::pipeline::deploy_function;
-use crate::report::{ActionKind, Deployment, FailureKind, Outcome, Report};
+use crate::report::{ActionKind, Deployment, End, FailureKind, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -159,14 +159,14 @@ async fn dispatch_each(
         .map(|(function, target)| async move {
             let mut d = Deployment::new(function.clone(), target.alias.clone());
             if dry_run {
-                d.outcome = Outcome::WouldDispatch;
-                d.reason = Some(format!("would be dispatched to {target_arn}"));
-                return d;
+                return d.ended(End::would_dispatch(format!(
+                    "would be dispatched to {target_arn}"
+                )));
             }
             // Each Invoke is quick, but a hung endpoint could eat the invocation: what was not
             // sent in time is reported, not silently dropped.
             if let Some(why) = deps.ctx.out_of_time() {
-                d.reason = Some(format!("not dispatched: {why}"));
+                d.fail_outside_steps(FailureKind::OutOfTime, format!("not dispatched: {why}"));
                 return d;
             }
             let body = payload(&function, image, pushed, reason).to_string();
@@ -176,19 +176,21 @@ async fn dispatch_each(
                 .invoke_event(target_arn, body.into_bytes())
                 .await
             {
-                Ok(()) => d.outcome = Outcome::Dispatched,
+                Ok(()) => d.end(End::dispatched()),
                 // The call went out and its answer never came: Lambda may well have queued it.
                 // Unknown, so the run still fails (someone must look), but never "not sent".
                 Err(e) if e.is(ErrorKind::TimedOut) => {
                     tracing::warn!(function = %function, error = %e, "maybe dispatched");
-                    d.failure_kind = Some(FailureKind::TimedOut);
-                    d.reason = Some(format!(
+                    d.fail_outside_steps(FailureKind::TimedOut, format!(
                         "may have been dispatched: {e}; Lambda may have queued it, and then its own run deploys it: a repeat is harmless (the same push deploys once, a second run ends already_live)"
                     ));
                 }
                 Err(e) => {
                     tracing::warn!(function = %function, error = %e, "not dispatched");
-                    d.reason = Some(format!("not dispatched: {e}"));
+                    d.fail_outside_steps(
+                        FailureKind::from(e.kind),
+                        format!("not dispatched: {e}"),
+                    );
                 }
             }
             d

@@ -3,7 +3,7 @@
 use super::pin::check_image_package;
 use crate::gateway::{AliasState, FunctionState};
 use crate::ops::{Failure, Run};
-use crate::report::{Outcome, Step};
+use crate::report::{End, Step};
 use crate::types::{AliasTarget, ImageRef};
 
 /// Already live, or which alias would move from where. The alias stays where it is.
@@ -12,7 +12,7 @@ pub async fn verdict(
     alias_state: Option<&AliasState>,
     live_code: Option<&FunctionState>,
     image: &ImageRef,
-) -> Result<Outcome, Failure> {
+) -> Result<End, Failure> {
     let ctx = run.ctx;
     let f = run.function();
     let alias = run.dep.alias.clone();
@@ -28,8 +28,10 @@ pub async fn verdict(
     run.dep.version = previous;
     let pinned = alias_state.is_some_and(|a| a.target == AliasTarget::Latest);
     if !pinned && live_code.is_some_and(|c| c.runs(&image.digest)) {
-        run.dep.reason = Some(format!("alias {alias} already runs {}", image.digest));
-        return Ok(Outcome::AlreadyLive);
+        return Ok(End::already_live(format!(
+            "alias {alias} already runs {}",
+            image.digest
+        )));
     }
     let from = match (alias_state.map(|a| a.target), previous) {
         (None, _) => format!("create alias {alias}"),
@@ -44,9 +46,8 @@ pub async fn verdict(
     } else {
         ""
     };
-    run.dep.reason = Some(format!(
+    Ok(End::would_deploy(format!(
         "dry run: would update $LATEST to {}{busy}, smoke test it, publish a version and {from}",
         image.uri()
-    ));
-    Ok(Outcome::WouldDeploy)
+    )))
 }

@@ -28,7 +28,7 @@ use crate::ops::{Ctx, Failure, FailureKind, Moved, Run, promote, resolve};
 use crate::config::Target;
 use crate::gateway::{AliasState, FunctionState};
 use crate::record::{MoveKind, VersionRecord};
-use crate::report::{Deployment, Outcome, Step};
+use crate::report::{Deployment, End, Outcome, Step};
 use crate::types::{Digest, FunctionRef, ImageRef, Version};
 use chrono::{DateTime, Utc};
 
@@ -64,7 +64,7 @@ pub async fn deploy_function(
         job.index = Some(&c.index);
     }
     match pipeline(&mut run, &job).await {
-        Ok(outcome) => run.dep.outcome = outcome,
+        Ok(end) => run.dep.end(end),
         Err(f) => fail::fail(&mut run, &job, f).await,
     }
     run.dep
@@ -88,7 +88,7 @@ struct Found {
     rolls_out: bool,
 }
 
-async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> {
+async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<End, Failure> {
     let mut found = match look(run, job).await? {
         Ok(found) => found,
         Err(nothing_to_do) => return Ok(nothing_to_do),
@@ -125,13 +125,12 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> 
         // A duplicate delivery, or a re-push of what is live: nothing to do, nothing touched.
         run.dep.version = previous;
         run.dep.code_sha256 = Some(code.code_sha256.clone());
-        run.dep.reason = Some(format!(
+        return Ok(End::already_live(format!(
             "alias {} already points to version {} which runs {}",
             run.dep.alias,
             previous.map(|v| v.to_string()).unwrap_or_default(),
             job.image.digest
-        ));
-        return Ok(Outcome::AlreadyLive);
+        )));
     }
     run.restore_image = found.code.take().and_then(|c| c.image_uri);
     let tested = stage::stage(run, job.image).await?;
@@ -155,8 +154,8 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<Outcome, Failure> 
     go_live(run, job, &found, version, previous).await
 }
 
-/// Step 1: what does production run? Is this event news? `Ok(Err(outcome))`: nothing to do.
-async fn look(run: &mut Run<'_>, job: &Job<'_>) -> Result<Result<Found, Outcome>, Failure> {
+/// Step 1: what does production run? Is this event news? `Ok(Err(end))`: nothing to do.
+async fn look(run: &mut Run<'_>, job: &Job<'_>) -> Result<Result<Found, End>, Failure> {
     let f = run.function();
     let alias = run.dep.alias.clone();
     let live = run
@@ -170,8 +169,7 @@ async fn look(run: &mut Run<'_>, job: &Job<'_>) -> Result<Result<Found, Outcome>
         job.pushed,
     ) {
         run.dep.version = run.dep.previous_version;
-        run.dep.reason = Some(why);
-        return Ok(Err(Outcome::Skipped));
+        return Ok(Err(End::skipped(why)));
     }
     if let Some((v, _)) = live
         .canary
@@ -180,10 +178,9 @@ async fn look(run: &mut Run<'_>, job: &Job<'_>) -> Result<Result<Found, Outcome>
     {
         // The same push again while its rollout runs: the rollout goes on, nothing is touched.
         run.dep.version = run.dep.previous_version;
-        run.dep.reason = Some(format!(
+        return Ok(Err(End::already_live(format!(
             "a rollout of this image (version {v}) is in progress on alias {alias}: nothing to do"
-        ));
-        return Ok(Err(Outcome::AlreadyLive));
+        ))));
     }
     let rolls_out = job.target.rollout.is_progressive()
         && live
@@ -198,22 +195,19 @@ async fn look(run: &mut Run<'_>, job: &Job<'_>) -> Result<Result<Found, Outcome>
 }
 
 /// What a real run would do, from reads only; a rollout says its steps.
-async fn dry_run(run: &mut Run<'_>, job: &Job<'_>, found: &Found) -> Result<Outcome, Failure> {
-    let outcome =
-        dry_run::verdict(run, found.alias.as_ref(), found.code.as_ref(), job.image).await?;
-    if found.rolls_out && outcome == Outcome::WouldDeploy {
+async fn dry_run(run: &mut Run<'_>, job: &Job<'_>, found: &Found) -> Result<End, Failure> {
+    let end = dry_run::verdict(run, found.alias.as_ref(), found.code.as_ref(), job.image).await?;
+    if found.rolls_out && end.outcome() == Outcome::WouldDeploy {
         let r = &job.target.rollout;
         let steps: Vec<String> = r.steps.iter().map(|p| format!("{p}%")).collect();
-        if let Some(reason) = run.dep.reason.as_mut() {
-            reason.push_str(&format!(
-                ", rolling out in steps of {} then 100% (gates checked every {} s, a step every {} s)",
-                steps.join(", "),
-                r.check_secs,
-                r.interval_secs
-            ));
-        }
+        return Ok(end.and(&format!(
+            ", rolling out in steps of {} then 100% (gates checked every {} s, a step every {} s)",
+            steps.join(", "),
+            r.check_secs,
+            r.interval_secs
+        )));
     }
-    Ok(outcome)
+    Ok(end)
 }
 
 /// Step 3: smoke test `$LATEST`.
@@ -241,7 +235,7 @@ async fn go_live(
     found: &Found,
     version: Version,
     previous: Option<Version>,
-) -> Result<Outcome, Failure> {
+) -> Result<End, Failure> {
     let ctx = run.ctx;
     let alias = run.dep.alias.clone();
     if let (true, Some(current), Some(stable)) = (found.rolls_out, found.alias.as_ref(), previous) {
@@ -261,7 +255,7 @@ async fn go_live(
             )
             .await?;
         run.dep.version = Some(stable);
-        run.dep.reason = Some(format!(
+        let rolling = End::rolling_out(format!(
             "rolling out version {version}: {}% of traffic, next check at {}",
             (info.weight * 100.0).round(),
             info.next_check_at.as_deref().unwrap_or_default()
@@ -270,7 +264,7 @@ async fn go_live(
         let stale = crate::rollout::delete_checks(ctx, &function, &alias, Some(version)).await;
         run.dep.warnings.extend(stale);
         run.dep.rollout = Some(info);
-        return Ok(Outcome::RollingOut);
+        return Ok(rolling);
     }
     let pc = after_move::provisioned_before(run, found.alias.is_some()).await;
     let f = run.function();
@@ -307,10 +301,9 @@ async fn go_live(
     run.dep.version = Some(version);
     if promoted.moved == Moved::ByAnotherRun {
         // The same push, delivered twice, handled side by side: the other run moved the alias.
-        run.dep.reason = Some(format!(
+        return Ok(End::already_live(format!(
             "another run of this push moved alias {alias} to version {version} first"
-        ));
-        return Ok(Outcome::AlreadyLive);
+        )));
     }
     tracing::info!(function = f, alias = %alias, version = %version, previous = ?previous, "alias moved");
     // Deployed means the new version serves: provisioned concurrency and traffic moved.
@@ -324,5 +317,5 @@ async fn go_live(
         previous,
     )
     .await;
-    Ok(Outcome::Deployed)
+    Ok(End::deployed_as_is())
 }

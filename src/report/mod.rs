@@ -3,6 +3,7 @@
 use crate::types::{AliasName, FunctionRef, Version};
 use serde::Serialize;
 
+mod end;
 mod failure;
 mod fleet;
 mod image_checks;
@@ -12,6 +13,7 @@ mod rollout;
 mod stage;
 mod summary;
 
+pub use end::{End, Level};
 pub use failure::FailureKind;
 pub use fleet::FleetSummary;
 pub use index::IndexChoice;
@@ -220,6 +222,38 @@ impl Deployment {
         self.failed_step = Some(step);
         self.failure_kind = Some(kind);
         self.reason = Some(reason.into());
+    }
+
+    /// Marks this deployment failed before any of its steps ran (a fan-out that could not hand
+    /// it to its own run): the kind, and the reason.
+    pub fn fail_outside_steps(&mut self, kind: FailureKind, reason: impl Into<String>) {
+        self.outcome = Outcome::Failed;
+        self.failed_step = None;
+        self.failure_kind = Some(kind);
+        self.reason = Some(reason.into());
+    }
+
+    /// Writes how this function's part ended (short of a failure: `fail`); the one way an
+    /// outcome and its sentence are written into a deployment.
+    pub fn end(&mut self, end: End) {
+        self.outcome = end.outcome;
+        if let Some(reason) = end.reason {
+            self.reason = Some(reason);
+        }
+    }
+
+    /// Puts `what` in front of the sentence ("missed push of …: alias live moved …").
+    pub fn prefix_reason(&mut self, what: &str) {
+        self.reason = Some(match self.reason.take() {
+            Some(r) => format!("{what}: {r}"),
+            None => what.to_string(),
+        });
+    }
+
+    /// This deployment, ended so.
+    pub fn ended(mut self, end: End) -> Self {
+        self.end(end);
+        self
     }
 }
 

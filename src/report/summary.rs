@@ -143,3 +143,74 @@ fn sweep(deployments: &[Deployment]) -> (Outcome, Option<String>) {
     };
     (outcome, Some(reason))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Level;
+    use crate::types::{AliasName, FunctionRef};
+
+    const ALL: [Outcome; 15] = [
+        Outcome::Deployed,
+        Outcome::AlreadyLive,
+        Outcome::Skipped,
+        Outcome::Failed,
+        Outcome::RolledBack,
+        Outcome::RollingOut,
+        Outcome::WouldDeploy,
+        Outcome::WouldRollBack,
+        Outcome::Dispatched,
+        Outcome::WouldDispatch,
+        Outcome::InSync,
+        Outcome::Drift,
+        Outcome::Rejected,
+        Outcome::Deferred,
+        Outcome::ReadyToPromote,
+    ];
+
+    fn dep(i: usize, outcome: Outcome) -> Deployment {
+        let mut d = Deployment::new(
+            FunctionRef::parse(&format!("f{i}")).unwrap(),
+            AliasName::parse("live").unwrap(),
+        );
+        d.outcome = outcome;
+        d.reason = Some(format!("why f{i}"));
+        d
+    }
+
+    /// A run's outcome is never a finding about one function (drift, rejected, deferred): every
+    /// pair of function outcomes, for a deploy and for a sweep, summarises to a run-level one.
+    #[test]
+    fn a_runs_outcome_is_never_a_function_only_outcome() {
+        let functions: Vec<Outcome> = ALL
+            .into_iter()
+            .filter(|o| o.level() != Level::Run)
+            .collect();
+        for action in [ActionKind::Deploy, ActionKind::Reconcile] {
+            for a in &functions {
+                for b in &functions {
+                    let (o, reason) = summarize(action, &[dep(0, *a), dep(1, *b)]);
+                    assert_ne!(
+                        o.level(),
+                        Level::Function,
+                        "{action:?}: {a:?}+{b:?} -> {o:?}"
+                    );
+                    assert!(reason.is_some(), "{action:?}: {a:?}+{b:?} has no reason");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn levels_name_the_findings_and_the_stage_wait() {
+        let only = |l: Level| ALL.into_iter().filter(move |o| o.level() == l);
+        assert_eq!(
+            only(Level::Function).collect::<Vec<_>>(),
+            [Outcome::Drift, Outcome::Rejected, Outcome::Deferred]
+        );
+        assert_eq!(
+            only(Level::Run).collect::<Vec<_>>(),
+            [Outcome::ReadyToPromote]
+        );
+    }
+}

@@ -12,7 +12,7 @@ use super::Deps;
 use crate::config::{ReconcileMode, Target};
 use crate::fanout::{deploy_inline, dispatch};
 use crate::input::ReconcileRequest;
-use crate::report::{ActionKind, Deployment, Outcome, Report};
+use crate::report::{ActionKind, Deployment, End, Report};
 use crate::types::{FunctionRef, ImageRef, Version};
 use chrono::{DateTime, Utc};
 use finding::Finding;
@@ -95,12 +95,11 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
                 let from = target.after.as_ref().map(|a| a.function.to_string());
                 let mut d = Deployment::new(function.clone(), target.alias.clone());
                 (d.version, d.previous_version) = (live, live);
-                d.outcome = Outcome::Skipped;
-                d.reason = Some(format!(
+                d.end(End::skipped(format!(
                     "the newest image {} is not live, but {function} takes images only by promotion from {} (promote-stage): a sweep never deploys it",
                     label(&image),
                     from.unwrap_or_default()
-                ));
+                )));
                 slots.push(Some(d));
             }
             Finding::Missed {
@@ -126,8 +125,10 @@ pub async fn on_reconcile(deps: &Deps<'_>, r: &ReconcileRequest) -> Report {
         for m in missed {
             let mut d = Deployment::new(m.function, m.target.alias.clone());
             (d.version, d.previous_version) = (m.live, m.live);
-            d.outcome = Outcome::WouldDeploy;
-            d.reason = Some(format!("the newest image {} is not live", label(&m.image)));
+            d.end(End::would_deploy(format!(
+                "the newest image {} is not live",
+                label(&m.image)
+            )));
             slots[m.slot] = Some(d);
         }
     } else {
@@ -169,25 +170,20 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
                 if d.reason.is_none() {
                     d.reason = report.reason;
                 }
-                let what = format!("missed push of {}", label(&m.image));
-                d.reason = Some(match d.reason.take() {
-                    Some(r) => format!("{what}: {r}"),
-                    None => what,
-                });
+                d.prefix_reason(&format!("missed push of {}", label(&m.image)));
                 return (m.slot, d);
             }
             let needed = worst_case(deps.ctx.update_timeout, m.target);
             let left = deps.ctx.time_left();
             if !m.dry_run && let Some(left) = left.filter(|l| *l < needed) {
                 let mut d = Deployment::new(m.function, m.target.alias.clone());
-                d.outcome = Outcome::Deferred;
                 (d.version, d.previous_version) = (m.live, m.live);
-                d.reason = Some(format!(
+                d.end(End::deferred(format!(
                     "the newest image {} was not deployed: {} s of this invocation were left and a deployment can take {} s (update timeout, smoke test, scan wait and API calls); the next sweep deploys it",
                     label(&m.image),
                     left.as_secs(),
                     needed.as_secs()
-                ));
+                )));
                 return (m.slot, d);
             }
             let mut deps_out = Box::pin(deploy_inline(
@@ -201,11 +197,7 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
             let mut d = deps_out
                 .pop()
                 .unwrap_or_else(|| Deployment::new(m.function, m.target.alias.clone()));
-            let what = format!("missed push of {}", label(&m.image));
-            d.reason = Some(match d.reason.take() {
-                Some(r) => format!("{what}: {r}"),
-                None => what,
-            });
+            d.prefix_reason(&format!("missed push of {}", label(&m.image)));
             (m.slot, d)
         })
         .buffered(deps.config.max_parallel)
