@@ -87,17 +87,13 @@ async fn promote(
         let cmd = stages::command(from, to);
         let payload = stages::payload(from, to, Some(&running), None);
         info.command = Some(cmd.clone());
-        let mut report = Report {
-            outcome: Outcome::ReadyToPromote,
-            reason: Some(format!(
-                "ready to promote {} from {from} to {} (baked {} s); to promote: {cmd} (or invoke the deployer with {})",
-                running.short(),
-                info.to.join(", "),
-                info.baked_secs.unwrap_or_default(),
-                json_now(payload)
-            )),
-            ..Report::new(ActionKind::PromoteStage)
-        };
+        let mut report = Report::ready_to_promote(format!(
+            "ready to promote {} from {from} to {} (baked {} s); to promote: {cmd} (or invoke the deployer with {})",
+            running.short(),
+            info.to.join(", "),
+            info.baked_secs.unwrap_or_default(),
+            json_now(payload)
+        ));
         report.repository = Some(later.repository.to_string());
         report.image_digest = Some(running.to_string());
         return Ok(report);

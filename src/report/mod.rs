@@ -353,6 +353,16 @@ impl Report {
         }
     }
 
+    /// A stage promotion that waits for a person (`after.manual`): a run-level outcome, with the
+    /// command to run in its reason.
+    pub fn ready_to_promote(reason: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::ReadyToPromote,
+            reason: Some(reason.into()),
+            ..Self::new(ActionKind::PromoteStage)
+        }
+    }
+
     /// The deployments, and the outcome and reason that follow from them.
     pub fn with_deployments(mut self, deployments: Vec<Deployment>) -> Self {
         let (outcome, reason) = summary::summarize(self.action, &deployments);
