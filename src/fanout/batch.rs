@@ -122,7 +122,7 @@ pub(crate) async fn dispatch_deploy(
     // The functions this push goes to, of all the repository's: what the summary waits for.
     let chosen: Vec<FunctionRef> = jobs.iter().map(|(f, _)| f.clone()).collect();
     let all = super::members::configured(deps.config, &image.repository);
-    let members = super::members::mask(&all, &chosen);
+    let members = crate::input::members::mask(&all, &chosen);
     let check = super::summary::payload(
         FleetKind::Deploy,
         &image.repository,

@@ -118,7 +118,7 @@ enum State {
 /// The check: reads every function; the summary when all are done or time is up, else schedules
 /// the next check.
 pub async fn on_report(deps: &Deps<'_>, r: &FleetReportRequest) -> Report {
-    let functions = super::members::select(
+    let functions = crate::input::members::select(
         super::members::configured(deps.config, &r.repository),
         r.members.as_deref(),
     );

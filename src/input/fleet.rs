@@ -58,7 +58,7 @@ pub struct FleetReportRequest {
     pub key: String,
     /// When the fleet was started: the summary's deadline counts from here.
     pub started: DateTime<Utc>,
-    /// Which of the repository's configured functions the fleet is (fanout/members.rs); all
+    /// Which of the repository's configured functions the fleet is (input/members.rs); all
     /// when absent.
     pub members: Option<String>,
 }
@@ -208,8 +208,7 @@ pub(super) fn parse(action: ActionKind, fields: &Value) -> Result<FleetRequest, 
             let f: ReportFields = deserialize(fields)?;
             check_key(&f.key).map_err(|p| InputError::new("payload.key", p))?;
             if let Some(m) = &f.members {
-                crate::fanout::members::check(m)
-                    .map_err(|p| InputError::new("payload.members", p))?;
+                super::members::check(m).map_err(|p| InputError::new("payload.members", p))?;
             }
             let image = match f.image_uri {
                 Some(uri) => {
