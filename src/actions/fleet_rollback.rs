@@ -7,11 +7,13 @@
 use super::Deps;
 use crate::fanout::batch::{self, FANOUT_RUNS, PER_FUNCTION_MAX};
 use crate::fanout::summary;
-use crate::input::{FleetKind, FleetRollbackRequest, InputError, RollbackRequest};
+use crate::input::{
+    BatchRequest, BatchWork, FleetKind, FleetReportRequest, FleetRollbackRequest, InputError,
+    Payload, RollbackRequest,
+};
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{Digest, FunctionRef, Reason, Repository};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
 
 pub async fn on_fleet_rollback(
     deps: &Deps<'_>,
@@ -49,15 +51,16 @@ pub async fn on_fleet_rollback(
     };
     let started = deps.ctx.clock().now_utc();
     let key = summary::key(FleetKind::Rollback, started, None);
-    let check = summary::payload(
-        FleetKind::Rollback,
-        &r.repository,
-        None,
-        r.digest.as_ref(),
-        &key,
+    let check = Payload::fleet_report(&FleetReportRequest {
+        kind: FleetKind::Rollback,
+        repository: r.repository.clone(),
+        image: None,
+        digest: r.digest.clone(),
+        key: key.clone(),
         started,
-        None,
-    );
+        members: None,
+    })
+    .to_json();
     let summary_key = match summary::schedule(deps, &check, n).await {
         Ok(()) => Some(key),
         Err(why) => {
@@ -78,14 +81,21 @@ pub async fn on_fleet_rollback(
     let batches = batches
         .into_iter()
         .map(|b| {
-            let mut payload = payload(&b, r, runs);
-            if let Some(k) = &summary_key {
-                payload["summary"] = json!(k);
-            }
             let deployments = b
                 .iter()
                 .map(|f| Deployment::new(f.clone(), alias_of(f)))
                 .collect();
+            let batch = BatchRequest {
+                work: BatchWork::Rollback {
+                    repository: r.repository.clone(),
+                    digest: r.digest.clone(),
+                },
+                functions: b,
+                runs,
+                reason: r.reason.clone(),
+                summary: summary_key.clone(),
+            };
+            let payload = Payload::batch(&batch).to_json();
             (payload, deployments)
         })
         .collect();
@@ -120,22 +130,6 @@ fn functions_of(deps: &Deps<'_>, repository: &Repository) -> Result<Vec<Function
         }
     }
     Ok(out)
-}
-
-fn payload(functions: &[FunctionRef], r: &FleetRollbackRequest, runs: usize) -> Value {
-    let mut p = json!({
-        "action": "rollback_batch",
-        "repository": r.repository.as_str(),
-        "functions": functions.iter().map(FunctionRef::as_str).collect::<Vec<_>>(),
-        "runs": runs,
-    });
-    if let Some(d) = &r.digest {
-        p["digest"] = json!(d.as_str());
-    }
-    if let Some(reason) = &r.reason {
-        p["reason"] = json!(reason.as_str());
-    }
-    p
 }
 
 /// Rolls back `functions` in this run, all at once (the rate budget paces them). With `digest`,
