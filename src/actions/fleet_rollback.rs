@@ -14,6 +14,7 @@ use crate::input::{
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{Digest, FunctionRef, Reason, Repository};
 use futures_util::StreamExt;
+use serde_json::Value;
 
 pub async fn on_fleet_rollback(
     deps: &Deps<'_>,
@@ -71,6 +72,28 @@ pub async fn on_fleet_rollback(
         }
     };
     let runs = if n > PER_FUNCTION_MAX { FANOUT_RUNS } else { n };
+    let batches = batches(deps, r, functions, runs, summary_key);
+    let deployments = batch::send(deps, target_arn, batches).await;
+    let warnings = std::mem::take(&mut report.warnings);
+    report = report.with_deployments(deployments);
+    report.warnings = warnings;
+    if report.outcome == Outcome::Failed {
+        report.reason = Some(crate::fanout::partial_failure(&report.deployments));
+    } else if n > PER_FUNCTION_MAX {
+        report.reason = Some(batch::dispatched_reason(n, "rolls back"));
+    }
+    Ok(report)
+}
+
+/// `functions` in at most `runs` batches: each one's `rollback_batch` payload, and its functions
+/// as the report lists them until the batch is sent.
+fn batches(
+    deps: &Deps<'_>,
+    r: &FleetRollbackRequest,
+    functions: Vec<FunctionRef>,
+    runs: usize,
+    summary: Option<String>,
+) -> Vec<(Value, Vec<Deployment>)> {
     let alias_of = |f: &FunctionRef| {
         deps.allowed(f, Some(&r.repository))
             .map(|(_, t)| t.alias.clone())
@@ -78,7 +101,7 @@ pub async fn on_fleet_rollback(
     };
     let batches = batch::split(functions, runs);
     let runs = batches.len();
-    let batches = batches
+    batches
         .into_iter()
         .map(|b| {
             let deployments = b
@@ -93,22 +116,11 @@ pub async fn on_fleet_rollback(
                 functions: b,
                 runs,
                 reason: r.reason.clone(),
-                summary: summary_key.clone(),
+                summary: summary.clone(),
             };
-            let payload = Payload::batch(&batch).to_json();
-            (payload, deployments)
+            (Payload::batch(&batch).to_json(), deployments)
         })
-        .collect();
-    let deployments = batch::send(deps, target_arn, batches).await;
-    let warnings = std::mem::take(&mut report.warnings);
-    report = report.with_deployments(deployments);
-    report.warnings = warnings;
-    if report.outcome == Outcome::Failed {
-        report.reason = Some(crate::fanout::partial_failure(&report.deployments));
-    } else if n > PER_FUNCTION_MAX {
-        report.reason = Some(batch::dispatched_reason(n, "rolls back"));
-    }
-    Ok(report)
+        .collect()
 }
 
 /// Every function configured for `repository`, each once, in configuration order.
