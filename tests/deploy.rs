@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use self_deployer::report::{Outcome, Step};
+use self_deployer::report::{Deployment, Outcome, Step};
 use serde_json::json;
 use support::world::{ACCOUNT, Answer, Code, Fault, REGION, World, digest, image_uri, sha};
 use support::{IntoReport, config, engine, one_target, push, push_b};
@@ -31,6 +31,12 @@ async fn a_push_goes_live_through_every_guarded_step() {
     assert_eq!(w.alias_version("api-dev", "live").as_deref(), Some("2"));
     assert_eq!(w.latest_image("api-dev"), image_uri("api", 'b'));
 
+    calls_are_the_guarded_pipeline(&w);
+    steps_are_the_pipeline(d);
+}
+
+/// The calls a push makes, in the pipeline's order, each with the guard value it must carry.
+fn calls_are_the_guarded_pipeline(w: &World) {
     // The order of calls is the pipeline.
     assert_eq!(
         w.ops_collapsed(),
@@ -103,7 +109,10 @@ async fn a_push_goes_live_through_every_guarded_step() {
         Some("rev-2"),
         "alias revision from GetAlias"
     );
+}
 
+/// The report's steps, and the update waited for in virtual time.
+fn steps_are_the_pipeline(d: &Deployment) {
     let steps: Vec<Step> = d.steps.iter().map(|s| s.step).collect();
     assert_eq!(
         steps,

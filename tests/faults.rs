@@ -10,7 +10,7 @@ use crate::support;
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::mock;
 use self_deployer::engine::Engine;
-use self_deployer::report::{Outcome, Step, step_name};
+use self_deployer::report::{Deployment, Outcome, Step, step_name};
 use std::sync::{Arc, Mutex};
 use support::world::{Answer, Fault, World, image_uri, sha};
 use support::{IntoReport, TestEngine, push};
@@ -107,25 +107,7 @@ async fn every_fault_at_every_call_leaves_production_safe_and_a_rerun_converges(
             };
             assert_eq!(r.outcome, expected, "{case}: {r:#?}");
 
-            // The alias: old version, or a version of exactly the new code.
-            let alias = w.alias_version("api-dev", "live").unwrap();
-            let alias_code = w.with_func("api-dev", |f| {
-                f.versions[&alias.parse().unwrap()].code.sha.clone()
-            });
-            assert!(
-                alias == "1" || alias_code == sha('b'),
-                "{case}: alias on {alias}"
-            );
-            // Nothing untested was published: every new version runs b, and every PublishVersion
-            // came after a passing smoke test of exactly the code it published.
-            for v in w.versions("api-dev").into_iter().filter(|v| *v > 1) {
-                assert_eq!(
-                    w.with_func("api-dev", |f| f.versions[&v].code.sha.clone()),
-                    sha('b'),
-                    "{case}"
-                );
-            }
-            assert_every_publish_follows_a_passing_smoke_test_of_its_code(&w, &case);
+            let alias = production_is_safe(&w, &case);
             // The report tells the truth about where the alias is.
             assert_eq!(
                 d.version.map(|v| v.to_string()).as_deref(),
@@ -153,21 +135,7 @@ async fn every_fault_at_every_call_leaves_production_safe_and_a_rerun_converges(
                     );
                     let subject = format!("FAILED api-dev at {} (v2)", step_name(step));
                     assert_eq!(subjects.lock().unwrap().as_slice(), [subject], "{case}");
-                    // $LATEST: back on the live image, or the report says why not.
-                    let latest = w.latest_image("api-dev");
-                    match &d.latest_restore {
-                        None => assert_eq!(
-                            latest,
-                            image_uri("api", 'a'),
-                            "{case}: changed but no restore reported"
-                        ),
-                        Some(rs) if rs.restored => {
-                            assert_eq!(latest, image_uri("api", 'a'), "{case}")
-                        }
-                        Some(rs) => {
-                            assert!(rs.detail.starts_with("not restored: "), "{case}: {rs:?}")
-                        }
-                    }
+                    latest_is_back_or_said(&w, d, &case);
                 }
                 other => panic!("{case}: unexpected outcome {other:?}"),
             }
@@ -192,6 +160,49 @@ async fn every_fault_at_every_call_leaves_production_safe_and_a_rerun_converges(
                 &w,
                 &format!("{case}, rerun"),
             );
+        }
+    }
+}
+
+/// The alias is on the old version or on a version of exactly the new code, and nothing untested
+/// was published. Returns the alias's version.
+fn production_is_safe(w: &World, case: &str) -> String {
+    // The alias: old version, or a version of exactly the new code.
+    let alias = w.alias_version("api-dev", "live").unwrap();
+    let alias_code = w.with_func("api-dev", |f| {
+        f.versions[&alias.parse().unwrap()].code.sha.clone()
+    });
+    assert!(
+        alias == "1" || alias_code == sha('b'),
+        "{case}: alias on {alias}"
+    );
+    // Nothing untested was published: every new version runs b, and every PublishVersion
+    // came after a passing smoke test of exactly the code it published.
+    for v in w.versions("api-dev").into_iter().filter(|v| *v > 1) {
+        assert_eq!(
+            w.with_func("api-dev", |f| f.versions[&v].code.sha.clone()),
+            sha('b'),
+            "{case}"
+        );
+    }
+    assert_every_publish_follows_a_passing_smoke_test_of_its_code(w, case);
+    alias
+}
+
+/// After a failure `$LATEST` is back on the live image, or the report says why not.
+fn latest_is_back_or_said(w: &World, d: &Deployment, case: &str) {
+    let latest = w.latest_image("api-dev");
+    match &d.latest_restore {
+        None => assert_eq!(
+            latest,
+            image_uri("api", 'a'),
+            "{case}: changed but no restore reported"
+        ),
+        Some(rs) if rs.restored => {
+            assert_eq!(latest, image_uri("api", 'a'), "{case}")
+        }
+        Some(rs) => {
+            assert!(rs.detail.starts_with("not restored: "), "{case}: {rs:?}")
         }
     }
 }

@@ -139,9 +139,14 @@ async fn history_reads_the_descriptions_newest_first_and_shows_others_rollbacks_
         ("deploy", Some(2), 5)
     );
 
+    a_limit_and_the_table_read_well(&e, &h).await;
+}
+
+/// The history of five versions (`h`, from `e`) cut by a limit, and as the CLI's table.
+async fn a_limit_and_the_table_read_well(e: &Engine, h: &HistoryReport) {
     // A limit shows the newest N and says how many there are.
     let h2 = history(
-        &e,
+        e,
         json!({"action": "history", "function": "api-dev", "limit": 2}),
     )
     .await;
@@ -159,7 +164,7 @@ async fn history_reads_the_descriptions_newest_first_and_shows_others_rollbacks_
         "{table}"
     );
 
-    let table = render_table(&h);
+    let table = render_table(h);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),

@@ -8,7 +8,7 @@ use aws_sdk_eventbridge::operation::put_events::{PutEventsError, PutEventsInput,
 use aws_sdk_eventbridge::types::PutEventsResultEntry;
 use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::error::ErrorMetadata;
-use self_deployer::report::{Outcome, Report, step_name};
+use self_deployer::report::{Deployment, Outcome, Report, step_name};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -287,7 +287,28 @@ async fn a_deploy_writes_valid_emf_that_agrees_with_its_report() {
         "no high-cardinality dimension"
     );
 
-    // One StepDuration record per step of the report, with the report's timings.
+    let expected = step_durations_are_the_reports(&records, d);
+    // DORA: one record in [FunctionName] with the lead time (push to live) and no change failure.
+    let dora: Vec<&Value> = records
+        .iter()
+        .filter(|r| metric_names(r).contains(&"ChangeFailure".to_owned()))
+        .collect();
+    assert_eq!(dora.len(), 1);
+    assert_eq!(dims(dora[0]), json!([["FunctionName"]]));
+    assert_eq!(metric_names(dora[0]), ["LeadTimeSeconds", "ChangeFailure"]);
+    assert_eq!(dora[0]["ChangeFailure"], json!(0));
+    assert!(dora[0]["LeadTimeSeconds"].is_u64());
+    assert_eq!(records.len(), 2 + expected.len());
+    // Every record of the run carries the same timestamp and run id.
+    for rec in &records {
+        assert_eq!(rec["RunId"], m["RunId"]);
+        assert_eq!(rec["_aws"]["Timestamp"], m["_aws"]["Timestamp"]);
+    }
+}
+
+/// One StepDuration record per step of the report, with the report's timings: the steps as
+/// expected, by name in order.
+fn step_durations_are_the_reports(records: &[Value], d: &Deployment) -> Vec<(String, Vec<u64>)> {
     let step_records: Vec<&Value> = records
         .iter()
         .filter(|r| metric_names(r) == ["StepDuration"])
@@ -316,22 +337,7 @@ async fn a_deploy_writes_valid_emf_that_agrees_with_its_report() {
         .collect();
     assert_eq!(got, expected);
     assert!(got.iter().any(|(s, _)| s == "smoke_test"));
-    // DORA: one record in [FunctionName] with the lead time (push to live) and no change failure.
-    let dora: Vec<&Value> = records
-        .iter()
-        .filter(|r| metric_names(r).contains(&"ChangeFailure".to_owned()))
-        .collect();
-    assert_eq!(dora.len(), 1);
-    assert_eq!(dims(dora[0]), json!([["FunctionName"]]));
-    assert_eq!(metric_names(dora[0]), ["LeadTimeSeconds", "ChangeFailure"]);
-    assert_eq!(dora[0]["ChangeFailure"], json!(0));
-    assert!(dora[0]["LeadTimeSeconds"].is_u64());
-    assert_eq!(records.len(), 2 + expected.len());
-    // Every record of the run carries the same timestamp and run id.
-    for rec in &records {
-        assert_eq!(rec["RunId"], m["RunId"]);
-        assert_eq!(rec["_aws"]["Timestamp"], m["_aws"]["Timestamp"]);
-    }
+    expected
 }
 
 #[tokio::test]

@@ -7,11 +7,14 @@
 use super::Deps;
 use crate::fanout::batch::{self, FANOUT_RUNS, PER_FUNCTION_MAX};
 use crate::fanout::summary;
-use crate::input::{FleetKind, FleetRollbackRequest, InputError, RollbackRequest};
+use crate::input::{
+    BatchRequest, BatchWork, FleetKind, FleetReportRequest, FleetRollbackRequest, InputError,
+    Payload, RollbackRequest,
+};
 use crate::report::{ActionKind, Deployment, End, Outcome, Report};
 use crate::types::{Digest, FunctionRef, Reason, Repository};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub async fn on_fleet_rollback(
     deps: &Deps<'_>,
@@ -49,15 +52,16 @@ pub async fn on_fleet_rollback(
     };
     let started = deps.ctx.clock().now_utc();
     let key = summary::key(FleetKind::Rollback, started, None);
-    let check = summary::payload(
-        FleetKind::Rollback,
-        &r.repository,
-        None,
-        r.digest.as_ref(),
-        &key,
+    let check = Payload::fleet_report(&FleetReportRequest {
+        kind: FleetKind::Rollback,
+        repository: r.repository.clone(),
+        image: None,
+        digest: r.digest.clone(),
+        key: key.clone(),
         started,
-        None,
-    );
+        members: None,
+    })
+    .to_json();
     let summary_key = match summary::schedule(deps, &check, n).await {
         Ok(()) => Some(key),
         Err(why) => {
@@ -68,27 +72,7 @@ pub async fn on_fleet_rollback(
         }
     };
     let runs = if n > PER_FUNCTION_MAX { FANOUT_RUNS } else { n };
-    let alias_of = |f: &FunctionRef| {
-        deps.allowed(f, Some(&r.repository))
-            .map(|(_, t)| t.alias.clone())
-            .unwrap_or_else(|_| deps.config.alias.clone())
-    };
-    let batches = batch::split(functions, runs);
-    let runs = batches.len();
-    let batches = batches
-        .into_iter()
-        .map(|b| {
-            let mut payload = payload(&b, r, runs);
-            if let Some(k) = &summary_key {
-                payload["summary"] = json!(k);
-            }
-            let deployments = b
-                .iter()
-                .map(|f| Deployment::new(f.clone(), alias_of(f)))
-                .collect();
-            (payload, deployments)
-        })
-        .collect();
+    let batches = batches(deps, r, functions, runs, summary_key);
     let deployments = batch::send(deps, target_arn, batches).await;
     let warnings = std::mem::take(&mut report.warnings);
     report = report.with_deployments(deployments);
@@ -99,6 +83,44 @@ pub async fn on_fleet_rollback(
         report.reason = Some(batch::dispatched_reason(n, "rolls back"));
     }
     Ok(report)
+}
+
+/// `functions` in at most `runs` batches: each one's `rollback_batch` payload, and its functions
+/// as the report lists them until the batch is sent.
+fn batches(
+    deps: &Deps<'_>,
+    r: &FleetRollbackRequest,
+    functions: Vec<FunctionRef>,
+    runs: usize,
+    summary: Option<String>,
+) -> Vec<(Value, Vec<Deployment>)> {
+    let alias_of = |f: &FunctionRef| {
+        deps.allowed(f, Some(&r.repository))
+            .map(|(_, t)| t.alias.clone())
+            .unwrap_or_else(|_| deps.config.alias.clone())
+    };
+    let batches = batch::split(functions, runs);
+    let runs = batches.len();
+    batches
+        .into_iter()
+        .map(|b| {
+            let deployments = b
+                .iter()
+                .map(|f| Deployment::new(f.clone(), alias_of(f)))
+                .collect();
+            let batch = BatchRequest {
+                work: BatchWork::Rollback {
+                    repository: r.repository.clone(),
+                    digest: r.digest.clone(),
+                },
+                functions: b,
+                runs,
+                reason: r.reason.clone(),
+                summary: summary.clone(),
+            };
+            (Payload::batch(&batch).to_json(), deployments)
+        })
+        .collect()
 }
 
 /// Every function configured for `repository`, each once, in configuration order.
@@ -120,22 +142,6 @@ fn functions_of(deps: &Deps<'_>, repository: &Repository) -> Result<Vec<Function
         }
     }
     Ok(out)
-}
-
-fn payload(functions: &[FunctionRef], r: &FleetRollbackRequest, runs: usize) -> Value {
-    let mut p = json!({
-        "action": "rollback_batch",
-        "repository": r.repository.as_str(),
-        "functions": functions.iter().map(FunctionRef::as_str).collect::<Vec<_>>(),
-        "runs": runs,
-    });
-    if let Some(d) = &r.digest {
-        p["digest"] = json!(d.as_str());
-    }
-    if let Some(reason) = &r.reason {
-        p["reason"] = json!(reason.as_str());
-    }
-    p
 }
 
 /// Rolls back `functions` in this run, all at once (the rate budget paces them). With `digest`,

@@ -123,40 +123,51 @@ async fn run(
         .record()
         .filter(|r| r.to == plan.current)
         .map(|r| r.moved);
-    if let Some((new, weight)) = plan.alias.canary() {
-        dep.rollout = Some(crate::report::RolloutInfo {
-            stable_version: plan.current,
-            new_version: new,
-            step: 0,
-            steps: Vec::new(),
-            weight,
-            weight_changed: true,
-            next_check_at: None,
-            schedule: None,
-            error_rate: None,
-            check: None,
-        });
-        // A rollout (or a split) ended by hand: its pending check must not come back.
-        let function = dep.function.clone();
-        dep.warnings
-            .extend(crate::rollout::delete_checks(ctx, &function, alias, None).await);
-    }
+    end_split(deps, dep, alias, &plan).await;
     tracing::info!(function = %f, alias = %alias, from = %from, to = %plan.target, "rolled back");
     reject_what_was_taken_away(ctx, dep, &f, &plan).await;
     let waited = settle::settle_or_say(ctx, dep, plan.target, &promoted, pc.as_ref()).await;
     if let Settled::AllocationFailed(failed) = waited {
-        // Production was already bad before the rollback: never moved again automatically.
-        return Err(Failure {
-            reason: format!(
-                "{}; alias {alias} stays on version {} (moved {moves}): it has no provisioned concurrency ready, so requests wait for cold starts or are throttled. Fix what stops version {} from initialising, or roll back to another version by hand",
-                failed.reason, plan.target, plan.target
-            ),
-            ..failed
-        });
+        return Err(stays_unready(failed, alias, &plan, &moves));
     }
     // After the move, so that it never delays it; a scan that cannot be read is left out.
     dep.image_checks = scan_of_target.await;
     Ok(End::rolled_back(format!("alias {alias} moved {moves}")))
+}
+
+/// A split the rollback cleared (a rollout, or a canary set by hand) is reported, and its pending
+/// check deleted: a rollout ended by hand must not come back.
+async fn end_split(deps: &Deps<'_>, dep: &mut Deployment, alias: &AliasName, plan: &Plan) {
+    let Some((new, weight)) = plan.alias.canary() else {
+        return;
+    };
+    dep.rollout = Some(crate::report::RolloutInfo {
+        stable_version: plan.current,
+        new_version: new,
+        step: 0,
+        steps: Vec::new(),
+        weight,
+        weight_changed: true,
+        next_check_at: None,
+        schedule: None,
+        error_rate: None,
+        check: None,
+    });
+    let function = dep.function.clone();
+    dep.warnings
+        .extend(crate::rollout::delete_checks(&deps.ctx, &function, alias, None).await);
+}
+
+/// The target's provisioned concurrency failed after the move. Production was already bad
+/// before the rollback, so the alias is never moved again automatically: the failure says so.
+fn stays_unready(failed: Failure, alias: &AliasName, plan: &Plan, moves: &str) -> Failure {
+    Failure {
+        reason: format!(
+            "{}; alias {alias} stays on version {} (moved {moves}): it has no provisioned concurrency ready, so requests wait for cold starts or are throttled. Fix what stops version {} from initialising, or roll back to another version by hand",
+            failed.reason, plan.target, plan.target
+        ),
+        ..failed
+    }
 }
 
 /// Lambda could start the target version: its image still exists (Lambda's own state first: it

@@ -9,11 +9,22 @@ use crate::input::{
 use crate::types::Reason;
 
 impl Command {
-    /// The request these flags ask for; `Handle` reads a payload instead.
+    /// The request these flags ask for; `Handle` reads a payload instead. A subcommand whose flags
+    /// choose between forms of a request (a fleet's or one function's, by image or by tag) has
+    /// its own chooser; the rest map their flags one to one.
     pub fn request(&self) -> Option<Request> {
-        let blank = |r: &Option<Reason>| r.clone().filter(|r| !r.is_blank());
+        match self {
+            Command::Handle { .. } => None,
+            Command::Rollback { .. } => self.rollback_request(),
+            Command::Deploy { .. } => self.deploy_request(),
+            Command::Status { .. } => self.status_request(),
+            _ => self.one_form_request(),
+        }
+    }
+
+    /// `rollback`: every function of a repository with --repository, else one function.
+    fn rollback_request(&self) -> Option<Request> {
         Some(match self {
-            Command::Handle { .. } => return None,
             Command::Rollback {
                 repository: Some(repository),
                 digest,
@@ -23,7 +34,7 @@ impl Command {
             } => Request::Fleet(FleetRequest::Rollback(FleetRollbackRequest {
                 repository: repository.clone(),
                 digest: digest.clone(),
-                reason: blank(reason),
+                reason: given(reason),
                 dry_run: *dry_run,
             })),
             Command::Rollback {
@@ -39,46 +50,50 @@ impl Command {
                 function: function.clone()?,
                 version: *to,
                 alias: alias.clone(),
-                reason: blank(reason),
+                reason: given(reason),
                 dry_run: *dry_run,
                 force: *force,
             }),
-            Command::Deploy {
-                function,
-                image,
-                repository,
-                tag,
-                reason,
-                dry_run,
-            } => {
-                let source = match (function, image, repository, tag) {
-                    (Some(function), Some(image), _, _) => DeploySource::Image {
-                        function: function.clone(),
-                        image: image.clone(),
-                    },
-                    (_, _, Some(repository), Some(tag)) => DeploySource::Tag {
-                        repository: repository.clone(),
-                        tag: tag.clone(),
-                    },
-                    // clap's `requires` makes every other combination a usage error.
-                    _ => return None,
-                };
-                Request::Deploy(DeployRequest {
-                    source,
-                    pushed: None,
-                    reason: blank(reason),
-                    dry_run: *dry_run,
-                })
-            }
-            Command::Promote {
-                function,
-                alias,
-                reason,
-            } => Request::Promote(PromoteRequest {
+            _ => return None,
+        })
+    }
+
+    /// `deploy`: an image to a function, or a repository's tag to its functions.
+    fn deploy_request(&self) -> Option<Request> {
+        let Command::Deploy {
+            function,
+            image,
+            repository,
+            tag,
+            reason,
+            dry_run,
+        } = self
+        else {
+            return None;
+        };
+        let source = match (function, image, repository, tag) {
+            (Some(function), Some(image), _, _) => DeploySource::Image {
                 function: function.clone(),
-                alias: alias.clone(),
-                reason: blank(reason),
-            }),
+                image: image.clone(),
+            },
+            (_, _, Some(repository), Some(tag)) => DeploySource::Tag {
+                repository: repository.clone(),
+                tag: tag.clone(),
+            },
+            // clap's `requires` makes every other combination a usage error.
+            _ => return None,
+        };
+        Some(Request::Deploy(DeployRequest {
+            source,
+            pushed: None,
+            reason: given(reason),
+            dry_run: *dry_run,
+        }))
+    }
+
+    /// `status`: the fleet check with --check, a repository's fleet, or functions.
+    fn status_request(&self) -> Option<Request> {
+        Some(match self {
             Command::Status { check: true, .. } => Request::Reconcile(ReconcileRequest {
                 dry_run: false,
                 check: true,
@@ -93,6 +108,22 @@ impl Command {
             })),
             Command::Status { function, .. } => Request::Status(StatusRequest {
                 function: function.clone(),
+            }),
+            _ => return None,
+        })
+    }
+
+    /// The subcommands whose flags are their request's fields.
+    fn one_form_request(&self) -> Option<Request> {
+        Some(match self {
+            Command::Promote {
+                function,
+                alias,
+                reason,
+            } => Request::Promote(PromoteRequest {
+                function: function.clone(),
+                alias: alias.clone(),
+                reason: given(reason),
             }),
             Command::Reconcile { dry_run } => Request::Reconcile(ReconcileRequest {
                 dry_run: *dry_run,
@@ -120,8 +151,17 @@ impl Command {
                 digest: None,
                 due: None,
                 now: *now,
-                reason: blank(reason),
+                reason: given(reason),
             }),
+            Command::Handle { .. }
+            | Command::Rollback { .. }
+            | Command::Deploy { .. }
+            | Command::Status { .. } => return None,
         })
     }
+}
+
+/// A reason as given, or none when it is blank (as a payload's blank reason is).
+fn given(reason: &Option<Reason>) -> Option<Reason> {
+    reason.clone().filter(|r| !r.is_blank())
 }

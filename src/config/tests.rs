@@ -150,7 +150,29 @@ fn image_checks_come_from_the_target_or_deployer_image_checks() {
 #[test]
 fn bad_configurations_name_the_variable_field_and_problem() {
     let f = r#""functions":["f"]"#;
-    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+    let cases = [
+        target_cases(f),
+        setting_cases(f),
+        rollout_cases(f),
+        image_check_cases(f),
+        signal_cases(f),
+    ]
+    .concat();
+    for (vars, expected) in cases {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let err = load(&vars).expect_err(expected).to_string();
+        assert!(
+            err.starts_with(expected),
+            "expected {expected:?}\n     got {err:?}"
+        );
+    }
+}
+
+/// DEPLOYER_TARGETS itself: the list, each target's fields.
+// One case a line, as the table was: rustfmt would spread each over six.
+#[rustfmt::skip]
+fn target_cases(f: &str) -> Vec<(Vec<(&'static str, String)>, &'static str)> {
+    vec![
         (vec![], "DEPLOYER_TARGETS: is not set"),
         (vec![(TARGETS_VAR, "".into())], "DEPLOYER_TARGETS: EOF while parsing"),
         (vec![(TARGETS_VAR, "{}".into())], "DEPLOYER_TARGETS: invalid type: map, expected a sequence"),
@@ -174,6 +196,14 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"tags":["v 1"]}}]"#))], "DEPLOYER_TARGETS[0].tags[0]: \"v 1\" is not a tag pattern"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"alias":"1"}}]"#))], "DEPLOYER_TARGETS[0].alias: \"1\" is not an alias name: Lambda rejects all-digit alias names"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}},{{"repository":"web","functions":"f"}}]"#))], "DEPLOYER_TARGETS[1].functions: invalid type: string \"f\", expected a sequence"),
+    ]
+}
+
+/// The deployer's other single settings.
+// One case a line, as the table was: rustfmt would spread each over six.
+#[rustfmt::skip]
+fn setting_cases(f: &str) -> Vec<(Vec<(&'static str, String)>, &'static str)> {
+    vec![
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ALIAS_VAR, "$LATEST".into())], "DEPLOYER_ALIAS: \"$LATEST\" is not an alias name"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (TOPIC_VAR, "my-topic".into())], "DEPLOYER_TOPIC_ARN: \"my-topic\" is not an SNS topic ARN"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (TIMEOUT_VAR, "ten".into())], "DEPLOYER_UPDATE_TIMEOUT_SECS: \"ten\" is not a whole number"),
@@ -184,6 +214,17 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (PARALLEL_VAR, "-1".into())], "DEPLOYER_MAX_PARALLEL: \"-1\" is not a whole number"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (DRY_RUN_VAR, "yes".into())], "DEPLOYER_DRY_RUN: \"yes\" is not a boolean"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (KEEP_VERSIONS_VAR, "1".into())], "DEPLOYER_KEEP_VERSIONS: must be 0 (never prune) or at least 2"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (SCHEDULER_ROLE_VAR, "my-role".into())], "DEPLOYER_SCHEDULER_ROLE_ARN: \"my-role\" is not an IAM role ARN"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (SCHEDULE_GROUP_VAR, "a b".into())], "DEPLOYER_SCHEDULE_GROUP: \"a b\" is not a schedule group name"),
+        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (FUNCTION_ARN_VAR, "self-deployer".into())], "DEPLOYER_FUNCTION_ARN: \"self-deployer\" is not a function ARN"),
+    ]
+}
+
+/// Rollouts, per target and DEPLOYER_ROLLOUT, and the scheduler role they need.
+// One case a line, as the table was: rustfmt would spread each over six.
+#[rustfmt::skip]
+fn rollout_cases(f: &str) -> Vec<(Vec<(&'static str, String)>, &'static str)> {
+    vec![
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[50,10]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.steps: [50, 10] must be strictly ascending"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[0]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.steps: 0 is not a percentage between 1 and 99"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[100]}}}}]"#)), (SCHEDULER_ROLE_VAR, ROLE.into())], "DEPLOYER_TARGETS[0].rollout.steps: 100 is not a percentage between 1 and 99"),
@@ -214,9 +255,14 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"rollout":{{"steps":[10]}}}}]"#))], "DEPLOYER_SCHEDULER_ROLE_ARN: is not set, but DEPLOYER_TARGETS[0] rolls out in steps"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10]}"#.into())], "DEPLOYER_SCHEDULER_ROLE_ARN: is not set, but DEPLOYER_TARGETS[0] rolls out in steps"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (ROLLOUT_VAR, r#"{"steps":[10,10]}"#.into())], "DEPLOYER_ROLLOUT.steps: [10, 10] must be strictly ascending"),
-        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (SCHEDULER_ROLE_VAR, "my-role".into())], "DEPLOYER_SCHEDULER_ROLE_ARN: \"my-role\" is not an IAM role ARN"),
-        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (SCHEDULE_GROUP_VAR, "a b".into())], "DEPLOYER_SCHEDULE_GROUP: \"a b\" is not a schedule group name"),
-        (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (FUNCTION_ARN_VAR, "self-deployer".into())], "DEPLOYER_FUNCTION_ARN: \"self-deployer\" is not a function ARN"),
+    ]
+}
+
+/// Image checks, per target and DEPLOYER_IMAGE_CHECKS.
+// One case a line, as the table was: rustfmt would spread each over six.
+#[rustfmt::skip]
+fn image_check_cases(f: &str) -> Vec<(Vec<(&'static str, String)>, &'static str)> {
+    vec![
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_findings":{{"URGENT":1}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_findings.URGENT: \"URGENT\" is not a finding severity: use CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL or UNDEFINED"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_findings":{{"HIGH":-1}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_findings.HIGH: invalid value: integer `-1`"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":{{"max_finding":{{}}}}}}]"#))], "DEPLOYER_TARGETS[0].image_checks.max_finding: unknown field `max_finding`"),
@@ -231,6 +277,14 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":[]}}]"#))], "DEPLOYER_TARGETS[0].image_checks: invalid type: sequence, expected an object"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f},"image_checks":true}}]"#))], "DEPLOYER_TARGETS[0].image_checks: invalid type: boolean `true`, expected an object"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (IMAGE_CHECKS_VAR, "{".into())], "DEPLOYER_IMAGE_CHECKS: EOF while parsing"),
+    ]
+}
+
+/// DEPLOYER_METRICS*, DEPLOYER_EVENT_BUS: where metrics and events go.
+// One case a line, as the table was: rustfmt would spread each over six.
+#[rustfmt::skip]
+fn signal_cases(f: &str) -> Vec<(Vec<(&'static str, String)>, &'static str)> {
+    vec![
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_VAR, "off".into())], "DEPLOYER_METRICS: \"off\" is not a boolean: use true or false"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "".into())], "DEPLOYER_METRICS_NAMESPACE: is empty: name a CloudWatch namespace, e.g. SelfDeployer"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (METRICS_NAMESPACE_VAR, "AWS/Lambda".into())], "DEPLOYER_METRICS_NAMESPACE: \"AWS/Lambda\" starts with \"AWS/\", which is reserved for AWS's own metrics"),
@@ -239,15 +293,7 @@ fn bad_configurations_name_the_variable_field_and_problem() {
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "my bus".into())], "DEPLOYER_EVENT_BUS: \"my bus\" is not an event bus name (at most 256 of A-Z a-z 0-9 . - _ /; \"default\" is the account's default bus) or ARN"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "arn:aws:sns:eu-west-1:123456789012:deploys".into())], "DEPLOYER_EVENT_BUS: \"arn:aws:sns:eu-west-1:123456789012:deploys\" is not an event bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)"),
         (vec![(TARGETS_VAR, format!(r#"[{{"repository":"api",{f}}}]"#)), (EVENT_BUS_VAR, "arn:aws:events:eu-west-1:123456789012:rule/deploys".into())], "DEPLOYER_EVENT_BUS: \"arn:aws:events:eu-west-1:123456789012:rule/deploys\" is not an event bus ARN"),
-    ];
-    for (vars, expected) in cases {
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let err = load(&vars).expect_err(expected).to_string();
-        assert!(
-            err.starts_with(expected),
-            "expected {expected:?}\n     got {err:?}"
-        );
-    }
+    ]
 }
 
 #[test]

@@ -12,13 +12,13 @@
 //! re-dispatched could build such a chain.
 
 use crate::config::Target;
-use crate::input::{BatchRequest, FleetKind, InputError};
+use crate::input::{BatchRequest, BatchWork, FleetKind, FleetReportRequest, InputError, Payload};
 use crate::ops::Deps;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Up to this many functions, each gets its own run, as before batches: each run makes a handful
 /// of calls, and Lambda's queue and the throttle handling absorb the overlap.
@@ -46,32 +46,6 @@ pub fn dispatched_reason(n: usize, does: &str) -> String {
     format!(
         "{n} of {n} dispatched in {runs} batches: each batch's run {does} its functions at once and reports"
     )
-}
-
-/// The payload of a deploy batch (see input/fleet.rs).
-pub fn deploy_payload(
-    functions: &[FunctionRef],
-    image: &ImageRef,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
-    runs: usize,
-) -> Value {
-    let mut p = json!({
-        "action": "deploy_batch",
-        "functions": functions.iter().map(FunctionRef::as_str).collect::<Vec<_>>(),
-        "image_uri": image.uri(),
-        "runs": runs,
-    });
-    if let Some(tag) = &image.tag {
-        p["tag"] = json!(tag.as_str());
-    }
-    if let Some(t) = pushed {
-        p["pushed"] = json!(t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
-    }
-    if let Some(r) = reason {
-        p["reason"] = json!(r.as_str());
-    }
-    p
 }
 
 /// Sends each batch's payload as one asynchronous invocation of `target_arn`; every function of a
@@ -122,16 +96,17 @@ pub(crate) async fn dispatch_deploy(
     // The functions this push goes to, of all the repository's: what the summary waits for.
     let chosen: Vec<FunctionRef> = jobs.iter().map(|(f, _)| f.clone()).collect();
     let all = super::members::configured(deps.config, &image.repository);
-    let members = super::members::mask(&all, &chosen);
-    let check = super::summary::payload(
-        FleetKind::Deploy,
-        &image.repository,
-        Some(image),
-        None,
-        &key,
+    let members = crate::input::members::mask(&all, &chosen);
+    let check = Payload::fleet_report(&FleetReportRequest {
+        kind: FleetKind::Deploy,
+        repository: image.repository.clone(),
+        image: Some(image.clone()),
+        digest: None,
+        key: key.clone(),
         started,
-        Some(&members),
-    );
+        members: Some(members),
+    })
+    .to_json();
     // Scheduled before anything is sent: a batch is told to keep quiet only when its summary
     // is sure to come.
     let (summary, warning) = match super::summary::schedule(deps, &check, jobs.len()).await {
@@ -148,11 +123,17 @@ pub(crate) async fn dispatch_deploy(
     let batches = batches
         .into_iter()
         .map(|b| {
-            let functions: Vec<FunctionRef> = b.iter().map(|(f, _)| f.clone()).collect();
-            let mut payload = deploy_payload(&functions, image, pushed, reason, runs);
-            if let Some(k) = &summary {
-                payload["summary"] = json!(k);
-            }
+            let batch = BatchRequest {
+                work: BatchWork::Deploy {
+                    image: image.clone(),
+                    pushed,
+                },
+                functions: b.iter().map(|(f, _)| f.clone()).collect(),
+                runs,
+                reason: reason.cloned(),
+                summary: summary.clone(),
+            };
+            let payload = Payload::batch(&batch).to_json();
             let deployments = b
                 .into_iter()
                 .map(|(f, t)| Deployment::new(f, t.alias.clone()))

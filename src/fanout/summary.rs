@@ -9,14 +9,14 @@
 //! `DEPLOYER_FLEET_REPORT_SECS` it sends the summary anyway, naming the stragglers. Meanwhile the
 //! batches' runs notify each failure at once and no success (see `quiet.rs`).
 
-use crate::input::{FleetKind, FleetReportRequest};
+use crate::input::{FleetKind, FleetReportRequest, Payload};
 use crate::ops::{Ctx, Deps};
 use crate::record::{AliasRecord, MoveKind};
 use crate::report::{ActionKind, FleetSummary, Outcome, Report};
-use crate::types::{Digest, FunctionRef, ImageRef, Repository};
+use crate::types::{Digest, FunctionRef};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 
 /// Where a batch's run leaves a function's failure for the summary: `KEY why`.
@@ -76,35 +76,6 @@ async fn create(ctx: &Ctx, payload: &Value, after: Duration) -> Result<(), Strin
         .map_err(|e| e.to_string())
 }
 
-/// The check's payload (see input/fleet.rs).
-pub fn payload(
-    kind: FleetKind,
-    repository: &Repository,
-    image: Option<&ImageRef>,
-    digest: Option<&Digest>,
-    key: &str,
-    started: DateTime<Utc>,
-    members: Option<&str>,
-) -> Value {
-    let mut p = json!({
-        "action": "fleet_report", "kind": kind, "repository": repository.as_str(),
-        "key": key, "started": started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    });
-    if let Some(i) = image {
-        p["image_uri"] = json!(i.uri());
-        if let Some(t) = &i.tag {
-            p["tag"] = json!(t.as_str());
-        }
-    }
-    if let Some(d) = digest {
-        p["digest"] = json!(d.as_str());
-    }
-    if let Some(m) = members {
-        p["members"] = json!(m);
-    }
-    p
-}
-
 /// Where one function of the fleet is.
 #[derive(Debug, Clone, PartialEq)]
 enum State {
@@ -118,7 +89,7 @@ enum State {
 /// The check: reads every function; the summary when all are done or time is up, else schedules
 /// the next check.
 pub async fn on_report(deps: &Deps<'_>, r: &FleetReportRequest) -> Report {
-    let functions = super::members::select(
+    let functions = crate::input::members::select(
         super::members::configured(deps.config, &r.repository),
         r.members.as_deref(),
     );
@@ -148,15 +119,8 @@ pub async fn on_report(deps: &Deps<'_>, r: &FleetReportRequest) -> Report {
     };
     let give_up = waited >= Duration::from_secs(deps.config.fleet.report_secs);
     if pending > 0 && !give_up {
-        let p = payload(
-            r.kind,
-            &r.repository,
-            r.image.as_ref(),
-            r.digest.as_ref(),
-            &r.key,
-            r.started,
-            r.members.as_deref(),
-        );
+        // The same check again: this very request, as it came.
+        let p = Payload::fleet_report(r).to_json();
         let mut report = Report::skipped(
             action,
             format!(

@@ -6,7 +6,7 @@
 use super::{InputError, deserialize};
 use crate::types::{ActionKind, Digest, FunctionRef, ImageRef, Reason, Repository, Tag};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Most runs a fan-out may split into: far above any reserved concurrency that makes sense, low
@@ -37,7 +37,7 @@ pub struct FleetStatusRequest {
 }
 
 /// What a fleet did: a deploy of one image, or a rollback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FleetKind {
     Deploy,
@@ -58,26 +58,29 @@ pub struct FleetReportRequest {
     pub key: String,
     /// When the fleet was started: the summary's deadline counts from here.
     pub started: DateTime<Utc>,
-    /// Which of the repository's configured functions the fleet is (fanout/members.rs); all
+    /// Which of the repository's configured functions the fleet is (input/members.rs); all
     /// when absent.
     pub members: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A `fleet_report` payload as it travels: sent by fanout/summary.rs through
+/// [`Payload::fleet_report`](super::Payload::fleet_report), read back by [`parse`].
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct ReportFields {
-    kind: FleetKind,
-    repository: Repository,
-    #[serde(default)]
-    image_uri: Option<String>,
-    #[serde(default)]
-    tag: Option<Tag>,
-    #[serde(default)]
-    digest: Option<Digest>,
-    key: String,
-    started: DateTime<Utc>,
-    #[serde(default)]
-    members: Option<String>,
+pub struct ReportFields {
+    pub(super) kind: FleetKind,
+    pub(super) repository: Repository,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) image_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tag: Option<Tag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) digest: Option<Digest>,
+    pub(super) key: String,
+    #[serde(serialize_with = "super::outgoing::secs")]
+    pub(super) started: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) members: Option<String>,
 }
 
 /// A fleet's key: short, and only characters a Lambda tag value may hold.
@@ -134,34 +137,42 @@ pub struct BatchRequest {
     pub summary: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A `deploy_batch` payload as it travels: sent by fanout/batch.rs through
+/// [`Payload::batch`](super::Payload::batch), read back by [`parse`].
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct DeployBatchFields {
-    functions: Vec<FunctionRef>,
-    image_uri: String,
-    #[serde(default)]
-    tag: Option<Tag>,
-    #[serde(default)]
-    pushed: Option<DateTime<Utc>>,
-    #[serde(default)]
-    reason: Option<Reason>,
-    runs: usize,
-    #[serde(default)]
-    summary: Option<String>,
+pub struct DeployBatchFields {
+    pub(super) functions: Vec<FunctionRef>,
+    pub(super) image_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) tag: Option<Tag>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::outgoing::exact_opt"
+    )]
+    pub(super) pushed: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reason: Option<Reason>,
+    pub(super) runs: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) summary: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A `rollback_batch` payload as it travels: sent by actions/fleet_rollback.rs through
+/// [`Payload::batch`](super::Payload::batch), read back by [`parse`].
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct RollbackBatchFields {
-    functions: Vec<FunctionRef>,
-    repository: Repository,
-    #[serde(default)]
-    digest: Option<Digest>,
-    #[serde(default)]
-    reason: Option<Reason>,
-    runs: usize,
-    #[serde(default)]
-    summary: Option<String>,
+pub struct RollbackBatchFields {
+    pub(super) functions: Vec<FunctionRef>,
+    pub(super) repository: Repository,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) digest: Option<Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reason: Option<Reason>,
+    pub(super) runs: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) summary: Option<String>,
 }
 
 /// `fields` is the payload without its `action`.
@@ -208,8 +219,7 @@ pub(super) fn parse(action: ActionKind, fields: &Value) -> Result<FleetRequest, 
             let f: ReportFields = deserialize(fields)?;
             check_key(&f.key).map_err(|p| InputError::new("payload.key", p))?;
             if let Some(m) = &f.members {
-                crate::fanout::members::check(m)
-                    .map_err(|p| InputError::new("payload.members", p))?;
+                super::members::check(m).map_err(|p| InputError::new("payload.members", p))?;
             }
             let image = match f.image_uri {
                 Some(uri) => {

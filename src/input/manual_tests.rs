@@ -84,8 +84,25 @@ fn deploy_payloads_parse_both_forms() {
 
 #[test]
 fn bad_manual_payloads_name_the_field_and_problem() {
-    let uri = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@{D}");
-    let cases = vec![
+    let cases = [
+        action_cases(),
+        rollback_cases(),
+        deploy_cases(),
+        read_cases(),
+    ]
+    .concat();
+    for (payload, expected) in cases {
+        let err = parse_action(&payload).expect_err(expected).to_string();
+        assert!(
+            err.starts_with(expected),
+            "expected {expected:?}\n     got {err:?}"
+        );
+    }
+}
+
+/// Payloads that name no action the deployer knows.
+fn action_cases() -> Vec<(Value, &'static str)> {
+    vec![
         (
             json!({"action": 3}),
             "payload.action: must be a string, got 3",
@@ -94,6 +111,16 @@ fn bad_manual_payloads_name_the_field_and_problem() {
             json!({"action": "rollbak", "function": "f"}),
             "payload.action: \"rollbak\" is not an action",
         ),
+        (
+            json!({"action": "histroy", "function": "api"}),
+            "payload.action: \"histroy\" is not an action: use \"rollback\", \"deploy\", \"promote\", \"promote_stage\", \"status\", \"history\", \"reconcile\" or \"advance\"",
+        ),
+    ]
+}
+
+/// `rollback`: the function, the version, the alias and the reason.
+fn rollback_cases() -> Vec<(Value, &'static str)> {
+    vec![
         (
             json!({"action": "rollback"}),
             "payload: missing field `function`",
@@ -142,6 +169,13 @@ fn bad_manual_payloads_name_the_field_and_problem() {
             json!({"action": "rollback", "function": "f", "reason": "x".repeat(501)}),
             "payload.reason: is 501 characters long",
         ),
+    ]
+}
+
+/// `deploy`: either a function and an image pinned by digest, or a repository and a tag.
+fn deploy_cases() -> Vec<(Value, &'static str)> {
+    let uri = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@{D}");
+    vec![
         (
             json!({"action": "deploy", "function": "f"}),
             "payload: a deploy names either",
@@ -157,10 +191,6 @@ fn bad_manual_payloads_name_the_field_and_problem() {
         (
             json!({"action": "deploy", "repository": "api", "tag": "v1", "pushed": "2026-11-26T07:00:00Z"}),
             "payload.pushed: goes with \"function\" and \"image_uri\"",
-        ),
-        (
-            json!({"action": "status", "dry_run": true}),
-            "payload.dry_run: status never changes anything, so it takes no dry_run",
         ),
         (
             json!({"action": "deploy", "function": "f", "image_uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1"}),
@@ -181,6 +211,16 @@ fn bad_manual_payloads_name_the_field_and_problem() {
         (
             json!({"action": "deploy", "repository": "api", "tag": "v 1"}),
             "payload.tag: \"v 1\" is not an image tag",
+        ),
+    ]
+}
+
+/// `status` and `history`: they change nothing, so take no dry run.
+fn read_cases() -> Vec<(Value, &'static str)> {
+    vec![
+        (
+            json!({"action": "status", "dry_run": true}),
+            "payload.dry_run: status never changes anything, so it takes no dry_run",
         ),
         (
             json!({"action": "status", "function": 7}),
@@ -218,18 +258,7 @@ fn bad_manual_payloads_name_the_field_and_problem() {
             json!({"action": "history", "function": "api", "limmit": 5}),
             "payload.limmit: unknown field `limmit`",
         ),
-        (
-            json!({"action": "histroy", "function": "api"}),
-            "payload.action: \"histroy\" is not an action: use \"rollback\", \"deploy\", \"promote\", \"promote_stage\", \"status\", \"history\", \"reconcile\" or \"advance\"",
-        ),
-    ];
-    for (payload, expected) in cases {
-        let err = parse_action(&payload).expect_err(expected).to_string();
-        assert!(
-            err.starts_with(expected),
-            "expected {expected:?}\n     got {err:?}"
-        );
-    }
+    ]
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod fleet;
 mod manual;
 #[cfg(test)]
 mod manual_tests;
+pub mod members;
 mod outgoing;
 mod stage;
 #[cfg(test)]

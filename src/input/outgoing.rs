@@ -1,10 +1,15 @@
 //! What the deployer sends itself — a rollout check (a schedule's input), a fan-out deploy (an
-//! async invoke), a stage promotion check (a schedule's input) — built from the very types the
-//! parser reads back, so the two cannot drift apart. The tests here send each one through
+//! async invoke), a stage promotion check (a schedule's input), a fleet's batches (async invokes)
+//! and its summary check (a schedule's input) — built from the very types the parser reads back,
+//! so the two cannot drift apart. The tests here send each one through
 //! [`parse_request`](super::parse_request) and expect the request they started from.
 
+use super::fleet::{DeployBatchFields, ReportFields, RollbackBatchFields};
 use super::manual::DeployFields;
-use super::{AdvanceRequest, DeployRequest, DeploySource, PromoteStageRequest};
+use super::{
+    AdvanceRequest, BatchRequest, BatchWork, DeployRequest, DeploySource, FleetReportRequest,
+    PromoteStageRequest,
+};
 use crate::types::ActionKind;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
@@ -18,6 +23,9 @@ pub enum Payload<'a> {
     Advance(&'a AdvanceRequest),
     Deploy(DeployFields),
     PromoteStage(&'a PromoteStageRequest),
+    DeployBatch(DeployBatchFields),
+    RollbackBatch(RollbackBatchFields),
+    FleetReport(ReportFields),
 }
 
 impl Payload<'_> {
@@ -45,16 +53,61 @@ impl Payload<'_> {
         })
     }
 
+    /// One run's batch of a fan-out: `deploy_batch` or `rollback_batch`, by its work.
+    pub fn batch(b: &BatchRequest) -> Payload<'static> {
+        let functions = b.functions.clone();
+        let (reason, runs, summary) = (b.reason.clone(), b.runs, b.summary.clone());
+        match &b.work {
+            BatchWork::Deploy { image, pushed } => Payload::DeployBatch(DeployBatchFields {
+                functions,
+                image_uri: image.uri(),
+                tag: image.tag.clone(),
+                pushed: *pushed,
+                reason,
+                runs,
+                summary,
+            }),
+            BatchWork::Rollback { repository, digest } => {
+                Payload::RollbackBatch(RollbackBatchFields {
+                    functions,
+                    repository: repository.clone(),
+                    digest: digest.clone(),
+                    reason,
+                    runs,
+                    summary,
+                })
+            }
+        }
+    }
+
+    /// A fleet's summary check.
+    pub fn fleet_report(r: &FleetReportRequest) -> Payload<'static> {
+        Payload::FleetReport(ReportFields {
+            kind: r.kind,
+            repository: r.repository.clone(),
+            image_uri: r.image.as_ref().map(|i| i.uri()),
+            tag: r.image.as_ref().and_then(|i| i.tag.clone()),
+            digest: r.digest.clone(),
+            key: r.key.clone(),
+            started: r.started,
+            members: r.members.clone(),
+        })
+    }
+
     pub fn kind(&self) -> ActionKind {
         match self {
             Payload::Advance(_) => ActionKind::Advance,
             Payload::Deploy(_) => ActionKind::Deploy,
             Payload::PromoteStage(_) => ActionKind::PromoteStage,
+            Payload::DeployBatch(_) => ActionKind::DeployBatch,
+            Payload::RollbackBatch(_) => ActionKind::RollbackBatch,
+            Payload::FleetReport(_) => ActionKind::FleetReport,
         }
     }
 
     pub fn to_json(&self) -> Value {
-        // Only strings, numbers and booleans under string keys: serializing cannot fail.
+        // Only strings, numbers, booleans and lists of strings under string keys: serializing
+        // cannot fail.
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
@@ -82,7 +135,7 @@ pub(super) fn exact_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{Request, parse_request};
+    use crate::input::{FleetKind, FleetRequest, Request, parse_request};
     use crate::types::{FunctionRef, ImageRef};
     use chrono::TimeZone;
     use serde_json::json;
@@ -184,6 +237,139 @@ mod tests {
         assert_eq!(
             round_trip(&Payload::PromoteStage(&by_hand)),
             Request::PromoteStage(by_hand)
+        );
+    }
+
+    fn image(tag: Option<&str>) -> ImageRef {
+        let mut image: ImageRef = format!(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:{}",
+            "b".repeat(64)
+        )
+        .parse()
+        .unwrap();
+        image.tag = tag.map(|t| t.parse().unwrap());
+        image
+    }
+
+    fn fleet(r: Request) -> FleetRequest {
+        match r {
+            Request::Fleet(f) => f,
+            other => panic!("not a fleet request: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_deploy_batch_parses_back_to_itself() {
+        let b = BatchRequest {
+            work: BatchWork::Deploy {
+                image: image(Some("v2")),
+                pushed: Some(now() - chrono::Duration::milliseconds(1750)),
+            },
+            functions: vec![f("w-1"), f("w-2")],
+            runs: 8,
+            reason: Some("release 42".parse().unwrap()),
+            summary: Some("deploy-1800000000-bbbbbbbbbbbb".into()),
+        };
+        let p = Payload::batch(&b);
+        // The wire as fanout/batch.rs has always sent it (the push time to the millisecond).
+        assert_eq!(
+            p.to_json(),
+            json!({"action": "deploy_batch", "functions": ["w-1", "w-2"],
+                   "image_uri": image(None).uri(), "tag": "v2",
+                   "pushed": "2027-01-15T07:59:58.250Z", "reason": "release 42", "runs": 8,
+                   "summary": "deploy-1800000000-bbbbbbbbbbbb"})
+        );
+        assert_eq!(fleet(round_trip(&p)), FleetRequest::Batch(b.clone()));
+        let bare = BatchRequest {
+            work: BatchWork::Deploy {
+                image: image(None),
+                pushed: None,
+            },
+            reason: None,
+            summary: None,
+            ..b
+        };
+        let v = Payload::batch(&bare).to_json();
+        for absent in ["tag", "pushed", "reason", "summary"] {
+            assert_eq!(
+                v.get(absent),
+                None,
+                "{absent}: the wire carries only what is set"
+            );
+        }
+        assert_eq!(
+            fleet(round_trip(&Payload::batch(&bare))),
+            FleetRequest::Batch(bare)
+        );
+    }
+
+    #[test]
+    fn a_rollback_batch_parses_back_to_itself() {
+        let b = BatchRequest {
+            work: BatchWork::Rollback {
+                repository: "api".parse().unwrap(),
+                digest: Some(format!("sha256:{}", "c".repeat(64)).parse().unwrap()),
+            },
+            functions: vec![f("w-3")],
+            runs: 3,
+            reason: Some("bad release".parse().unwrap()),
+            summary: Some("rollback-1800000000".into()),
+        };
+        let p = Payload::batch(&b);
+        assert_eq!(
+            p.to_json(),
+            json!({"action": "rollback_batch", "repository": "api", "functions": ["w-3"],
+                   "digest": format!("sha256:{}", "c".repeat(64)), "reason": "bad release",
+                   "runs": 3, "summary": "rollback-1800000000"})
+        );
+        assert_eq!(fleet(round_trip(&p)), FleetRequest::Batch(b.clone()));
+        let every = BatchRequest {
+            work: BatchWork::Rollback {
+                repository: "api".parse().unwrap(),
+                digest: None,
+            },
+            reason: None,
+            summary: None,
+            ..b
+        };
+        assert_eq!(
+            fleet(round_trip(&Payload::batch(&every))),
+            FleetRequest::Batch(every)
+        );
+    }
+
+    #[test]
+    fn a_fleet_report_parses_back_to_itself() {
+        let deploy = FleetReportRequest {
+            kind: FleetKind::Deploy,
+            repository: "api".parse().unwrap(),
+            image: Some(image(Some("v2"))),
+            digest: None,
+            key: "deploy-1800000000-bbbbbbbbbbbb".into(),
+            started: now(),
+            members: Some("912".into()),
+        };
+        let p = Payload::fleet_report(&deploy);
+        assert_eq!(
+            p.to_json(),
+            json!({"action": "fleet_report", "kind": "deploy", "repository": "api",
+                   "image_uri": image(None).uri(), "tag": "v2",
+                   "key": "deploy-1800000000-bbbbbbbbbbbb", "started": "2027-01-15T08:00:00Z",
+                   "members": "912"})
+        );
+        assert_eq!(fleet(round_trip(&p)), FleetRequest::Report(deploy));
+        let rollback = FleetReportRequest {
+            kind: FleetKind::Rollback,
+            repository: "api".parse().unwrap(),
+            image: None,
+            digest: Some(format!("sha256:{}", "c".repeat(64)).parse().unwrap()),
+            key: "rollback-1800000000".into(),
+            started: now(),
+            members: None,
+        };
+        assert_eq!(
+            fleet(round_trip(&Payload::fleet_report(&rollback))),
+            FleetRequest::Report(rollback)
         );
     }
 }

@@ -54,27 +54,31 @@ fn delete_events_may_lack_a_digest_but_pushes_may_not() {
     );
 }
 
+/// A push event with the field at `path` set to `v`.
+fn with(path: &[&str], v: Value) -> Value {
+    let mut p = push();
+    let mut cur = &mut p;
+    for k in &path[..path.len() - 1] {
+        cur = &mut cur[*k];
+    }
+    cur[path[path.len() - 1]] = v;
+    p
+}
+
+/// A push event without the field at `path`.
+fn without(path: &[&str]) -> Value {
+    let mut p = push();
+    let mut cur = &mut p;
+    for k in &path[..path.len() - 1] {
+        cur = &mut cur[*k];
+    }
+    cur.as_object_mut().unwrap().remove(path[path.len() - 1]);
+    p
+}
+
 /// Each bad payload and the exact error it gets.
 #[test]
 fn bad_payloads_name_the_field_and_problem() {
-    let with = |path: &[&str], v: Value| {
-        let mut p = push();
-        let mut cur = &mut p;
-        for k in &path[..path.len() - 1] {
-            cur = &mut cur[*k];
-        }
-        cur[path[path.len() - 1]] = v;
-        p
-    };
-    let without = |path: &[&str]| {
-        let mut p = push();
-        let mut cur = &mut p;
-        for k in &path[..path.len() - 1] {
-            cur = &mut cur[*k];
-        }
-        cur.as_object_mut().unwrap().remove(path[path.len() - 1]);
-        p
-    };
     let cases: Vec<(Value, &str)> = vec![
         (
             json!([1]),

@@ -2,7 +2,8 @@
 //! runner, and the few guarded operations that change production or put it back: move the alias
 //! ([`alias`]), wait for Lambda ([`wait`]), put `$LATEST` back ([`restore`]), prune versions
 //! ([`prune`]), read what production runs ([`resolve`]), and reach a target in another account
-//! ([`accounts`]).
+//! ([`accounts`]); and the smoke test ([`smoke`]: invoke, and judge the answer), which a
+//! deployment runs on `$LATEST` and a rollout's synthetic traffic on each version.
 //!
 //! It imports only the floors below it (gateway, report, record, config, input, types): the
 //! compositions above it (pipeline, rollout, stages, fan-out, actions) use it, never the reverse.
@@ -17,6 +18,7 @@ pub mod prune;
 pub mod resolve;
 pub mod restore;
 pub mod settle;
+pub mod smoke;
 mod step;
 pub mod transition;
 pub mod wait;

@@ -2,8 +2,9 @@
 //! and one file per step of its own, in named phases:
 //! [`look`] (resolve, [`stale`] and duplicate checks) → [`image_checks`] → [`dry_run`] or
 //! [`pin`] (when the alias follows `$LATEST`) → [`stage`] (wait until ready, [`update`], wait until
-//! updated) → [`smoke`] → [`publish`] → [`go_live`] (a rollout's first step, or the alias moved
-//! at once) → prune; after a failure, [`fail`] puts `$LATEST` back.
+//! updated) → the smoke test (the kernel's [`crate::ops::smoke`], which a rollout's synthetic
+//! traffic shares) → [`publish`] → [`go_live`] (a rollout's first step, or the alias moved at
+//! once) → prune; after a failure, [`fail`] puts `$LATEST` back.
 //!
 //! The alias moves only in [`go_live`], only to a version published from the exact code that
 //! passed the smoke test. Any failure before that leaves the alias untouched; if `$LATEST` was
@@ -17,13 +18,12 @@ pub(crate) mod image_checks;
 mod index;
 mod pin;
 mod publish;
-pub(crate) mod smoke;
 mod stage;
 mod stale;
 mod update;
 
 use crate::ops::alias::older_push_took_our_place;
-use crate::ops::{Ctx, Failure, FailureKind, Moved, Run, promote, resolve};
+use crate::ops::{Ctx, Failure, FailureKind, Moved, Run, promote, resolve, smoke};
 
 use crate::config::Target;
 use crate::gateway::{AliasState, FunctionState};

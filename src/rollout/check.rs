@@ -7,7 +7,7 @@ use crate::config::Target;
 use crate::input::AdvanceRequest;
 use crate::ops::{Ctx, StepError, timed};
 use crate::report::{Deployment, Outcome, RolloutInfo, Step};
-use crate::rollout::standing::standing;
+use crate::rollout::standing::{Standing, standing};
 use crate::rollout::{self, forward, stop::stop, verdict};
 use crate::types::FunctionRef;
 use chrono::SecondsFormat;
@@ -55,33 +55,10 @@ pub async fn check(
         return superseded(dep, a, &current, weight);
     };
     let now = ctx.clock().now_utc();
-    // This step's check as the chain names it: duplicate, replayed and late checks of one step
-    // all schedule the same next check, which EventBridge Scheduler creates once. What earlier
-    // checks of the step made and told (the tally) belongs to that step only.
-    let this = AdvanceRequest {
-        step: at.step,
-        started: at.since,
-        tally: if at.step == a.step {
-            a.tally.clone()
-        } else {
-            Default::default()
-        },
-        ..a.clone()
-    };
+    let this = step_check(a, &at);
     // Lambda's metrics name the function by its bare name, also when it is configured by ARN.
     let judged = verdict::judge(ctx, target, function.name(), &this, now).await;
-    let info = RolloutInfo {
-        stable_version: a.stable_version,
-        new_version: a.version,
-        step: at.step,
-        steps: cfg.steps.clone(),
-        weight: at.weight,
-        weight_changed: false,
-        next_check_at: None,
-        schedule: None,
-        error_rate: judged.error_rate.clone(),
-        check: Some(judged.reading.clone()),
-    };
+    let info = rollout_info(a, cfg, &at, &judged);
     let hold = match judged.act {
         verdict::Act::RollBack(why) => {
             dep.rollout = Some(info);
@@ -112,6 +89,43 @@ pub async fn check(
     match cfg.weight(at.step + 1) {
         Some(next) => forward::shift_next(ctx, dep, &current, &this, next, cfg, info).await,
         None => forward::finish(ctx, target, dep, &current, &this, info).await,
+    }
+}
+
+/// This step's check as the chain names it: duplicate, replayed and late checks of one step all
+/// schedule the same next check, which EventBridge Scheduler creates once. What earlier checks of
+/// the step made and told (the tally) belongs to that step only.
+fn step_check(a: &AdvanceRequest, at: &Standing) -> AdvanceRequest {
+    AdvanceRequest {
+        step: at.step,
+        started: at.since,
+        tally: if at.step == a.step {
+            a.tally.clone()
+        } else {
+            Default::default()
+        },
+        ..a.clone()
+    }
+}
+
+/// What the report tells of the rollout as this check found it (the weight not yet moved).
+fn rollout_info(
+    a: &AdvanceRequest,
+    cfg: &crate::config::Rollout,
+    at: &Standing,
+    judged: &verdict::Judged,
+) -> RolloutInfo {
+    RolloutInfo {
+        stable_version: a.stable_version,
+        new_version: a.version,
+        step: at.step,
+        steps: cfg.steps.clone(),
+        weight: at.weight,
+        weight_changed: false,
+        next_check_at: None,
+        schedule: None,
+        error_rate: judged.error_rate.clone(),
+        check: Some(judged.reading.clone()),
     }
 }
 

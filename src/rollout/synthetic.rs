@@ -5,7 +5,7 @@
 
 use crate::config::Target;
 use crate::ops::Ctx;
-use crate::pipeline::smoke;
+use crate::ops::smoke;
 use crate::types::Version;
 use futures_util::StreamExt;
 use std::time::Duration;

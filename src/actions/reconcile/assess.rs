@@ -64,27 +64,37 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
     dep.previous_version = on;
     // No alias (never created, or deleted by someone): a sweep never creates one. A first
     // deployment is a push's job, and a deleted alias is a person's decision.
-    if alias.is_none() {
+    let Some(alias) = alias else {
         let why = format!(
             "no alias {}: a sweep never creates one (a push or a deploy by hand does)",
             target.alias
         );
         return done(dep, Outcome::Skipped, why);
-    }
+    };
 
     // 1. A rollout in progress is its own checks' business, as long as one is coming.
-    if let Some(a) = &alias {
-        dep = match rollout(sw, dep, function, target, a).await {
-            Ok(dep) => dep,
-            Err(found) => return *found,
-        };
-    }
+    dep = match rollout(sw, dep, function, target, &alias).await {
+        Ok(dep) => dep,
+        Err(found) => return *found,
+    };
 
     // 2. Not where we last put it: a person's move, never fought.
-    if let Some((a, why)) = alias.as_ref().and_then(|a| drifted(a).map(|w| (a, w))) {
-        return drift(sw, dep, a, why).await;
+    if let Some(why) = drifted(&alias) {
+        return drift(sw, dep, &alias, why).await;
     }
+    against_newest(sw, dep, target, &alias).await
+}
 
+/// Steps 3 and 4, then 5: the newest image against what the alias runs, whether it was rejected
+/// before, else a missed push to deploy.
+async fn against_newest(
+    sw: &Sweep<'_, '_>,
+    dep: Deployment,
+    target: &Target,
+    alias: &AliasState,
+) -> Finding {
+    let ctx = &sw.deps.ctx;
+    let f = dep.function.as_str();
     // 3. The newest image, and what the alias runs.
     let images = match ctx
         .ecr
@@ -108,51 +118,58 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
         Some(t) => format!("{t} ({})", image.digest.short()),
         None => image.digest.short(),
     };
-    let pushed = image.pushed;
-    let pushed_s = pushed.map(time).unwrap_or_default();
-    let live = match &alias {
-        None => None,
-        Some(a) => {
-            let q = a.target.version().map(|v| v.to_string());
-            match ctx.lambda.get_function(f, q.as_deref()).await {
-                Ok(s) => Some(s),
-                Err(e) => return failed(dep, e),
-            }
-        }
+    let pushed_s = image.pushed.map(time).unwrap_or_default();
+    let newest = Newest {
+        image,
+        label: &label,
+        pushed_s: &pushed_s,
     };
-    if let (Some(a), Some(live)) = (&alias, &live) {
-        let newest = Newest {
-            image,
-            label: &label,
-            pushed_s: &pushed_s,
-        };
-        dep = match runs_newest(dep, target, a, live, &newest) {
-            Ok(dep) => dep,
-            Err(found) => return *found,
-        };
-    }
-
-    // 4. Rejected before: failed here, or rolled back.
-    let marks = match Marks::read(&ctx.lambda, f).await {
-        Ok(m) => m,
+    let on = alias.target.version();
+    let q = on.map(|v| v.to_string());
+    let live = match ctx.lambda.get_function(f, q.as_deref()).await {
+        Ok(s) => s,
         Err(e) => return failed(dep, e),
     };
-    let rolled_back = rolled_back(sw, f, alias.as_ref(), image).await;
-    if rolled_back || marks.is_rejected(&image.digest) {
+    let dep = match runs_newest(dep, target, alias, &live, &newest) {
+        Ok(dep) => dep,
+        Err(found) => return *found,
+    };
+    let dep = match rejected(sw, dep, alias, &newest).await {
+        Ok(dep) => dep,
+        Err(found) => return *found,
+    };
+    missed(sw, dep, target, image, tag, on)
+}
+
+/// Step 4: rejected before (failed here, or rolled back): a sweep never retries it.
+async fn rejected(
+    sw: &Sweep<'_, '_>,
+    dep: Deployment,
+    alias: &AliasState,
+    newest: &Newest<'_>,
+) -> Result<Deployment, Box<Finding>> {
+    let f = dep.function.as_str();
+    let marks = match Marks::read(&sw.deps.ctx.lambda, f).await {
+        Ok(m) => m,
+        Err(e) => return Err(Box::new(failed(dep, e))),
+    };
+    let rolled_back = rolled_back(sw, f, alias, newest.image).await;
+    if rolled_back || marks.is_rejected(&newest.image.digest) {
         let how = if rolled_back {
             "was rolled back"
         } else {
             "failed or was rolled back"
         };
-        return done(
+        let (label, pushed_s) = (newest.label, newest.pushed_s);
+        return Err(Box::new(done(
             dep,
             Outcome::Rejected,
             format!(
                 "the newest image {label} (pushed {pushed_s}) {how} on this function: a sweep never retries it, only a new push or a manual deploy brings it back"
             ),
-        );
+        )));
     }
-    missed(sw, dep, target, image, tag, on)
+    Ok(dep)
 }
 
 /// The newest matching image, and how the report names it.
@@ -239,14 +256,9 @@ fn runs_newest(
 
 /// Step 4: whether the alias's last move was a rollback away from this image (or the index it
 /// was chosen from).
-async fn rolled_back(
-    sw: &Sweep<'_, '_>,
-    f: &str,
-    alias: Option<&AliasState>,
-    image: &RepoImage,
-) -> bool {
+async fn rolled_back(sw: &Sweep<'_, '_>, f: &str, alias: &AliasState, image: &RepoImage) -> bool {
     let ctx = &sw.deps.ctx;
-    match alias.and_then(AliasState::record) {
+    match alias.record() {
         Some(r) if r.kind == MoveKind::Rollback => match r.from.filter(|v| *v != r.to) {
             Some(from) => ctx
                 .lambda

@@ -104,35 +104,17 @@ impl World {
                 if req.revision_id().is_some_and(|r| r != a.revision) {
                     return MockResponse::Error(precondition(UpdateAliasError::generic));
                 }
-                // AWS's routing rules: at most one other published version, never the alias's own
-                // version or $LATEST, a weight in [0, 1).
                 let target_version = req.function_version().unwrap_or(&a.version).to_owned();
-                if let Some(w) = req
+                let weights = req
                     .routing_config()
-                    .and_then(|r| r.additional_version_weights())
+                    .and_then(|r| r.additional_version_weights());
+                if let Some(why) = weights.and_then(|w| bad_routing(w, &versions, &target_version))
                 {
-                    let bad = if w.len() > 1 {
-                        Some("AdditionalVersionWeights can hold at most one version".to_owned())
-                    } else {
-                        w.iter().find_map(|(k, v)| {
-                            if !versions.contains(&k.parse().unwrap_or(0)) {
-                                Some(format!("{k} is not a published version"))
-                            } else if *k == target_version {
-                                Some(format!("{k} is the alias's own version"))
-                            } else if !(0.0..1.0).contains(v) {
-                                Some(format!("weight {v} is not in [0, 1)"))
-                            } else {
-                                None
-                            }
-                        })
-                    };
-                    if let Some(why) = bad {
-                        return MockResponse::Error(err!(
-                            UpdateAliasError,
-                            InvalidParameterValueException,
-                            why
-                        ));
-                    }
+                    return MockResponse::Error(err!(
+                        UpdateAliasError,
+                        InvalidParameterValueException,
+                        why
+                    ));
                 }
                 let moved_from = a.version.clone();
                 if let Some(v) = req.function_version() {
@@ -269,4 +251,23 @@ impl World {
             },
         ))
     }
+}
+
+/// AWS's routing rules: at most one other published version, never the alias's own version or
+/// $LATEST, a weight in [0, 1). Why `weights` break them, if they do.
+fn bad_routing(weights: &HashMap<String, f64>, versions: &[u64], target: &str) -> Option<String> {
+    if weights.len() > 1 {
+        return Some("AdditionalVersionWeights can hold at most one version".to_owned());
+    }
+    weights.iter().find_map(|(k, v)| {
+        if !versions.contains(&k.parse().unwrap_or(0)) {
+            Some(format!("{k} is not a published version"))
+        } else if *k == target {
+            Some(format!("{k} is the alias's own version"))
+        } else if !(0.0..1.0).contains(v) {
+            Some(format!("weight {v} is not in [0, 1)"))
+        } else {
+            None
+        }
+    })
 }

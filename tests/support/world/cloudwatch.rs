@@ -5,7 +5,7 @@ use super::{Call, World};
 use aws_sdk_cloudwatch::operation::describe_alarms::{DescribeAlarmsError, DescribeAlarmsOutput};
 use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
 use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult, StateValue};
-use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, RuleMode, mock};
+use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, Rule, RuleMode, mock};
 use std::time::{Duration, SystemTime};
 
 /// Errors and invocations of one minute of alias traffic that ran `version`.
@@ -81,10 +81,40 @@ impl World {
     }
 
     pub fn cloudwatch_client(&self) -> aws_sdk_cloudwatch::Client {
+        let alarms = self.describe_alarms();
+        let metrics = self.get_metric_data();
+        let interceptor = MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&alarms)
+            .with_rule(&metrics);
+        // As the Lambda client: faults over HTTP (a timeout never answers), on virtual time.
+        let conf = aws_sdk_cloudwatch::Config::builder()
+            .with_test_defaults_v2()
+            .region(aws_sdk_cloudwatch::config::Region::new(super::REGION))
+            .http_client(super::faults::FaultyHttp::wrap(
+                self.lock().timeout_next.clone(),
+            ))
+            .interceptor(interceptor)
+            .time_source(self.time_source())
+            .timeout_config(
+                aws_sdk_cloudwatch::config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .sleep_impl(self.sleep_impl())
+            .stalled_stream_protection(
+                aws_sdk_cloudwatch::config::StalledStreamProtectionConfig::disabled(),
+            )
+            .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    /// DescribeAlarms: each named alarm the world knows, in its state.
+    fn describe_alarms(&self) -> Rule {
         let st = self.state.clone();
-        let alarms =
-            mock!(aws_sdk_cloudwatch::Client::describe_alarms)
-                .then_compute_response(super::faults::lossy(
+        mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_compute_response(
+            super::faults::lossy(
                 st.clone(),
                 move |req: &aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsInput| {
                     let mut s = st.lock().expect("lock");
@@ -113,28 +143,19 @@ impl World {
                             .build(),
                     )
                 },
-            ));
+            ),
+        )
+    }
+
+    /// GetMetricData: the world's datapoints of the asked function, alias and version in the window (sums per minute, or the worst minute's p99), checking the query's shape.
+    fn get_metric_data(&self) -> Rule {
         let st = self.state.clone();
-        let metrics =
-            mock!(aws_sdk_cloudwatch::Client::get_metric_data)
-                .then_compute_response(super::faults::lossy(
+        mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_compute_response(
+            super::faults::lossy(
                 st.clone(),
                 move |req: &aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataInput| {
                     let mut s = st.lock().expect("lock");
-                    let asked: Vec<String> = req
-                        .metric_data_queries()
-                        .iter()
-                        .filter_map(|q| q.metric_stat()?.metric())
-                        .map(|m| {
-                            let v = m
-                                .dimensions()
-                                .iter()
-                                .find(|d| d.name() == Some("ExecutedVersion"))
-                                .and_then(|d| d.value())
-                                .unwrap_or_default();
-                            format!("{}:{v}", m.metric_name().unwrap_or_default())
-                        })
-                        .collect();
+                    let asked = asked(req);
                     if let Some(f) = s.begin(Call {
                         op: "GetMetricData",
                         payload: Some(asked.join(",")),
@@ -212,31 +233,25 @@ impl World {
                             .build(),
                     )
                 },
-            ));
-        let interceptor = MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&alarms)
-            .with_rule(&metrics);
-        // As the Lambda client: faults over HTTP (a timeout never answers), on virtual time.
-        let conf = aws_sdk_cloudwatch::Config::builder()
-            .with_test_defaults_v2()
-            .region(aws_sdk_cloudwatch::config::Region::new(super::REGION))
-            .http_client(super::faults::FaultyHttp::wrap(
-                self.lock().timeout_next.clone(),
-            ))
-            .interceptor(interceptor)
-            .time_source(self.time_source())
-            .timeout_config(
-                aws_sdk_cloudwatch::config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .sleep_impl(self.sleep_impl())
-            .stalled_stream_protection(
-                aws_sdk_cloudwatch::config::StalledStreamProtectionConfig::disabled(),
-            )
-            .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_cloudwatch::Client::from_conf(conf)
+            ),
+        )
     }
+}
+
+/// What a GetMetricData call asks, as `Metric:version` (the version of its ExecutedVersion
+/// dimension), in the order of its queries.
+fn asked(req: &aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataInput) -> Vec<String> {
+    req.metric_data_queries()
+        .iter()
+        .filter_map(|q| q.metric_stat()?.metric())
+        .map(|m| {
+            let v = m
+                .dimensions()
+                .iter()
+                .find(|d| d.name() == Some("ExecutedVersion"))
+                .and_then(|d| d.value())
+                .unwrap_or_default();
+            format!("{}:{v}", m.metric_name().unwrap_or_default())
+        })
+        .collect()
 }

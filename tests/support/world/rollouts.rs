@@ -7,7 +7,7 @@ use aws_sdk_scheduler::operation::create_schedule::{CreateScheduleError, CreateS
 use aws_sdk_scheduler::operation::delete_schedule::{DeleteScheduleError, DeleteScheduleOutput};
 use aws_sdk_scheduler::operation::list_schedules::{ListSchedulesError, ListSchedulesOutput};
 use aws_sdk_scheduler::types::ScheduleSummary;
-use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, RuleMode, mock};
+use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, Rule, RuleMode, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use std::time::{Duration, SystemTime};
 
@@ -69,10 +69,42 @@ impl World {
     }
 
     pub fn scheduler_client(&self) -> aws_sdk_scheduler::Client {
+        let create = self.create_schedule();
+        let delete = self.delete_schedule();
+        let list = self.list_schedules();
+        let interceptor = MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&create)
+            .with_rule(&delete)
+            .with_rule(&list);
+        // As the Lambda client: faults over HTTP (a timeout never answers), on virtual time.
+        let conf = aws_sdk_scheduler::Config::builder()
+            .with_test_defaults_v2()
+            .region(aws_sdk_scheduler::config::Region::new(super::REGION))
+            .http_client(super::faults::FaultyHttp::wrap(
+                self.lock().timeout_next.clone(),
+            ))
+            .interceptor(interceptor)
+            .time_source(self.time_source())
+            .timeout_config(
+                aws_sdk_scheduler::config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .sleep_impl(self.sleep_impl())
+            .stalled_stream_protection(
+                aws_sdk_scheduler::config::StalledStreamProtectionConfig::disabled(),
+            )
+            .retry_config(aws_sdk_scheduler::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_scheduler::Client::from_conf(conf)
+    }
+
+    /// CreateSchedule: kept as the deployer sent it; a name taken already is a conflict.
+    fn create_schedule(&self) -> Rule {
         let st = self.state.clone();
-        let create =
-            mock!(aws_sdk_scheduler::Client::create_schedule)
-                .then_compute_response(super::faults::lossy(
+        mock!(aws_sdk_scheduler::Client::create_schedule).then_compute_response(
+            super::faults::lossy(
                 st.clone(),
                 move |req: &aws_sdk_scheduler::operation::create_schedule::CreateScheduleInput| {
                     let mut s = st.lock().expect("lock");
@@ -119,11 +151,15 @@ impl World {
                             .expect("valid output"),
                     )
                 },
-            ));
+            ),
+        )
+    }
+
+    /// DeleteSchedule: gone, or ResourceNotFoundException.
+    fn delete_schedule(&self) -> Rule {
         let st = self.state.clone();
-        let delete =
-            mock!(aws_sdk_scheduler::Client::delete_schedule)
-                .then_compute_response(super::faults::lossy(
+        mock!(aws_sdk_scheduler::Client::delete_schedule).then_compute_response(
+            super::faults::lossy(
                 st.clone(),
                 move |req: &aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleInput| {
                     let mut s = st.lock().expect("lock");
@@ -143,11 +179,15 @@ impl World {
                         ))),
                     }
                 },
-            ));
+            ),
+        )
+    }
+
+    /// ListSchedules: the schedules whose name has the prefix.
+    fn list_schedules(&self) -> Rule {
         let st = self.state.clone();
-        let list =
-            mock!(aws_sdk_scheduler::Client::list_schedules)
-                .then_compute_response(super::faults::lossy(
+        mock!(aws_sdk_scheduler::Client::list_schedules).then_compute_response(
+            super::faults::lossy(
                 st.clone(),
                 move |req: &aws_sdk_scheduler::operation::list_schedules::ListSchedulesInput| {
                     let mut s = st.lock().expect("lock");
@@ -177,32 +217,7 @@ impl World {
                             .expect("valid output"),
                     )
                 },
-            ));
-        let interceptor = MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&create)
-            .with_rule(&delete)
-            .with_rule(&list);
-        // As the Lambda client: faults over HTTP (a timeout never answers), on virtual time.
-        let conf = aws_sdk_scheduler::Config::builder()
-            .with_test_defaults_v2()
-            .region(aws_sdk_scheduler::config::Region::new(super::REGION))
-            .http_client(super::faults::FaultyHttp::wrap(
-                self.lock().timeout_next.clone(),
-            ))
-            .interceptor(interceptor)
-            .time_source(self.time_source())
-            .timeout_config(
-                aws_sdk_scheduler::config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .sleep_impl(self.sleep_impl())
-            .stalled_stream_protection(
-                aws_sdk_scheduler::config::StalledStreamProtectionConfig::disabled(),
-            )
-            .retry_config(aws_sdk_scheduler::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_scheduler::Client::from_conf(conf)
+            ),
+        )
     }
 }
