@@ -4,13 +4,12 @@
 
 use crate::support;
 
-use self_deployer::engine::Invocation;
 use self_deployer::report::{FailureKind, Outcome};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::world::{RateLimits, World, image_uri};
-use support::{IntoReport, TestEngine, config_with, push};
+use support::{IntoReport, TestEngine, config_with, push, push_b_by};
 
 fn targets(names: &[&str]) -> Value {
     json!([{"repository": "api", "functions": names}])
@@ -39,19 +38,7 @@ async fn throttles_are_waited_out_counted_in_the_report_and_the_metrics() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["throttles"], seen);
     // Every throttled call was tried again after what Lambda asked, never sooner.
-    let calls = w.calls();
-    for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.throttled) {
-        let again = calls[i + 1..]
-            .iter()
-            .find(|n| n.op == c.op && n.function == c.function)
-            .expect("tried again");
-        let gap = again.at.unwrap().duration_since(c.at.unwrap()).unwrap();
-        assert!(
-            gap >= Duration::from_secs(1),
-            "{} again after {gap:?}",
-            c.op
-        );
-    }
+    w.assert_throttles_retried_after(Duration::from_secs(1));
     let records: Vec<Value> = lines
         .lock()
         .unwrap()
@@ -102,18 +89,8 @@ async fn near_the_deadline_a_throttle_fails_the_call_and_says_so() {
         .build();
     // The bucket's one token goes to someone else first.
     w.lock().rate_limited("GetAlias");
-    let request = e.parse(&push("api", 'b', Some("v2"))).unwrap();
     let deadline = w.now() + Duration::from_secs(90);
-    let r = e
-        .run(
-            request,
-            Invocation {
-                request_id: None,
-                deadline: Some(deadline),
-            },
-        )
-        .await
-        .report();
+    let r = push_b_by(&e, deadline).await;
     assert_eq!(r.outcome, Outcome::Failed, "{r:#?}");
     let d = &r.deployments[0];
     assert_eq!(d.failure_kind, Some(FailureKind::Throttled), "{d:#?}");
@@ -200,51 +177,14 @@ async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
         r.throttles as usize, seen,
         "every 429 reached the budget: none was retried by the SDK behind its back"
     );
-    let calls = w.calls();
-    for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.throttled) {
-        let again = calls[i + 1..]
-            .iter()
-            .find(|n| n.op == c.op && n.function == c.function)
-            .expect("tried again");
-        let gap = again.at.unwrap().duration_since(c.at.unwrap()).unwrap();
-        assert!(
-            gap >= Duration::from_secs(1),
-            "{} again after {gap:?}",
-            c.op
-        );
-    }
+    w.assert_throttles_retried_after(Duration::from_secs(1));
 
     // The same answer from a rule in front of the world: without the classifier the SDK would
     // have sent it again itself (and the budget seen nothing).
     for (classifier, throttles) in [(true, 1), (false, 0)] {
         let w = World::new();
         w.live_function("api-dev", "api", 'a');
-        let (version, revision) = w.with_func("api-dev", |f| {
-            (
-                f.aliases["live"].version.clone(),
-                f.aliases["live"].revision.clone(),
-            )
-        });
-        let limited = aws_smithy_mocks::mock!(aws_sdk_lambda::Client::get_alias)
-            .sequence()
-            .http_response(|| {
-                let mut r = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                    aws_smithy_runtime_api::http::StatusCode::try_from(429).unwrap(),
-                    aws_smithy_types::body::SdkBody::from(r#"{"message":"Rate exceeded"}"#),
-                );
-                r.headers_mut()
-                    .insert("x-amzn-errortype", "TooManyRequestsException");
-                r.headers_mut().insert("Retry-After", "2");
-                r
-            })
-            .output(move || {
-                aws_sdk_lambda::operation::get_alias::GetAliasOutput::builder()
-                    .name("live")
-                    .function_version(&version)
-                    .revision_id(&revision)
-                    .build()
-            })
-            .build();
+        let limited = w.get_alias_throttled("api-dev", 1, Some("2"));
         let client = w.client_with(
             vec![limited.clone()],
             RetryConfig::standard().with_max_attempts(5),
