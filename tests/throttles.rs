@@ -11,24 +11,28 @@ use std::time::Duration;
 use support::world::{RateLimits, World, image_uri};
 use support::{IntoReport, TestEngine, config_with, push, push_b_by};
 
+/// api-dev live on image a, with `per_second` control-plane calls a second left for this run
+/// (GetFunction's own quota out of the way).
+fn limited(per_second: f64) -> World {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.rate_limit(RateLimits {
+        control_plane: per_second,
+        get_function: 100.0,
+    });
+    w
+}
+
 fn targets(names: &[&str]) -> Value {
     json!([{"repository": "api", "functions": names}])
 }
 
 #[tokio::test]
 async fn throttles_are_waited_out_counted_in_the_report_and_the_metrics() {
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
     // Someone else is using the account's rate: one call a second is left for us.
-    w.rate_limit(RateLimits {
-        control_plane: 1.0,
-        get_function: 100.0,
-    });
+    let w = limited(1.0);
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
-        .metrics("Team/Deploys", &lines)
-        .build();
+    let e = TestEngine::new(&w).metrics("Team/Deploys", &lines).build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     assert_eq!(w.latest_image("api-dev"), image_uri("api", 'b'));
@@ -59,10 +63,7 @@ async fn a_run_without_throttles_has_no_throttle_field_or_record() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
-        .metrics("Team/Deploys", &lines)
-        .build();
+    let e = TestEngine::new(&w).metrics("Team/Deploys", &lines).build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(r.throttles, 0);
     assert!(serde_json::to_value(&r).unwrap().get("throttles").is_none());
@@ -77,16 +78,9 @@ async fn a_run_without_throttles_has_no_throttle_field_or_record() {
 
 #[tokio::test]
 async fn near_the_deadline_a_throttle_fails_the_call_and_says_so() {
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
     // The account is saturated for minutes: Lambda asks to come back in 100 s.
-    w.rate_limit(RateLimits {
-        control_plane: 0.01,
-        get_function: 100.0,
-    });
-    let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
-        .build();
+    let w = limited(0.01);
+    let e = TestEngine::new(&w).build();
     // The bucket's one token goes to someone else first.
     w.lock().rate_limited("GetAlias");
     let deadline = w.now() + Duration::from_secs(90);
@@ -153,12 +147,7 @@ async fn a_batch_keeps_to_its_share_of_the_budget() {
 async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
     use aws_sdk_lambda::config::retry::RetryConfig;
     use self_deployer::ThrottlesToTheBudget;
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
-    w.rate_limit(RateLimits {
-        control_plane: 1.0,
-        get_function: 100.0,
-    });
+    let w = limited(1.0);
     let conf = w
         .client_with(Vec::new(), RetryConfig::standard().with_max_attempts(5))
         .config()
@@ -166,7 +155,6 @@ async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
         .retry_classifier(ThrottlesToTheBudget)
         .build();
     let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
         .lambda(aws_sdk_lambda::Client::from_conf(conf))
         .build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
@@ -200,7 +188,6 @@ async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
             client
         };
         let r = TestEngine::new(&w)
-            .config(config_with(targets(&["api-dev"]), &[]))
             .lambda(client)
             .build()
             .handle(&push("api", 'b', Some("v2")))
