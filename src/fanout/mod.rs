@@ -46,7 +46,8 @@ pub async fn deploy_set(
     dry_run: bool,
 ) -> Report {
     if jobs.len() <= deps.config.inline_max {
-        let deployments = deploy_inline(deps, image, jobs, pushed, dry_run).await;
+        let parallel = deps.config.max_parallel;
+        let deployments = deploy_concurrently(deps, image, jobs, pushed, dry_run, parallel).await;
         return Report::new(ActionKind::Deploy)
             .with_image(image)
             .with_deployments(deployments);
@@ -54,20 +55,9 @@ pub async fn deploy_set(
     dispatch(deps, image, jobs, pushed, reason, dry_run).await
 }
 
-/// Every function through the pipeline in this run, at most DEPLOYER_MAX_PARALLEL at once.
-pub(crate) async fn deploy_inline(
-    deps: &Deps<'_>,
-    image: &ImageRef,
-    jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    dry_run: bool,
-) -> Vec<Deployment> {
-    let parallel = deps.config.max_parallel;
-    deploy_concurrently(deps, image, jobs, pushed, dry_run, parallel).await
-}
-
-/// Every function through the pipeline in this run, `parallel` at once (a batch's run takes its
-/// whole batch at once: the rate budget, not the parallelism, paces it).
+/// Every function through the pipeline in this run, `parallel` at once: DEPLOYER_MAX_PARALLEL
+/// for a run that deploys inline, the whole batch for a batch's run (the rate budget, not the
+/// parallelism, paces it).
 pub(crate) async fn deploy_concurrently(
     deps: &Deps<'_>,
     image: &ImageRef,
@@ -127,11 +117,16 @@ pub(crate) async fn dispatch(
     };
     tracing::info!(image = %image.uri(), functions = n, target = target_arn, dry_run, "dispatching");
     let batched = n > batch::PER_FUNCTION_MAX && !dry_run;
+    let to = Dispatch {
+        target_arn,
+        image,
+        pushed,
+        reason,
+    };
     let (deployments, warning) = if batched {
-        batch::dispatch_deploy(deps, target_arn, image, jobs, pushed, reason).await
+        batch::dispatch_deploy(deps, to, jobs).await
     } else {
-        let each = dispatch_each(deps, target_arn, image, jobs, pushed, reason, dry_run).await;
-        (each, None)
+        (dispatch_each(deps, to, jobs, dry_run).await, None)
     };
     let mut report = Report::new(ActionKind::Deploy)
         .with_image(image)
@@ -145,16 +140,29 @@ pub(crate) async fn dispatch(
     report
 }
 
+/// What every dispatched run of one push is sent: where (the deployer's own ARN), the image, when
+/// it was pushed and why (a person's reason).
+#[derive(Clone, Copy)]
+pub(crate) struct Dispatch<'a> {
+    pub target_arn: &'a str,
+    pub image: &'a ImageRef,
+    pub pushed: Option<DateTime<Utc>>,
+    pub reason: Option<&'a Reason>,
+}
+
 /// One asynchronous invocation per function (a fleet of up to [`batch::PER_FUNCTION_MAX`]).
 async fn dispatch_each(
     deps: &Deps<'_>,
-    target_arn: &str,
-    image: &ImageRef,
+    to: Dispatch<'_>,
     jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
     dry_run: bool,
 ) -> Vec<Deployment> {
+    let Dispatch {
+        target_arn,
+        image,
+        pushed,
+        reason,
+    } = to;
     futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
             let mut d = Deployment::new(function.clone(), target.alias.clone());
