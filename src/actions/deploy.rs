@@ -23,13 +23,7 @@ pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool)
             None if !deps.config.targets_for(&ev.repository).is_empty() => {
                 Report::failed(ActionKind::Deploy, crate::plan::HOME_UNKNOWN).with_image(&image)
             }
-            None => Report::skipped(
-                ActionKind::Deploy,
-                format!(
-                    "no target is configured for repository {:?}",
-                    ev.repository.as_str()
-                ),
-            ),
+            None => Report::skipped(ActionKind::Deploy, crate::plan::no_target(&ev.repository)),
             Some(home) => match super::index_child::part_of_index(deps, ev).await {
                 Some(report) => report,
                 None => deploy_image(deps, home, &image, Some(ev.time), None, dry_run).await,
@@ -124,16 +118,7 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
             }
         }
         DeploySource::Tag { repository, tag } => {
-            let targets = deps.config.targets_for(repository);
-            if targets.is_empty() {
-                return Err(InputError::new(
-                    "payload.repository",
-                    format!(
-                        "no target is configured for repository {:?}",
-                        repository.as_str()
-                    ),
-                ));
-            }
+            let targets = deps.targets_of(repository)?;
             let Some(home) = deps.home else {
                 return Ok(Report::failed(
                     ActionKind::Deploy,
