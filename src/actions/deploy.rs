@@ -2,7 +2,7 @@
 //! same pipeline for each function the image is for.
 
 use super::Deps;
-use crate::fanout::deploy_set;
+use crate::fanout::{Push, deploy_set};
 use crate::input::{
     DeployRequest, DeploySource, EcrImageAction, EcrImageScan, ImageAction, ImageResult, InputError,
 };
@@ -93,7 +93,13 @@ async fn deploy_image(
         Ok(jobs) => {
             tracing::info!(image = %image.uri(), functions = jobs.len(), dry_run, "deploying");
             let jobs = jobs.into_iter().map(|j| (j.function, j.target)).collect();
-            Box::pin(deploy_set(deps, image, jobs, pushed, reason, dry_run)).await
+            let push = Push {
+                image,
+                pushed,
+                reason,
+                dry_run,
+            };
+            Box::pin(deploy_set(deps, push, jobs)).await
         }
     }
 }
@@ -112,8 +118,13 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
                         return Err(InputError::new("payload.image_uri", why));
                     }
                     let job = vec![(function, target)];
-                    let reason = d.reason.as_ref();
-                    Box::pin(deploy_set(deps, image, job, d.pushed, reason, d.dry_run)).await
+                    let push = Push {
+                        image,
+                        pushed: d.pushed,
+                        reason: d.reason.as_ref(),
+                        dry_run: d.dry_run,
+                    };
+                    Box::pin(deploy_set(deps, push, job)).await
                 }
             }
         }

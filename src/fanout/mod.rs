@@ -34,25 +34,33 @@ pub const DISPATCH_PARALLEL: usize = 16;
 /// Failed functions named in the top-level reason; the per-function entries name them all.
 const NAMED_IN_REASON: usize = 10;
 
+/// One image on its way to functions: when it was pushed and why (a person's reason) travel with
+/// every dispatched payload; a dry run says what would be done.
+#[derive(Clone, Copy)]
+pub struct Push<'a> {
+    pub image: &'a ImageRef,
+    pub pushed: Option<DateTime<Utc>>,
+    pub reason: Option<&'a Reason>,
+    pub dry_run: bool,
+}
+
 /// `image` to `jobs`: deployed by this run when there are at most DEPLOYER_INLINE_MAX of them,
 /// otherwise dispatched one function per invocation. `pushed` and `reason` travel with each
 /// dispatched payload.
 pub async fn deploy_set(
     deps: &Deps<'_>,
-    image: &ImageRef,
+    push: Push<'_>,
     jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
-    dry_run: bool,
 ) -> Report {
     if jobs.len() <= deps.config.inline_max {
-        let parallel = deps.config.max_parallel;
-        let deployments = deploy_concurrently(deps, image, jobs, pushed, dry_run, parallel).await;
+        let (image, parallel) = (push.image, deps.config.max_parallel);
+        let deployments =
+            deploy_concurrently(deps, image, jobs, push.pushed, push.dry_run, parallel).await;
         return Report::new(ActionKind::Deploy)
             .with_image(image)
             .with_deployments(deployments);
     }
-    dispatch(deps, image, jobs, pushed, reason, dry_run).await
+    dispatch(deps, push, jobs).await
 }
 
 /// Every function through the pipeline in this run, `parallel` at once: DEPLOYER_MAX_PARALLEL
@@ -102,14 +110,18 @@ fn no_target(n: usize, inline_max: usize) -> String {
     )
 }
 
+/// `image` to `jobs`, one dispatched run per function (or per batch, for a large fleet).
 pub(crate) async fn dispatch(
     deps: &Deps<'_>,
-    image: &ImageRef,
+    push: Push<'_>,
     jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
-    dry_run: bool,
 ) -> Report {
+    let Push {
+        image,
+        pushed,
+        reason,
+        dry_run,
+    } = push;
     let n = jobs.len();
     let Some(target_arn) = deps.ctx.rollouts.target_arn.as_deref() else {
         return Report::failed(ActionKind::Deploy, no_target(n, deps.config.inline_max))

@@ -10,7 +10,7 @@ mod stalled;
 
 use super::Deps;
 use crate::config::{ReconcileMode, Target};
-use crate::fanout::{deploy_concurrently, dispatch};
+use crate::fanout::{Push, deploy_concurrently, dispatch};
 use crate::input::ReconcileRequest;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::{FunctionRef, ImageRef, Version};
@@ -159,8 +159,13 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
         .map(|m| async move {
             if fan_out {
                 let job = vec![(m.function.clone(), m.target)];
-                let report =
-                    Box::pin(dispatch(deps, &m.image, job, m.pushed, None, m.dry_run)).await;
+                let push = Push {
+                    image: &m.image,
+                    pushed: m.pushed,
+                    reason: None,
+                    dry_run: m.dry_run,
+                };
+                let report = Box::pin(dispatch(deps, push, job)).await;
                 let mut d = report
                     .deployments
                     .into_iter()
