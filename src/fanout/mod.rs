@@ -236,18 +236,7 @@ pub(crate) fn partial_failure(deployments: &[Deployment]) -> String {
         .iter()
         .filter(|d| d.outcome == Outcome::Dispatched)
         .count();
-    let named = |list: &[&str]| {
-        let mut names = list
-            .iter()
-            .take(NAMED_IN_REASON)
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if list.len() > NAMED_IN_REASON {
-            names.push_str(&format!(" and {} more", list.len() - NAMED_IN_REASON));
-        }
-        names
-    };
+    let named = |list: &[&str]| crate::text::first_names(list, NAMED_IN_REASON);
     let mut parts = Vec::new();
     if !failed.is_empty() {
         parts.push(format!(
