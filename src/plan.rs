@@ -1,7 +1,7 @@
 //! Which functions an image deploys to, or why it deploys nothing. Pure: no AWS here.
 
 use crate::config::{Config, Target};
-use crate::types::{Account, FunctionRef, ImageRef, Region};
+use crate::types::{Account, FunctionRef, ImageRef, Region, Repository};
 
 pub const HOME_UNKNOWN: &str = "this deployer's own account and region are unknown (see the log), so the image's registry cannot be checked: nothing was deployed";
 
@@ -49,16 +49,21 @@ pub struct Job<'a> {
     pub function: FunctionRef,
 }
 
+/// Why nothing goes to `repository`: no target names it (a push skipped, a payload refused).
+pub fn no_target(repository: &Repository) -> String {
+    format!(
+        "no target is configured for repository {:?}",
+        repository.as_str()
+    )
+}
+
 /// Which functions `image` goes to: every function of every target of its repository whose tag
 /// patterns match and whose registry is the image's. `Err` says why it goes nowhere (not an error:
 /// EventBridge sends every push of the account's rule).
 pub fn plan<'a>(config: &'a Config, image: &ImageRef, home: &Home) -> Result<Vec<Job<'a>>, String> {
     let targets: Vec<&Target> = config.targets_for(&image.repository);
     if targets.is_empty() {
-        return Err(format!(
-            "no target is configured for repository {:?}",
-            image.repository.as_str()
-        ));
+        return Err(no_target(&image.repository));
     }
     let mut jobs = Vec::new();
     let mut mismatches = Vec::new();

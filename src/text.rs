@@ -52,6 +52,21 @@ pub fn tail(s: &str, max: usize) -> String {
     format!("…{}", s.chars().skip(n - max).collect::<String>())
 }
 
+/// The first `most` names, comma-separated, and how many more there are: a reason or a summary
+/// names the functions it is about without growing with the fleet.
+pub fn first_names<S: AsRef<str>>(names: &[S], most: usize) -> String {
+    let mut s = names
+        .iter()
+        .take(most)
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > most {
+        s.push_str(&format!(" and {} more", names.len() - most));
+    }
+    s
+}
+
 /// `sha256:` and the first 12 hex digits: enough to tell images apart in a table or a subject.
 pub fn short_digest(digest: &str) -> String {
     digest.chars().take("sha256:".len() + 12).collect()
@@ -106,5 +121,12 @@ mod tests {
             short_digest(&format!("sha256:{}", "a".repeat(64))),
             "sha256:aaaaaaaaaaaa"
         );
+    }
+
+    #[test]
+    fn a_long_list_names_its_first_and_counts_the_rest() {
+        assert_eq!(first_names(&["a", "b"], 2), "a, b");
+        assert_eq!(first_names(&["a", "b", "c"], 2), "a, b and 1 more");
+        assert_eq!(first_names::<String>(&[], 2), "");
     }
 }

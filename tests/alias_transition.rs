@@ -10,7 +10,7 @@ use self_deployer::report::Outcome;
 use serde_json::json;
 use std::time::Duration;
 use support::world::World;
-use support::{IntoReport, config, engine, one_target, push};
+use support::{IntoReport, config, engine, one_target, push, push_b};
 
 fn world(transition: Duration) -> World {
     let w = World::new();
@@ -19,26 +19,10 @@ fn world(transition: Duration) -> World {
     w
 }
 
-/// Seconds of world time between the alias move and the run's last call.
-fn waited_after_move(w: &World) -> u64 {
-    let calls = w.calls();
-    let moved = calls
-        .iter()
-        .rfind(|c| c.op == "UpdateAlias")
-        .unwrap()
-        .at
-        .unwrap();
-    let last = calls.last().unwrap().at.unwrap();
-    last.duration_since(moved).unwrap().as_secs()
-}
-
 #[tokio::test]
 async fn a_deploy_waits_for_lambdas_transition_before_saying_deployed() {
     let w = world(Duration::from_secs(20));
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     let d = &r.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "{r:#?}");
     assert!(
@@ -49,17 +33,18 @@ async fn a_deploy_waits_for_lambdas_transition_before_saying_deployed() {
         w.count("GetAlias") > 2,
         "the alias was read until the transition cleared"
     );
-    assert!(waited_after_move(&w) >= 20, "{}", waited_after_move(&w));
+    assert!(
+        w.since_last_move().as_secs() >= 20,
+        "{:?}",
+        w.since_last_move()
+    );
     assert_eq!(w.alias_state("api-dev"), (2, vec![]));
 }
 
 #[tokio::test]
 async fn a_transition_that_does_not_clear_is_reported_as_traffic_moving_after_a_bounded_wait() {
     let w = world(Duration::from_secs(3600));
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     let d = &r.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "the alias did move: {r:#?}");
     assert!(d.after_move.traffic_moving, "{d:#?}");
@@ -70,7 +55,7 @@ async fn a_transition_that_does_not_clear_is_reported_as_traffic_moving_after_a_
         "{:?}",
         d.warnings
     );
-    let waited = waited_after_move(&w);
+    let waited = w.since_last_move().as_secs();
     assert!((120..=125).contains(&waited), "bounded: {waited}");
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["deployments"][0]["traffic_moving"], json!(true));

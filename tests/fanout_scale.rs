@@ -86,6 +86,19 @@ struct Measured {
 }
 
 impl Measured {
+    /// At most one and a half times the floor (the test fails saying how far it was), then the
+    /// row BENCHMARKS.md's fan-out table is made from.
+    fn near_the_floor(&self, what: &str, action: &str, n: usize) {
+        assert!(
+            self.ratio() <= 1.5,
+            "{what}: {:?} against a floor of {:?} ({} calls)",
+            self.took,
+            self.floor,
+            self.calls
+        );
+        println!("FANOUT_SIM {}", self.row(action, n));
+    }
+
     fn of(
         f: &Fleet,
         played: &Played,
@@ -181,13 +194,7 @@ async fn ten_and_a_hundred_functions_are_live_within_one_and_a_half_times_the_fl
     for n in [10, 100] {
         let f = fleet(n);
         let m = deploy(&f).await;
-        assert!(
-            m.ratio() <= 1.5,
-            "{n} functions: {:?} against a floor of {:?}",
-            m.took,
-            m.floor
-        );
-        println!("FANOUT_SIM {}", m.row("deploy", n));
+        m.near_the_floor(&format!("{n} functions"), "deploy", n);
     }
 }
 
@@ -195,14 +202,7 @@ async fn ten_and_a_hundred_functions_are_live_within_one_and_a_half_times_the_fl
 async fn five_hundred_functions_deploy_and_roll_back_within_one_and_a_half_times_the_floor() {
     let f = fleet(500);
     let m = deploy(&f).await;
-    assert!(
-        m.ratio() <= 1.5,
-        "500 functions: {:?} against a floor of {:?} ({} calls)",
-        m.took,
-        m.floor,
-        m.calls
-    );
-    println!("FANOUT_SIM {}", m.row("deploy", 500));
+    m.near_the_floor("500 functions", "deploy", 500);
 
     // The whole fleet back, in one request.
     let (calls_before, throttled_before) = (f.w.control_plane_calls(), {
@@ -220,12 +220,5 @@ async fn five_hundred_functions_deploy_and_roll_back_within_one_and_a_half_times
         assert!(live_on(&f.w, name, 'a'), "{name} is not back on a");
     }
     let m = Measured::of(&f, &played, calls_before, throttled_before, Duration::ZERO);
-    assert!(
-        m.ratio() <= 1.5,
-        "rollback of 500: {:?} against a floor of {:?} ({} calls)",
-        m.took,
-        m.floor,
-        m.calls
-    );
-    println!("FANOUT_SIM {}", m.row("rollback", 500));
+    m.near_the_floor("rollback of 500", "rollback", 500);
 }

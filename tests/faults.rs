@@ -240,35 +240,9 @@ async fn transport_faults_are_reported_in_plain_words() {
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk_and_the_deployment_goes_on() {
     use aws_sdk_lambda::config::retry::RetryConfig;
-    use aws_sdk_lambda::operation::get_alias::GetAliasOutput;
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
-    let (version, revision) = w.with_func("api-dev", |f| {
-        (
-            f.aliases["live"].version.clone(),
-            f.aliases["live"].revision.clone(),
-        )
-    });
-    let throttled = mock!(aws_sdk_lambda::Client::get_alias)
-        .sequence()
-        .http_response(|| {
-            let mut r = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                aws_smithy_runtime_api::http::StatusCode::try_from(429).unwrap(),
-                aws_smithy_types::body::SdkBody::from(r#"{"message":"Rate exceeded"}"#),
-            );
-            r.headers_mut()
-                .insert("x-amzn-errortype", "TooManyRequestsException");
-            r
-        })
-        .times(2)
-        .output(move || {
-            GetAliasOutput::builder()
-                .name("live")
-                .function_version(&version)
-                .revision_id(&revision)
-                .build()
-        })
-        .build();
+    let throttled = w.get_alias_throttled("api-dev", 2, None);
     // As in production: standard retries with 5 attempts (Engine::from_aws_env).
     let lambda = w.client_with(
         vec![throttled.clone()],

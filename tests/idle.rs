@@ -6,18 +6,15 @@ use crate::support;
 
 use self_deployer::report::Outcome;
 use std::time::Duration;
+use support::push_b;
 use support::world::World;
-use support::{IntoReport, config, engine, one_target, push};
 
 #[tokio::test]
 async fn an_inactive_function_is_smoke_tested_only_once_it_is_active_again() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     w.idle("api-dev");
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     let calls = w.calls();
     let updated = calls

@@ -9,14 +9,13 @@ use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_async::time::TimeSource;
 use aws_smithy_mocks::mock;
 use self_deployer::config::Config;
-use self_deployer::engine::Invocation;
 use self_deployer::notify::render::{RenderSettings, messages};
 use self_deployer::report::{ImageVerdict, Outcome, Report, Step, step_name};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::world::{ACCOUNT, Fault, Scan, Signing, World, digest, image_uri};
-use support::{IntoReport, TestEngine, config, config_with, engine, push, push_at};
+use support::{IntoReport, TestEngine, config, config_with, engine, push, push_at, push_b_by};
 
 const PROFILE: &str = "arn:aws:signer:eu-west-1:123456789012:/signing-profiles/prod";
 
@@ -299,18 +298,8 @@ async fn the_invocations_deadline_cuts_the_wait_short() {
     let w = world();
     w.scan("api", 'b', Scan::complete(&[]).never_completes());
     let e = engine(&w, gated(strict()));
-    let request = e.parse(&push("api", 'b', Some("v2"))).unwrap();
     let deadline = w.time.now() + Duration::from_secs(100);
-    let r = e
-        .run(
-            request,
-            Invocation {
-                request_id: None,
-                deadline: Some(deadline),
-            },
-        )
-        .await
-        .report();
+    let r = push_b_by(&e, deadline).await;
     assert_blocked(
         &w,
         &r,

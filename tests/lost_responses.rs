@@ -15,7 +15,7 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::world::{Answer, Fault, World, digest, image_uri};
-use support::{IntoReport, TestEngine, config, one_target, push, push_at};
+use support::{IntoReport, TestEngine, config, one_target, push, push_at, push_b_by};
 
 /// An engine whose Lambda client retries like production's, with notifications recorded.
 fn retrying_engine(w: &World, targets: serde_json::Value) -> (Engine, Arc<Mutex<Vec<String>>>) {
@@ -232,19 +232,9 @@ async fn a_slow_update_near_the_deadline_stops_in_time_and_reports() {
     w.live_function("api-dev", "api", 'a');
     w.with_func("api-dev", |f| f.update_takes = Duration::from_secs(300));
     let e = TestEngine::new(&w).build();
-    let request = e.parse(&push("api", 'b', Some("v2"))).unwrap();
     let start = w.time.now();
     let deadline = start + Duration::from_secs(90);
-    let r = e
-        .run(
-            request,
-            Invocation {
-                request_id: None,
-                deadline: Some(deadline),
-            },
-        )
-        .await
-        .report();
+    let r = push_b_by(&e, deadline).await;
     let d = &r.deployments[0];
     assert_eq!(d.failed_step, Some(Step::WaitUpdated), "{d:#?}");
     assert!(

@@ -8,7 +8,7 @@ use crate::support;
 use self_deployer::report::{FailureKind, Outcome, Step};
 use std::time::Duration;
 use support::world::{World, image_uri};
-use support::{IntoReport, TestEngine, config, config_with, engine, one_target, push};
+use support::{IntoReport, TestEngine, config_with, engine, one_target, push, push_b};
 
 fn world(takes: Duration) -> World {
     let w = World::new();
@@ -17,22 +17,10 @@ fn world(takes: Duration) -> World {
     w
 }
 
-fn move_at(w: &World) -> std::time::SystemTime {
-    w.calls()
-        .iter()
-        .find(|c| c.op == "UpdateAlias")
-        .unwrap()
-        .at
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_deploy_waits_for_provisioned_concurrency_to_be_ready_and_reports_it() {
     let w = world(Duration::from_secs(90));
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     let d = &r.deployments[0];
     assert_eq!(d.outcome, Outcome::Deployed, "{r:#?}");
     let pc = d.after_move.provisioned.as_ref().expect("reported");
@@ -45,8 +33,7 @@ async fn a_deploy_waits_for_provisioned_concurrency_to_be_ready_and_reports_it()
             .iter()
             .any(|s| s.step == Step::ProvisionedConcurrency)
     );
-    let last = w.calls().last().unwrap().at.unwrap();
-    assert!(last.duration_since(move_at(&w)).unwrap() >= Duration::from_secs(90));
+    assert!(w.since_last_move() >= Duration::from_secs(90));
     // Read before the move, then polled after it.
     let ops = w.ops();
     let first = ops
@@ -62,10 +49,7 @@ async fn a_deploy_waits_for_provisioned_concurrency_to_be_ready_and_reports_it()
 async fn no_provisioned_concurrency_changes_nothing() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     assert_eq!(r.deployments[0].outcome, Outcome::Deployed);
     assert_eq!(r.deployments[0].after_move.provisioned, None);
     assert_eq!(
@@ -95,8 +79,7 @@ async fn the_wait_is_bounded_by_deployer_provisioned_wait_secs() {
         "{:?}",
         d.warnings
     );
-    let last = w.calls().last().unwrap().at.unwrap();
-    let waited = last.duration_since(move_at(&w)).unwrap().as_secs();
+    let waited = w.since_last_move().as_secs();
     assert!((60..=62).contains(&waited), "{waited}");
 }
 
@@ -109,10 +92,7 @@ async fn a_failed_allocation_moves_the_alias_back_restores_latest_and_rejects_th
         "2",
         "FUNCTION_ERROR_INIT_FAILURE: Init failed: KeyError DATABASE_URL",
     );
-    let r = engine(&w, config(one_target()))
-        .handle(&push("api", 'b', Some("v2")))
-        .await
-        .report();
+    let r = push_b(&w).await;
     let d = &r.deployments[0];
     assert_eq!(d.outcome, Outcome::Failed, "{r:#?}");
     assert_eq!(d.failed_step, Some(Step::ProvisionedConcurrency));

@@ -21,6 +21,23 @@ fn check() -> Request {
     })
 }
 
+/// api-dev on image a (v1), then image b (v2) pushed a minute later and deployed: where both
+/// cases start, with both images in ECR so that a sweep could bring either back.
+async fn deployed_b() -> (World, self_deployer::engine::Engine) {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.ecr_image("api", 'a', Some("v1"));
+    w.advance_to(aws_smithy_async::time::TimeSource::now(&w.time) + Duration::from_secs(60));
+    w.ecr_image("api", 'b', Some("v2"));
+    let e = TestEngine::new(&w).build();
+    let r = e
+        .handle(&support::push("api", 'b', Some("v2")))
+        .await
+        .report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    (w, e)
+}
+
 async fn run(e: &self_deployer::engine::Engine, r: Request) -> Report {
     e.run(r, Invocation::default())
         .await
@@ -33,17 +50,7 @@ async fn run(e: &self_deployer::engine::Engine, r: Request) -> Report {
 /// after the deployer put version 2 live: drift, reported, never undone by a sweep.
 #[tokio::test]
 async fn a_hand_rollback_with_its_own_description_is_drift() {
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
-    w.ecr_image("api", 'a', Some("v1"));
-    w.advance_to(aws_smithy_async::time::TimeSource::now(&w.time) + Duration::from_secs(60));
-    w.ecr_image("api", 'b', Some("v2"));
-    let e = TestEngine::new(&w).build();
-    let r = e
-        .handle(&support::push("api", 'b', Some("v2")))
-        .await
-        .report();
-    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    let (w, e) = deployed_b().await;
     w.with_func("api-dev", |f| {
         let a = f.aliases.get_mut("live").unwrap();
         a.version = "1".into();
@@ -127,17 +134,7 @@ async fn a_split_without_a_pending_check_is_stalled_and_a_sweep_schedules_it_aga
 /// says there is no alias, not that the image is rejected; and a sweep never creates the alias.
 #[tokio::test]
 async fn a_function_whose_alias_was_deleted_has_no_alias() {
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
-    w.ecr_image("api", 'a', Some("v1"));
-    w.advance_to(aws_smithy_async::time::TimeSource::now(&w.time) + Duration::from_secs(60));
-    w.ecr_image("api", 'b', Some("v2"));
-    let e = TestEngine::new(&w).build();
-    let r = e
-        .handle(&support::push("api", 'b', Some("v2")))
-        .await
-        .report();
-    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    let (w, e) = deployed_b().await;
     let r = e
         .handle(&json!({"action": "rollback", "function": "api-dev"}))
         .await

@@ -5,19 +5,20 @@
 
 use crate::support;
 
-use self_deployer::engine::Engine;
 use self_deployer::report::{Outcome, Report, RolloutInfo, Step, Verdict};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
-use support::world::{Answer, Fault, World};
-use support::{IntoReport, TestEngine, config_with, push};
+use support::IntoReport;
+use support::world::{Answer, Fault};
 
-use support::{DEPLOYER_ARN as SELF, SCHEDULER_ROLE as ROLE};
+/// The shared canary (tests/support/canary.rs) under this file's rollout, with the push already
+/// at its first step.
+struct Canary(support::canary::Canary);
 
-struct Canary {
-    w: World,
-    e: Engine,
-    subjects: Arc<Mutex<Vec<String>>>,
+impl std::ops::Deref for Canary {
+    type Target = support::canary::Canary;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Canary {
@@ -29,46 +30,12 @@ impl Canary {
         for (k, v) in extra.as_object().expect("an object") {
             rollout[k] = v.clone();
         }
-        let w = World::new();
-        w.live_function("api-dev", "api", 'a');
-        let (rule, subjects) = support::sns_subjects();
         let targets = json!([{"repository": "api", "functions": ["api-dev"], "rollout": rollout}]);
-        let vars = [
-            ("DEPLOYER_SCHEDULER_ROLE_ARN", ROLE),
-            ("DEPLOYER_FUNCTION_ARN", SELF),
-        ];
-        let e = TestEngine::new(&w)
-            .config(config_with(targets, &vars))
-            .sns(&rule)
-            .rollouts()
-            .build();
-        let c = Self { w, e, subjects };
-        let r = c.e.handle(&push("api", 'b', Some("v2"))).await.report();
+        let c = support::canary::Canary::on(targets, &[]);
+        let r = c.push('b', "v2").await;
         assert_eq!(r.outcome, Outcome::RollingOut, "{r:#?}");
         c.subjects();
-        c
-    }
-
-    /// What EventBridge Scheduler does at the schedule's time.
-    async fn fire(&self) -> Report {
-        let s = self.w.only_schedule();
-        self.w.advance_to(s.at());
-        self.w.lock().schedules.remove(&s.name);
-        self.e.handle(&s.payload()).await.report()
-    }
-
-    fn alias(&self) -> (String, Vec<(String, f64)>) {
-        self.w.with_func("api-dev", |f| {
-            let a = &f.aliases["live"];
-            let mut r: Vec<(String, f64)> =
-                a.routing.iter().map(|(k, v)| (k.clone(), *v)).collect();
-            r.sort_by(|x, y| x.0.cmp(&y.0));
-            (a.version.clone(), r)
-        })
-    }
-
-    fn subjects(&self) -> Vec<String> {
-        std::mem::take(&mut *self.subjects.lock().unwrap())
+        Self(c)
     }
 
     fn synthetic_invokes(&self) -> Vec<(Option<String>, Option<String>)> {

@@ -4,13 +4,24 @@
 
 use crate::support;
 
-use self_deployer::engine::Invocation;
 use self_deployer::report::{FailureKind, Outcome};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::world::{RateLimits, World, image_uri};
-use support::{IntoReport, TestEngine, config_with, push};
+use support::{IntoReport, TestEngine, config_with, push, push_b_by};
+
+/// api-dev live on image a, with `per_second` control-plane calls a second left for this run
+/// (GetFunction's own quota out of the way).
+fn limited(per_second: f64) -> World {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    w.rate_limit(RateLimits {
+        control_plane: per_second,
+        get_function: 100.0,
+    });
+    w
+}
 
 fn targets(names: &[&str]) -> Value {
     json!([{"repository": "api", "functions": names}])
@@ -18,18 +29,10 @@ fn targets(names: &[&str]) -> Value {
 
 #[tokio::test]
 async fn throttles_are_waited_out_counted_in_the_report_and_the_metrics() {
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
     // Someone else is using the account's rate: one call a second is left for us.
-    w.rate_limit(RateLimits {
-        control_plane: 1.0,
-        get_function: 100.0,
-    });
+    let w = limited(1.0);
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
-        .metrics("Team/Deploys", &lines)
-        .build();
+    let e = TestEngine::new(&w).metrics("Team/Deploys", &lines).build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     assert_eq!(w.latest_image("api-dev"), image_uri("api", 'b'));
@@ -39,19 +42,7 @@ async fn throttles_are_waited_out_counted_in_the_report_and_the_metrics() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["throttles"], seen);
     // Every throttled call was tried again after what Lambda asked, never sooner.
-    let calls = w.calls();
-    for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.throttled) {
-        let again = calls[i + 1..]
-            .iter()
-            .find(|n| n.op == c.op && n.function == c.function)
-            .expect("tried again");
-        let gap = again.at.unwrap().duration_since(c.at.unwrap()).unwrap();
-        assert!(
-            gap >= Duration::from_secs(1),
-            "{} again after {gap:?}",
-            c.op
-        );
-    }
+    w.assert_throttles_retried_after(Duration::from_secs(1));
     let records: Vec<Value> = lines
         .lock()
         .unwrap()
@@ -72,10 +63,7 @@ async fn a_run_without_throttles_has_no_throttle_field_or_record() {
     let w = World::new();
     w.live_function("api-dev", "api", 'a');
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
-        .metrics("Team/Deploys", &lines)
-        .build();
+    let e = TestEngine::new(&w).metrics("Team/Deploys", &lines).build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(r.throttles, 0);
     assert!(serde_json::to_value(&r).unwrap().get("throttles").is_none());
@@ -90,30 +78,13 @@ async fn a_run_without_throttles_has_no_throttle_field_or_record() {
 
 #[tokio::test]
 async fn near_the_deadline_a_throttle_fails_the_call_and_says_so() {
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
     // The account is saturated for minutes: Lambda asks to come back in 100 s.
-    w.rate_limit(RateLimits {
-        control_plane: 0.01,
-        get_function: 100.0,
-    });
-    let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
-        .build();
+    let w = limited(0.01);
+    let e = TestEngine::new(&w).build();
     // The bucket's one token goes to someone else first.
     w.lock().rate_limited("GetAlias");
-    let request = e.parse(&push("api", 'b', Some("v2"))).unwrap();
     let deadline = w.now() + Duration::from_secs(90);
-    let r = e
-        .run(
-            request,
-            Invocation {
-                request_id: None,
-                deadline: Some(deadline),
-            },
-        )
-        .await
-        .report();
+    let r = push_b_by(&e, deadline).await;
     assert_eq!(r.outcome, Outcome::Failed, "{r:#?}");
     let d = &r.deployments[0];
     assert_eq!(d.failure_kind, Some(FailureKind::Throttled), "{d:#?}");
@@ -176,12 +147,7 @@ async fn a_batch_keeps_to_its_share_of_the_budget() {
 async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
     use aws_sdk_lambda::config::retry::RetryConfig;
     use self_deployer::ThrottlesToTheBudget;
-    let w = World::new();
-    w.live_function("api-dev", "api", 'a');
-    w.rate_limit(RateLimits {
-        control_plane: 1.0,
-        get_function: 100.0,
-    });
+    let w = limited(1.0);
     let conf = w
         .client_with(Vec::new(), RetryConfig::standard().with_max_attempts(5))
         .config()
@@ -189,7 +155,6 @@ async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
         .retry_classifier(ThrottlesToTheBudget)
         .build();
     let e = TestEngine::new(&w)
-        .config(config_with(targets(&["api-dev"]), &[]))
         .lambda(aws_sdk_lambda::Client::from_conf(conf))
         .build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
@@ -200,51 +165,14 @@ async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
         r.throttles as usize, seen,
         "every 429 reached the budget: none was retried by the SDK behind its back"
     );
-    let calls = w.calls();
-    for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.throttled) {
-        let again = calls[i + 1..]
-            .iter()
-            .find(|n| n.op == c.op && n.function == c.function)
-            .expect("tried again");
-        let gap = again.at.unwrap().duration_since(c.at.unwrap()).unwrap();
-        assert!(
-            gap >= Duration::from_secs(1),
-            "{} again after {gap:?}",
-            c.op
-        );
-    }
+    w.assert_throttles_retried_after(Duration::from_secs(1));
 
     // The same answer from a rule in front of the world: without the classifier the SDK would
     // have sent it again itself (and the budget seen nothing).
     for (classifier, throttles) in [(true, 1), (false, 0)] {
         let w = World::new();
         w.live_function("api-dev", "api", 'a');
-        let (version, revision) = w.with_func("api-dev", |f| {
-            (
-                f.aliases["live"].version.clone(),
-                f.aliases["live"].revision.clone(),
-            )
-        });
-        let limited = aws_smithy_mocks::mock!(aws_sdk_lambda::Client::get_alias)
-            .sequence()
-            .http_response(|| {
-                let mut r = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                    aws_smithy_runtime_api::http::StatusCode::try_from(429).unwrap(),
-                    aws_smithy_types::body::SdkBody::from(r#"{"message":"Rate exceeded"}"#),
-                );
-                r.headers_mut()
-                    .insert("x-amzn-errortype", "TooManyRequestsException");
-                r.headers_mut().insert("Retry-After", "2");
-                r
-            })
-            .output(move || {
-                aws_sdk_lambda::operation::get_alias::GetAliasOutput::builder()
-                    .name("live")
-                    .function_version(&version)
-                    .revision_id(&revision)
-                    .build()
-            })
-            .build();
+        let limited = w.get_alias_throttled("api-dev", 1, Some("2"));
         let client = w.client_with(
             vec![limited.clone()],
             RetryConfig::standard().with_max_attempts(5),
@@ -260,7 +188,6 @@ async fn lambdas_rate_limit_is_left_to_the_budget_not_the_sdks_retries() {
             client
         };
         let r = TestEngine::new(&w)
-            .config(config_with(targets(&["api-dev"]), &[]))
             .lambda(client)
             .build()
             .handle(&push("api", 'b', Some("v2")))

@@ -2,7 +2,7 @@
 //! same pipeline for each function the image is for.
 
 use super::Deps;
-use crate::fanout::deploy_set;
+use crate::fanout::{Push, deploy_set};
 use crate::input::{
     DeployRequest, DeploySource, EcrImageAction, EcrImageScan, ImageAction, ImageResult, InputError,
 };
@@ -23,13 +23,7 @@ pub async fn on_image_event(deps: &Deps<'_>, ev: &EcrImageAction, dry_run: bool)
             None if !deps.config.targets_for(&ev.repository).is_empty() => {
                 Report::failed(ActionKind::Deploy, crate::plan::HOME_UNKNOWN).with_image(&image)
             }
-            None => Report::skipped(
-                ActionKind::Deploy,
-                format!(
-                    "no target is configured for repository {:?}",
-                    ev.repository.as_str()
-                ),
-            ),
+            None => Report::skipped(ActionKind::Deploy, crate::plan::no_target(&ev.repository)),
             Some(home) => match super::index_child::part_of_index(deps, ev).await {
                 Some(report) => report,
                 None => deploy_image(deps, home, &image, Some(ev.time), None, dry_run).await,
@@ -99,7 +93,13 @@ async fn deploy_image(
         Ok(jobs) => {
             tracing::info!(image = %image.uri(), functions = jobs.len(), dry_run, "deploying");
             let jobs = jobs.into_iter().map(|j| (j.function, j.target)).collect();
-            Box::pin(deploy_set(deps, image, jobs, pushed, reason, dry_run)).await
+            let push = Push {
+                image,
+                pushed,
+                reason,
+                dry_run,
+            };
+            Box::pin(deploy_set(deps, push, jobs)).await
         }
     }
 }
@@ -118,22 +118,18 @@ pub async fn on_deploy(deps: &Deps<'_>, d: &DeployRequest) -> Result<Report, Inp
                         return Err(InputError::new("payload.image_uri", why));
                     }
                     let job = vec![(function, target)];
-                    let reason = d.reason.as_ref();
-                    Box::pin(deploy_set(deps, image, job, d.pushed, reason, d.dry_run)).await
+                    let push = Push {
+                        image,
+                        pushed: d.pushed,
+                        reason: d.reason.as_ref(),
+                        dry_run: d.dry_run,
+                    };
+                    Box::pin(deploy_set(deps, push, job)).await
                 }
             }
         }
         DeploySource::Tag { repository, tag } => {
-            let targets = deps.config.targets_for(repository);
-            if targets.is_empty() {
-                return Err(InputError::new(
-                    "payload.repository",
-                    format!(
-                        "no target is configured for repository {:?}",
-                        repository.as_str()
-                    ),
-                ));
-            }
+            let targets = deps.targets_of(repository)?;
             let Some(home) = deps.home else {
                 return Ok(Report::failed(
                     ActionKind::Deploy,

@@ -125,16 +125,7 @@ fn batches(
 
 /// Every function configured for `repository`, each once, in configuration order.
 fn functions_of(deps: &Deps<'_>, repository: &Repository) -> Result<Vec<FunctionRef>, InputError> {
-    let targets = deps.config.targets_for(repository);
-    if targets.is_empty() {
-        return Err(InputError::new(
-            "payload.repository",
-            format!(
-                "no target is configured for repository {:?}",
-                repository.as_str()
-            ),
-        ));
-    }
+    let targets = deps.targets_of(repository)?;
     let mut out: Vec<FunctionRef> = Vec::new();
     for f in targets.iter().flat_map(|t| t.functions.iter()) {
         if !out.contains(f) {

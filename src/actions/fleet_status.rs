@@ -70,16 +70,7 @@ pub async fn on_fleet_status(
     deps: &Deps<'_>,
     r: &FleetStatusRequest,
 ) -> Result<FleetStatus, InputError> {
-    let targets = deps.config.targets_for(&r.repository);
-    if targets.is_empty() {
-        return Err(InputError::new(
-            "payload.repository",
-            format!(
-                "no target is configured for repository {:?}",
-                r.repository.as_str()
-            ),
-        ));
-    }
+    let targets = deps.targets_of(&r.repository)?;
     let digest = match &r.digest {
         Some(d) => d.clone(),
         None => newest(deps, &r.repository, targets[0].registry_account.as_ref()).await?,

@@ -4,7 +4,7 @@
 
 use super::Deps;
 use crate::config::{After, Target, stage::target_of};
-use crate::fanout::deploy_set;
+use crate::fanout::{Push, deploy_set};
 use crate::gateway::cloudwatch::is_alarm;
 use crate::gateway::{AliasState, FunctionState};
 use crate::input::{InputError, PromoteStageRequest};
@@ -125,15 +125,13 @@ async fn promote(
     };
     let jobs = later.functions.iter().map(|f| (f.clone(), later)).collect();
     // More functions than DEPLOYER_INLINE_MAX are dispatched, as a push to them would be.
-    let mut report = Box::pin(deploy_set(
-        deps,
-        &image,
-        jobs,
+    let push = Push {
+        image: &image,
         pushed,
-        r.reason.as_ref(),
-        false,
-    ))
-    .await;
+        reason: r.reason.as_ref(),
+        dry_run: false,
+    };
+    let mut report = Box::pin(deploy_set(deps, push, jobs)).await;
     report.action = ActionKind::PromoteStage;
     Ok(report)
 }

@@ -85,12 +85,15 @@ pub(crate) async fn send(
 /// a warning when the fleet gets no summary (each function's run then tells its own outcome).
 pub(crate) async fn dispatch_deploy(
     deps: &Deps<'_>,
-    target_arn: &str,
-    image: &ImageRef,
+    to: super::Dispatch<'_>,
     jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
 ) -> (Vec<Deployment>, Option<String>) {
+    let super::Dispatch {
+        target_arn,
+        image,
+        pushed,
+        reason,
+    } = to;
     let started = deps.ctx.clock().now_utc();
     let key = super::summary::key(FleetKind::Deploy, started, Some(&image.digest));
     // The functions this push goes to, of all the repository's: what the summary waits for.

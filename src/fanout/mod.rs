@@ -34,40 +34,38 @@ pub const DISPATCH_PARALLEL: usize = 16;
 /// Failed functions named in the top-level reason; the per-function entries name them all.
 const NAMED_IN_REASON: usize = 10;
 
+/// One image on its way to functions: when it was pushed and why (a person's reason) travel with
+/// every dispatched payload; a dry run says what would be done.
+#[derive(Clone, Copy)]
+pub struct Push<'a> {
+    pub image: &'a ImageRef,
+    pub pushed: Option<DateTime<Utc>>,
+    pub reason: Option<&'a Reason>,
+    pub dry_run: bool,
+}
+
 /// `image` to `jobs`: deployed by this run when there are at most DEPLOYER_INLINE_MAX of them,
 /// otherwise dispatched one function per invocation. `pushed` and `reason` travel with each
 /// dispatched payload.
 pub async fn deploy_set(
     deps: &Deps<'_>,
-    image: &ImageRef,
+    push: Push<'_>,
     jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
-    dry_run: bool,
 ) -> Report {
     if jobs.len() <= deps.config.inline_max {
-        let deployments = deploy_inline(deps, image, jobs, pushed, dry_run).await;
+        let (image, parallel) = (push.image, deps.config.max_parallel);
+        let deployments =
+            deploy_concurrently(deps, image, jobs, push.pushed, push.dry_run, parallel).await;
         return Report::new(ActionKind::Deploy)
             .with_image(image)
             .with_deployments(deployments);
     }
-    dispatch(deps, image, jobs, pushed, reason, dry_run).await
+    dispatch(deps, push, jobs).await
 }
 
-/// Every function through the pipeline in this run, at most DEPLOYER_MAX_PARALLEL at once.
-pub(crate) async fn deploy_inline(
-    deps: &Deps<'_>,
-    image: &ImageRef,
-    jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    dry_run: bool,
-) -> Vec<Deployment> {
-    let parallel = deps.config.max_parallel;
-    deploy_concurrently(deps, image, jobs, pushed, dry_run, parallel).await
-}
-
-/// Every function through the pipeline in this run, `parallel` at once (a batch's run takes its
-/// whole batch at once: the rate budget, not the parallelism, paces it).
+/// Every function through the pipeline in this run, `parallel` at once: DEPLOYER_MAX_PARALLEL
+/// for a run that deploys inline, the whole batch for a batch's run (the rate budget, not the
+/// parallelism, paces it).
 pub(crate) async fn deploy_concurrently(
     deps: &Deps<'_>,
     image: &ImageRef,
@@ -112,14 +110,18 @@ fn no_target(n: usize, inline_max: usize) -> String {
     )
 }
 
+/// `image` to `jobs`, one dispatched run per function (or per batch, for a large fleet).
 pub(crate) async fn dispatch(
     deps: &Deps<'_>,
-    image: &ImageRef,
+    push: Push<'_>,
     jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
-    dry_run: bool,
 ) -> Report {
+    let Push {
+        image,
+        pushed,
+        reason,
+        dry_run,
+    } = push;
     let n = jobs.len();
     let Some(target_arn) = deps.ctx.rollouts.target_arn.as_deref() else {
         return Report::failed(ActionKind::Deploy, no_target(n, deps.config.inline_max))
@@ -127,11 +129,16 @@ pub(crate) async fn dispatch(
     };
     tracing::info!(image = %image.uri(), functions = n, target = target_arn, dry_run, "dispatching");
     let batched = n > batch::PER_FUNCTION_MAX && !dry_run;
+    let to = Dispatch {
+        target_arn,
+        image,
+        pushed,
+        reason,
+    };
     let (deployments, warning) = if batched {
-        batch::dispatch_deploy(deps, target_arn, image, jobs, pushed, reason).await
+        batch::dispatch_deploy(deps, to, jobs).await
     } else {
-        let each = dispatch_each(deps, target_arn, image, jobs, pushed, reason, dry_run).await;
-        (each, None)
+        (dispatch_each(deps, to, jobs, dry_run).await, None)
     };
     let mut report = Report::new(ActionKind::Deploy)
         .with_image(image)
@@ -145,16 +152,29 @@ pub(crate) async fn dispatch(
     report
 }
 
+/// What every dispatched run of one push is sent: where (the deployer's own ARN), the image, when
+/// it was pushed and why (a person's reason).
+#[derive(Clone, Copy)]
+pub(crate) struct Dispatch<'a> {
+    pub target_arn: &'a str,
+    pub image: &'a ImageRef,
+    pub pushed: Option<DateTime<Utc>>,
+    pub reason: Option<&'a Reason>,
+}
+
 /// One asynchronous invocation per function (a fleet of up to [`batch::PER_FUNCTION_MAX`]).
 async fn dispatch_each(
     deps: &Deps<'_>,
-    target_arn: &str,
-    image: &ImageRef,
+    to: Dispatch<'_>,
     jobs: Vec<(FunctionRef, &Target)>,
-    pushed: Option<DateTime<Utc>>,
-    reason: Option<&Reason>,
     dry_run: bool,
 ) -> Vec<Deployment> {
+    let Dispatch {
+        target_arn,
+        image,
+        pushed,
+        reason,
+    } = to;
     futures_util::stream::iter(jobs)
         .map(|(function, target)| async move {
             let mut d = Deployment::new(function.clone(), target.alias.clone());
@@ -218,18 +238,7 @@ pub(crate) fn partial_failure(deployments: &[Deployment]) -> String {
         .iter()
         .filter(|d| d.outcome == Outcome::Dispatched)
         .count();
-    let named = |list: &[&str]| {
-        let mut names = list
-            .iter()
-            .take(NAMED_IN_REASON)
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if list.len() > NAMED_IN_REASON {
-            names.push_str(&format!(" and {} more", list.len() - NAMED_IN_REASON));
-        }
-        names
-    };
+    let named = |list: &[&str]| crate::text::first_names(list, NAMED_IN_REASON);
     let mut parts = Vec::new();
     if !failed.is_empty() {
         parts.push(format!(

@@ -270,16 +270,7 @@ fn summary(
 }
 
 fn named(names: &[String]) -> String {
-    let mut s = names
-        .iter()
-        .take(NAMED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > NAMED {
-        s.push_str(&format!(" and {} more", names.len() - NAMED));
-    }
-    s
+    crate::text::first_names(names, NAMED)
 }
 
 #[cfg(test)]

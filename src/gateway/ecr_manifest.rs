@@ -4,6 +4,7 @@
 use super::ecr::Ecr;
 use super::{ApiError, ErrorKind};
 use crate::types::{Account, Digest, Index, Manifest, ManifestKind, Repository};
+use aws_sdk_ecr::operation::batch_get_image::BatchGetImageOutput;
 use aws_sdk_ecr::types::ImageIdentifier;
 
 /// Every manifest type we can read: without the index types, ECR would refuse to return an index.
@@ -88,24 +89,9 @@ impl Ecr {
     ) -> Result<std::collections::HashSet<Digest>, ApiError> {
         let mut found = std::collections::HashSet::new();
         for chunk in digests.chunks(100) {
-            let ids = chunk
-                .iter()
-                .map(|d| ImageIdentifier::builder().image_digest(d.as_str()).build())
-                .collect();
-            let res = self
-                .client
-                .batch_get_image()
-                .registry_id(registry.as_str())
-                .repository_name(repository.as_str())
-                .set_image_ids(Some(ids))
-                .set_accepted_media_types(Some(ACCEPTED.iter().map(|s| s.to_string()).collect()))
-                .send()
-                .await;
-            let out = match res {
-                Ok(out) => out,
-                // No repository: none of its images exists.
-                Err(e) if super::error_code(&e) == Some("RepositoryNotFoundException") => continue,
-                Err(e) => return Err(ApiError::from_sdk("BatchGetImage", &e)),
+            // No repository: none of its images exists.
+            let Some(out) = self.batch_get(registry.as_str(), repository, chunk).await? else {
+                continue;
             };
             found.extend(out.images().iter().filter_map(|i| {
                 i.image_id()
@@ -124,25 +110,8 @@ impl Ecr {
         repository: &Repository,
         digests: &[Digest],
     ) -> Result<Vec<(Digest, Manifest)>, ApiError> {
-        let ids = digests
-            .iter()
-            .map(|d| ImageIdentifier::builder().image_digest(d.as_str()).build())
-            .collect();
-        let res = self
-            .client
-            .batch_get_image()
-            .registry_id(registry)
-            .repository_name(repository.as_str())
-            .set_image_ids(Some(ids))
-            .set_accepted_media_types(Some(ACCEPTED.iter().map(|s| s.to_string()).collect()))
-            .send()
-            .await;
-        let out = match res {
-            Ok(out) => out,
-            Err(e) if super::error_code(&e) == Some("RepositoryNotFoundException") => {
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(ApiError::from_sdk("BatchGetImage", &e)),
+        let Some(out) = self.batch_get(registry, repository, digests).await? else {
+            return Ok(Vec::new());
         };
         let mut found = Vec::new();
         for image in out.images() {
@@ -161,5 +130,33 @@ impl Ecr {
             found.push((digest, m));
         }
         Ok(found)
+    }
+
+    /// One BatchGetImage of `digests` (at most 100), every manifest type we read accepted; `None`
+    /// when the repository does not exist (then none of its images does either).
+    async fn batch_get(
+        &self,
+        registry: &str,
+        repository: &Repository,
+        digests: &[Digest],
+    ) -> Result<Option<BatchGetImageOutput>, ApiError> {
+        let ids = digests
+            .iter()
+            .map(|d| ImageIdentifier::builder().image_digest(d.as_str()).build())
+            .collect();
+        let res = self
+            .client
+            .batch_get_image()
+            .registry_id(registry)
+            .repository_name(repository.as_str())
+            .set_image_ids(Some(ids))
+            .set_accepted_media_types(Some(ACCEPTED.iter().map(|s| s.to_string()).collect()))
+            .send()
+            .await;
+        match res {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if super::error_code(&e) == Some("RepositoryNotFoundException") => Ok(None),
+            Err(e) => Err(ApiError::from_sdk("BatchGetImage", &e)),
+        }
     }
 }

@@ -254,52 +254,69 @@ mod tests {
         h
     }
 
+    /// An answer GitHub gave, and what is said of it: its kind and its message, each where the
+    /// case is about it.
+    type Case = (
+        StatusCode,
+        &'static [(&'static str, &'static str)],
+        &'static [u8],
+        Option<GitHubErrorKind>,
+        Option<&'static str>,
+    );
+
     #[test]
     fn refusals_say_what_they_mean() {
-        let e = classify(
-            "POST /x",
-            StatusCode::UNAUTHORIZED,
-            &headers(&[]),
-            br#"{"message":"Bad credentials"}"#,
-        );
-        assert_eq!(e.kind, GitHubErrorKind::Unauthorized);
-        assert_eq!(
-            e.message,
-            "POST /x: GitHub refused the token (401): Bad credentials"
-        );
-        let e = classify(
-            "POST /x",
-            StatusCode::FORBIDDEN,
-            &headers(&[
-                ("x-ratelimit-remaining", "0"),
-                ("x-ratelimit-reset", "1800000000"),
-            ]),
-            b"",
-        );
-        assert_eq!(e.kind, GitHubErrorKind::RateLimited);
-        assert_eq!(
-            e.message,
-            "POST /x: rate limited by GitHub (403), the limit resets at 2027-01-15T08:00:00Z"
-        );
-        let e = classify(
-            "POST /x",
-            StatusCode::TOO_MANY_REQUESTS,
-            &headers(&[("retry-after", "30")]),
-            b"",
-        );
-        assert_eq!(
-            e.message,
-            "POST /x: rate limited by GitHub (429), retry after 30 s"
-        );
-        let e = classify(
-            "POST /x",
-            StatusCode::FORBIDDEN,
-            &headers(&[]),
-            br#"{"message":"Resource not accessible by integration"}"#,
-        );
-        assert_eq!(e.kind, GitHubErrorKind::Refused);
-        let e = classify("POST /x", StatusCode::BAD_GATEWAY, &headers(&[]), b"<html>");
-        assert_eq!(e.kind, GitHubErrorKind::Server);
-        assert_eq!(e.message, "POST /x: GitHub failed (502)");
+        use GitHubErrorKind::*;
+        let cases: [Case; 5] = [
+            (
+                StatusCode::UNAUTHORIZED,
+                &[],
+                br#"{"message":"Bad credentials"}"#,
+                Some(Unauthorized),
+                Some("POST /x: GitHub refused the token (401): Bad credentials"),
+            ),
+            (
+                StatusCode::FORBIDDEN,
+                &[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1800000000"),
+                ],
+                b"",
+                Some(RateLimited),
+                Some(
+                    "POST /x: rate limited by GitHub (403), the limit resets at 2027-01-15T08:00:00Z",
+                ),
+            ),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                &[("retry-after", "30")],
+                b"",
+                None,
+                Some("POST /x: rate limited by GitHub (429), retry after 30 s"),
+            ),
+            (
+                StatusCode::FORBIDDEN,
+                &[],
+                br#"{"message":"Resource not accessible by integration"}"#,
+                Some(Refused),
+                None,
+            ),
+            (
+                StatusCode::BAD_GATEWAY,
+                &[],
+                b"<html>",
+                Some(Server),
+                Some("POST /x: GitHub failed (502)"),
+            ),
+        ];
+        for (status, pairs, body, kind, message) in cases {
+            let e = classify("POST /x", status, &headers(pairs), body);
+            if let Some(kind) = kind {
+                assert_eq!(e.kind, kind, "{status}");
+            }
+            if let Some(message) = message {
+                assert_eq!(e.message, message);
+            }
+        }
     }
 }

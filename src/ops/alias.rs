@@ -62,7 +62,7 @@ pub async fn shift(
         run: ctx.run_id.clone(),
         step: None,
     };
-    move_recorded(ctx, function, alias, current, version, routing, record).await
+    move_recorded(ctx, function, alias, current, routing, record).await
 }
 
 /// One step of a rollout: `weight` of the traffic on `canary`, the rest on `stable`.
@@ -95,27 +95,20 @@ pub async fn set_weight(
         step: Some(w.step),
     };
     let routing = vec![(w.canary, w.weight)];
-    move_recorded(
-        ctx,
-        function,
-        alias,
-        Some(current),
-        w.stable,
-        routing,
-        record,
-    )
-    .await
+    move_recorded(ctx, function, alias, Some(current), routing, record).await
 }
 
+/// The move itself: the alias's own version is the one `record` says it moves to, so the record
+/// and the alias cannot disagree.
 async fn move_recorded(
     ctx: &Ctx,
     function: &str,
     alias: &AliasName,
     current: Option<&AliasState>,
-    version: Version,
     routing: Vec<(Version, f64)>,
     record: AliasRecord,
 ) -> Result<Promoted, StepError> {
+    let version = record.to;
     let to = AliasMove {
         version,
         routing: routing.clone(),

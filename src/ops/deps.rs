@@ -29,6 +29,16 @@ pub struct Deps<'a> {
 }
 
 impl<'a> Deps<'a> {
+    /// The targets of the repository a payload names; none configured is the payload's error.
+    pub fn targets_of(&self, repository: &Repository) -> Result<Vec<&'a Target>, InputError> {
+        let targets = self.config.targets_for(repository);
+        if targets.is_empty() {
+            let why = crate::plan::no_target(repository);
+            return Err(InputError::new("payload.repository", why));
+        }
+        Ok(targets)
+    }
+
     /// Only functions named in DEPLOYER_TARGETS can be touched, whatever a payload says. Returns
     /// the configured reference (the API is always called with what the operator configured) and
     /// its target: the one for `repository` when one is named (a function may take images from

@@ -43,7 +43,14 @@ pub async fn stop(
     dep.failed_step = Some(Step::Rollout);
     dep.failure_kind = Some(FailureKind::GateFailed);
     if let Err(e) = back {
-        return not_taken_back(ctx, dep, current, stable, new, why, cfg, e).await;
+        let stopping = Stopping {
+            current,
+            stable,
+            new,
+            why,
+            cfg,
+        };
+        return not_taken_back(ctx, dep, stopping, e).await;
     }
     dep.version = Some(stable);
     dep.reason = Some(format!("{why}: rolled back to version {stable}"));
@@ -59,19 +66,31 @@ pub async fn stop(
     Outcome::Failed
 }
 
-/// The traffic could not be taken back: say where the alias is, and make sure someone comes back
-/// to it while the split is there (this step's check, never a second chain).
-#[allow(clippy::too_many_arguments)]
-async fn not_taken_back(
-    ctx: &Ctx,
-    dep: &mut Deployment,
-    current: &AliasState,
+/// What [`stop`] was asked: the alias as the rollout last saw it, the two versions, why it stops,
+/// and the rollout's configuration (the steps a split still standing is matched against).
+struct Stopping<'a> {
+    current: &'a AliasState,
     stable: Version,
     new: Version,
     why: String,
-    cfg: Option<&crate::config::Rollout>,
+    cfg: Option<&'a crate::config::Rollout>,
+}
+
+/// The traffic could not be taken back: say where the alias is, and make sure someone comes back
+/// to it while the split is there (this step's check, never a second chain).
+async fn not_taken_back(
+    ctx: &Ctx,
+    dep: &mut Deployment,
+    stopping: Stopping<'_>,
     e: crate::ops::Failure,
 ) -> Outcome {
+    let Stopping {
+        current,
+        stable,
+        new,
+        why,
+        cfg,
+    } = stopping;
     let f = dep.function.as_str().to_owned();
     let alias = dep.alias.clone();
     // Not rolled back: the subject must not say it was.

@@ -2,6 +2,7 @@ import pytest
 
 from fault_proxy import FaultProxy
 from harness import World, running_moto
+from rollouts import Rollouts
 
 moto = pytest.fixture(scope="session", name="moto")(running_moto)
 
@@ -27,3 +28,11 @@ def fault_proxy(moto):
     yield start
     for p in started:
         p.stop()
+
+
+@pytest.fixture
+def rollouts(world):
+    """The Scheduler, CloudWatch and alarms around the world, for rollout tests; stopped after."""
+    r = Rollouts(world)
+    yield r
+    r.stop()

@@ -141,6 +141,11 @@ class Run:
     stderr: str
 
 
+def why(run: Run) -> str:
+    """What an assertion on a run says when it fails: the exit code, stdout and stderr's end."""
+    return f"exit {run.code}\nstdout: {run.stdout}\nstderr: {run.stderr[-3000:]}"
+
+
 @dataclass
 class World:
     moto: Moto

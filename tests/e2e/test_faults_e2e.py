@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from fault_proxy import Rule
-from harness import World, ecr_event
+from harness import World, ecr_event, why
 
 OK = {"statusCode": 200, "body": "ok"}
 F = "api-dev"
@@ -43,10 +43,6 @@ def live_on_2(world: World):
 def applied(proxy, op: str) -> int:
     """How many `op` requests reached moto (answered or not)."""
     return sum(1 for s in proxy.seen if s.op == op and s.action in ("forwarded", "lose"))
-
-
-def why(run) -> str:
-    return f"exit {run.code}\nstdout: {run.stdout}\nstderr: {run.stderr[-3000:]}"
 
 
 def test_without_faults_the_proxy_is_transparent(world, fault_proxy):

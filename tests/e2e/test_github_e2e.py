@@ -182,15 +182,6 @@ ROLLOUT = {"steps": [10, 50], "interval_secs": 300, "check_secs": 60, "alarms": 
            "max_wait_secs": 0}
 
 
-@pytest.fixture
-def rollouts(world):
-    from rollouts import Rollouts
-
-    r = Rollouts(world)
-    yield r
-    r.stop()
-
-
 def rolling_out(world, gh, r):
     targets, env = setup(world, gh)
     targets[0]["rollout"] = ROLLOUT

@@ -15,9 +15,7 @@ function is never InProgress. None of them changes what these tests assert.
 import datetime as dt
 import json
 
-import pytest
-
-from harness import World, ecr_event
+from harness import World, ecr_event, why
 from rollouts import (DEPLOYER_ARN, GROUP, SCHEDULER_ROLE_ARN, Rollouts, alarm_event,
                       at_expression, parse_time, schedule_name_ok)
 
@@ -37,26 +35,22 @@ TARGETS = [{"repository": "api", "functions": [F], "rollout": ROLLOUT}]
 FIRST_CHECK, STEP_LASTED = 61, 301
 
 
-@pytest.fixture
-def rollouts(world):
-    r = Rollouts(world)
-    yield r
-    r.stop()
-
-
-def why(run) -> str:
-    return f"exit {run.code}\nstdout: {run.stdout}\nstderr: {run.stderr[-3000:]}"
-
-
-def rolling_out(world: World, r: Rollouts):
-    """api-dev on version 1 (release 1) behind `live`, alarm api-5xx OK; release 2 pushed and its
-    rollout started (10 % on version 2). Returns (digest 1, digest 2, the start's run)."""
+def release_2_pushed(world: World, r: Rollouts) -> tuple[str, str]:
+    """api-dev on version 1 (release 1) behind `live`, alarm api-5xx OK; release 2 pushed, its
+    smoke test to answer OK. Returns (digest 1, digest 2)."""
     world.repository("api")
     d1 = world.push_image("api", "v1", "release 1")
     world.function(F, "api", d1)
     r.alarm(ALARM, "OK")
     d2 = world.push_image("api", "v2", "release 2")
     world.moto.queue_invoke_results(OK)
+    return d1, d2
+
+
+def rolling_out(world: World, r: Rollouts):
+    """As `release_2_pushed`, and its rollout started (10 % on version 2). Returns (digest 1,
+    digest 2, the start's run)."""
+    d1, d2 = release_2_pushed(world, r)
     run = r.handle(ecr_event("api", d2, "v2"), TARGETS)
     assert (run.code, run.report["outcome"]) == (0, "rolling_out"), why(run)
     assert r.alias(F) == ("1", {"2": 0.1})

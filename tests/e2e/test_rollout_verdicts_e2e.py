@@ -15,7 +15,7 @@ import json
 import pytest
 
 from fault_proxy import FaultProxy
-from harness import World, ecr_event
+from harness import World, ecr_event, why
 from rollouts import Rollouts, parse_time
 
 OK = {"statusCode": 200, "body": "ok"}
@@ -23,17 +23,6 @@ BROKEN = {"statusCode": 500, "body": "broken"}
 F = "api-dev"
 BASE = {"steps": [10, 50], "interval_secs": 300, "check_secs": 60, "min_invocations": 20}
 FIRST_CHECK, STEP_LASTED = 61, 301
-
-
-@pytest.fixture
-def rollouts(world):
-    r = Rollouts(world)
-    yield r
-    r.stop()
-
-
-def why(run) -> str:
-    return f"exit {run.code}\nstdout: {run.stdout}\nstderr: {run.stderr[-3000:]}"
 
 
 def targets(**rollout) -> list:

@@ -9,13 +9,12 @@ moto holds and invokes the deployer with its input.
 import json
 import time
 
-import pytest
-
 from fault_proxy import Rule
-from harness import ACCOUNT, REGION, World, ecr_event
+from harness import ACCOUNT, REGION, World, ecr_event, why
 from invoke_recorder import InvokeRecorder
-from rollouts import Rollouts, alarm_event
-from test_rollout_e2e import ALARM, F, FIRST_CHECK, OK, STEP_LASTED, TARGETS, deployment, rolling_out, why
+from rollouts import alarm_event
+from test_rollout_e2e import (ALARM, F, FIRST_CHECK, OK, STEP_LASTED, TARGETS, deployment,
+                              release_2_pushed, rolling_out)
 
 PLAIN = [{"repository": "api", "functions": [F]}]
 DEPLOYER = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:self-deployer"
@@ -26,13 +25,6 @@ def blind() -> tuple[Rule, Rule]:
     rules each time: a rule counts what it has seen)."""
     return Rule("UpdateAlias", "lose"), Rule("GetAlias", "error", nth=None, after="UpdateAlias")
 MUTATING = {"UpdateAlias", "CreateAlias", "UpdateFunctionCode", "PublishVersion", "DeleteFunction"}
-
-
-@pytest.fixture
-def rollouts(world):
-    r = Rollouts(world)
-    yield r
-    r.stop()
 
 
 def payload(schedule: dict) -> dict:
@@ -66,12 +58,7 @@ def test_case_1_a_weight_lost_at_a_check_is_taken_on_by_the_next_check(world, ro
 
 def test_case_2_a_first_weight_lost_has_its_check_coming(world, rollouts, fault_proxy):
     r = rollouts
-    world.repository("api")
-    d1 = world.push_image("api", "v1", "release 1")
-    world.function(F, "api", d1)
-    r.alarm(ALARM, "OK")
-    d2 = world.push_image("api", "v2", "release 2")
-    world.moto.queue_invoke_results(OK)
+    _, d2 = release_2_pushed(world, r)
     proxy = fault_proxy(*blind())
     run = r.handle(ecr_event("api", d2, "v2"), TARGETS, via=proxy)
     assert r.alias(F) == ("1", {"2": 0.1}), "the first weight went through"

@@ -20,9 +20,8 @@ import json
 import re
 
 import boto3
-import pytest
 
-from harness import ACCOUNT, CREDS, REGION, World, ecr_event
+from harness import ACCOUNT, CREDS, REGION, World, ecr_event, why
 from rollouts import DEPLOYER_ARN, GROUP, SCHEDULER_ROLE_ARN, Rollouts, at_expression, parse_time, rfc3339
 
 OK = {"statusCode": 200, "body": "ok"}
@@ -37,17 +36,6 @@ def targets(prod_role: bool = False, manual: bool = False) -> list:
     if prod_role:
         prod["assume_role_arn"] = PROD_ROLE
     return [{"repository": "api", "functions": ["api-staging"]}, prod]
-
-
-@pytest.fixture
-def rollouts(world):
-    r = Rollouts(world)
-    yield r
-    r.stop()
-
-
-def why(run) -> str:
-    return f"exit {run.code}\nstdout: {run.stdout}\nstderr: {run.stderr[-3000:]}"
 
 
 def bake_elapsed(world: World, function: str = "api-staging") -> None:

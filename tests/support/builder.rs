@@ -169,6 +169,19 @@ pub async fn push_b(world: &World) -> Report {
         .report()
 }
 
+/// The usual push (image b, tagged v2) as an invocation that must end by `deadline` (world time):
+/// how tests see what a run does when its time runs out.
+pub async fn push_b_by(engine: &Engine, deadline: std::time::SystemTime) -> Report {
+    let request = engine
+        .parse(&push("api", 'b', Some("v2")))
+        .expect("a valid push");
+    let invocation = self_deployer::engine::Invocation {
+        request_id: None,
+        deadline: Some(deadline),
+    };
+    engine.run(request, invocation).await.report()
+}
+
 /// SNS Publish that records each message's subject, for `TestEngine::sns`.
 pub fn sns_subjects() -> (Rule, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let subjects = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

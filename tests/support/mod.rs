@@ -12,7 +12,7 @@ pub mod github;
 pub mod queue;
 pub mod world;
 
-pub use builder::{BUS, TOPIC, TestEngine, engine, push_b, sns_subjects};
+pub use builder::{BUS, TOPIC, TestEngine, engine, push_b, push_b_by, sns_subjects};
 pub use fixtures::{
     DEPLOYER_ARN, SCHEDULER_ROLE, config, config_with, one_target, push, push_at, scheduling_config,
 };

@@ -10,7 +10,7 @@ mod stalled;
 
 use super::Deps;
 use crate::config::{ReconcileMode, Target};
-use crate::fanout::{deploy_inline, dispatch};
+use crate::fanout::{Push, deploy_concurrently, dispatch};
 use crate::input::ReconcileRequest;
 use crate::report::{ActionKind, Deployment, End, Report};
 use crate::types::{FunctionRef, ImageRef, Version};
@@ -149,8 +149,8 @@ fn label(image: &ImageRef) -> String {
     }
 }
 
-/// The one place a sweep deploys: each missed image through [`deploy_inline`] (the full pipeline),
-/// at most DEPLOYER_MAX_PARALLEL at once, none started without its [`worst_case`] left.
+/// The one place a sweep deploys: each missed image through [`deploy_concurrently`] (the full
+/// pipeline), at most DEPLOYER_MAX_PARALLEL at once, none started without its [`worst_case`] left.
 ///
 /// More missed functions than DEPLOYER_INLINE_MAX: each is dispatched to its own run of the
 /// deployer instead (as a push for that many would be), which deploys it and reports on its own.
@@ -160,8 +160,13 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
         .map(|m| async move {
             if fan_out {
                 let job = vec![(m.function.clone(), m.target)];
-                let report =
-                    Box::pin(dispatch(deps, &m.image, job, m.pushed, None, m.dry_run)).await;
+                let push = Push {
+                    image: &m.image,
+                    pushed: m.pushed,
+                    reason: None,
+                    dry_run: m.dry_run,
+                };
+                let report = Box::pin(dispatch(deps, push, job)).await;
                 let mut d = report
                     .deployments
                     .into_iter()
@@ -186,12 +191,13 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
                 )));
                 return (m.slot, d);
             }
-            let mut deps_out = Box::pin(deploy_inline(
+            let mut deps_out = Box::pin(deploy_concurrently(
                 deps,
                 &m.image,
                 vec![(m.function.clone(), m.target)],
                 m.pushed,
                 m.dry_run,
+                deps.config.max_parallel,
             ))
             .await;
             let mut d = deps_out

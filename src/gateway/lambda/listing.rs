@@ -5,6 +5,8 @@ use super::Lambda;
 use crate::gateway::ApiError;
 use crate::gateway::budget::Quota;
 use crate::types::{AliasTarget, Version};
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use std::collections::BTreeSet;
 
 /// A published version as ListVersionsByFunction reports it.
@@ -50,34 +52,29 @@ impl Lambda {
     /// Every published version with its description and code, all pages (not `$LATEST`).
     pub async fn versions(&self, function: &str) -> Result<Vec<VersionInfo>, ApiError> {
         let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            // One page per paced call (the SDK's paginator would send pages unpaced).
-            let page = self
-                .budget
-                .paced(Quota::ControlPlane, &self.clock, || {
-                    self.client
-                        .list_versions_by_function()
-                        .function_name(function)
-                        .set_marker(marker.clone())
-                        .send()
-                })
-                .await
-                .map_err(|e| ApiError::from_sdk("ListVersionsByFunction", &e))?;
-            out.extend(page.versions().iter().filter_map(|c| {
-                let version = c.version().and_then(Version::parse)?;
-                Some(VersionInfo {
-                    version,
-                    description: c.description().unwrap_or_default().to_owned(),
-                    code_sha256: c.code_sha256().map(str::to_owned),
-                    published: c.last_modified().and_then(last_modified),
-                })
-            }));
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
+        self.each_page(
+            "ListVersionsByFunction",
+            |marker| {
+                self.client
+                    .list_versions_by_function()
+                    .function_name(function)
+                    .set_marker(marker)
+                    .send()
+            },
+            |page| {
+                out.extend(page.versions().iter().filter_map(|c| {
+                    let version = c.version().and_then(Version::parse)?;
+                    Some(VersionInfo {
+                        version,
+                        description: c.description().unwrap_or_default().to_owned(),
+                        code_sha256: c.code_sha256().map(str::to_owned),
+                        published: c.last_modified().and_then(last_modified),
+                    })
+                }));
+                page.next_marker().map(str::to_owned)
+            },
+        )
+        .await?;
         Ok(out)
     }
 
@@ -85,32 +82,26 @@ impl Lambda {
     /// target is neither a version nor `$LATEST` is reported with `target: None`.
     pub async fn aliases(&self, function: &str) -> Result<Vec<AliasInfo>, ApiError> {
         let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .budget
-                .paced(Quota::ControlPlane, &self.clock, || {
-                    self.client
-                        .list_aliases()
-                        .function_name(function)
-                        .set_marker(marker.clone())
-                        .send()
-                })
-                .await
-                .map_err(|e| ApiError::from_sdk("ListAliases", &e))?;
-            for a in page.aliases() {
-                out.push(AliasInfo {
+        self.each_page(
+            "ListAliases",
+            |marker| {
+                self.client
+                    .list_aliases()
+                    .function_name(function)
+                    .set_marker(marker)
+                    .send()
+            },
+            |page| {
+                out.extend(page.aliases().iter().map(|a| AliasInfo {
                     name: a.name().unwrap_or_default().to_owned(),
                     target: a.function_version().and_then(AliasTarget::parse),
                     routing: crate::gateway::state::weights(a.routing_config()),
                     description: a.description().unwrap_or_default().to_owned(),
-                });
-            }
-            marker = page.next_marker().map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
+                }));
+                page.next_marker().map(str::to_owned)
+            },
+        )
+        .await?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -142,5 +133,32 @@ impl Lambda {
             .await
             .map(|_| ())
             .map_err(|e| ApiError::from_sdk("DeleteFunction", &e))
+    }
+
+    /// Every page of one listing: one paced call per page (the SDK's paginator would send the
+    /// pages unpaced). `call` sends the request for a marker; `take` keeps what a page holds and
+    /// returns the next page's marker, `None` after the last.
+    async fn each_page<P, E, Fut>(
+        &self,
+        op: &'static str,
+        mut call: impl FnMut(Option<String>) -> Fut,
+        mut take: impl FnMut(P) -> Option<String>,
+    ) -> Result<(), ApiError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        Fut: std::future::Future<Output = Result<P, SdkError<E, HttpResponse>>>,
+    {
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .budget
+                .paced(Quota::ControlPlane, &self.clock, || call(marker.clone()))
+                .await
+                .map_err(|e| ApiError::from_sdk(op, &e))?;
+            marker = take(page);
+            if marker.is_none() {
+                return Ok(());
+            }
+        }
     }
 }

@@ -28,17 +28,7 @@ impl World {
 
     /// `errors` of `invocations` for `version` of `function` behind alias `live`, at the world's now.
     pub fn traffic(&self, function: &str, version: u64, errors: f64, invocations: f64) {
-        let mut s = self.lock();
-        let at = s.t();
-        s.metrics.push(Datapoint {
-            function: function.into(),
-            resource: format!("{function}:live"),
-            version: version.to_string(),
-            at,
-            errors,
-            invocations,
-            p99_ms: None,
-        });
+        self.datapoint(function, version, errors, invocations, None);
     }
 
     /// `errors` of `invocations` for `version` of `function` behind alias `live` at the world's
@@ -51,6 +41,17 @@ impl World {
         invocations: f64,
         p99: f64,
     ) {
+        self.datapoint(function, version, errors, invocations, Some(p99));
+    }
+
+    fn datapoint(
+        &self,
+        function: &str,
+        version: u64,
+        errors: f64,
+        invocations: f64,
+        p99_ms: Option<f64>,
+    ) {
         let mut s = self.lock();
         let at = s.t();
         s.metrics.push(Datapoint {
@@ -60,7 +61,7 @@ impl World {
             at,
             errors,
             invocations,
-            p99_ms: Some(p99),
+            p99_ms,
         });
     }
 

@@ -239,3 +239,46 @@ impl HttpConnector for FaultyConnector {
         self.inner.call(request)
     }
 }
+
+impl super::World {
+    /// A rule in front of the world (for a client from `client_with`): GetAlias answers Lambda's
+    /// 429 `times` times, with `Retry-After` when given, then the alias `live` of `function` as
+    /// it stands now. The SDK's retries and the budget are what these tests are about, so the 429
+    /// is a raw HTTP answer the SDK parses for real.
+    pub fn get_alias_throttled(
+        &self,
+        function: &str,
+        times: usize,
+        retry_after: Option<&'static str>,
+    ) -> aws_smithy_mocks::Rule {
+        let (version, revision) = self.with_func(function, |f| {
+            (
+                f.aliases["live"].version.clone(),
+                f.aliases["live"].revision.clone(),
+            )
+        });
+        aws_smithy_mocks::mock!(aws_sdk_lambda::Client::get_alias)
+            .sequence()
+            .http_response(move || {
+                let mut r = HttpResponse::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(429).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(r#"{"message":"Rate exceeded"}"#),
+                );
+                r.headers_mut()
+                    .insert("x-amzn-errortype", "TooManyRequestsException");
+                if let Some(after) = retry_after {
+                    r.headers_mut().insert("Retry-After", after);
+                }
+                r
+            })
+            .times(times)
+            .output(move || {
+                aws_sdk_lambda::operation::get_alias::GetAliasOutput::builder()
+                    .name("live")
+                    .function_version(&version)
+                    .revision_id(&revision)
+                    .build()
+            })
+            .build()
+    }
+}

@@ -29,6 +29,34 @@ impl World {
         out
     }
 
+    /// World time from the run's last alias move to its last call: how long it waited after the
+    /// move (for Lambda's transition, for provisioned concurrency).
+    pub fn since_last_move(&self) -> std::time::Duration {
+        let calls = self.calls();
+        let moved = calls
+            .iter()
+            .rfind(|c| c.op == "UpdateAlias")
+            .expect("an alias move")
+            .at
+            .unwrap();
+        let last = calls.last().unwrap().at.unwrap();
+        last.duration_since(moved).unwrap()
+    }
+
+    /// Every call throttled was tried again (the same operation on the same function), `at_least`
+    /// after it, never sooner.
+    pub fn assert_throttles_retried_after(&self, at_least: std::time::Duration) {
+        let calls = self.calls();
+        for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.throttled) {
+            let again = calls[i + 1..]
+                .iter()
+                .find(|n| n.op == c.op && n.function == c.function)
+                .expect("tried again");
+            let gap = again.at.unwrap().duration_since(c.at.unwrap()).unwrap();
+            assert!(gap >= at_least, "{} again after {gap:?}", c.op);
+        }
+    }
+
     pub fn mutating_calls(&self) -> Vec<Call> {
         self.calls()
             .into_iter()
