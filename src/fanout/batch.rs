@@ -15,7 +15,7 @@ use crate::config::Target;
 use crate::input::{BatchRequest, BatchWork, FleetKind, FleetReportRequest, InputError, Payload};
 use crate::ops::Deps;
 use crate::report::{ActionKind, Deployment, Outcome, Report};
-use crate::types::{FunctionRef, ImageRef, Reason};
+use crate::types::{FunctionRef, ImageRef};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde_json::Value;
