@@ -316,7 +316,8 @@ async fn a_deploy_writes_valid_emf_that_agrees_with_its_report() {
         .collect();
     assert_eq!(got, expected);
     assert!(got.iter().any(|(s, _)| s == "smoke_test"));
-    // DORA: one record in [FunctionName] with the lead time (push to live) and no change failure.
+    // DORA: one record in [FunctionName] with the lead time (from the push: no image config is read
+    // without a GitHub target) and no change failure.
     let dora: Vec<&Value> = records
         .iter()
         .filter(|r| metric_names(r).contains(&"ChangeFailure".to_owned()))

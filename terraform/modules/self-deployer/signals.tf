@@ -126,7 +126,7 @@ resource "aws_cloudwatch_dashboard" "deployer" {
       {
         type = "metric", x = 0, y = 12, width = 8, height = 6
         properties = {
-          title   = "DORA: lead time for changes (s, push to live)"
+          title   = "DORA: lead time for changes (s, image created or pushed, to live)"
           region  = data.aws_region.current.name
           view    = "timeSeries"
           metrics = [[{ expression = "SEARCH('{\"${var.metrics_namespace}\",FunctionName} MetricName=\"LeadTimeSeconds\"', 'p50', 86400)", id = "lead" }]]
