@@ -3,7 +3,8 @@
 //! alias's last move, and which versions the alias went back past.
 //!
 //! - deployment frequency: versions this deployer published in the window (not pins);
-//! - lead time for changes: the image's push to its version's publication (median);
+//! - lead time for changes: the image's creation (its `org.opencontainers.image.created` label,
+//!   recorded when it was read) to its version's publication, else its push (median);
 //! - change failure rate: the share of those deployments the alias later went back past (a
 //!   rollback, a rollout's gate, a failure after publishing);
 //! - time to restore: from a failed version's publication to traffic leaving it (a rollback's
@@ -78,7 +79,9 @@ pub fn figures(
     let lead: Vec<i64> = in_window
         .iter()
         .filter(|(e, _)| published.contains_key(&e.version))
-        .filter_map(|(e, live)| Some((*live - e.pushed?).num_seconds().max(0)))
+        // The image's creation when the record has it (issue 27: "image created → live"),
+        // else its push.
+        .filter_map(|(e, live)| Some((*live - e.created.or(e.pushed)?).num_seconds().max(0)))
         .collect();
     let failed: Vec<_> = in_window.iter().filter(|(e, _)| e.rolled_back).collect();
     let restore: Vec<i64> = failed
@@ -135,7 +138,7 @@ pub fn render(d: &Dora) -> String {
         .change_failure_rate
         .map_or("-".into(), |r| format!("{:.0}%", r * 100.0));
     format!(
-        "DORA, last {} days ({} to {}):\n  deployment frequency  {} deployments ({:.2} a day)\n  lead time for changes {} (median, push to live)\n  change failure rate   {rate} ({} of {})\n  time to restore       {} (median of {})\n",
+        "DORA, last {} days ({} to {}):\n  deployment frequency  {} deployments ({:.2} a day)\n  lead time for changes {} (median, image created, else pushed, to live)\n  change failure rate   {rate} ({} of {})\n  time to restore       {} (median of {})\n",
         d.days,
         d.since.format("%Y-%m-%d"),
         d.until.format("%Y-%m-%d"),
@@ -168,6 +171,7 @@ mod tests {
             tag: Some(format!("v{v}")),
             pinned: false,
             index: None,
+            created: None,
         };
         VersionInfo {
             version: Version::new(v).unwrap(),
@@ -230,8 +234,23 @@ mod tests {
         assert_eq!((d.restores, d.time_to_restore_seconds), (2, Some(2700)));
         assert_eq!(
             render(&d),
-            "DORA, last 30 days (2026-10-31 to 2026-11-30):\n  deployment frequency  4 deployments (0.13 a day)\n  lead time for changes 10 min (median, push to live)\n  change failure rate   50% (2 of 4)\n  time to restore       45 min (median of 2)\n"
+            "DORA, last 30 days (2026-10-31 to 2026-11-30):\n  deployment frequency  4 deployments (0.13 a day)\n  lead time for changes 10 min (median, image created, else pushed, to live)\n  change failure rate   50% (2 of 4)\n  time to restore       45 min (median of 2)\n"
         );
+    }
+
+    #[test]
+    fn lead_time_counts_from_the_images_created_label_when_recorded() {
+        let (mut versions, aliases) = history();
+        // v5 (pushed 09:00, published 09:20) was built at 08:00: its lead is 80 min, not 20.
+        let v5 = &mut versions[4];
+        let mut r = VersionRecord::parse(&v5.description).unwrap();
+        r.created = Some(t(22, 8, 0));
+        v5.description = r.to_description();
+        let d = figures(&versions, &aliases, t(22, 23, 0), 1);
+        assert_eq!(d.lead_time_seconds, Some(80 * 60));
+        // Over the month: leads 300, 600, 600 (pushed) and 4800 (created).
+        let d = figures(&versions, &aliases, t(30, 0, 0), 30);
+        assert_eq!(d.lead_time_seconds, Some(600));
     }
 
     #[test]

@@ -197,6 +197,7 @@ impl Engine {
                         .or_else(|| self.self_arn.get().cloned()),
                 },
                 accounts: self.accounts.clone(),
+                notifier: self.notifier.clone(),
             },
             home: self.home(),
         };

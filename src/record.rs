@@ -35,6 +35,9 @@ pub struct VersionRecord {
     /// The image index the push named, when `digest` is the image chosen from it for this
     /// function's architecture.
     pub index: Option<Digest>,
+    /// The image's `org.opencontainers.image.created` label, when its config was read: what
+    /// `history --dora` counts lead time from (else `pushed`). Records written before it lack it.
+    pub created: Option<DateTime<Utc>>,
 }
 
 impl VersionRecord {
@@ -56,6 +59,9 @@ impl VersionRecord {
         }
         if let Some(ix) = &self.index {
             s.push_str(&format!(" index={ix}"));
+        }
+        if let Some(t) = self.created {
+            s.push_str(&format!(" created={}", rfc3339(t)));
         }
         if let Some(tag) = &self.tag {
             let room = MAX_DESCRIPTION.saturating_sub(s.len() + " tag=".len());
@@ -80,6 +86,7 @@ impl VersionRecord {
         }
         let (mut digest, mut previous, mut pushed, mut tag, mut pinned, mut index) =
             (None, None, None, None, false, None);
+        let mut created = None;
         for w in words {
             match w.split_once('=') {
                 Some(("digest", d)) => digest = Some(Digest::parse(d).ok()?),
@@ -88,6 +95,8 @@ impl VersionRecord {
                 Some(("pushed", t)) => pushed = Some(parse_time(t)?),
                 Some(("tag", t)) => tag = Some(t.to_owned()),
                 Some(("index", d)) => index = Some(Digest::parse(d).ok()?),
+                // Another tool's label could be anything: unreadable is unknown, not a bad record.
+                Some(("created", t)) => created = parse_time(t),
                 None if w == "pinned" => pinned = true,
                 _ => {} // Fields added by later releases are ignored, not fatal.
             }
@@ -99,6 +108,7 @@ impl VersionRecord {
             tag,
             pinned,
             index,
+            created,
         })
     }
 
@@ -115,7 +125,13 @@ impl VersionRecord {
             tag: tag.map(|t| t.to_string()),
             pinned: false,
             index: None,
+            created: None,
         }
+    }
+
+    /// The same, with the image's created label (when it was read).
+    pub fn created(self, created: Option<DateTime<Utc>>) -> Self {
+        Self { created, ..self }
     }
 
     /// The same, for an image chosen from image index `index` (when there is one).
@@ -226,6 +242,7 @@ mod tests {
             tag: tag.map(str::to_owned),
             pinned: false,
             index: None,
+            created: None,
         }
     }
 
@@ -248,6 +265,33 @@ mod tests {
             ..rec(None)
         };
         assert_eq!(VersionRecord::parse(&first.to_description()), Some(first));
+    }
+
+    #[test]
+    fn the_images_created_time_is_recorded_and_old_or_odd_records_still_parse() {
+        let at = DateTime::parse_from_rfc3339("2026-11-26T06:40:00Z")
+            .unwrap()
+            .to_utc();
+        let r = VersionRecord {
+            index: Some(Digest::parse(&format!("sha256:{}", "f".repeat(64))).unwrap()),
+            ..rec(Some(&"t".repeat(128)))
+        }
+        .created(Some(at));
+        let d = r.to_description();
+        assert!(d.len() <= MAX_DESCRIPTION, "{}", d.len());
+        assert!(d.contains(" created=2026-11-26T06:40:00Z tag=t"), "{d}");
+        assert_eq!(VersionRecord::parse(&d).unwrap().created, Some(at));
+        // Written before the field existed: no created time, the rest as before.
+        let old = format!(
+            "self-deployer digest=sha256:{} previous=41 pushed=2026-11-26T07:00:00Z tag=v1",
+            "b".repeat(64)
+        );
+        let back = VersionRecord::parse(&old).unwrap();
+        assert_eq!((back.created, back.previous), (None, Version::new(41)));
+        // An unreadable time is unknown, never a rejected record.
+        let odd = old.replace(" tag=v1", " created=yesterday tag=v1");
+        let back = VersionRecord::parse(&odd).unwrap();
+        assert_eq!((back.created, back.tag.as_deref()), (None, Some("v1")));
     }
 
     #[test]

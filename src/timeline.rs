@@ -59,6 +59,9 @@ pub struct VersionEntry {
     pub tag: Option<String>,
     /// When the image was pushed (from the ECR event).
     pub pushed: Option<DateTime<Utc>>,
+    /// The image's `org.opencontainers.image.created` label, when it was read at the deployment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
     /// The version the alias pointed to before this one went live.
     pub previous: Option<Version>,
     /// Published only to freeze what an alias on `$LATEST` served.
@@ -186,6 +189,7 @@ fn entry(
             image_exists: None,
             tag: r.tag,
             pushed: r.pushed,
+            created: r.created,
             previous: r.previous,
             pinned: r.pinned,
             aliases: serving,
@@ -204,6 +208,7 @@ fn entry(
             image_exists: None,
             tag: None,
             pushed: None,
+            created: None,
             previous: None,
             pinned: false,
             aliases: serving,

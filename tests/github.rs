@@ -110,6 +110,9 @@ async fn run(s: &Setup, payload: &Value) -> Report {
 #[tokio::test]
 async fn a_push_creates_one_deployment_of_its_commit_in_progress_then_success() {
     let s = setup().await;
+    // What GitHub hears of, and when: how many times the function's code had been updated.
+    let w = s.w.clone();
+    s.gh.observe(move || json!(w.count("UpdateFunctionCode")));
     let r = run(&s, &push("api", 'b', Some(SHA_B))).await;
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
     assert!(
@@ -128,12 +131,21 @@ async fn a_push_creates_one_deployment_of_its_commit_in_progress_then_success() 
     assert_eq!(create.body["environment"], "production");
     assert_eq!(create.body["auto_merge"], false);
     assert_eq!(create.body["required_contexts"], json!([]));
-    assert_eq!(
-        create.body["payload"],
-        json!({"function": "api-dev", "version": "2", "digest": support::world::digest('b')})
-    );
     let deployments = s.gh.deployments();
     assert_eq!(deployments.len(), 1);
+    // `in_progress` before UpdateFunctionCode, `success` on the same deployment after it.
+    let observed: Vec<&Value> = deployments[0]["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s[2])
+        .collect();
+    assert_eq!(observed, [&json!(0), &json!(1)]);
+    assert_eq!(
+        create.body["payload"],
+        json!({"function": "api-dev", "version": null, "digest": support::world::digest('b')}),
+        "created when the deployment starts, before its version exists"
+    );
     assert_eq!(
         statuses(&deployments[0]),
         vec![
@@ -151,17 +163,33 @@ async fn a_push_creates_one_deployment_of_its_commit_in_progress_then_success() 
 #[tokio::test]
 async fn a_failed_smoke_test_ends_in_failure_with_the_reason() {
     let s = setup().await;
+    let w = s.w.clone();
+    s.gh.observe(move || json!(w.count("UpdateFunctionCode")));
     s.w.answer('b', Answer::status(500));
     let r = run(&s, &push("api", 'b', Some(SHA_B))).await;
     assert_eq!(r.outcome, Outcome::Failed);
-    let d = &s.gh.deployments()[0];
+    let all = s.gh.deployments();
+    assert_eq!(
+        all.len(),
+        1,
+        "the failure ends the deployment the start created"
+    );
+    let d = &all[0];
     assert_eq!(d["sha"], SHA_B);
     assert_eq!(
-        statuses(d)[1],
-        (
-            "failure".into(),
-            "failed at smoke_test: statusCode 500 is not one of [200]".into()
-        )
+        statuses(d),
+        vec![
+            ("in_progress".into(), "deploying to api-dev".into()),
+            (
+                "failure".into(),
+                "failed at smoke_test: statusCode 500 is not one of [200]".into()
+            )
+        ]
+    );
+    assert_eq!(
+        d["statuses"][0][2],
+        json!(0),
+        "in_progress before the update"
     );
 }
 
@@ -431,5 +459,86 @@ async fn the_token_appears_in_no_report_warning_or_notification() {
         assert!(!s.sns.lock().unwrap().is_empty());
         assert!(!everything.contains(TOKEN), "{mode:?}: the token leaked");
         assert!(!everything.contains("s3cr3t"), "{mode:?}");
+    }
+}
+
+/// A push of 'b' with the image config `blob` read through ECR, and metrics on: the report, the
+/// DORA record, and v2's description.
+async fn deploy_with_config(blob: Value) -> (Report, Value, String) {
+    let mut s = setup().await;
+    s.gh.set_blob(blob);
+    let config = config_with(
+        targets(json!({})),
+        &[
+            ("DEPLOYER_GITHUB_TOKEN_SECRET_ARN", SECRET_ARN),
+            ("DEPLOYER_GITHUB_API_URL", s.gh.url.as_str()),
+        ],
+    );
+    let sink = GitHubSink::new(
+        config.github.as_ref().unwrap(),
+        &config.targets,
+        secrets(TOKEN.into()),
+        config.api_timeout,
+    )
+    .with_ecr(ecr_with_config(format!("{}/blobs/config", s.gh.url)));
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    s.e = TestEngine::new(&s.w)
+        .config(config)
+        .metrics("SelfDeployer", &lines)
+        .build()
+        .with_github(sink);
+    let r = run(&s, &push("api", 'b', Some(SHA_B))).await;
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    let dora = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|r| r.get("LeadTimeSeconds").is_some())
+        .expect("a DORA record with a lead time");
+    (r, dora, s.w.version_description("api-dev", 2))
+}
+
+fn ms(t: &str) -> u64 {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .unwrap()
+        .timestamp_millis() as u64
+}
+
+#[tokio::test]
+async fn lead_time_counts_from_the_images_created_label_else_from_the_push() {
+    let labels = |created: Value| {
+        json!({"config": {"Labels": {"org.opencontainers.image.revision": SHA_B,
+                                     "org.opencontainers.image.created": created}}})
+    };
+    // Built an hour before the push (the push event says 07:00:00).
+    let (_, dora, description) = deploy_with_config(labels(json!("2026-11-26T06:00:00Z"))).await;
+    let at = dora["_aws"]["Timestamp"].as_u64().unwrap();
+    assert_eq!(dora["LeadTimeFrom"], "image_created");
+    assert_eq!(
+        dora["LeadTimeSeconds"],
+        json!((at - ms("2026-11-26T06:00:00Z")) / 1000)
+    );
+    // Recorded on the version, for `history --dora`.
+    assert!(
+        description.contains(" created=2026-11-26T06:00:00Z"),
+        "{description}"
+    );
+    // No label, or one that is no time: from the push, and the record says so.
+    for blob in [
+        json!({"config": {"Labels": {"org.opencontainers.image.revision": SHA_B}}}),
+        labels(json!("last tuesday")),
+        labels(json!(1764136800)),
+    ] {
+        let (r, dora, description) = deploy_with_config(blob.clone()).await;
+        let at = dora["_aws"]["Timestamp"].as_u64().unwrap();
+        assert_eq!(dora["LeadTimeFrom"], "pushed", "{blob}");
+        assert_eq!(
+            dora["LeadTimeSeconds"],
+            json!((at - ms("2026-11-26T07:00:00Z")) / 1000),
+            "{blob}"
+        );
+        assert!(!description.contains("created="), "{description}");
+        assert!(r.deployments[0].warnings.is_empty(), "{r:#?}");
     }
 }

@@ -5,7 +5,7 @@ use crate::support;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use self_deployer::notify::{Delivery, Sink};
+use self_deployer::notify::{Delivery, Sink, Start, Started};
 use self_deployer::report::{Outcome, Report};
 use std::sync::{Arc, Mutex};
 use support::world::World;
@@ -96,4 +96,106 @@ async fn without_a_topic_other_sinks_still_get_the_report() {
     );
     assert_eq!(recorder.reports.lock().expect("reports").len(), 1);
     assert_eq!(report.warnings.len(), 1);
+}
+
+/// A sink that tracks runs: at each start it notes how often `$LATEST` had been updated, and gives
+/// an id, which its delivery at the end reads back from the deployment.
+struct Tracker {
+    world: World,
+    starts: Mutex<Vec<(String, usize)>>,
+    ends: Mutex<Vec<Option<Option<u64>>>>,
+}
+
+impl std::fmt::Debug for Tracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tracker")
+    }
+}
+
+impl Sink for Tracker {
+    fn name(&self) -> &'static str {
+        "tracker"
+    }
+    fn tells_people(&self) -> bool {
+        false
+    }
+    fn started<'a>(
+        &'a self,
+        start: &'a Start<'a>,
+        _deadline: Option<std::time::SystemTime>,
+    ) -> BoxFuture<'a, Started> {
+        async move {
+            let updates = self.world.count("UpdateFunctionCode");
+            self.starts
+                .lock()
+                .expect("starts")
+                .push((start.function.name().to_owned(), updates));
+            Started {
+                tried: true,
+                id: Some(41),
+                image_created: None,
+                warnings: vec!["tracker slow".into()],
+            }
+        }
+        .boxed()
+    }
+    fn deliver<'a>(
+        &'a self,
+        report: &'a Report,
+        _deadline: Option<std::time::SystemTime>,
+    ) -> BoxFuture<'a, Delivery> {
+        async move {
+            let mut ends = self.ends.lock().expect("ends");
+            ends.extend(
+                report
+                    .deployments
+                    .iter()
+                    .map(|d| d.at_start.sink("tracker")),
+            );
+            Delivery::default()
+        }
+        .boxed()
+    }
+}
+
+#[tokio::test]
+async fn a_sink_hears_of_the_start_before_the_code_changes_and_its_id_reaches_the_end() {
+    let w = World::new();
+    w.live_function("api-dev", "api", 'a');
+    let tracker = Arc::new(Tracker {
+        world: w.clone(),
+        starts: Mutex::default(),
+        ends: Mutex::default(),
+    });
+    let engine = TestEngine::new(&w).sink(tracker.clone()).build();
+    let report = engine
+        .handle(&push("api", 'b', Some("sha-b")))
+        .await
+        .report();
+    assert_eq!(report.outcome, Outcome::Deployed);
+    assert_eq!(w.count("UpdateFunctionCode"), 1);
+    assert_eq!(
+        *tracker.starts.lock().expect("starts"),
+        vec![("api-dev".to_owned(), 0)],
+        "told once, before UpdateFunctionCode"
+    );
+    assert_eq!(*tracker.ends.lock().expect("ends"), vec![Some(Some(41))]);
+    assert_eq!(report.deployments[0].warnings, vec!["tracker slow"]);
+    // A duplicate, a skip (not ours) and a dry run start nothing.
+    engine
+        .handle(&push("api", 'b', Some("sha-b")))
+        .await
+        .report();
+    engine
+        .handle(&push("other", 'c', Some("sha-c")))
+        .await
+        .report();
+    w.ecr_image("api", 'd', Some("v4"));
+    let uri = support::world::image_uri("api", 'd');
+    let dry = engine
+        .handle(&serde_json::json!({"action": "deploy", "function": "api-dev", "image_uri": uri, "dry_run": true}))
+        .await
+        .report();
+    assert_eq!(dry.outcome, Outcome::WouldDeploy);
+    assert_eq!(tracker.starts.lock().expect("starts").len(), 1);
 }

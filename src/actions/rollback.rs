@@ -62,6 +62,9 @@ async fn run(
     .await?;
     dep.previous_version = Some(plan.current);
     dep.version = Some(plan.current);
+    // The target's image: how GitHub's deployment of it is found when it was created at its run's
+    // start, before the version was known.
+    dep.at_start.image_digest = plan.target_image.as_ref().map(|i| i.digest.to_string());
     let from = plan.alias.describe();
     if plan.target == plan.current && !plan.alias.has_routing() {
         return Ok(End::already_live(format!(

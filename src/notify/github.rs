@@ -1,23 +1,28 @@
 //! GitHub deployments, a second sink beside SNS: for each function's run, a deployment of the
-//! image's commit in the target's environment, and its statuses (`in_progress`, each rollout step,
-//! `success` or `failure`). GitHub being slow, down, rate-limiting or refusing the token never
-//! changes a deployment's outcome: each problem is a warning on that function's deployment, and
-//! the whole delivery is bounded by the API timeout and the invocation's deadline.
+//! image's commit in the target's environment, created with `in_progress` when the deployment
+//! starts (before `$LATEST` changes), then its statuses (each rollout step, `success` or
+//! `failure`) at the run's end. GitHub being slow, down, rate-limiting or refusing the token never
+//! changes a deployment's outcome: each problem is a warning on that function's deployment, the
+//! start is bounded by twice the API timeout and the whole delivery by the API timeout and the
+//! invocation's deadline.
 
 use super::github_auth::Tokens;
-use super::github_plan::{Plan, State, Which, commit_of_tag, describe, plan};
-use super::sink::{Delivery, Sink};
+use super::github_plan::{Plan, State, Which, describe, find, plan, query};
+use super::sink::{Delivery, Sink, Start, Started};
+
+mod requests;
 use crate::config::Config;
 use crate::config::Target;
-use crate::config::github::GitHubSettings;
+use crate::config::github::{GitHubSettings, GitHubTarget};
 use crate::gateway::ecr_config::EcrConfig;
-use crate::gateway::github::{GitHubApi, GitHubErrorKind};
+use crate::gateway::github::GitHubApi;
 use crate::gateway::secrets::Secrets;
 use crate::report::{Deployment, Report};
+use chrono::Utc;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use hyper::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, SystemTime};
 
 /// Time kept back from the invocation's deadline for the SNS notification and the answer.
@@ -34,6 +39,19 @@ pub struct GitHubSink {
     ecr: Option<EcrConfig>,
 }
 
+/// `budget`, or less when the invocation's deadline (less the margin) is nearer.
+fn within(budget: Duration, deadline: Option<SystemTime>) -> Duration {
+    match deadline {
+        Some(deadline) => budget.min(
+            deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .saturating_sub(DEADLINE_MARGIN),
+        ),
+        None => budget,
+    }
+}
+
 impl Sink for GitHubSink {
     fn name(&self) -> &'static str {
         "github"
@@ -41,6 +59,14 @@ impl Sink for GitHubSink {
 
     fn tells_people(&self) -> bool {
         false
+    }
+
+    fn started<'a>(
+        &'a self,
+        start: &'a Start<'a>,
+        deadline: Option<SystemTime>,
+    ) -> BoxFuture<'a, Started> {
+        self.start_within(start, deadline).boxed()
     }
 
     fn deliver<'a>(
@@ -122,14 +148,7 @@ impl GitHubSink {
             }
         };
         // Each function's requests, one after another; a bound on them all.
-        let mut budget = api.timeout() * 3 * work.len().min(4) as u32;
-        if let Some(deadline) = deadline {
-            let left = deadline
-                .duration_since(SystemTime::now())
-                .unwrap_or_default()
-                .saturating_sub(DEADLINE_MARGIN);
-            budget = budget.min(left);
-        }
+        let budget = within(api.timeout() * 3 * work.len().min(4) as u32, deadline);
         let per_function = &mut delivery.per_function;
         let all = async {
             for (d, t, p) in &work {
@@ -167,6 +186,96 @@ impl GitHubSink {
             .find(|t| t.functions.iter().any(|f| f.name() == d.function.name()))
     }
 
+    /// Creates the deployment of `start`'s image with `in_progress`, within twice the API timeout
+    /// and the deadline: the deployment goes on whatever GitHub does. The id (once created) and
+    /// the image's created time come back for the run's end.
+    pub async fn start_within(&self, start: &Start<'_>, deadline: Option<SystemTime>) -> Started {
+        let Some(g) = start.target.github.as_ref() else {
+            return Started::default();
+        };
+        let mut out = Started {
+            tried: true,
+            ..Started::default()
+        };
+        let api = match &self.api {
+            Ok(api) => api,
+            Err(e) => {
+                out.warnings.push(format!("GitHub deployments: {e}"));
+                return out;
+            }
+        };
+        let budget = within(api.timeout() * 2, deadline);
+        let mut notes = Vec::new();
+        let begun = tokio::time::timeout(budget, self.begin(api, start, g, &mut out, &mut notes));
+        match begun.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => notes.push(e),
+            Err(_) => notes.push(format!(
+                "not started within {} s, given up so the deployment goes on",
+                budget.as_secs()
+            )),
+        }
+        let name = start.function.name();
+        out.warnings = notes
+            .into_iter()
+            .map(|n| format!("GitHub deployment for {name}: {n}"))
+            .collect();
+        out
+    }
+
+    /// The commit and created time from the image, the deployment, then `in_progress` on it.
+    async fn begin(
+        &self,
+        api: &GitHubApi,
+        start: &Start<'_>,
+        g: &GitHubTarget,
+        out: &mut Started,
+        notes: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let image = start.image;
+        let digest = image.digest.to_string();
+        let tag = image.tag.as_ref().map(|t| t.to_string());
+        let registry = start.target.registry_account.as_ref().map(|a| a.as_str());
+        let facts = self
+            .image_facts(
+                api,
+                registry,
+                image.repository.as_str(),
+                Some(&digest),
+                tag.as_deref(),
+            )
+            .await;
+        out.image_created = facts.created;
+        notes.extend(facts.note);
+        let sha = facts.commit?;
+        let function = start.function.name();
+        let environment = g.environment_for(function);
+        let repo = format!("/repos/{}", g.repository);
+        let token = self.tokens.token(api, Utc::now()).await?;
+        let payload = json!({"function": function, "version": null, "digest": digest});
+        let id = self
+            .create(
+                api,
+                &token,
+                &repo,
+                environment,
+                &sha,
+                tag.as_deref(),
+                function,
+                payload,
+            )
+            .await?;
+        out.id = Some(id);
+        let status = (
+            State::InProgress,
+            describe(&format!("deploying to {function}")),
+        );
+        self.post_statuses(api, &token, &repo, environment, id, &[status])
+            .await
+    }
+
+    /// One function's end of run: the deployment `p` says (created at the start, an earlier one,
+    /// or a new one) and its statuses.
     async fn one(
         &self,
         api: &GitHubApi,
@@ -179,173 +288,78 @@ impl GitHubSink {
         let Some(g) = t.github.as_ref() else {
             return Ok(());
         };
-        let environment = g.environment_for(d.function.name());
+        let function = d.function.name();
+        let environment = g.environment_for(function);
         let repo = format!("/repos/{}", g.repository);
-        let token = self.tokens.token(api, chrono::Utc::now()).await?;
-        let call = |method: Method, path: String, body: Option<Value>| {
-            let token = token.clone();
-            async move {
-                let r = api.call(method, &path, token.expose(), body.as_ref()).await;
-                if let Err(e) = &r
-                    && e.kind == GitHubErrorKind::Unauthorized
-                {
-                    self.tokens.forget();
-                }
-                r.map_err(|e| e.message)
-            }
+        let token = self.tokens.token(api, Utc::now()).await?;
+        let list = |per_page: u32| {
+            let path = format!(
+                "{repo}/deployments?environment={}&per_page={per_page}",
+                query(environment)
+            );
+            self.call(api, &token, Method::GET, path, None)
         };
+        let digest = d.at_start.image_digest.as_deref();
         let id = match &p.which {
+            Which::Started(id) => *id,
             Which::Existing(v) => {
-                let list = call(
-                    Method::GET,
-                    format!(
-                        "{repo}/deployments?environment={}&per_page=50",
-                        query(environment)
-                    ),
-                    None,
-                )
-                .await?;
-                match find(&list, d.function.name(), *v) {
+                let all = list(50).await?;
+                match find(&all, function, *v, digest) {
                     Some((id, _)) => id,
-                    None => {
-                        return Err(format!(
-                            "no earlier GitHub deployment of v{v} in {environment} to update"
-                        ));
-                    }
+                    None => self
+                        .rolling_out(api, &token, &repo, &all, function)
+                        .await?
+                        .ok_or_else(|| {
+                            format!(
+                                "no earlier GitHub deployment of v{v} in {environment} to update"
+                            )
+                        })?,
                 }
             }
             Which::New | Which::CommitOf(_) => {
                 let sha = match &p.which {
-                    Which::CommitOf(v) => {
-                        let list = call(
-                            Method::GET,
-                            format!(
-                                "{repo}/deployments?environment={}&per_page=100",
-                                query(environment)
-                            ),
-                            None,
-                        )
-                        .await?;
-                        find(&list, d.function.name(), *v).map(|(_, sha)| sha).ok_or_else(|| {
+                    Which::CommitOf(v) => find(&list(100).await?, function, *v, digest)
+                        .map(|(_, sha)| sha)
+                        .ok_or_else(|| {
                             format!("no earlier GitHub deployment of v{v} in {environment}: its commit is unknown, no deployment created")
-                        })?
+                        })?,
+                    _ => {
+                        let registry = t.registry_account.as_ref().map(|a| a.as_str());
+                        let facts = self
+                            .image_facts(
+                                api,
+                                registry,
+                                report.repository.as_deref().unwrap_or_default(),
+                                report.image_digest.as_deref(),
+                                report.image_tag.as_deref(),
+                            )
+                            .await;
+                        notes.extend(facts.note);
+                        facts.commit?
                     }
-                    _ => self.commit(api, report, t, notes).await?,
                 };
-                let body = json!({
-                    "ref": sha,
-                    "environment": environment,
-                    "auto_merge": false,
-                    "required_contexts": [],
-                    "description": describe(&format!("self-deployer: {} on {}", report.image_tag.clone().unwrap_or_else(|| sha.chars().take(12).collect()), d.function.name())),
-                    "payload": {
-                        "function": d.function.name(),
-                        "version": p.version.map(|v| v.to_string()),
-                        "digest": report.image_digest,
-                    },
-                    "production_environment": true,
+                let payload = json!({
+                    "function": function,
+                    "version": p.version.map(|v| v.to_string()),
+                    "digest": digest.or(report.image_digest.as_deref()),
                 });
-                let created = call(Method::POST, format!("{repo}/deployments"), Some(body)).await?;
-                created
-                    .get("id")
-                    .and_then(Value::as_u64)
-                    .ok_or("GitHub created no deployment (the answer has no id)")?
+                let tag = report.image_tag.as_deref();
+                self.create(
+                    api,
+                    &token,
+                    &repo,
+                    environment,
+                    &sha,
+                    tag,
+                    function,
+                    payload,
+                )
+                .await?
             }
         };
-        for (state, description) in &p.statuses {
-            let mut body = json!({
-                "state": state.as_str(),
-                "description": description,
-                "environment": environment,
-            });
-            if let Some(url) = &self.log_url {
-                body["log_url"] = json!(url);
-            }
-            if *state == State::Success {
-                body["auto_inactive"] = json!(true);
-            }
-            call(
-                Method::POST,
-                format!("{repo}/deployments/{id}/statuses"),
-                Some(body),
-            )
-            .await?;
-        }
-        Ok(())
+        self.post_statuses(api, &token, &repo, environment, id, &p.statuses)
+            .await
     }
-
-    /// The commit the run's image was built from: its revision label, else its tag when that is
-    /// a full commit SHA (with a note when the label could not be read).
-    async fn commit(
-        &self,
-        api: &GitHubApi,
-        report: &Report,
-        t: &Target,
-        notes: &mut Vec<String>,
-    ) -> Result<String, String> {
-        let mut label = "no org.opencontainers.image.revision label was read";
-        if let (Some(ecr), Some(repo), Some(digest)) =
-            (&self.ecr, &report.repository, &report.image_digest)
-        {
-            let registry = t.registry_account.as_ref().map(|a| a.as_str());
-            match ecr.labels(api, registry, repo, digest).await {
-                Ok(labels) => match labels
-                    .get(REVISION)
-                    .and_then(Value::as_str)
-                    .filter(|r| is_ref(r))
-                {
-                    Some(rev) => return Ok(rev.to_owned()),
-                    None => label = "the image has no org.opencontainers.image.revision label",
-                },
-                Err(e)
-                    if commit_of_tag(report.image_tag.as_deref().unwrap_or_default()).is_some() =>
-                {
-                    notes.push(format!(
-                        "the image's config could not be read ({e}): the commit is its tag"
-                    ));
-                }
-                Err(_) => {}
-            }
-        }
-        match report.image_tag.as_deref() {
-            Some(tag) => commit_of_tag(tag).ok_or_else(|| {
-                format!("no commit: {label} and the tag {tag:?} is not a 40-hex commit SHA, no deployment created")
-            }),
-            None => Err(format!("no commit: {label} and the image has no tag, no deployment created")),
-        }
-    }
-}
-
-const REVISION: &str = "org.opencontainers.image.revision";
-
-/// A revision label fit to be a `ref`: a commit SHA, or a branch or tag name.
-fn is_ref(s: &str) -> bool {
-    (1..=255).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
-}
-
-/// The deployment (id, commit) GitHub lists for this function's version, newest first.
-fn find(list: &Value, function: &str, version: crate::types::Version) -> Option<(u64, String)> {
-    let want = version.to_string();
-    list.as_array()?.iter().find_map(|d| {
-        let payload = d.get("payload")?;
-        (payload.get("function")?.as_str()? == function
-            && payload.get("version")?.as_str()? == want)
-            .then(|| Some((d.get("id")?.as_u64()?, d.get("sha")?.as_str()?.to_owned())))?
-    })
-}
-
-/// A query parameter's value, percent-encoded.
-fn query(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The CloudWatch Logs console address of this Lambda sandbox's log stream, when running in Lambda.

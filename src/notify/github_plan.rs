@@ -1,7 +1,13 @@
-//! What GitHub is told about one function's run (pure): which deployment, and its statuses.
+//! What GitHub is told about one function's run (pure): which deployment, and its statuses; and
+//! how GitHub's answers and an image's labels are read.
 
 use crate::report::{ActionKind, Deployment, Outcome, Report};
 use crate::types::Version;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// The sink's name, under which its id is kept on a deployment (`AtStart`).
+pub const SINK: &str = "github";
 
 /// GitHub's limit on a status's description.
 pub const MAX_DESCRIPTION: usize = 140;
@@ -26,8 +32,11 @@ impl State {
 /// Which GitHub deployment the statuses go to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Which {
-    /// A new deployment of the run's image (its commit from the image or its tag).
+    /// A new deployment of the run's image (its commit from the image or its tag): the run
+    /// failed before its deployment started (an image check), so none was created then.
     New,
+    /// The deployment created when this run's deployment started (`in_progress` already told).
+    Started(u64),
     /// The deployment an earlier run created for this version (a rollout's later steps).
     Existing(Version),
     /// A new deployment of the commit that `version` was deployed from (a manual rollback).
@@ -77,39 +86,51 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
     match report.action {
         ActionKind::Deploy | ActionKind::PromoteStage | ActionKind::Reconcile => {
             let v = d.version;
-            let start = (
-                State::InProgress,
-                describe(&format!("deploying to {}", d.function.name())),
-            );
-            match d.outcome {
-                Outcome::Deployed => Some(Plan {
-                    which: Which::New,
-                    version: v,
-                    statuses: vec![
-                        start,
-                        (
-                            State::Success,
-                            describe(&format!("v{} live on {}", opt(v), d.alias)),
-                        ),
-                    ],
-                }),
+            // Created with `in_progress` when the deployment started: only the end is left. Tried
+            // then and failed: its warning says so, nothing more now.
+            let (which, mut statuses) = match d.at_start.sink(SINK) {
+                Some(Some(id)) => (Which::Started(id), vec![]),
+                Some(None) => return None,
+                None => (
+                    Which::New,
+                    vec![(
+                        State::InProgress,
+                        describe(&format!("deploying to {}", d.function.name())),
+                    )],
+                ),
+            };
+            let live = |v: Option<Version>| {
+                (
+                    State::Success,
+                    describe(&format!("v{} live on {}", opt(v), d.alias)),
+                )
+            };
+            let version = match d.outcome {
+                Outcome::Deployed => {
+                    statuses.push(live(v));
+                    v
+                }
+                // Another run of the same push moved the alias first: live all the same.
+                Outcome::AlreadyLive if which != Which::New => {
+                    statuses.push(live(v));
+                    v
+                }
                 Outcome::RollingOut => {
                     let (new, step) = rollout_step(d)?;
-                    Some(Plan {
-                        which: Which::New,
-                        version: Some(new),
-                        statuses: vec![start, (State::InProgress, step)],
-                    })
+                    statuses.push((State::InProgress, step));
+                    Some(new)
                 }
                 Outcome::Failed if report.image_digest.is_some() || report.image_tag.is_some() => {
-                    Some(Plan {
-                        which: Which::New,
-                        version: None,
-                        statuses: vec![start, (State::Failure, failure(d))],
-                    })
+                    statuses.push((State::Failure, failure(d)));
+                    None
                 }
-                _ => None,
-            }
+                _ => return None,
+            };
+            Some(Plan {
+                which,
+                version,
+                statuses,
+            })
         }
         ActionKind::Advance | ActionKind::Promote => {
             let r = d.rollout.as_ref()?;
@@ -159,6 +180,77 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
 
 fn opt(v: Option<Version>) -> String {
     v.map_or("?".into(), |v| v.to_string())
+}
+
+/// The image's `org.opencontainers.image.created` label as a time: `None` when it is missing or
+/// not RFC 3339 (another tool's label is never trusted to parse).
+pub fn created_label(labels: &serde_json::Map<String, Value>) -> Option<DateTime<Utc>> {
+    let text = labels.get(CREATED)?.as_str()?;
+    Some(DateTime::parse_from_rfc3339(text.trim()).ok()?.to_utc())
+}
+
+pub const REVISION: &str = "org.opencontainers.image.revision";
+pub const CREATED: &str = "org.opencontainers.image.created";
+
+/// A revision label fit to be a `ref`: a commit SHA, or a branch or tag name.
+pub fn is_ref(s: &str) -> bool {
+    (1..=255).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
+}
+
+/// The deployment (id, commit) GitHub lists for this function's version, newest first: the one
+/// whose payload names the version, else one created at its run's start (before the version was
+/// known, so its payload has none) of the version's image `digest`, when that is known.
+pub fn find(
+    list: &Value,
+    function: &str,
+    version: Version,
+    digest: Option<&str>,
+) -> Option<(u64, String)> {
+    let want = version.to_string();
+    let ours = |d: &&Value| d["payload"]["function"].as_str() == Some(function);
+    let id_sha = |d: &Value| Some((d.get("id")?.as_u64()?, d.get("sha")?.as_str()?.to_owned()));
+    let all = list.as_array()?;
+    all.iter()
+        .filter(ours)
+        .find(|d| d["payload"]["version"].as_str() == Some(want.as_str()))
+        .and_then(id_sha)
+        .or_else(|| {
+            let digest = digest?;
+            all.iter()
+                .filter(ours)
+                .find(|d| {
+                    d["payload"]["version"].is_null()
+                        && d["payload"]["digest"].as_str() == Some(digest)
+                })
+                .and_then(id_sha)
+        })
+}
+
+/// This function's deployments created at a run's start (no version in their payload), newest
+/// first: where a rollout's deployment is when its version was not known then.
+pub fn unversioned(list: &Value, function: &str) -> Vec<u64> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| {
+            d["payload"]["function"].as_str() == Some(function) && d["payload"]["version"].is_null()
+        })
+        .filter_map(|d| d["id"].as_u64())
+        .collect()
+}
+
+/// A query parameter's value, percent-encoded.
+pub fn query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The commit a tag names, when it is a full 40-hex SHA.
@@ -272,6 +364,89 @@ mod tests {
             p.statuses,
             vec![(State::Success, "rolled back to v1".into())]
         );
+    }
+
+    #[test]
+    fn a_deployment_created_at_the_start_gets_only_its_end() {
+        let r = report(ActionKind::Deploy);
+        let mut d = dep(Outcome::Deployed, 2);
+        d.at_start.sinks.push((SINK, Some(7)));
+        let p = plan(&r, &d).unwrap();
+        assert_eq!(p.which, Which::Started(7));
+        assert_eq!(p.statuses, vec![(State::Success, "v2 live on live".into())]);
+        let mut failed = dep(Outcome::Failed, 1);
+        failed.at_start.sinks.push((SINK, Some(7)));
+        failed.failed_step = Some(Step::SmokeTest);
+        failed.reason = Some("status 500".into());
+        let p = plan(&r, &failed).unwrap();
+        assert_eq!(
+            (p.which, p.statuses),
+            (
+                Which::Started(7),
+                vec![(State::Failure, "failed at smoke_test: status 500".into())]
+            )
+        );
+        // Another run of the push moved the alias first: live, so the start's deployment succeeds.
+        let mut other = dep(Outcome::AlreadyLive, 2);
+        other.at_start.sinks.push((SINK, Some(7)));
+        assert_eq!(plan(&r, &other).unwrap().statuses[0].0, State::Success);
+        assert_eq!(plan(&r, &dep(Outcome::AlreadyLive, 2)), None, "a duplicate");
+        // Tried at the start and GitHub did not take it: nothing more at the end.
+        d.at_start.sinks = vec![(SINK, None)];
+        assert_eq!(plan(&r, &d), None);
+    }
+
+    #[test]
+    fn an_earlier_deployment_is_found_by_version_else_by_its_image() {
+        let v2 = Version::new(2).unwrap();
+        let list = serde_json::json!([
+            {"id": 9, "sha": "c", "payload": {"function": "api", "version": null, "digest": "sha256:c"}},
+            {"id": 8, "sha": "x", "payload": {"function": "other", "version": "2", "digest": "sha256:b"}},
+            {"id": 7, "sha": "b", "payload": {"function": "api", "version": null, "digest": "sha256:b"}},
+            {"id": 3, "sha": "a", "payload": {"function": "api", "version": "1", "digest": "sha256:a"}},
+        ]);
+        assert_eq!(
+            find(&list, "api", v2, Some("sha256:b")),
+            Some((7, "b".into()))
+        );
+        assert_eq!(
+            find(&list, "api", v2, None),
+            None,
+            "no version, no image: unknown"
+        );
+        assert_eq!(
+            find(&list, "api", Version::new(1).unwrap(), Some("sha256:c")),
+            Some((3, "a".into())),
+            "the version first"
+        );
+        assert_eq!(unversioned(&list, "api"), vec![9, 7]);
+    }
+
+    #[test]
+    fn the_created_label_is_a_time_or_nothing() {
+        let labels = |v: serde_json::Value| {
+            serde_json::json!({ CREATED: v })
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        let want = DateTime::parse_from_rfc3339("2026-11-26T05:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            created_label(&labels("2026-11-26T06:00:00+01:00".into())),
+            Some(want)
+        );
+        for bad in [
+            serde_json::json!("2026-11-26"),
+            serde_json::json!("soon"),
+            serde_json::json!(""),
+            serde_json::json!(1764136800),
+            serde_json::Value::Null,
+        ] {
+            assert_eq!(created_label(&labels(bad.clone())), None, "{bad}");
+        }
+        assert_eq!(created_label(&serde_json::Map::new()), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod sns;
 use crate::report::{NotificationStatus, Report};
 use crate::types::FunctionRef;
 pub use render::{Message, RenderSettings};
-pub use sink::{Delivery, Sink};
+pub use sink::{Delivery, Sink, Start, Started};
 pub use sns::{NotifySettings, SnsSink};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -47,6 +47,29 @@ impl Notifier {
     pub fn with(mut self, sink: Arc<dyn Sink>) -> Self {
         self.sinks.push(sink);
         self
+    }
+
+    /// Tells every sink that `start`'s deployment is about to change its code, at once, and
+    /// writes what they said onto `dep` (ids for their end-of-run delivery, the image's created
+    /// time, warnings). Each sink bounds itself; nothing here can fail the deployment.
+    pub async fn started(
+        &self,
+        start: &Start<'_>,
+        deadline: Option<SystemTime>,
+        dep: &mut crate::report::Deployment,
+    ) {
+        let said =
+            futures_util::future::join_all(self.sinks.iter().map(|s| s.started(start, deadline)))
+                .await;
+        for (sink, s) in self.sinks.iter().zip(said) {
+            if s.tried {
+                dep.at_start.sinks.push((sink.name(), s.id));
+            }
+            if dep.at_start.image_created.is_none() {
+                dep.at_start.image_created = s.image_created;
+            }
+            dep.warnings.extend(s.warnings);
+        }
     }
 
     /// Gives the report to every sink, at once (one slow channel must not hold up the others

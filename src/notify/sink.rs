@@ -15,6 +15,18 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     fn tells_people(&self) -> bool {
         true
     }
+    /// A function's deployment is about to change its code (after the image checks, before
+    /// `UpdateFunctionCode`; never for a dry run, a duplicate or a skip): a sink that tracks runs
+    /// says so now. Bounded by the API timeout and `deadline`; it never stops the deployment. What
+    /// it returns goes on the deployment (`AtStart`) for its [`Sink::deliver`] at the end. Most
+    /// sinks (SNS) have nothing to say at the start.
+    fn started<'a>(
+        &'a self,
+        _start: &'a Start<'a>,
+        _deadline: Option<std::time::SystemTime>,
+    ) -> BoxFuture<'a, Started> {
+        Box::pin(std::future::ready(Started::default()))
+    }
     /// Renders and sends this report in the sink's own shape, finished before `deadline` (the
     /// invocation's, when there is one) comes near.
     fn deliver<'a>(
@@ -32,4 +44,26 @@ pub struct Delivery {
     pub warnings: Vec<String>,
     /// Problems with one function's part: they go on that function's deployment in the report.
     pub per_function: Vec<(crate::types::FunctionRef, String)>,
+}
+
+/// One function's deployment at its start: what it deploys where.
+#[derive(Debug, Clone, Copy)]
+pub struct Start<'a> {
+    pub function: &'a crate::types::FunctionRef,
+    pub target: &'a crate::config::Target,
+    /// The image going to the function (for an image index, the one chosen for its architecture).
+    pub image: &'a crate::types::ImageRef,
+}
+
+/// What a sink did at a deployment's start.
+#[derive(Debug, Default, PartialEq)]
+pub struct Started {
+    /// Whether the sink tried to tell anything: `false` leaves its end-of-run delivery as it was.
+    pub tried: bool,
+    /// What it created for the deployment (a GitHub deployment's id), for its delivery at the end.
+    pub id: Option<u64>,
+    /// The image's `org.opencontainers.image.created` time, when the sink read the image's config.
+    pub image_created: Option<chrono::DateTime<chrono::Utc>>,
+    /// Problems, each for the deployment's warnings (never fail the run).
+    pub warnings: Vec<String>,
 }

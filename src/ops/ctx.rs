@@ -27,6 +27,9 @@ pub struct Ctx {
     pub rollouts: Rollouts,
     /// Roles assumed for targets in other accounts (see [`super::accounts::ctx_for`]).
     pub accounts: super::accounts::Accounts,
+    /// The run's notification sinks, told when a function's deployment starts (GitHub's
+    /// `in_progress`); their end-of-run delivery is the engine's.
+    pub notifier: crate::notify::Notifier,
 }
 
 impl Ctx {

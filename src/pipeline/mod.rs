@@ -133,6 +133,15 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<End, Failure> {
         )));
     }
     run.restore_image = found.code.take().and_then(|c| c.image_uri);
+    // The deployment starts now: the sinks that track runs (GitHub's `in_progress`) hear of it
+    // before `$LATEST` changes. Bounded by the API timeout; it never fails the deployment.
+    let start = crate::notify::Start {
+        function: &run.dep.function.clone(),
+        target: job.target,
+        image: job.image,
+    };
+    let (ctx, deadline) = (run.ctx, run.ctx.deadline);
+    ctx.notifier.started(&start, deadline, &mut run.dep).await;
     let tested = stage::stage(run, job.image).await?;
     run.dep.code_sha256 = Some(tested.code_sha256.clone());
     smoke_test(run, job.target).await?;
@@ -143,7 +152,8 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<End, Failure> {
         job.pushed,
         job.image.tag.as_ref(),
     )
-    .chosen_from(job.index);
+    .chosen_from(job.index)
+    .created(run.dep.at_start.image_created);
     let f = run.function();
     let version = run
         .step(

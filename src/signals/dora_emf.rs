@@ -1,5 +1,7 @@
 //! DORA metrics in EMF, per function in `[FunctionName]`, where the run knows them:
-//! `LeadTimeSeconds` (the push's event time to live, for a deployment that went live) and
+//! `LeadTimeSeconds` (the image's `org.opencontainers.image.created` label to live, for a
+//! deployment that went live; the push's event time when the label is missing, unreadable or its
+//! config was not read, and the record's `LeadTimeFrom` says which) and
 //! `ChangeFailure` (1 for a deployment that failed after publishing, or was rolled back by a gate
 //! or by hand; 0 for one that went live). Deployment frequency is the existing `Deployments`.
 //! `TimeToRestoreSeconds` (for a rollback, or a rollout stopped by a gate or an alarm: from when
@@ -43,14 +45,40 @@ pub fn change_failure(report: &Report, d: &Deployment) -> Option<u8> {
     }
 }
 
-/// Seconds from the push (the report's event time) to `timestamp_ms`, for a deployment that went live.
-pub fn lead_time(report: &Report, d: &Deployment, timestamp_ms: u64) -> Option<u64> {
+/// Where a lead time counts from: the `LeadTimeFrom` property of the DORA record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadFrom {
+    /// The image's `org.opencontainers.image.created` label.
+    ImageCreated,
+    /// The push's event time (no label, an unreadable one, or the config not read).
+    Pushed,
+}
+
+impl LeadFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadFrom::ImageCreated => "image_created",
+            LeadFrom::Pushed => "pushed",
+        }
+    }
+}
+
+/// Seconds from the image's creation (else its push, the report's event time) to
+/// `timestamp_ms`, for a deployment that went live, and which of the two it counts from.
+pub fn lead_time(report: &Report, d: &Deployment, timestamp_ms: u64) -> Option<(u64, LeadFrom)> {
     if report.dry_run || d.outcome != Outcome::Deployed {
         return None;
     }
-    let pushed = chrono::DateTime::parse_from_rfc3339(report.event_time.as_deref()?).ok()?;
-    let pushed_ms = u64::try_from(pushed.timestamp_millis()).ok()?;
-    Some(timestamp_ms.saturating_sub(pushed_ms) / 1000)
+    let (from_ms, from) = match d.at_start.image_created {
+        Some(created) => (created.timestamp_millis(), LeadFrom::ImageCreated),
+        None => {
+            let pushed =
+                chrono::DateTime::parse_from_rfc3339(report.event_time.as_deref()?).ok()?;
+            (pushed.timestamp_millis(), LeadFrom::Pushed)
+        }
+    };
+    let from_ms = u64::try_from(from_ms).ok()?;
+    Some((timestamp_ms.saturating_sub(from_ms) / 1000, from))
 }
 
 /// The record's metrics, or `None` when there is nothing to say.
@@ -60,7 +88,7 @@ pub fn metrics(
     timestamp_ms: u64,
 ) -> Option<Vec<(&'static str, &'static str, Value)>> {
     let mut m = Vec::new();
-    if let Some(secs) = lead_time(report, d, timestamp_ms) {
+    if let Some((secs, _)) = lead_time(report, d, timestamp_ms) {
         m.push((LEAD_TIME, "Seconds", json!(secs)));
     }
     if let Some(f) = change_failure(report, d) {
@@ -72,11 +100,15 @@ pub fn metrics(
     (!m.is_empty()).then_some(m)
 }
 
-/// The properties a DORA record carries besides its metrics.
-pub fn fields(d: &Deployment) -> Map<String, Value> {
+/// The properties a DORA record carries besides its metrics: with a lead time, where it counts
+/// from (`LeadTimeFrom`: `image_created` or `pushed`), so a reader knows which it is.
+pub fn fields(report: &Report, d: &Deployment, timestamp_ms: u64) -> Map<String, Value> {
     let mut f = Map::new();
     f.insert("FunctionName".into(), d.function.name().into());
     f.insert("Outcome".into(), d.outcome.as_str().into());
+    if let Some((_, from)) = lead_time(report, d, timestamp_ms) {
+        f.insert("LeadTimeFrom".into(), from.as_str().into());
+    }
     f
 }
 
@@ -138,16 +170,41 @@ mod tests {
     }
 
     #[test]
-    fn lead_time_is_push_to_live() {
+    fn lead_time_is_push_to_live_without_a_created_label() {
         let mut r = Report::new(ActionKind::Deploy);
         r.event_time = Some("2026-11-26T07:00:00Z".into());
         let live = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:03:20Z")
             .unwrap()
             .timestamp_millis() as u64;
-        assert_eq!(lead_time(&r, &dep(Outcome::Deployed, &[]), live), Some(200));
+        let d = dep(Outcome::Deployed, &[]);
+        assert_eq!(lead_time(&r, &d, live), Some((200, LeadFrom::Pushed)));
+        assert_eq!(fields(&r, &d, live)["LeadTimeFrom"], "pushed");
         assert_eq!(lead_time(&r, &dep(Outcome::Failed, &[]), live), None);
         r.event_time = None;
-        assert_eq!(lead_time(&r, &dep(Outcome::Deployed, &[]), live), None);
+        assert_eq!(lead_time(&r, &d, live), None);
+        assert!(!fields(&r, &d, live).contains_key("LeadTimeFrom"));
+    }
+
+    #[test]
+    fn lead_time_counts_from_the_images_created_label_when_it_was_read() {
+        let mut r = Report::new(ActionKind::Deploy);
+        r.event_time = Some("2026-11-26T07:00:00Z".into());
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+        let live = at("2026-11-26T07:03:20Z").timestamp_millis() as u64;
+        let mut d = dep(Outcome::Deployed, &[]);
+        // Built at 06:30, pushed at 07:00, live at 07:03:20: 33 min 20 s from its creation.
+        d.at_start.image_created = Some(at("2026-11-26T06:30:00Z"));
+        assert_eq!(
+            lead_time(&r, &d, live),
+            Some((2000, LeadFrom::ImageCreated))
+        );
+        assert_eq!(fields(&r, &d, live)["LeadTimeFrom"], "image_created");
+        // Even with no push time (a deploy by hand), the label is enough.
+        r.event_time = None;
+        assert_eq!(
+            lead_time(&r, &d, live),
+            Some((2000, LeadFrom::ImageCreated))
+        );
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn deployment_records(out: &mut Vec<Value>, report: &Report, d: &Deployment, at:
     ));
     // DORA: lead time and change failure, in [FunctionName] only.
     if let Some(m) = super::dora_emf::metrics(report, d, timestamp_ms) {
-        let mut fields = super::dora_emf::fields(d);
+        let mut fields = super::dora_emf::fields(report, d, timestamp_ms);
         common(&mut fields, report, run_id);
         out.push(record(
             namespace,

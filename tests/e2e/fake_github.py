@@ -9,6 +9,7 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -47,6 +48,9 @@ class FakeGitHub:
     seen: list[Seen] = field(default_factory=list)
     deployments: list[dict] = field(default_factory=list)
     jwt_checks: list[str] = field(default_factory=list)
+    # Called as each status arrives, its answer kept with the status under "observed": what the
+    # world looked like at that moment (a test passes a look at the function's code).
+    on_status: Callable[[], object] | None = None
 
     def __post_init__(self) -> None:
         fake = self
@@ -118,12 +122,22 @@ class FakeGitHub:
             with self.lock:
                 listed = [d for d in reversed(self.deployments) if d["environment"] == env]
             return self._reply(h, 200, listed)
+        if len(parts) == 6 and parts[0] == "repos" and parts[5] == "statuses" and method == "GET":
+            with self.lock:
+                d = next((d for d in self.deployments if str(d["id"]) == parts[4]), None)
+                listed = None if d is None else [
+                    {"state": s["state"], "description": s["description"]} for s in reversed(d["statuses"])]
+            if listed is None:
+                return self._reply(h, 404, {"message": "Not Found"})
+            return self._reply(h, 200, listed)  # newest first, as GitHub lists them
         if len(parts) == 6 and parts[0] == "repos" and parts[5] == "statuses" and method == "POST":
+            # Outside the lock: the look may take a round trip to the emulator.
+            observed = self.on_status() if self.on_status else None
             with self.lock:
                 d = next((d for d in self.deployments if str(d["id"]) == parts[4]), None)
                 if d is None:
                     return self._reply(h, 404, {"message": "Not Found"})
-                d["statuses"].append(body)
+                d["statuses"].append(dict(body, observed=observed))
             return self._reply(h, 201, {"id": len(d["statuses"]), "state": body["state"]})
         return self._reply(h, 404, {"message": "Not Found"})
 

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from fake_github import INSTALLATION_TOKEN, FakeGitHub, app_key
+from fault_proxy import FaultProxy
 from harness import ecr_event
 
 OK = {"statusCode": 200}
@@ -44,10 +45,10 @@ def setup(world, gh, secret=TOKEN, environment="production"):
     return targets, env
 
 
-def push(world, targets, env, n, smoke=OK):
+def push(world, targets, env, n, smoke=OK, **extra):
     digest = world.push_image("api", SHA[n], f"release {n + 1}")
     world.moto.queue_invoke_results(smoke)
-    return world.handle(ecr_event("api", digest, SHA[n]), targets, **env), digest
+    return world.handle(ecr_event("api", digest, SHA[n]), targets, **env, **extra), digest
 
 
 NO_CONFIG = ("GitHub deployment for api-dev: the image's config could not be read "
@@ -67,29 +68,52 @@ def everything(world, *runs):
     return "\n".join([r.stdout + r.stderr for r in runs] + [json.dumps(m) for m in world.messages()])
 
 
+def code(world, lam: FaultProxy) -> tuple[str, int]:
+    """The image $LATEST runs (read from moto right now) and how many UpdateFunctionCode calls
+    the binary had sent through `lam` by then (moto keeps no trace of an update put back)."""
+    image = world.moto.client("lambda").get_function(FunctionName="api-dev")["Code"]["ImageUri"]
+    return image, lam.count("UpdateFunctionCode")
+
+
 def test_a_push_creates_a_deployment_of_its_commit_in_progress_then_success(world, github):
-    gh = github()
-    targets, env = setup(world, gh)
-    run, digest = push(world, targets, env, 1)
+    with FaultProxy(world.moto.endpoint, revisions=False) as lam:
+        # Each status keeps what $LATEST was when GitHub got it.
+        gh = github(on_status=lambda: code(world, lam))
+        targets, env = setup(world, gh)
+        before = code(world, lam)
+        run, digest = push(world, targets, env, 1, AWS_ENDPOINT_URL=lam.endpoint)
     assert run.code == 0, run.stderr
     assert run.report["outcome"] == "deployed"
     assert warnings(run) == []
     assert len(gh.deployments) == 1
     d = gh.deployments[0]
     assert (d["sha"], d["environment"], d["auto_merge"], d["required_contexts"]) == (SHA[1], "production", False, [])
-    assert d["payload"] == {"function": "api-dev", "version": "2", "digest": digest}
     assert gh.statuses(d) == [("in_progress", "deploying to api-dev"), ("success", "v2 live on live")]
+    # in_progress while the function still ran the old code; success, on the same deployment,
+    # once it runs the new image.
+    observed = [s["observed"] for s in d["statuses"]]
+    assert observed[0] == before and before[1] == 0, observed
+    assert observed[1] == (world.image_uri("api", digest), 1), observed
+    # Created when the deployment started, before its version existed.
+    assert d["payload"] == {"function": "api-dev", "version": None, "digest": digest}
     assert all(s.authorization == f"Bearer {TOKEN}" for s in gh.seen)
     assert TOKEN not in everything(world, run)
 
 
 def test_a_failed_smoke_test_ends_in_failure(world, github):
-    gh = github()
-    targets, env = setup(world, gh, environment=None)
-    run, _ = push(world, targets, env, 1, smoke={"statusCode": 500, "body": "db unreachable"})
+    with FaultProxy(world.moto.endpoint, revisions=False) as lam:
+        gh = github(on_status=lambda: code(world, lam))
+        targets, env = setup(world, gh, environment=None)
+        before = code(world, lam)
+        run, _ = push(world, targets, env, 1, smoke={"statusCode": 500, "body": "db unreachable"},
+                      AWS_ENDPOINT_URL=lam.endpoint)
     assert run.report["outcome"] == "failed"
     assert world.alias_version("api-dev") == "1"
+    assert len(gh.deployments) == 1, "the failure ends the deployment its start created"
     d = gh.deployments[0]
+    assert [s for s, _ in gh.statuses(d)] == ["in_progress", "failure"]
+    # in_progress before the update; failure after it and after $LATEST was put back.
+    assert [s["observed"] for s in d["statuses"]] == [before, (before[0], 2)], d["statuses"]
     assert d["environment"] == "api-dev", "the function's name when no environment is set"
     state, description = gh.statuses(d)[-1]
     assert state == "failure" and description.startswith("failed at smoke_test: statusCode 500"), description

@@ -181,6 +181,9 @@ def test_the_cli_writes_emf_to_stderr_only_when_asked(world):
     assert (m["FunctionName"], m["Outcome"], m["Deployments"], m["ImageDigest"]) == ("api-dev", "deployed", 1, new)
     steps = {r["Step"] for r in records if "StepDuration" in r}
     assert {"resolve", "update_code", "smoke_test", "publish", "promote_alias"} <= steps
+    # No GitHub target, so no image config read: the lead time counts from the push, and says so.
+    dora = [r for r in records if "LeadTimeSeconds" in r]
+    assert len(dora) == 1 and dora[0]["LeadTimeFrom"] == "pushed", dora
 
 
 def test_as_a_lambda_emf_goes_to_the_log_and_events_to_the_bus(world):

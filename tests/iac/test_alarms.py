@@ -55,7 +55,7 @@ def test_the_dashboards_show_outcomes_duration_percentiles_and_rollbacks_alike()
     titles = [w["properties"]["title"] for w in sam["widgets"]]
     assert titles == ["Deployments by outcome", "Deployment duration (deployed)", "Rollbacks",
                       "Smoke test failures and deployer errors",
-                      "DORA: lead time for changes (s, push to live)", "DORA: change failure rate",
+                      "DORA: lead time for changes (s, image created or pushed, to live)", "DORA: change failure rate",
                       "DORA: time to restore (s)"]
     for title in titles:
         assert title in tf_text, f"Terraform's dashboard lacks {title!r}"

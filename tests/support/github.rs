@@ -34,10 +34,14 @@ struct State {
     blob: Option<Value>,
 }
 
+/// A look at the world, taken as each status arrives and kept with it.
+type Observe = Arc<dyn Fn() -> Value + Send + Sync>;
+
 #[derive(Clone)]
 pub struct FakeGitHub {
     pub url: String,
     state: Arc<Mutex<State>>,
+    observe: Arc<Mutex<Option<Observe>>>,
 }
 
 impl FakeGitHub {
@@ -47,13 +51,24 @@ impl FakeGitHub {
             .expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let state = Arc::new(Mutex::new(State::default()));
-        let s = state.clone();
+        let observe: Arc<Mutex<Option<Observe>>> = Arc::default();
+        let (s, o) = (state.clone(), observe.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, s.clone()));
+                tokio::spawn(serve(stream, s.clone(), o.clone()));
             }
         });
-        Self { url, state }
+        Self {
+            url,
+            state,
+            observe,
+        }
+    }
+
+    /// `look` is taken as each status arrives, and kept as the status's third element: what the
+    /// world was when GitHub heard it.
+    pub fn observe(&self, look: impl Fn() -> Value + Send + Sync + 'static) {
+        *self.observe.lock().unwrap() = Some(Arc::new(look));
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -68,13 +83,18 @@ impl FakeGitHub {
         self.state.lock().unwrap().seen.clone()
     }
 
-    /// Every deployment created, oldest first, with its statuses as `[state, description]`.
+    /// Every deployment created, oldest first, with its statuses as `[state, description,
+    /// observed]` (`null` when nothing observes).
     pub fn deployments(&self) -> Vec<Value> {
         self.state.lock().unwrap().deployments.clone()
     }
 }
 
-async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
+async fn serve(
+    mut stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    observe: Arc<Mutex<Option<Observe>>>,
+) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -108,6 +128,12 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         }
     }
     let body: Value = serde_json::from_slice(&buf[head_end..head_end + len]).unwrap_or(Value::Null);
+    // Taken before the state is locked: the look reads the world, never this fake.
+    let look = observe.lock().unwrap().clone();
+    let observed = match look {
+        Some(look) if method == "POST" && path.ends_with("/statuses") => look(),
+        _ => Value::Null,
+    };
     let (status, extra, answer) = {
         let mut st = state.lock().unwrap();
         st.seen.push(Seen {
@@ -125,7 +151,7 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
                 json!({"message": "API rate limit exceeded"}),
             ),
             Mode::ServerError => (500, "", json!({"message": "Server Error"})),
-            Mode::Normal => normal(&mut st, &method, &path, &body),
+            Mode::Normal => normal(&mut st, &method, &path, &body, observed),
         }
     };
     if status == 0 {
@@ -141,7 +167,13 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     let _ = stream.shutdown().await;
 }
 
-fn normal(st: &mut State, method: &str, path: &str, body: &Value) -> (u16, &'static str, Value) {
+fn normal(
+    st: &mut State,
+    method: &str,
+    path: &str,
+    body: &Value,
+    observed: Value,
+) -> (u16, &'static str, Value) {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, parts.as_slice()) {
@@ -177,6 +209,24 @@ fn normal(st: &mut State, method: &str, path: &str, body: &Value) -> (u16, &'sta
                 .collect();
             (200, "", Value::Array(list))
         }
+        // A deployment's statuses, newest first, as GitHub lists them.
+        ("GET", ["repos", _, _, "deployments", id, "statuses"]) => {
+            let Some(d) = st
+                .deployments
+                .iter()
+                .find(|d| d["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(*id))
+            else {
+                return (404, "", json!({"message": "Not Found"}));
+            };
+            let list: Vec<Value> = d["statuses"]
+                .as_array()
+                .expect("statuses")
+                .iter()
+                .rev()
+                .map(|s| json!({"state": s[0], "description": s[1]}))
+                .collect();
+            (200, "", Value::Array(list))
+        }
         ("POST", ["repos", _, _, "deployments", id, "statuses"]) => {
             let Some(d) = st
                 .deployments
@@ -185,10 +235,11 @@ fn normal(st: &mut State, method: &str, path: &str, body: &Value) -> (u16, &'sta
             else {
                 return (404, "", json!({"message": "Not Found"}));
             };
-            d["statuses"]
-                .as_array_mut()
-                .expect("statuses")
-                .push(json!([body["state"], body["description"]]));
+            d["statuses"].as_array_mut().expect("statuses").push(json!([
+                body["state"],
+                body["description"],
+                observed
+            ]));
             (201, "", json!({"id": 1, "state": body["state"]}))
         }
         _ => (404, "", json!({"message": "Not Found"})),

@@ -127,7 +127,7 @@ resource "aws_cloudwatch_dashboard" "deployer" {
       # The DORA row, one figure a widget: the metrics the engine writes per FunctionName
       # (src/signals/dora_emf.rs), p50 of the times and the average of the failures.
       for i, w in [
-        { title = "DORA: lead time for changes (s, push to live)", metric = "LeadTimeSeconds", stat = "p50", id = "lead" },
+        { title = "DORA: lead time for changes (s, image created or pushed, to live)", metric = "LeadTimeSeconds", stat = "p50", id = "lead" },
         { title = "DORA: change failure rate", metric = "ChangeFailure", stat = "Average", id = "cfr" },
         { title = "DORA: time to restore (s)", metric = "TimeToRestoreSeconds", stat = "p50", id = "ttr" },
         ] : {
