@@ -18,7 +18,7 @@ pub async fn on_advance(deps: &Deps<'_>, a: &AdvanceRequest) -> Result<Report, I
             a.alias, r.target.alias
         )));
     } else {
-        dep.outcome = check(&r.deps.ctx, r.target, &r.function, a, &mut dep).await;
+        check(&r.deps.ctx, r.target, &r.function, a, &mut dep).await;
     }
     let mut report = Report::new(ActionKind::Advance).with_deployments(vec![dep]);
     report.repository = Some(r.target.repository.to_string());

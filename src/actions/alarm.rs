@@ -6,7 +6,7 @@ use crate::config::Target;
 use crate::input::AlarmStateChange;
 use crate::plan::Home;
 use crate::report::{ActionKind, Deployment, End, Report, RolloutInfo};
-use crate::rollout::stop::stop;
+use crate::rollout::stop::{gate_failed, stop};
 
 pub async fn on_alarm(deps: &Deps<'_>, ev: &AlarmStateChange) -> Report {
     if ev.state != "ALARM" {
@@ -82,15 +82,12 @@ async fn roll_back_rollout(
 ) -> Deployment {
     let mut dep = Deployment::new(function.clone(), t.alias.clone());
     let current = deps.ctx.lambda.get_alias(function.as_str(), &t.alias).await;
-    dep.outcome = match current {
-        Err(e) => {
-            dep.fail(
-                crate::report::Step::Resolve,
-                crate::report::FailureKind::from(e.kind),
-                format!("alarm {alarm} went to ALARM, but the alias could not be read ({e})"),
-            );
-            return dep;
-        }
+    match current {
+        Err(e) => dep.fail(
+            crate::report::Step::Resolve,
+            crate::report::FailureKind::from(e.kind),
+            format!("alarm {alarm} went to ALARM, but the alias could not be read ({e})"),
+        ),
         Ok(Some(current)) => match (current.target.version(), current.canary()) {
             (Some(stable), Some((new, weight))) => {
                 dep.previous_version = Some(stable);
@@ -111,7 +108,7 @@ async fn roll_back_rollout(
                     error_rate: None,
                     check: None,
                 });
-                let why = format!("alarm {} went to ALARM", alarm);
+                let why = gate_failed(format!("alarm {alarm} went to ALARM"));
                 stop(
                     &deps.ctx,
                     &mut dep,
@@ -125,15 +122,13 @@ async fn roll_back_rollout(
             }
             (v, _) => {
                 dep.version = v;
-                return dep.ended(End::skipped(format!(
+                dep.end(End::skipped(format!(
                     "no rollout is in progress on alias {}",
                     t.alias
-                )));
+                )))
             }
         },
-        Ok(None) => {
-            return dep.ended(End::skipped(format!("alias {} does not exist", t.alias)));
-        }
+        Ok(None) => dep.end(End::skipped(format!("alias {} does not exist", t.alias))),
     };
     dep
 }

@@ -60,14 +60,14 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                             settle::settle_or_say(ctx, &mut dep, new, &promoted, pc.as_ref()).await;
                         if let Settled::AllocationFailed(failed) = waited {
                             let cfg = Some(&target.rollout);
-                            dep.outcome = rollout::stop::allocation_failed(
+                            rollout::stop::allocation_failed(
                                 ctx, &mut dep, &promoted, stable, new, failed, cfg,
                             )
-                            .await;
+                            .await
                         } else {
                             dep.warnings
                                 .extend(rollout::delete_checks(ctx, &function, &alias, None).await);
-                            dep.end(End::deployed(promoted_so));
+                            dep.end(End::deployed(promoted_so))
                         }
                     }
                 }
@@ -77,10 +77,10 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
                 dep.end(End::skipped(format!(
                     "no rollout is in progress on alias {alias} (it serves {}): nothing to promote",
                     current.describe()
-                )));
+                )))
             }
         },
-    }
+    };
     let mut report = Report::new(ActionKind::Promote).with_deployments(vec![dep]);
     report.repository = Some(target.repository.to_string());
     report.request_reason = p.reason.clone();

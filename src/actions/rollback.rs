@@ -19,7 +19,9 @@ pub async fn on_rollback(deps: &Deps<'_>, r: &RollbackRequest) -> Result<Report,
     // Rollbacks are never gated, but the report shows what ECR says of the target's image now.
     let show_scan = target.image_checks.is_some();
     match run(deps, &alias, r, show_scan, &mut dep).await {
-        Ok(end) => dep.end(end),
+        Ok(end) => {
+            dep.end(end);
+        }
         Err(f) => {
             tracing::warn!(function = %function, step = ?f.step, reason = %f.reason, "rollback failed");
             dep.fail(f.step, f.kind, f.reason);

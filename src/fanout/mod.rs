@@ -196,7 +196,9 @@ async fn dispatch_each(
                 .invoke_event(target_arn, body.into_bytes())
                 .await
             {
-                Ok(()) => d.end(End::dispatched()),
+                Ok(()) => {
+                    d.end(End::dispatched());
+                }
                 // The call went out and its answer never came: Lambda may well have queued it.
                 // Unknown, so the run still fails (someone must look), but never "not sent".
                 Err(e) if e.is(ErrorKind::TimedOut) => {

@@ -64,7 +64,9 @@ pub async fn deploy_function(
         job.index = Some(&c.index);
     }
     match pipeline(&mut run, &job).await {
-        Ok(end) => run.dep.end(end),
+        Ok(end) => {
+            run.dep.end(end);
+        }
         Err(f) => fail::fail(&mut run, &job, f).await,
     }
     run.dep

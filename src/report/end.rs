@@ -47,6 +47,18 @@ pub struct End {
     pub(super) reason: Option<String>,
 }
 
+/// Proof that a deployment's ending was written (by `Deployment::end` or `Deployment::fail`):
+/// what the rollout's steps return, so that the compiler sees every path write one. Only this
+/// module makes it.
+#[derive(Debug)]
+pub struct Ended(());
+
+impl Ended {
+    pub(super) fn written() -> Self {
+        Ended(())
+    }
+}
+
 macro_rules! ends {
     ($($(#[$doc:meta])* $name:ident => $outcome:ident;)*) => {
         impl End {

@@ -13,7 +13,7 @@ mod rollout;
 mod stage;
 mod summary;
 
-pub use end::{End, Level};
+pub use end::{End, Ended, Level};
 pub use failure::FailureKind;
 pub use fleet::FleetSummary;
 pub use index::IndexChoice;
@@ -247,11 +247,12 @@ impl Deployment {
 
     /// Marks this deployment failed at `step`, of `kind`, for `reason`: the one way a failure is
     /// written into a report.
-    pub fn fail(&mut self, step: Step, kind: FailureKind, reason: impl Into<String>) {
+    pub fn fail(&mut self, step: Step, kind: FailureKind, reason: impl Into<String>) -> Ended {
         self.outcome = Outcome::Failed;
         self.failed_step = Some(step);
         self.failure_kind = Some(kind);
         self.reason = Some(reason.into());
+        Ended::written()
     }
 
     /// Marks this deployment failed before any of its steps ran (a fan-out that could not hand
@@ -265,11 +266,12 @@ impl Deployment {
 
     /// Writes how this function's part ended (short of a failure: `fail`); the one way an
     /// outcome and its sentence are written into a deployment.
-    pub fn end(&mut self, end: End) {
+    pub fn end(&mut self, end: End) -> Ended {
         self.outcome = end.outcome;
         if let Some(reason) = end.reason {
             self.reason = Some(reason);
         }
+        Ended::written()
     }
 
     /// Puts `what` in front of the sentence ("missed push of …: alias live moved …").
@@ -282,7 +284,7 @@ impl Deployment {
 
     /// This deployment, ended so.
     pub fn ended(mut self, end: End) -> Self {
-        self.end(end);
+        let _ = self.end(end);
         self
     }
 }

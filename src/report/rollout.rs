@@ -75,6 +75,10 @@ pub struct CheckReading {
     /// What this check is worth telling although the weight stays; `None`: nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
+    /// One line for the reason while the weight stays (`inconclusive: 3 of 20 invocations`);
+    /// the reason says it, so the JSON does not repeat it.
+    #[serde(skip)]
+    pub note: Option<String>,
 }
 
 /// The invocations of the new version in the step so far, real and synthetic.

@@ -6,9 +6,10 @@ use super::next::schedule_next;
 use crate::config::Target;
 use crate::input::AdvanceRequest;
 use crate::ops::{Ctx, StepError, timed};
-use crate::report::{Deployment, Outcome, RolloutInfo, Step};
+use crate::report::{Deployment, End, Ended, RolloutInfo, Step};
 use crate::rollout::standing::{Standing, standing};
-use crate::rollout::{self, forward, stop::stop, verdict};
+use crate::rollout::stop::{gate_failed, stop};
+use crate::rollout::{self, forward, verdict};
 use crate::types::FunctionRef;
 use chrono::SecondsFormat;
 
@@ -18,17 +19,16 @@ pub async fn check(
     function: &FunctionRef,
     a: &AdvanceRequest,
     dep: &mut Deployment,
-) -> Outcome {
+) -> Ended {
     let cfg = &target.rollout;
     let f = function.as_str();
     // The rule: a check acts only on the alias as this rollout set it; anything else (a
     // person's change, a newer rollout, changed steps) is superseded and left alone.
     let Some(weight) = cfg.weight(a.step) else {
-        dep.reason = Some(format!(
+        return dep.end(End::skipped(format!(
             "superseded: the target's rollout has no step {} any more (steps {:?}); promote or roll back by hand",
             a.step, cfg.steps
-        ));
-        return Outcome::Skipped;
+        )));
     };
     let current = match timed(ctx, &mut dep.steps, Step::Resolve, async {
         Ok(ctx.lambda.get_alias(f, &a.alias).await?)
@@ -37,8 +37,10 @@ pub async fn check(
     {
         Ok(Some(s)) => s,
         Ok(None) => {
-            dep.reason = Some(format!("superseded: alias {} no longer exists", a.alias));
-            return Outcome::Skipped;
+            return dep.end(End::skipped(format!(
+                "superseded: alias {} no longer exists",
+                a.alias
+            )));
         }
         Err(e) => return unreadable(ctx, dep, a, cfg, weight, e).await,
     };
@@ -68,7 +70,7 @@ pub async fn check(
                 &current,
                 a.stable_version,
                 a.version,
-                why,
+                gate_failed(why),
                 Some(cfg),
             )
             .await;
@@ -81,7 +83,6 @@ pub async fn check(
         tally: judged.tally.clone(),
         ..this
     };
-    dep.reason = judged.note.clone();
     if hold || (now - at.since).num_seconds() < cfg.interval_secs as i64 {
         // The step has not lasted its interval yet (or holds for evidence): same weight.
         return schedule_next(ctx, dep, &this, cfg, info, None).await;
@@ -138,18 +139,16 @@ async fn unreadable(
     cfg: &crate::config::Rollout,
     weight: f64,
     e: crate::ops::Failure,
-) -> Outcome {
+) -> Ended {
     let function = &a.function;
     // Nothing was changed. Someone must come back: the same check, one period later.
-    dep.failed_step = Some(e.step);
-    dep.failure_kind = Some(e.kind);
     let again = timed(ctx, &mut dep.steps, Step::Rollout, async {
         rollout::schedule_check(ctx, a, cfg)
             .await
             .map_err(StepError::new)
     })
     .await;
-    dep.reason = Some(match again {
+    let reason = match again {
         Ok((_, due)) => format!(
             "{}; nothing was changed, and this check runs again at {}",
             e.reason,
@@ -161,8 +160,8 @@ async fn unreadable(
             s.reason,
             rollout::may_still_send(function, &a.alias, a.version, weight)
         ),
-    });
-    Outcome::Failed
+    };
+    dep.fail(e.step, e.kind, reason)
 }
 
 /// The alias is not as this rollout left it (a person's change, a newer rollout): left alone.
@@ -171,15 +170,14 @@ fn superseded(
     a: &AdvanceRequest,
     current: &crate::gateway::AliasState,
     weight: f64,
-) -> Outcome {
+) -> Ended {
     dep.version = current.target.version();
-    dep.reason = Some(format!(
+    dep.end(End::skipped(format!(
         "superseded: alias {} is now {}, not {} + {}% {} as this rollout left it",
         a.alias,
         current.describe(),
         a.stable_version,
         (weight * 100.0).round(),
         a.version
-    ));
-    Outcome::Skipped
+    )))
 }

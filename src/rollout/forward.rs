@@ -11,7 +11,7 @@ use crate::ops::alias::{Promoted, Weight, set_weight};
 use crate::ops::settle::{self, Settled};
 use crate::ops::{Ctx, Failure, StepError, shift, timed};
 use crate::record::MoveKind;
-use crate::report::{Deployment, Outcome, Provisioned, RolloutInfo, Step};
+use crate::report::{Deployment, End, Ended, Provisioned, RolloutInfo, Step};
 use crate::rollout::standing::{of_check, standing};
 use crate::rollout::{self, stop};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -29,7 +29,7 @@ pub(super) async fn shift_next(
     next_weight: f64,
     cfg: &Rollout,
     mut info: RolloutInfo,
-) -> Outcome {
+) -> Ended {
     let f = this.function.as_str();
     let now = ctx.clock().now_utc();
     let next = AdvanceRequest {
@@ -108,7 +108,7 @@ pub(super) async fn shift_next(
     }
 }
 
-fn moved_to(dep: &mut Deployment, mut info: RolloutInfo, step: usize, weight: f64) -> Outcome {
+fn moved_to(dep: &mut Deployment, mut info: RolloutInfo, step: usize, weight: f64) -> Ended {
     info.step = step;
     info.weight = weight;
     info.weight_changed = true;
@@ -125,9 +125,7 @@ fn unknown(
     due: Option<DateTime<Utc>>,
     to: f64,
     info: RolloutInfo,
-) -> Outcome {
-    dep.failed_step = Some(Step::Rollout);
-    dep.failure_kind = Some(e.kind);
+) -> Ended {
     let next = match due {
         Some(due) => format!(
             "the check at {} reads which and takes the rollout on from there; meanwhile ",
@@ -135,15 +133,15 @@ fn unknown(
         ),
         None => "and no check could be scheduled: ".into(),
     };
-    dep.reason = Some(format!(
+    let reason = format!(
         "{}; the move to {}% may have happened all the same, and alias {} could not be read again ({read}): {next}{}",
         e.reason,
         (to * 100.0).round(),
         a.alias,
         rollout::may_still_send(&a.function, &a.alias, a.version, to.max(info.weight))
-    ));
+    );
     dep.rollout = Some(info);
-    Outcome::Failed
+    dep.fail(Step::Rollout, e.kind, reason)
 }
 
 /// Every gate passed after the last step: the new version takes all traffic.
@@ -154,7 +152,7 @@ pub(super) async fn finish(
     current: &AliasState,
     a: &AdvanceRequest,
     mut info: RolloutInfo,
-) -> Outcome {
+) -> Ended {
     let f = a.function.as_str();
     let pc = settle::provisioned_before(ctx, dep, true).await;
     let moved = timed(
@@ -205,7 +203,7 @@ async fn finished(
     mut info: RolloutInfo,
     promoted: &Promoted,
     pc: Option<Provisioned>,
-) -> Outcome {
+) -> Ended {
     dep.version = Some(a.version);
     info.weight = 1.0;
     info.weight_changed = true;
@@ -224,7 +222,7 @@ async fn finished(
         )
         .await;
     }
-    dep.reason = Some(format!(
+    let end = End::deployed(format!(
         "the rollout finished: alias {} serves version {} (was {})",
         a.alias, a.version, a.stable_version
     ));
@@ -238,5 +236,5 @@ async fn finished(
         Some(a.stable_version),
     )
     .await;
-    Outcome::Deployed
+    dep.end(end)
 }

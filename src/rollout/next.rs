@@ -4,9 +4,12 @@
 
 use crate::input::AdvanceRequest;
 use crate::ops::{Ctx, StepError, timed};
-use crate::report::{Deployment, FailureKind, Outcome, RolloutInfo, Step};
+use crate::report::{Deployment, End, Ended, FailureKind, RolloutInfo, Step};
 use crate::rollout::standing::of_check;
-use crate::rollout::{self, stop::stop};
+use crate::rollout::{
+    self,
+    stop::{gate_failed, stop},
+};
 use chrono::SecondsFormat;
 
 /// Schedules `next` and reports the rollout as it stands (`kept`: why the weight did not move,
@@ -19,7 +22,7 @@ pub(super) async fn schedule_next(
     cfg: &crate::config::Rollout,
     mut info: RolloutInfo,
     kept: Option<String>,
-) -> Outcome {
+) -> Ended {
     match timed(ctx, &mut dep.steps, Step::Rollout, async {
         rollout::schedule_check(ctx, next, cfg)
             .await
@@ -54,19 +57,20 @@ pub(super) async fn schedule_next(
 
 /// The rollout stands at `info` and a check is coming: `rolling_out`, with what the gates said
 /// (a verdict's note, inconclusive or report only, replaces "the gates passed").
-pub(super) fn rolling(dep: &mut Deployment, info: RolloutInfo) -> Outcome {
-    let said = dep
-        .reason
-        .take()
+pub(super) fn rolling(dep: &mut Deployment, info: RolloutInfo) -> Ended {
+    let said = info
+        .check
+        .as_ref()
+        .and_then(|c| c.note.clone())
         .unwrap_or_else(|| "the gates passed".to_owned());
-    dep.reason = Some(format!(
+    let end = End::rolling_out(format!(
         "{}% of traffic on version {}, {said}; next check at {}",
         (info.weight * 100.0).round(),
         info.new_version,
         info.next_check_at.as_deref().unwrap_or_default()
     ));
     dep.rollout = Some(info);
-    Outcome::RollingOut
+    dep.end(end)
 }
 
 /// No check can be scheduled: while the alias is still this rollout's, it is rolled back (nobody
@@ -78,23 +82,22 @@ pub(super) async fn cannot_schedule(
     cfg: &crate::config::Rollout,
     info: RolloutInfo,
     why: String,
-) -> Outcome {
+) -> Ended {
     let weight = info.weight;
     dep.rollout = Some(info);
     match ctx.lambda.get_alias(a.function.as_str(), &a.alias).await {
         Ok(Some(s)) if of_check(&s, a, cfg).is_some() => {
+            let why = gate_failed(why);
             stop(ctx, dep, &s, a.stable_version, a.version, why, Some(cfg)).await
         }
         Ok(_) => lost_alias(ctx, dep, a, why).await,
         Err(read) => {
-            dep.failed_step = Some(Step::Rollout);
-            dep.failure_kind = Some(FailureKind::from(read.kind));
-            dep.reason = Some(format!(
+            let reason = format!(
                 "{why}, and alias {} could not be read to take the weight back ({read}): {}",
                 a.alias,
                 rollout::may_still_send(&a.function, &a.alias, a.version, weight)
-            ));
-            Outcome::Failed
+            );
+            dep.fail(Step::Rollout, FailureKind::from(read.kind), reason)
         }
     }
 }
@@ -105,7 +108,7 @@ pub(super) async fn lost_alias(
     dep: &mut Deployment,
     a: &AdvanceRequest,
     why: String,
-) -> Outcome {
+) -> Ended {
     let now = ctx
         .lambda
         .get_alias(a.function.as_str(), &a.alias)
@@ -113,13 +116,11 @@ pub(super) async fn lost_alias(
         .ok()
         .flatten();
     dep.version = now.as_ref().and_then(|s| s.target.version());
-    dep.failed_step = Some(Step::Rollout);
-    dep.failure_kind = Some(FailureKind::Conflict);
-    dep.reason = Some(format!(
+    let reason = format!(
         "{why}; alias {} is now {}",
         a.alias,
         now.map(|s| s.describe())
             .unwrap_or_else(|| "unreadable".into())
-    ));
-    Outcome::Failed
+    );
+    dep.fail(Step::Rollout, FailureKind::Conflict, reason)
 }

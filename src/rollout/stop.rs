@@ -4,9 +4,9 @@
 
 use crate::gateway::AliasState;
 use crate::input::AdvanceRequest;
-use crate::ops::{Ctx, Latest, Run, restore_latest, shift, timed};
+use crate::ops::{Ctx, Failure, Latest, Run, restore_latest, shift, timed};
 use crate::record::MoveKind;
-use crate::report::{Deployment, FailureKind, Outcome, Step};
+use crate::report::{Deployment, Ended, FailureKind, Step};
 use crate::rollout;
 use crate::rollout::standing::standing;
 use crate::types::Version;
@@ -20,9 +20,9 @@ pub async fn stop(
     current: &AliasState,
     stable: Version,
     new: Version,
-    why: String,
+    why: Failure,
     cfg: Option<&crate::config::Rollout>,
-) -> Outcome {
+) -> Ended {
     let f = dep.function.as_str().to_owned();
     let alias = dep.alias.clone();
     let back = timed(
@@ -40,8 +40,6 @@ pub async fn stop(
         ),
     )
     .await;
-    dep.failed_step = Some(Step::Rollout);
-    dep.failure_kind = Some(FailureKind::GateFailed);
     if let Err(e) = back {
         let stopping = Stopping {
             current,
@@ -53,17 +51,22 @@ pub async fn stop(
         return not_taken_back(ctx, dep, stopping, e).await;
     }
     dep.version = Some(stable);
-    dep.reason = Some(format!("{why}: rolled back to version {stable}"));
     // Time to restore counts from the rollout's last weight (the record of that move).
     dep.bad_live_since = current.record().filter(|r| r.to == stable).map(|r| r.moved);
     if let Some(r) = dep.rollout.as_mut() {
         r.weight_changed = true;
     }
-    tracing::warn!(function = %f, %alias, %stable, %new, reason = %why, "rollout rolled back");
+    tracing::warn!(function = %f, %alias, %stable, %new, reason = %why.reason, "rollout rolled back");
     dep.warnings
         .extend(rollout::delete_checks(ctx, &dep.function, &alias, None).await);
     reject_and_restore(ctx, dep, stable, new).await;
-    Outcome::Failed
+    let rolled_back = format!("{}: rolled back to version {stable}", why.reason);
+    dep.fail(why.step, why.kind, rolled_back)
+}
+
+/// A failed gate's (or an alarm's) reason to stop a rollout, as the failure it is reported as.
+pub fn gate_failed(why: impl Into<String>) -> Failure {
+    Failure::of(Step::Rollout, FailureKind::GateFailed, why)
 }
 
 /// What [`stop`] was asked: the alias as the rollout last saw it, the two versions, why it stops,
@@ -72,7 +75,7 @@ struct Stopping<'a> {
     current: &'a AliasState,
     stable: Version,
     new: Version,
-    why: String,
+    why: Failure,
     cfg: Option<&'a crate::config::Rollout>,
 }
 
@@ -82,8 +85,8 @@ async fn not_taken_back(
     ctx: &Ctx,
     dep: &mut Deployment,
     stopping: Stopping<'_>,
-    e: crate::ops::Failure,
-) -> Outcome {
+    e: Failure,
+) -> Ended {
     let Stopping {
         current,
         stable,
@@ -144,13 +147,14 @@ async fn not_taken_back(
             rollout::may_still_send(&dep.function, &alias, new, w)
         );
     }
-    dep.reason = Some(format!(
-        "{why}; taking the traffic back failed ({}): alias {alias} is {}{again}",
+    let reason = format!(
+        "{}; taking the traffic back failed ({}): alias {alias} is {}{again}",
+        why.reason,
         e.reason,
         now.map(|s| s.describe())
             .unwrap_or_else(|| "unreadable".into())
-    ));
-    Outcome::Failed
+    );
+    dep.fail(why.step, why.kind, reason)
 }
 
 /// After the traffic is back on `stable`: the image the gates rejected is marked (the next sweep
@@ -201,9 +205,9 @@ pub async fn allocation_failed(
     promoted: &crate::ops::alias::Promoted,
     stable: Version,
     new: Version,
-    failed: crate::ops::Failure,
+    failed: Failure,
     cfg: Option<&crate::config::Rollout>,
-) -> Outcome {
+) -> Ended {
     let f = dep.function.as_str().to_owned();
     let alias = dep.alias.clone();
     let ours = match promoted.revision.clone() {
@@ -219,17 +223,14 @@ pub async fn allocation_failed(
             _ => None,
         },
     };
-    let outcome = match ours {
-        Some(ours) => stop(ctx, dep, &ours, stable, new, failed.reason, cfg).await,
+    match ours {
+        Some(ours) => stop(ctx, dep, &ours, stable, new, failed, cfg).await,
         None => {
-            dep.reason = Some(format!(
+            let reason = format!(
                 "{}; alias {alias} could not be read as our move left it, so it was not moved back to version {stable}: a person must look at it",
                 failed.reason
-            ));
-            Outcome::Failed
+            );
+            dep.fail(failed.step, failed.kind, reason)
         }
-    };
-    dep.failed_step = Some(failed.step);
-    dep.failure_kind = Some(failed.kind);
-    outcome
+    }
 }

@@ -30,9 +30,6 @@ pub struct Judged {
     pub error_rate: Option<ErrorRate>,
     /// For the next check of the same step.
     pub tally: StepTally,
-    /// One line for the report's reason when the weight stays, e.g. `inconclusive: 3 of 20
-    /// invocations`.
-    pub note: Option<String>,
 }
 
 /// Reads the gates and decides.
@@ -125,12 +122,12 @@ pub fn decide(cfg: &Rollout, a: &AdvanceRequest, now: DateTime<Utc>, g: gates::G
             Vec::new()
         },
         notice,
+        note,
     };
     Judged {
         act,
         reading,
         error_rate: g.error_rate,
         tally,
-        note,
     }
 }
