@@ -11,7 +11,7 @@ use crate::input::{
     BatchRequest, BatchWork, FleetKind, FleetReportRequest, FleetRollbackRequest, InputError,
     Payload, RollbackRequest,
 };
-use crate::report::{ActionKind, Deployment, End, Outcome, Report};
+use crate::report::{ActionKind, Batched, Deployment, End, Report};
 use crate::types::{Digest, FunctionRef, Reason, Repository};
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -75,13 +75,12 @@ pub async fn on_fleet_rollback(
     let batches = batches(deps, r, functions, runs, summary_key);
     let deployments = batch::send(deps, target_arn, batches).await;
     let warnings = std::mem::take(&mut report.warnings);
-    report = report.with_deployments(deployments);
+    let batched = (n > PER_FUNCTION_MAX).then(|| Batched {
+        runs: FANOUT_RUNS.min(n),
+        does: "rolls back",
+    });
+    report = report.with_dispatches(deployments, batched);
     report.warnings = warnings;
-    if report.outcome == Outcome::Failed {
-        report.reason = Some(crate::fanout::partial_failure(&report.deployments));
-    } else if n > PER_FUNCTION_MAX {
-        report.reason = Some(batch::dispatched_reason(n, "rolls back"));
-    }
     Ok(report)
 }
 

@@ -14,7 +14,7 @@
 use crate::config::Target;
 use crate::input::{BatchRequest, BatchWork, FleetKind, FleetReportRequest, InputError, Payload};
 use crate::ops::Deps;
-use crate::report::{ActionKind, Deployment, Outcome, Report};
+use crate::report::{ActionKind, Deployment, End, FailureKind, Report};
 use crate::types::{FunctionRef, ImageRef};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -40,14 +40,6 @@ pub fn split<T>(jobs: Vec<T>, runs: usize) -> Vec<Vec<T>> {
         .collect()
 }
 
-/// The dispatching run's reason when every batch was sent.
-pub fn dispatched_reason(n: usize, does: &str) -> String {
-    let runs = FANOUT_RUNS.min(n);
-    format!(
-        "{n} of {n} dispatched in {runs} batches: each batch's run {does} its functions at once and reports"
-    )
-}
-
 /// Sends each batch's payload as one asynchronous invocation of `target_arn`; every function of a
 /// batch is `Dispatched`, or failed with why its batch could not be sent.
 pub(crate) async fn send(
@@ -58,20 +50,20 @@ pub(crate) async fn send(
     let sent: Vec<Vec<Deployment>> = futures_util::stream::iter(batches)
         .map(|(payload, mut deps_of_batch)| async move {
             let failed = match deps.ctx.out_of_time() {
-                Some(why) => Some(format!("not dispatched: {why}")),
+                Some(why) => Some((FailureKind::OutOfTime, format!("not dispatched: {why}"))),
                 None => deps
                     .ctx
                     .lambda
                     .invoke_event(target_arn, payload.to_string().into_bytes())
                     .await
                     .err()
-                    .map(|e| format!("not dispatched: {e}")),
+                    .map(|e| (FailureKind::from(e.kind), format!("not dispatched: {e}"))),
             };
             for d in &mut deps_of_batch {
                 match &failed {
-                    Some(why) => d.reason = Some(why.clone()),
-                    None => d.outcome = Outcome::Dispatched,
-                }
+                    Some((kind, why)) => d.fail_outside_steps(*kind, why.clone()),
+                    None => d.end(End::dispatched()),
+                };
             }
             deps_of_batch
         })

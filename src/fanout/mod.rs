@@ -16,7 +16,7 @@ use crate::input::{DeployRequest, DeploySource, Payload};
 use crate::input::{FleetRequest, Request};
 use crate::ops::Deps;
 use crate::pipeline::deploy_function;
-use crate::report::{ActionKind, Deployment, End, FailureKind, Outcome, Report};
+use crate::report::{ActionKind, Batched, Deployment, End, FailureKind, Report};
 use crate::types::{FunctionRef, ImageRef, Reason};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -30,9 +30,6 @@ pub mod summary;
 /// Asynchronous Invokes in flight at once: each is one quick HTTP call (Lambda only queues the
 /// payload), so 500 functions are dispatched in a few seconds without a burst that throttles.
 pub const DISPATCH_PARALLEL: usize = 16;
-
-/// Failed functions named in the top-level reason; the per-function entries name them all.
-const NAMED_IN_REASON: usize = 10;
 
 /// One image on its way to functions: when it was pushed and why (a person's reason) travel with
 /// every dispatched payload; a dry run says what would be done.
@@ -140,15 +137,14 @@ pub(crate) async fn dispatch(
     } else {
         (dispatch_each(deps, to, jobs, dry_run).await, None)
     };
+    let batched = batched.then(|| Batched {
+        runs: batch::FANOUT_RUNS.min(n),
+        does: "deploys",
+    });
     let mut report = Report::new(ActionKind::Deploy)
         .with_image(image)
-        .with_deployments(deployments);
+        .with_dispatches(deployments, batched);
     report.warnings.extend(warning);
-    if report.outcome == Outcome::Failed {
-        report.reason = Some(partial_failure(&report.deployments));
-    } else if batched && report.outcome == Outcome::Dispatched {
-        report.reason = Some(batch::dispatched_reason(n, "deploys"));
-    }
     report
 }
 
@@ -222,48 +218,6 @@ async fn dispatch_each(
         .await
 }
 
-/// The top-level reason when some functions could not be dispatched: how many, which (the first
-/// few), and that the rest were sent and deploy on their own.
-pub(crate) fn partial_failure(deployments: &[Deployment]) -> String {
-    let maybe = |d: &&Deployment| d.failure_kind == Some(FailureKind::TimedOut);
-    let failed: Vec<&str> = deployments
-        .iter()
-        .filter(|d| d.outcome == Outcome::Failed && !maybe(d))
-        .map(|d| d.function.name())
-        .collect();
-    let unknown: Vec<&str> = deployments
-        .iter()
-        .filter(|d| d.outcome == Outcome::Failed && maybe(d))
-        .map(|d| d.function.name())
-        .collect();
-    let sent = deployments
-        .iter()
-        .filter(|d| d.outcome == Outcome::Dispatched)
-        .count();
-    let named = |list: &[&str]| crate::text::first_names(list, NAMED_IN_REASON);
-    let mut parts = Vec::new();
-    if !failed.is_empty() {
-        parts.push(format!(
-            "{} of {} could not be dispatched ({})",
-            failed.len(),
-            deployments.len(),
-            named(&failed)
-        ));
-    }
-    if !unknown.is_empty() {
-        parts.push(format!(
-            "{} of {} may have been dispatched ({}): their answers never came, and a repeat is harmless",
-            unknown.len(),
-            deployments.len(),
-            named(&unknown)
-        ));
-    }
-    parts.push(format!(
-        "{sent} were dispatched and deploy in their own runs"
-    ));
-    parts.join("; ")
-}
-
 /// The manual deploy payload one function's run is invoked with (see input/manual.rs). The push
 /// time is written with its full precision, so the run's stale-event check and the version record
 /// see exactly the event's time.
@@ -334,26 +288,5 @@ mod tests {
         let p = payload(&f, &image(None), None, None);
         let keys: Vec<&String> = p.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["action", "function", "image_uri"]);
-    }
-
-    #[test]
-    fn a_partial_failure_names_the_first_few_and_counts_the_rest() {
-        let alias = crate::types::AliasName::parse("live").unwrap();
-        let ds: Vec<Deployment> = (0..15)
-            .map(|i| {
-                let mut d =
-                    Deployment::new(FunctionRef::parse(&format!("f{i}")).unwrap(), alias.clone());
-                d.outcome = if i < 12 {
-                    Outcome::Failed
-                } else {
-                    Outcome::Dispatched
-                };
-                d
-            })
-            .collect();
-        assert_eq!(
-            partial_failure(&ds),
-            "12 of 15 could not be dispatched (f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 and 2 more); 3 were dispatched and deploy in their own runs"
-        );
     }
 }

@@ -250,9 +250,7 @@ fn summary(
         (true, FleetKind::Deploy) => Outcome::Deployed,
         (true, FleetKind::Rollback) => Outcome::RolledBack,
     };
-    let mut report = Report::new(action);
-    report.outcome = outcome;
-    report.reason = Some(line);
+    let mut report = Report::of_fleet(action, outcome, line);
     report.repository = Some(r.repository.to_string());
     if let Some(i) = &r.image {
         report.image_uri = Some(i.uri());

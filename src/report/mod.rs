@@ -1,8 +1,8 @@
 //! The report: what every run ends in. It says exactly what changed, per function and per step.
 
-use crate::types::{AliasName, FunctionRef, Version};
 use serde::Serialize;
 
+mod deployment;
 mod end;
 mod failure;
 mod fleet;
@@ -13,6 +13,7 @@ mod rollout;
 mod stage;
 mod summary;
 
+pub use deployment::{AtStart, Deployment};
 pub use end::{End, Ended, Level};
 pub use failure::FailureKind;
 pub use fleet::FleetSummary;
@@ -22,6 +23,7 @@ pub use provisioned::{AfterMove, Allocation, Provisioned};
 pub use image_checks::{Finding, ImageChecksResult, ImageVerdict, SeverityCounts, SignatureCheck};
 pub use rollout::{CheckReading, ErrorRate, Evidence, Latency, Notice, RolloutInfo, Verdict};
 pub use stage::{PromotionCheck, StageInfo};
+pub use summary::Batched;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -143,152 +145,6 @@ pub struct Restore {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Deployment {
-    pub function: FunctionRef,
-    pub alias: AliasName,
-    pub outcome: Outcome,
-    /// The version the alias points to at the end of the run.
-    pub version: Option<Version>,
-    /// The version the alias pointed to when the run started.
-    pub previous_version: Option<Version>,
-    pub code_sha256: Option<String>,
-    /// When the image named was an image index: the index and the image chosen from it.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub index: Option<IndexChoice>,
-    /// After the move: traffic still moving, provisioned concurrency (flattened).
-    #[serde(flatten)]
-    pub after_move: AfterMove,
-    pub failed_step: Option<Step>,
-    /// What kind of failure it was (with `failed_step`); what decisions read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_kind: Option<FailureKind>,
-    pub reason: Option<String>,
-    pub steps: Vec<StepTiming>,
-    pub pruned_versions: Vec<Version>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub smoke_test: Option<SmokeResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latest_restore: Option<Restore>,
-    /// A progressive rollout in progress, started, advanced, finished or rolled back by this run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rollout: Option<RolloutInfo>,
-    /// What ECR said about the image, when the target has image_checks.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_checks: Option<ImageChecksResult>,
-    /// Things that went wrong without failing the deployment (e.g. a version that could not be pruned).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// When the version this run took the traffic away from went live (the alias record's move
-    /// time, before this run's move): what time to restore counts from (DORA). Set by a rollback,
-    /// a gate's or an alarm's stop of a rollout.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bad_live_since: Option<chrono::DateTime<chrono::Utc>>,
-    /// This finding (a drift) was notified by an earlier run: the notifier leaves it out.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub notified_before: bool,
-    /// What happened when this deployment started, for what runs at its end (not in the report).
-    #[serde(skip)]
-    pub at_start: AtStart,
-}
-
-/// What a deployment learned at its start (before `$LATEST` changed) that its end needs: the
-/// sinks that tried to tell about it then, and what the image's config said.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AtStart {
-    /// Each sink that tried, by name, with the id it got back (a GitHub deployment), or `None`
-    /// when it could not (its warning is on the deployment; it does not try again at the end).
-    pub sinks: Vec<(&'static str, Option<u64>)>,
-    /// The image's `org.opencontainers.image.created` label, when its config was read and the
-    /// label is an RFC 3339 time: where lead time counts from.
-    pub image_created: Option<chrono::DateTime<chrono::Utc>>,
-    /// The image of the version this run is about, when the run read it (a rollback's target):
-    /// how an earlier GitHub deployment created at a run's start, before its version was known,
-    /// is found.
-    pub image_digest: Option<String>,
-}
-
-impl AtStart {
-    /// What `sink` did at the start: `None` when it did not try.
-    pub fn sink(&self, name: &str) -> Option<Option<u64>> {
-        self.sinks
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, id)| *id)
-    }
-}
-
-impl Deployment {
-    pub fn new(function: FunctionRef, alias: AliasName) -> Self {
-        Self {
-            function,
-            alias,
-            outcome: Outcome::Failed,
-            version: None,
-            previous_version: None,
-            code_sha256: None,
-            index: None,
-            after_move: AfterMove::default(),
-            failed_step: None,
-            failure_kind: None,
-            reason: None,
-            steps: Vec::new(),
-            pruned_versions: Vec::new(),
-            smoke_test: None,
-            latest_restore: None,
-            rollout: None,
-            image_checks: None,
-            warnings: Vec::new(),
-            bad_live_since: None,
-            notified_before: false,
-            at_start: AtStart::default(),
-        }
-    }
-
-    /// Marks this deployment failed at `step`, of `kind`, for `reason`: the one way a failure is
-    /// written into a report.
-    pub fn fail(&mut self, step: Step, kind: FailureKind, reason: impl Into<String>) -> Ended {
-        self.outcome = Outcome::Failed;
-        self.failed_step = Some(step);
-        self.failure_kind = Some(kind);
-        self.reason = Some(reason.into());
-        Ended::written()
-    }
-
-    /// Marks this deployment failed before any of its steps ran (a fan-out that could not hand
-    /// it to its own run): the kind, and the reason.
-    pub fn fail_outside_steps(&mut self, kind: FailureKind, reason: impl Into<String>) {
-        self.outcome = Outcome::Failed;
-        self.failed_step = None;
-        self.failure_kind = Some(kind);
-        self.reason = Some(reason.into());
-    }
-
-    /// Writes how this function's part ended (short of a failure: `fail`); the one way an
-    /// outcome and its sentence are written into a deployment.
-    pub fn end(&mut self, end: End) -> Ended {
-        self.outcome = end.outcome;
-        if let Some(reason) = end.reason {
-            self.reason = Some(reason);
-        }
-        Ended::written()
-    }
-
-    /// Puts `what` in front of the sentence ("missed push of …: alias live moved …").
-    pub fn prefix_reason(&mut self, what: &str) {
-        self.reason = Some(match self.reason.take() {
-            Some(r) => format!("{what}: {r}"),
-            None => what.to_string(),
-        });
-    }
-
-    /// This deployment, ended so.
-    pub fn ended(mut self, end: End) -> Self {
-        let _ = self.end(end);
-        self
-    }
-}
-
 /// The result of handing the report to the notifier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotificationStatus {
@@ -404,6 +260,37 @@ impl Report {
         self
     }
 
+    /// A fleet's summary: its outcome follows from the runs it waited for (their own reports,
+    /// read back), not from deployments of this run; one of `deployed`, `rolled_back`, `failed`.
+    pub fn of_fleet(action: ActionKind, outcome: Outcome, reason: impl Into<String>) -> Self {
+        debug_assert!(
+            matches!(
+                outcome,
+                Outcome::Deployed | Outcome::RolledBack | Outcome::Failed
+            ),
+            "a fleet ends deployed, rolled back or failed"
+        );
+        Self {
+            outcome,
+            reason: Some(reason.into()),
+            ..Self::new(action)
+        }
+    }
+
+    /// A fan-out's deployments (each handed to its own run, or not), and the outcome and reason
+    /// that follow from them.
+    pub fn with_dispatches(
+        mut self,
+        deployments: Vec<Deployment>,
+        batched: Option<Batched>,
+    ) -> Self {
+        let (outcome, reason) = summary::dispatched(&deployments, batched);
+        self.outcome = outcome;
+        self.reason = reason;
+        self.deployments = deployments;
+        self
+    }
+
     /// The image the run was about.
     pub fn with_image(mut self, image: &crate::types::ImageRef) -> Self {
         self.repository = Some(image.repository.to_string());
@@ -429,6 +316,7 @@ pub fn step_name(step: Step) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{AliasName, FunctionRef, Version};
 
     fn dep(name: &str, outcome: Outcome) -> Deployment {
         let mut d = Deployment::new(

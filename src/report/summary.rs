@@ -1,6 +1,6 @@
 //! The one place a run's outcome and reason follow from its per-function results.
 
-use super::{ActionKind, Deployment, Outcome, step_name};
+use super::{ActionKind, Deployment, FailureKind, Outcome, step_name};
 
 /// The run's outcome and reason, from its deployments, as `action` counts them.
 pub fn summarize(action: ActionKind, deployments: &[Deployment]) -> (Outcome, Option<String>) {
@@ -105,6 +105,79 @@ fn deployments(deployments: &[Deployment]) -> (Outcome, Option<String>) {
     )
 }
 
+/// A fan-out that handed its functions to other runs ([`dispatched`]): into batches, and what
+/// each batch's run does with its functions ("deploys", "rolls back").
+#[derive(Debug, Clone, Copy)]
+pub struct Batched {
+    pub runs: usize,
+    pub does: &'static str,
+}
+
+/// Failed functions named in a fan-out's reason; the per-function entries name them all.
+const NAMED_IN_REASON: usize = 10;
+
+/// A fan-out's outcome and reason: as any run's, but a failure counts what could not be
+/// dispatched (and what may have been: its answer never came), and a dispatch in batches says
+/// into how many runs.
+pub fn dispatched(
+    deployments: &[Deployment],
+    batched: Option<Batched>,
+) -> (Outcome, Option<String>) {
+    let (outcome, reason) = self::deployments(deployments);
+    match (outcome, batched) {
+        (Outcome::Failed, _) => (outcome, Some(partial_failure(deployments))),
+        (Outcome::Dispatched, Some(b)) => {
+            let n = deployments.len();
+            let reason = format!(
+                "{n} of {n} dispatched in {} batches: each batch's run {} its functions at once and reports",
+                b.runs, b.does
+            );
+            (outcome, Some(reason))
+        }
+        _ => (outcome, reason),
+    }
+}
+
+fn partial_failure(deployments: &[Deployment]) -> String {
+    let maybe = |d: &&Deployment| d.failure_kind == Some(FailureKind::TimedOut);
+    let failed: Vec<&str> = deployments
+        .iter()
+        .filter(|d| d.outcome == Outcome::Failed && !maybe(d))
+        .map(|d| d.function.name())
+        .collect();
+    let unknown: Vec<&str> = deployments
+        .iter()
+        .filter(|d| d.outcome == Outcome::Failed && maybe(d))
+        .map(|d| d.function.name())
+        .collect();
+    let sent = deployments
+        .iter()
+        .filter(|d| d.outcome == Outcome::Dispatched)
+        .count();
+    let named = |list: &[&str]| crate::text::first_names(list, NAMED_IN_REASON);
+    let mut parts = Vec::new();
+    if !failed.is_empty() {
+        parts.push(format!(
+            "{} of {} could not be dispatched ({})",
+            failed.len(),
+            deployments.len(),
+            named(&failed)
+        ));
+    }
+    if !unknown.is_empty() {
+        parts.push(format!(
+            "{} of {} may have been dispatched ({}): their answers never came, and a repeat is harmless",
+            unknown.len(),
+            deployments.len(),
+            named(&unknown)
+        ));
+    }
+    parts.push(format!(
+        "{sent} were dispatched and deploy in their own runs"
+    ));
+    parts.join("; ")
+}
+
 /// The sweep's outcome: failed when a deployment it ran failed (or a function could not be read),
 /// else what it did; drift and rejected images are findings, not failures.
 fn sweep(deployments: &[Deployment]) -> (Outcome, Option<String>) {
@@ -199,6 +272,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_partial_failure_names_the_first_few_and_counts_the_rest() {
+        let ds: Vec<Deployment> = (0..15)
+            .map(|i| {
+                dep(
+                    i,
+                    if i < 12 {
+                        Outcome::Failed
+                    } else {
+                        Outcome::Dispatched
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            dispatched(&ds, None).1.unwrap(),
+            "12 of 15 could not be dispatched (f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 and 2 more); 3 were dispatched and deploy in their own runs"
+        );
+        let sent: Vec<Deployment> = (0..30).map(|i| dep(i, Outcome::Dispatched)).collect();
+        let b = Batched {
+            runs: 8,
+            does: "deploys",
+        };
+        assert_eq!(
+            dispatched(&sent, Some(b)).1.unwrap(),
+            "30 of 30 dispatched in 8 batches: each batch's run deploys its functions at once and reports"
+        );
     }
 
     #[test]

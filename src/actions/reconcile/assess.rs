@@ -8,18 +8,14 @@ use crate::gateway::AliasState;
 use crate::gateway::ecr::RepoImage;
 use crate::marks::{self, Marks};
 use crate::record::{MoveKind, VersionRecord};
-use crate::report::{Deployment, Outcome, Step};
+use crate::report::{Deployment, End, Step};
 use crate::types::{AliasTarget, FunctionRef, ImageRef, Tag};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 fn failed(mut dep: Deployment, e: impl std::fmt::Display) -> Finding {
-    dep.failed_step = Some(Step::Resolve);
-    dep.failure_kind = Some(crate::report::FailureKind::Other);
-    done(
-        dep,
-        Outcome::Failed,
-        format!("the sweep could not read it: {e}"),
-    )
+    let reason = format!("the sweep could not read it: {e}");
+    dep.fail(Step::Resolve, crate::report::FailureKind::Other, reason);
+    Finding::Done(Box::new(dep))
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -69,7 +65,7 @@ pub(super) async fn assess(sw: &Sweep<'_, '_>, function: &FunctionRef, target: &
             "no alias {}: a sweep never creates one (a push or a deploy by hand does)",
             target.alias
         );
-        return done(dep, Outcome::Skipped, why);
+        return done(dep, End::skipped(why));
     };
 
     // 1. A rollout in progress is its own checks' business, as long as one is coming.
@@ -107,11 +103,10 @@ async fn against_newest(
     let Some((image, tag)) = newest(target, &images) else {
         return done(
             dep,
-            Outcome::InSync,
-            format!(
+            End::in_sync(format!(
                 "no image in repository {} matches the target's tags: nothing newer to deploy",
                 target.repository
-            ),
+            )),
         );
     };
     let label = match &tag {
@@ -163,10 +158,9 @@ async fn rejected(
         let (label, pushed_s) = (newest.label, newest.pushed_s);
         return Err(Box::new(done(
             dep,
-            Outcome::Rejected,
-            format!(
+            End::rejected(format!(
                 "the newest image {label} (pushed {pushed_s}) {how} on this function: a sweep never retries it, only a new push or a manual deploy brings it back"
-            ),
+            )),
         )));
     }
     Ok(dep)
@@ -202,12 +196,11 @@ async fn rollout(
             .unwrap_or_default();
         return Err(Box::new(done(
             dep,
-            Outcome::RollingOut,
-            format!(
+            End::rolling_out(format!(
                 "a rollout is in progress on alias {} ({}){at}: left alone",
                 target.alias,
                 a.describe()
-            ),
+            )),
         )));
     }
     Ok(dep)
@@ -229,12 +222,11 @@ fn runs_newest(
     if live.runs(&image.digest) || from_index {
         return Err(Box::new(done(
             dep,
-            Outcome::InSync,
-            format!(
+            End::in_sync(format!(
                 "alias {} ({}) runs the newest image {label}",
                 target.alias,
                 a.describe()
-            ),
+            )),
         )));
     }
     let record = VersionRecord::parse(&live.description);
@@ -243,12 +235,11 @@ fn runs_newest(
     {
         return Err(Box::new(done(
             dep,
-            Outcome::InSync,
-            format!(
+            End::in_sync(format!(
                 "alias {} runs an image pushed at {}, not older than the newest matching image {label} ({pushed_s})",
                 target.alias,
                 time(ours)
-            ),
+            )),
         )));
     }
     Ok(dep)
@@ -372,7 +363,7 @@ async fn drift(sw: &Sweep<'_, '_>, mut dep: Deployment, a: &AliasState, why: Str
             "the function's tags could not be read ({e}): the drift is notified again"
         )),
     }
-    done(dep, Outcome::Drift, why)
+    done(dep, End::drift(why))
 }
 
 #[cfg(test)]

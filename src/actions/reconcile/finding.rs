@@ -1,6 +1,6 @@
 //! What a sweep found for one function: decided, or an image to deploy.
 
-use crate::report::{Deployment, Outcome};
+use crate::report::{Deployment, End};
 use crate::types::{ImageRef, Version};
 use chrono::{DateTime, Utc};
 
@@ -17,8 +17,6 @@ pub(super) enum Finding {
     },
 }
 
-pub(super) fn done(mut dep: Deployment, outcome: Outcome, reason: String) -> Finding {
-    dep.outcome = outcome;
-    dep.reason = Some(reason);
-    Finding::Done(Box::new(dep))
+pub(super) fn done(dep: Deployment, end: End) -> Finding {
+    Finding::Done(Box::new(dep.ended(end)))
 }

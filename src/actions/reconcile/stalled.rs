@@ -9,7 +9,7 @@ use crate::config::Target;
 use crate::gateway::AliasState;
 use crate::input::AdvanceRequest;
 use crate::record::MoveKind;
-use crate::report::{Deployment, FailureKind, Outcome, Step};
+use crate::report::{Deployment, End, FailureKind, Step};
 use crate::rollout::{self, standing::standing};
 use crate::types::FunctionRef;
 
@@ -25,8 +25,7 @@ pub(super) async fn stalled(
     let Some((new, weight)) = a.canary() else {
         return done(
             dep,
-            Outcome::RollingOut,
-            format!("alias {} ({split}): left alone", target.alias),
+            End::rolling_out(format!("alias {} ({split}): left alone", target.alias)),
         );
     };
     let ours = a.target.version().and_then(|stable| {
@@ -49,22 +48,20 @@ pub(super) async fn stalled(
         dep.notified_before = true;
         return done(
             dep,
-            Outcome::RollingOut,
-            format!(
+            End::rolling_out(format!(
                 "stalled: alias {} ({split}) splits traffic as this deployer's record does not say, and no check is pending: left alone; {stuck}",
                 target.alias
-            ),
+            )),
         );
     };
     if !sw.writes {
         dep.notified_before = true;
         return done(
             dep,
-            Outcome::RollingOut,
-            format!(
+            End::rolling_out(format!(
                 "stalled: the rollout on alias {} ({split}) is at step {} and no check is pending: the next sweep schedules it again; meanwhile {stuck}",
                 target.alias, st.step
-            ),
+            )),
         );
     }
     let c = AdvanceRequest {
@@ -79,25 +76,19 @@ pub(super) async fn stalled(
     match rollout::schedule_check(&sw.deps.ctx, &c, cfg).await {
         Ok((_, due)) => done(
             dep,
-            Outcome::RollingOut,
-            format!(
+            End::rolling_out(format!(
                 "stalled: the rollout on alias {} ({split}) had no check pending; step {}'s check was scheduled again, at {}",
                 target.alias,
                 st.step,
                 due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            ),
+            )),
         ),
         Err(e) => {
-            dep.failed_step = Some(Step::Rollout);
-            dep.failure_kind = Some(FailureKind::Other);
-            done(
-                dep,
-                Outcome::Failed,
-                format!(
+            dep.fail(Step::Rollout, FailureKind::Other, format!(
                     "stalled: the rollout on alias {} ({split}) has no check pending, and none could be scheduled ({e}): {stuck}",
                     target.alias
-                ),
-            )
+                ));
+            Finding::Done(Box::new(dep))
         }
     }
 }
