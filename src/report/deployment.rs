@@ -140,9 +140,10 @@ impl Deployment {
         Ended::written()
     }
 
-    /// Puts `what` in front of the sentence ("missed push of …: alias live moved …").
-    pub fn prefix_reason(&mut self, what: &str) {
-        self.reason = Some(match self.reason.take() {
+    /// Puts `what` in front of the sentence ("missed push of …: alias live moved …"), or in
+    /// front of `otherwise` when there is none yet (a dispatched function: its run's reason).
+    pub fn prefix_reason(&mut self, what: &str, otherwise: Option<String>) {
+        self.reason = Some(match self.reason.take().or(otherwise) {
             Some(r) => format!("{what}: {r}"),
             None => what.to_string(),
         });

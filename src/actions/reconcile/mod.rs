@@ -172,10 +172,7 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
                     .into_iter()
                     .next()
                     .unwrap_or_else(|| Deployment::new(m.function, m.target.alias.clone()));
-                if d.reason.is_none() {
-                    d.reason = report.reason;
-                }
-                d.prefix_reason(&format!("missed push of {}", label(&m.image)));
+                d.prefix_reason(&format!("missed push of {}", label(&m.image)), report.reason);
                 return (m.slot, d);
             }
             let needed = worst_case(deps.ctx.update_timeout, m.target);
@@ -203,7 +200,7 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
             let mut d = deps_out
                 .pop()
                 .unwrap_or_else(|| Deployment::new(m.function, m.target.alias.clone()));
-            d.prefix_reason(&format!("missed push of {}", label(&m.image)));
+            d.prefix_reason(&format!("missed push of {}", label(&m.image)), None);
             (m.slot, d)
         })
         .buffered(deps.config.max_parallel)
