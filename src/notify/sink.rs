@@ -53,17 +53,16 @@ pub struct Start<'a> {
     pub target: &'a crate::config::Target,
     /// The image going to the function (for an image index, the one chosen for its architecture).
     pub image: &'a crate::types::ImageRef,
+    /// Its labels, read once by the run for every function and sink (or why they could not be).
+    pub labels: &'a crate::types::LabelsRead,
 }
 
 /// What a sink did at a deployment's start.
 #[derive(Debug, Default, PartialEq)]
 pub struct Started {
-    /// Whether the sink tried to tell anything: `false` leaves its end-of-run delivery as it was.
-    pub tried: bool,
-    /// What it created for the deployment (a GitHub deployment's id), for its delivery at the end.
-    pub id: Option<u64>,
-    /// The image's `org.opencontainers.image.created` time, when the sink read the image's config.
-    pub image_created: Option<chrono::DateTime<chrono::Utc>>,
+    /// What came of it, for its delivery at the end; `None` when the sink did not try (its
+    /// end-of-run delivery is as it would be without a start).
+    pub told: Option<crate::report::Told>,
     /// Problems, each for the deployment's warnings (never fail the run).
     pub warnings: Vec<String>,
 }
