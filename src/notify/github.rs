@@ -1,10 +1,10 @@
 //! GitHub deployments, a second sink beside SNS: for each function's run, a deployment of the
 //! image's commit in the target's environment, created with `in_progress` when the deployment
 //! starts (before `$LATEST` changes), then its statuses (each rollout step, `success` or
-//! `failure`) at the run's end. GitHub being slow, down, rate-limiting or refusing the token never
-//! changes a deployment's outcome: each problem is a warning on that function's deployment, the
-//! start is bounded by twice the API timeout and the whole delivery by the API timeout and the
-//! invocation's deadline.
+//! `failure`) at the run's end; when GitHub gave no deployment at the start, the end creates it.
+//! GitHub being slow, down, rate-limiting or refusing the token never changes a deployment's
+//! outcome: each problem is a warning on that function's deployment, the start is bounded by twice
+//! the API timeout and the whole delivery by the API timeout and the invocation's deadline.
 
 use super::github_auth::Tokens;
 use super::github_plan::{Plan, SINK, State, Which, describe, find, plan, query};
@@ -36,7 +36,8 @@ pub struct GitHubSink {
     targets: Vec<Target>,
     /// The run's CloudWatch Logs (in Lambda), for each status's `log_url`.
     log_url: Option<String>,
-    /// Reads the image's revision label; `None`: the commit is the tag.
+    /// Reads the image's revision label for a run that ended before its deployment started (the
+    /// run reads the labels for every deployment that starts); `None`: the commit is the tag.
     ecr: Option<EcrConfig>,
 }
 
@@ -114,7 +115,8 @@ impl GitHubSink {
         }
     }
 
-    /// The commit from the image's `org.opencontainers.image.revision` label, read through ECR.
+    /// The commit from the image's `org.opencontainers.image.revision` label, read through ECR when
+    /// the run did not read it (an image check failed before the deployment started).
     pub fn with_ecr(mut self, client: aws_sdk_ecr::Client) -> Self {
         self.ecr = Some(EcrConfig::new(client));
         self

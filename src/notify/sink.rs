@@ -17,7 +17,7 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     }
     /// A function's deployment is about to change its code (after the image checks, before
     /// `UpdateFunctionCode`; never for a dry run, a duplicate or a skip): a sink that tracks runs
-    /// says so now. Bounded by the API timeout and `deadline`; it never stops the deployment. What
+    /// says so now, with the image's labels the run read (no sink reads them again). Bounded by the API timeout and `deadline`; it never stops the deployment. What
     /// it returns goes on the deployment (`AtStart`) for its [`Sink::deliver`] at the end. Most
     /// sinks (SNS) have nothing to say at the start.
     fn started<'a>(

@@ -1,5 +1,6 @@
 //! The GitHub sink's requests: creating a deployment, posting its statuses, finding a rollout's,
-//! and what the image says of itself (its commit and created time, from one read of its config).
+//! and the commit the image was built from (from the labels the run read, or one read here when the
+//! run ended before its deployment started).
 
 use super::GitHubSink;
 use crate::gateway::github::{GitHubApi, GitHubErrorKind};
