@@ -74,65 +74,8 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
     if report.dry_run {
         return None;
     }
-    let rollout_step = |d: &Deployment| {
-        d.rollout.as_ref().map(|r| {
-            (
-                r.new_version,
-                describe(&format!("{} on v{}", pct(r.weight), r.new_version)),
-            )
-        })
-    };
     match report.action {
-        ActionKind::Deploy | ActionKind::PromoteStage | ActionKind::Reconcile => {
-            let v = d.version;
-            // Created with `in_progress` when the deployment started: only the end is left.
-            let (which, mut statuses) = match d.at_start.sink(SINK) {
-                Some(Told::Created(id)) => (Which::Started(id), vec![]),
-                // Nothing GitHub could be told (no commit): the start's warning says why.
-                Some(Told::Nothing) => return None,
-                // The run ended before its start (an image check), or GitHub gave no deployment
-                // then (down, 500, no answer): created now, so a brief outage loses none.
-                Some(Told::Failed) | None => (
-                    Which::New,
-                    vec![(
-                        State::InProgress,
-                        describe(&format!("deploying to {}", d.function.name())),
-                    )],
-                ),
-            };
-            let live = |v: Option<Version>| {
-                (
-                    State::Success,
-                    describe(&format!("v{} live on {}", opt(v), d.alias)),
-                )
-            };
-            let version = match d.outcome {
-                Outcome::Deployed => {
-                    statuses.push(live(v));
-                    v
-                }
-                // Another run of the same push moved the alias first: live all the same.
-                Outcome::AlreadyLive if which != Which::New => {
-                    statuses.push(live(v));
-                    v
-                }
-                Outcome::RollingOut => {
-                    let (new, step) = rollout_step(d)?;
-                    statuses.push((State::InProgress, step));
-                    Some(new)
-                }
-                Outcome::Failed if report.image_digest.is_some() || report.image_tag.is_some() => {
-                    statuses.push((State::Failure, failure(d)));
-                    None
-                }
-                _ => return None,
-            };
-            Some(Plan {
-                which,
-                version,
-                statuses,
-            })
-        }
+        ActionKind::Deploy | ActionKind::PromoteStage | ActionKind::Reconcile => push(report, d),
         ActionKind::Advance | ActionKind::Promote => {
             let r = d.rollout.as_ref()?;
             let status = match d.outcome {
@@ -177,6 +120,68 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
         | ActionKind::RollbackBatch
         | ActionKind::FleetReport => None,
     }
+}
+
+/// What a push's run (a deploy, a stage's promotion, a reconcile's redeploy) tells GitHub.
+fn push(report: &Report, d: &Deployment) -> Option<Plan> {
+    let v = d.version;
+    // Created with `in_progress` when the deployment started: only the end is left.
+    let (which, mut statuses) = match d.at_start.sink(SINK) {
+        Some(Told::Created(id)) => (Which::Started(id), vec![]),
+        // Nothing GitHub could be told (no commit): the start's warning says why.
+        Some(Told::Nothing) => return None,
+        // The run ended before its start (an image check), or GitHub gave no deployment
+        // then (down, 500, no answer): created now, so a brief outage loses none.
+        Some(Told::Failed) | None => (
+            Which::New,
+            vec![(
+                State::InProgress,
+                describe(&format!("deploying to {}", d.function.name())),
+            )],
+        ),
+    };
+    let live = |v: Option<Version>| {
+        (
+            State::Success,
+            describe(&format!("v{} live on {}", opt(v), d.alias)),
+        )
+    };
+    let version = match d.outcome {
+        Outcome::Deployed => {
+            statuses.push(live(v));
+            v
+        }
+        // Another run of the same push moved the alias first: live all the same.
+        Outcome::AlreadyLive if which != Which::New => {
+            statuses.push(live(v));
+            v
+        }
+        Outcome::RollingOut => {
+            let (new, step) = rollout_step(d)?;
+            statuses.push((State::InProgress, step));
+            Some(new)
+        }
+        Outcome::Failed if report.image_digest.is_some() || report.image_tag.is_some() => {
+            statuses.push((State::Failure, failure(d)));
+            None
+        }
+        _ => return None,
+    };
+    Some(Plan {
+        which,
+        version,
+        statuses,
+    })
+}
+
+/// A rollout's version and its step's description ("10% on v42").
+fn rollout_step(d: &Deployment) -> Option<(Version, String)> {
+    d.rollout.as_ref().map(|r| {
+        (
+            r.new_version,
+            describe(&format!("{} on v{}", pct(r.weight), r.new_version)),
+        )
+    })
 }
 
 fn opt(v: Option<Version>) -> String {
