@@ -143,4 +143,49 @@ async fn duplicates_and_dry_runs_read_nothing() {
     assert_eq!(again.outcome, Outcome::AlreadyLive, "{again:#?}");
     assert_eq!(blobs.blob_gets(), 1, "the duplicate read nothing");
     assert_eq!(w.count("BatchGetImage"), 1);
+    w.ecr_image("api", 'c', Some("v3"));
+    let uri = support::world::image_uri("api", 'c');
+    let dry = TestEngine::new(&w)
+        .config(config(
+            json!([{"repository": "api", "functions": FUNCTIONS}]),
+        ))
+        .build()
+        .handle(
+            &json!({"action": "deploy", "function": "api-a", "image_uri": uri, "dry_run": true}),
+        )
+        .await
+        .report();
+    assert_eq!(dry.outcome, Outcome::WouldDeploy, "{dry:#?}");
+    assert_eq!(blobs.blob_gets(), 1, "the dry run read nothing");
+    assert_eq!(w.count("GetDownloadUrlForLayer"), 1);
+}
+
+#[tokio::test]
+async fn a_fleets_batch_reads_the_config_once_for_its_functions() {
+    // A push to more functions than PER_FUNCTION_MAX goes out in batches, each its own run: each
+    // batch reads the image's config once for all of its functions.
+    let (w, blobs) = world(Some(labels(json!(CREATED)))).await;
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let e = TestEngine::new(&w)
+        .config(config(
+            json!([{"repository": "api", "functions": FUNCTIONS}]),
+        ))
+        .metrics("SelfDeployer", &lines)
+        .build();
+    let batch = json!({
+        "action": "deploy_batch", "functions": FUNCTIONS,
+        "image_uri": support::world::image_uri("api", 'b'), "runs": 1
+    });
+    let r = e.handle(&batch).await.report();
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    assert_eq!(r.deployments.len(), 3);
+    assert_eq!(blobs.blob_gets(), 1);
+    assert_eq!(w.count("GetDownloadUrlForLayer"), 1);
+    for f in FUNCTIONS {
+        let description = w.version_description(f, 2);
+        assert!(
+            description.contains(&format!(" created={CREATED}")),
+            "{description}"
+        );
+    }
 }
