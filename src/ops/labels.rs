@@ -38,8 +38,9 @@ impl LabelReads {
     }
 
     /// `image`'s labels through `ecr` (the target's credentials), read by the first function of
-    /// the run that asks, within the budget; every later function gets the same answer.
-    pub async fn of(&self, ecr: &Ecr, image: &ImageRef) -> LabelsRead {
+    /// the run that asks, within the budget and `left` (the invocation's time before its reserve);
+    /// every later function gets the same answer.
+    pub async fn of(&self, ecr: &Ecr, image: &ImageRef, left: Option<Duration>) -> LabelsRead {
         let key = format!(
             "{}/{}@{}",
             image.account.as_str(),
@@ -50,10 +51,13 @@ impl LabelReads {
             let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
             reads.entry(key).or_default().clone()
         };
-        cell.get_or_init(|| self.read(ecr, image)).await.clone()
+        let budget = left.map_or(self.budget, |l| l.min(self.budget));
+        cell.get_or_init(|| self.read(ecr, image, budget))
+            .await
+            .clone()
     }
 
-    async fn read(&self, ecr: &Ecr, image: &ImageRef) -> LabelsRead {
+    async fn read(&self, ecr: &Ecr, image: &ImageRef, budget: Duration) -> LabelsRead {
         let blobs = self.blobs.as_ref().map_err(Clone::clone)?;
         let read = ecr.config_reader();
         let labels = read.labels(
@@ -62,11 +66,11 @@ impl LabelReads {
             image.repository.as_str(),
             image.digest.as_str(),
         );
-        match tokio::time::timeout(self.budget, labels).await {
+        match tokio::time::timeout(budget, labels).await {
             Ok(r) => r.map(Arc::new),
             Err(_) => Err(format!(
                 "the image's config was not read within {} s",
-                self.budget.as_secs()
+                budget.as_secs()
             )),
         }
     }

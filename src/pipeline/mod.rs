@@ -173,7 +173,8 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<End, Failure> {
 /// needs the commit first. Unreadable is no problem of the deployment's: lead time then counts from
 /// the push (a target with `github` gets its warning from the GitHub sink).
 async fn labels(run: &mut Run<'_>, job: &Job<'_>) -> crate::types::LabelsRead {
-    let read = run.ctx.labels.of(&run.ctx.ecr, job.image).await;
+    let ctx = run.ctx;
+    let read = ctx.labels.of(&ctx.ecr, job.image, ctx.time_left()).await;
     match &read {
         Ok(labels) => run.dep.at_start.image_created = crate::types::labels::created_label(labels),
         Err(why) => tracing::info!(

@@ -83,4 +83,4 @@ def test_every_repositorys_image_labels_are_readable_with_or_without_github():
     pipeline = src_text("pipeline", "mod.rs")
     body = pipeline[pipeline.index("async fn labels("):]
     body = body[:body.index("\n}\n")]
-    assert "run.ctx.labels.of(" in body and "github" not in body
+    assert "ctx.labels.of(" in body and "github" not in body
