@@ -12,6 +12,7 @@ use crate::gateway::{Lambda, ecr::Ecr};
 use crate::input::{InputError, Request, parse_request};
 use crate::notify::Notifier;
 use crate::ops::Ctx;
+use crate::ops::labels::LabelReads;
 use crate::plan::Home;
 use crate::report::Report;
 use crate::rollout::Rollouts;
@@ -39,6 +40,8 @@ pub struct Engine {
     self_arn: Arc<OnceLock<String>>,
     /// Roles of targets in other accounts, assumed once per engine.
     accounts: crate::ops::accounts::Accounts,
+    /// The HTTPS client image config blobs are fetched with (each run reads an image's labels once).
+    blobs: Result<crate::gateway::github::GitHubApi, String>,
 }
 
 /// What one invocation brings besides its payload.
@@ -89,8 +92,10 @@ impl Engine {
         ecr: aws_sdk_ecr::Client,
         notifier: Notifier,
     ) -> Self {
+        let blobs = LabelReads::blob_client(config.api_timeout);
         Self {
             config,
+            blobs,
             lambda: Lambda::new(lambda),
             ecr: Ecr::new(ecr),
             notifier,
@@ -198,6 +203,8 @@ impl Engine {
                 },
                 accounts: self.accounts.clone(),
                 notifier: self.notifier.clone(),
+                // A fresh cache per run; one read bounded like the GitHub start it feeds.
+                labels: LabelReads::new(self.blobs.clone(), self.config.api_timeout * 2),
             },
             home: self.home(),
         };

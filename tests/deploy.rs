@@ -43,6 +43,9 @@ fn calls_are_the_guarded_pipeline(w: &World) {
         [
             "GetAlias",
             "GetFunction",
+            // The image's labels, for lead time (this world has no such image: nothing more).
+            "BatchGetImage",
+            "GetFunction",
             "UpdateFunctionCode",
             "GetFunction",
             "Invoke",
@@ -290,7 +293,12 @@ async fn function_arns_are_passed_to_lambda_as_configured() {
     .await
     .report();
     assert_eq!(report.outcome, Outcome::Deployed);
-    assert!(w.calls().iter().all(|c| c.function == arn));
+    assert!(
+        w.calls()
+            .iter()
+            .filter(|c| c.op != "BatchGetImage")
+            .all(|c| c.function == arn)
+    );
 }
 
 #[tokio::test]

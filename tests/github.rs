@@ -53,6 +53,10 @@ async fn setup_with(secret: String, extra_target: Value, vars: &[(&str, &str)]) 
         w.ecr_image("api", c, Some(tag));
     }
     let gh = FakeGitHub::start().await;
+    // Every image's config is readable, without labels: the commit is the tag unless a test
+    // gives the image a revision label.
+    w.config_blob(&format!("{}/blobs/config", gh.url));
+    gh.set_blob(json!({"config": {"Labels": {}}}));
     let mut all = vec![
         ("DEPLOYER_GITHUB_TOKEN_SECRET_ARN", SECRET_ARN),
         ("DEPLOYER_GITHUB_API_URL", gh.url.as_str()),
@@ -286,15 +290,54 @@ async fn github_refusing_rate_limiting_failing_or_hanging_changes_no_outcome() {
         );
         assert_eq!(r.outcome, Outcome::Deployed, "{mode:?}");
         assert_eq!(s.w.alias_version("api-dev", "live").as_deref(), Some("2"));
+        // The start's warning, then the end's: it tried again to create the deployment.
         let w = &r.deployments[0].warnings;
-        assert_eq!(w.len(), 1, "{mode:?}: {w:?}");
-        assert!(
-            w[0].starts_with("GitHub deployment for api-dev: POST /repos/acme/api/deployments: "),
-            "{w:?}"
-        );
-        assert!(w[0].contains(want), "{mode:?}: {w:?}");
+        assert_eq!(w.len(), 2, "{mode:?}: {w:?}");
+        for w in w {
+            assert!(
+                w.starts_with("GitHub deployment for api-dev: POST /repos/acme/api/deployments: "),
+                "{w:?}"
+            );
+            assert!(w.contains(want), "{mode:?}: {w:?}");
+        }
         assert_eq!(r.notification.as_ref().map(|n| n.sent), Some(true));
     }
+}
+
+#[tokio::test]
+async fn github_failing_at_the_start_gets_the_deployment_created_at_the_end() {
+    let s = setup().await;
+    let w = s.w.clone();
+    s.gh.observe(move || json!(w.count("UpdateFunctionCode")));
+    // A brief outage: the start's create answers 500, the end's goes through.
+    s.gh.fail_creates(1);
+    let r = run(&s, &push("api", 'b', Some(SHA_B))).await;
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    let all = s.gh.deployments();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["sha"], SHA_B);
+    assert_eq!(
+        statuses(&all[0]),
+        vec![
+            ("in_progress".into(), "deploying to api-dev".into()),
+            ("success".into(), "v2 live on live".into())
+        ]
+    );
+    assert_eq!(all[0]["payload"]["version"], "2", "created at the end");
+    let creates =
+        s.gh.seen()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/repos/acme/api/deployments")
+            .count();
+    assert_eq!(creates, 2, "tried at the start, then at the end");
+    // The start's warning stays in the report.
+    let w = &r.deployments[0].warnings;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("GitHub deployment for api-dev: POST /repos/acme/api/deployments: ")
+            && w[0].contains("GitHub failed (500)"),
+        "{w:?}"
+    );
 }
 
 #[tokio::test]
@@ -305,57 +348,16 @@ async fn a_tag_that_is_not_a_commit_is_a_warning_and_nothing_is_sent() {
     assert_eq!(
         r.deployments[0].warnings,
         vec![
-            "GitHub deployment for api-dev: no commit: no org.opencontainers.image.revision label was read and the tag \"v2\" is not a 40-hex commit SHA, no deployment created"
+            "GitHub deployment for api-dev: no commit: the image has no org.opencontainers.image.revision label and the tag \"v2\" is not a 40-hex commit SHA, no deployment created"
         ]
     );
     assert!(s.gh.seen().is_empty());
 }
 
-/// ECR answering BatchGetImage with a manifest and GetDownloadUrlForLayer with the fake's blob.
-fn ecr_with_config(blob_url: String) -> aws_sdk_ecr::Client {
-    let manifest = json!({"schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", "f".repeat(64)), "size": 100},
-        "layers": []});
-    let get = mock!(aws_sdk_ecr::Client::batch_get_image).then_output(move || {
-        aws_sdk_ecr::operation::batch_get_image::BatchGetImageOutput::builder()
-            .images(
-                aws_sdk_ecr::types::Image::builder()
-                    .image_manifest(manifest.to_string())
-                    .build(),
-            )
-            .build()
-    });
-    let url = mock!(aws_sdk_ecr::Client::get_download_url_for_layer).then_output(move || {
-        aws_sdk_ecr::operation::get_download_url_for_layer::GetDownloadUrlForLayerOutput::builder()
-            .download_url(blob_url.clone())
-            .build()
-    });
-    mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&get, &url])
-}
-
 #[tokio::test]
 async fn the_commit_is_the_images_revision_label_read_through_ecr() {
-    let mut s = setup().await;
+    let s = setup().await;
     s.gh.set_blob(json!({"config": {"Labels": {"org.opencontainers.image.revision": SHA_C}}}));
-    let config = config_with(
-        targets(json!({})),
-        &[
-            ("DEPLOYER_GITHUB_TOKEN_SECRET_ARN", SECRET_ARN),
-            ("DEPLOYER_GITHUB_API_URL", s.gh.url.as_str()),
-        ],
-    );
-    let sink = GitHubSink::new(
-        config.github.as_ref().unwrap(),
-        &config.targets,
-        secrets(TOKEN.into()),
-        config.api_timeout,
-    )
-    .with_ecr(ecr_with_config(format!("{}/blobs/config", s.gh.url)));
-    s.e = TestEngine::new(&s.w)
-        .config(config)
-        .build()
-        .with_github(sink);
     // A tag that is no commit: the label says which.
     let r = run(&s, &push("api", 'b', Some("release-7"))).await;
     assert!(
@@ -364,30 +366,25 @@ async fn the_commit_is_the_images_revision_label_read_through_ecr() {
         r.deployments[0].warnings
     );
     assert_eq!(s.gh.deployments()[0]["sha"], SHA_C);
-    // No config to read: the tag, when it is a commit, with a warning that says why.
-    let s2 = setup().await;
-    let config = config_with(
-        targets(json!({})),
-        &[
-            ("DEPLOYER_GITHUB_TOKEN_SECRET_ARN", SECRET_ARN),
-            ("DEPLOYER_GITHUB_API_URL", s2.gh.url.as_str()),
-        ],
+    assert_eq!(
+        s.gh.blob_gets(),
+        1,
+        "one read serves the start and the record"
     );
-    let sink = GitHubSink::new(
-        config.github.as_ref().unwrap(),
-        &config.targets,
-        secrets(TOKEN.into()),
-        config.api_timeout,
-    )
-    .with_ecr(ecr_with_config(format!("{}/blobs/config", s2.gh.url)));
-    let e = TestEngine::new(&s2.w)
-        .config(config)
-        .build()
-        .with_github(sink);
-    let r = e.handle(&push("api", 'b', Some(SHA_B))).await.report();
+    // No config to read (a registry without blobs, as moto): the tag, when it is a commit, with
+    // a warning that says why.
+    let s2 = setup().await;
+    s2.w.lock().config_blob_url = None;
+    let r = run(&s2, &push("api", 'b', Some(SHA_B))).await;
     assert_eq!(s2.gh.deployments()[0]["sha"], SHA_B);
     assert_eq!(r.deployments[0].warnings.len(), 1);
-    assert!(r.deployments[0].warnings[0].starts_with("GitHub deployment for api-dev: the image's config could not be read (GET image config: GitHub refused the request (404)"), "{:?}", r.deployments[0].warnings);
+    assert!(
+        r.deployments[0].warnings[0].starts_with(
+            "GitHub deployment for api-dev: the image's config could not be read (GetDownloadUrlForLayer failed: "
+        ),
+        "{:?}",
+        r.deployments[0].warnings
+    );
 }
 
 #[tokio::test]
@@ -479,8 +476,7 @@ async fn deploy_with_config(blob: Value) -> (Report, Value, String) {
         &config.targets,
         secrets(TOKEN.into()),
         config.api_timeout,
-    )
-    .with_ecr(ecr_with_config(format!("{}/blobs/config", s.gh.url)));
+    );
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     s.e = TestEngine::new(&s.w)
         .config(config)

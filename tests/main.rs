@@ -30,6 +30,7 @@ mod history;
 mod hostile;
 mod idle;
 mod image_checks;
+mod lead_time;
 mod lost_responses;
 mod notify_render;
 mod notify_sinks;

@@ -6,7 +6,7 @@ use crate::support;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use self_deployer::notify::{Delivery, Sink, Start, Started};
-use self_deployer::report::{Outcome, Report};
+use self_deployer::report::{Outcome, Report, Told};
 use std::sync::{Arc, Mutex};
 use support::world::World;
 use support::{IntoReport, TestEngine, push, sns_subjects};
@@ -103,7 +103,7 @@ async fn without_a_topic_other_sinks_still_get_the_report() {
 struct Tracker {
     world: World,
     starts: Mutex<Vec<(String, usize)>>,
-    ends: Mutex<Vec<Option<Option<u64>>>>,
+    ends: Mutex<Vec<Option<Told>>>,
 }
 
 impl std::fmt::Debug for Tracker {
@@ -131,9 +131,7 @@ impl Sink for Tracker {
                 .expect("starts")
                 .push((start.function.name().to_owned(), updates));
             Started {
-                tried: true,
-                id: Some(41),
-                image_created: None,
+                told: Some(Told::Created(41)),
                 warnings: vec!["tracker slow".into()],
             }
         }
@@ -179,7 +177,10 @@ async fn a_sink_hears_of_the_start_before_the_code_changes_and_its_id_reaches_th
         vec![("api-dev".to_owned(), 0)],
         "told once, before UpdateFunctionCode"
     );
-    assert_eq!(*tracker.ends.lock().expect("ends"), vec![Some(Some(41))]);
+    assert_eq!(
+        *tracker.ends.lock().expect("ends"),
+        vec![Some(Told::Created(41))]
+    );
     assert_eq!(report.deployments[0].warnings, vec!["tracker slow"]);
     // A duplicate, a skip (not ours) and a dry run start nothing.
     engine

@@ -380,14 +380,22 @@ async fn a_target_in_another_account_is_deployed_with_its_roles_credentials() {
             .all(|(_, k)| *k != prod_key),
         "{signers:?}"
     );
-    // ECR too: the prod target's image checks read the scan with the prod role's key.
+    // ECR too: the prod target's image checks read the scan, and its deployment the image's
+    // labels, with the prod role's key (staging's deployment read them with ours).
     let ecr = s.ecr_signers.lock().unwrap().clone();
-    assert!(
-        ecr.iter()
-            .any(|(op, _)| op.ends_with("DescribeImageScanFindings")),
-        "{ecr:?}"
-    );
-    assert!(ecr.iter().all(|(_, k)| *k == prod_key), "{ecr:?}");
+    let scans: Vec<_> = ecr
+        .iter()
+        .filter(|(op, _)| op.ends_with("DescribeImageScanFindings"))
+        .collect();
+    assert!(!scans.is_empty(), "{ecr:?}");
+    assert!(scans.iter().all(|(_, k)| *k == prod_key), "{ecr:?}");
+    let labels: Vec<&String> = ecr
+        .iter()
+        .filter(|(op, _)| op.ends_with("BatchGetImage"))
+        .map(|(_, k)| k)
+        .collect();
+    assert_eq!(labels.len(), 2, "staging's read, then prod's: {ecr:?}");
+    assert_eq!(*labels[1], prod_key, "{ecr:?}");
     assert_eq!(
         r.deployments[0]
             .image_checks

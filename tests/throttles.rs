@@ -125,7 +125,16 @@ async fn a_batch_keeps_to_its_share_of_the_budget() {
         .calls()
         .into_iter()
         // Lambda's control plane: what the budget paces (GetFunction has its own quota).
-        .filter(|c| !["GetFunction", "Invoke", "BatchGetImage", "DescribeImages"].contains(&c.op))
+        .filter(|c| {
+            ![
+                "GetFunction",
+                "Invoke",
+                "BatchGetImage",
+                "GetDownloadUrlForLayer",
+                "DescribeImages",
+            ]
+            .contains(&c.op)
+        })
         .map(|c| c.at.unwrap())
         .collect();
     // GetAlias, UpdateFunctionCode, PublishVersion, GetProvisionedConcurrencyConfig, UpdateAlias.

@@ -84,6 +84,11 @@ impl Ecr {
         }
     }
 
+    /// The same client, for reading an image's configuration (its labels).
+    pub fn config_reader(&self) -> super::ecr_config::EcrConfig {
+        super::ecr_config::EcrConfig::new(self.client.clone())
+    }
+
     /// Does `image` (by digest) still exist? Lifecycle rules delete old images, and Lambda cannot
     /// start a version whose image is gone.
     pub async fn image_exists(&self, image: &ImageRef) -> Result<bool, ApiError> {

@@ -3,6 +3,7 @@
 
 use super::ApiError;
 use super::github::GitHubApi;
+use crate::types::Labels;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
 use serde_json::Value;
@@ -13,6 +14,13 @@ const MEDIA_TYPES: [&str; 4] = [
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
+
+/// A label read is best effort (lead time then counts from the push): one retry at most, so an
+/// unreadable config (a registry without blobs answers 500) costs a deployment no backoff.
+fn best_effort() -> aws_sdk_ecr::config::Builder {
+    aws_sdk_ecr::config::Builder::default()
+        .retry_config(aws_sdk_ecr::config::retry::RetryConfig::standard().with_max_attempts(2))
+}
 
 #[derive(Clone, Debug)]
 pub struct EcrConfig {
@@ -37,6 +45,8 @@ impl EcrConfig {
             .repository_name(repo)
             .image_ids(ImageIdentifier::builder().image_digest(digest).build())
             .set_accepted_media_types(Some(MEDIA_TYPES.map(str::to_owned).to_vec()))
+            .customize()
+            .config_override(best_effort())
             .send()
             .await
             .map_err(|e| ApiError::from_sdk("BatchGetImage", &e).to_string())?;
@@ -56,7 +66,7 @@ impl EcrConfig {
         registry: Option<&str>,
         repo: &str,
         digest: &str,
-    ) -> Result<serde_json::Map<String, Value>, String> {
+    ) -> Result<Labels, String> {
         let mut manifest = self.manifest(registry, repo, digest).await?;
         if let Some(list) = manifest.get("manifests").and_then(Value::as_array) {
             let first = list
@@ -76,6 +86,8 @@ impl EcrConfig {
             .set_registry_id(registry.map(str::to_owned))
             .repository_name(repo)
             .layer_digest(config)
+            .customize()
+            .config_override(best_effort())
             .send()
             .await
             .map_err(|e| ApiError::from_sdk("GetDownloadUrlForLayer", &e).to_string())?

@@ -1,13 +1,13 @@
 //! GitHub deployments, a second sink beside SNS: for each function's run, a deployment of the
 //! image's commit in the target's environment, created with `in_progress` when the deployment
 //! starts (before `$LATEST` changes), then its statuses (each rollout step, `success` or
-//! `failure`) at the run's end. GitHub being slow, down, rate-limiting or refusing the token never
-//! changes a deployment's outcome: each problem is a warning on that function's deployment, the
-//! start is bounded by twice the API timeout and the whole delivery by the API timeout and the
-//! invocation's deadline.
+//! `failure`) at the run's end; when GitHub gave no deployment at the start, the end creates it.
+//! GitHub being slow, down, rate-limiting or refusing the token never changes a deployment's
+//! outcome: each problem is a warning on that function's deployment, the start is bounded by twice
+//! the API timeout and the whole delivery by the API timeout and the invocation's deadline.
 
 use super::github_auth::Tokens;
-use super::github_plan::{Plan, State, Which, describe, find, plan, query};
+use super::github_plan::{Plan, SINK, State, Which, describe, find, plan, query};
 use super::sink::{Delivery, Sink, Start, Started};
 
 mod requests;
@@ -17,11 +17,12 @@ use crate::config::github::{GitHubSettings, GitHubTarget};
 use crate::gateway::ecr_config::EcrConfig;
 use crate::gateway::github::GitHubApi;
 use crate::gateway::secrets::Secrets;
-use crate::report::{Deployment, Report};
+use crate::report::{Deployment, Report, Told};
 use chrono::Utc;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use hyper::Method;
+use requests::commit_from;
 use serde_json::json;
 use std::time::{Duration, SystemTime};
 
@@ -35,7 +36,8 @@ pub struct GitHubSink {
     targets: Vec<Target>,
     /// The run's CloudWatch Logs (in Lambda), for each status's `log_url`.
     log_url: Option<String>,
-    /// Reads the image's revision label; `None`: the commit is the tag.
+    /// Reads the image's revision label for a run that ended before its deployment started (the
+    /// run reads the labels for every deployment that starts); `None`: the commit is the tag.
     ecr: Option<EcrConfig>,
 }
 
@@ -113,7 +115,8 @@ impl GitHubSink {
         }
     }
 
-    /// The commit from the image's `org.opencontainers.image.revision` label, read through ECR.
+    /// The commit from the image's `org.opencontainers.image.revision` label, read through ECR when
+    /// the run did not read it (an image check failed before the deployment started).
     pub fn with_ecr(mut self, client: aws_sdk_ecr::Client) -> Self {
         self.ecr = Some(EcrConfig::new(client));
         self
@@ -187,14 +190,14 @@ impl GitHubSink {
     }
 
     /// Creates the deployment of `start`'s image with `in_progress`, within twice the API timeout
-    /// and the deadline: the deployment goes on whatever GitHub does. The id (once created) and
-    /// the image's created time come back for the run's end.
+    /// and the deadline: the deployment goes on whatever GitHub does. What came of it (the id, or
+    /// whether the end should try again) is for the run's end.
     pub async fn start_within(&self, start: &Start<'_>, deadline: Option<SystemTime>) -> Started {
         let Some(g) = start.target.github.as_ref() else {
             return Started::default();
         };
         let mut out = Started {
-            tried: true,
+            told: Some(Told::Nothing),
             ..Started::default()
         };
         let api = match &self.api {
@@ -210,6 +213,7 @@ impl GitHubSink {
         match begun.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => notes.push(e),
+            // The create may or may not have gone through: `told` says how far it got.
             Err(_) => notes.push(format!(
                 "not started within {} s, given up so the deployment goes on",
                 budget.as_secs()
@@ -223,7 +227,9 @@ impl GitHubSink {
         out
     }
 
-    /// The commit and created time from the image, the deployment, then `in_progress` on it.
+    /// The commit from the image's labels (read by the run), the deployment, then `in_progress`
+    /// on it. No commit: nothing to tell, now or at the end. GitHub failing from then on: the end
+    /// tries again.
     async fn begin(
         &self,
         api: &GitHubApi,
@@ -235,19 +241,10 @@ impl GitHubSink {
         let image = start.image;
         let digest = image.digest.to_string();
         let tag = image.tag.as_ref().map(|t| t.to_string());
-        let registry = start.target.registry_account.as_ref().map(|a| a.as_str());
-        let facts = self
-            .image_facts(
-                api,
-                registry,
-                image.repository.as_str(),
-                Some(&digest),
-                tag.as_deref(),
-            )
-            .await;
-        out.image_created = facts.created;
+        let facts = commit_from(start.labels, tag.as_deref());
         notes.extend(facts.note);
         let sha = facts.commit?;
+        out.told = Some(Told::Failed);
         let function = start.function.name();
         let environment = g.environment_for(function);
         let repo = format!("/repos/{}", g.repository);
@@ -265,7 +262,7 @@ impl GitHubSink {
                 payload,
             )
             .await?;
-        out.id = Some(id);
+        out.told = Some(Told::Created(id));
         let status = (
             State::InProgress,
             describe(&format!("deploying to {function}")),
@@ -324,17 +321,26 @@ impl GitHubSink {
                             format!("no earlier GitHub deployment of v{v} in {environment}: its commit is unknown, no deployment created")
                         })?,
                     _ => {
-                        let registry = t.registry_account.as_ref().map(|a| a.as_str());
-                        let facts = self
-                            .image_facts(
-                                api,
-                                registry,
-                                report.repository.as_deref().unwrap_or_default(),
-                                report.image_digest.as_deref(),
-                                report.image_tag.as_deref(),
-                            )
-                            .await;
-                        notes.extend(facts.note);
+                        let facts = match &d.at_start.image_labels {
+                            // Read by the run when the deployment started (GitHub failed then).
+                            Some(labels) => commit_from(labels, report.image_tag.as_deref()),
+                            // The run ended before its start (an image check): read now.
+                            None => {
+                                let registry = t.registry_account.as_ref().map(|a| a.as_str());
+                                self.image_facts(
+                                    api,
+                                    registry,
+                                    report.repository.as_deref().unwrap_or_default(),
+                                    report.image_digest.as_deref(),
+                                    report.image_tag.as_deref(),
+                                )
+                                .await
+                            }
+                        };
+                        // A note the start already gave is not repeated.
+                        if d.at_start.sink(SINK).is_none() {
+                            notes.extend(facts.note);
+                        }
                         facts.commit?
                     }
                 };

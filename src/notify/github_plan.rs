@@ -1,9 +1,8 @@
 //! What GitHub is told about one function's run (pure): which deployment, and its statuses; and
 //! how GitHub's answers and an image's labels are read.
 
-use crate::report::{ActionKind, Deployment, Outcome, Report};
+use crate::report::{ActionKind, Deployment, Outcome, Report, Told};
 use crate::types::Version;
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// The sink's name, under which its id is kept on a deployment (`AtStart`).
@@ -75,63 +74,8 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
     if report.dry_run {
         return None;
     }
-    let rollout_step = |d: &Deployment| {
-        d.rollout.as_ref().map(|r| {
-            (
-                r.new_version,
-                describe(&format!("{} on v{}", pct(r.weight), r.new_version)),
-            )
-        })
-    };
     match report.action {
-        ActionKind::Deploy | ActionKind::PromoteStage | ActionKind::Reconcile => {
-            let v = d.version;
-            // Created with `in_progress` when the deployment started: only the end is left. Tried
-            // then and failed: its warning says so, nothing more now.
-            let (which, mut statuses) = match d.at_start.sink(SINK) {
-                Some(Some(id)) => (Which::Started(id), vec![]),
-                Some(None) => return None,
-                None => (
-                    Which::New,
-                    vec![(
-                        State::InProgress,
-                        describe(&format!("deploying to {}", d.function.name())),
-                    )],
-                ),
-            };
-            let live = |v: Option<Version>| {
-                (
-                    State::Success,
-                    describe(&format!("v{} live on {}", opt(v), d.alias)),
-                )
-            };
-            let version = match d.outcome {
-                Outcome::Deployed => {
-                    statuses.push(live(v));
-                    v
-                }
-                // Another run of the same push moved the alias first: live all the same.
-                Outcome::AlreadyLive if which != Which::New => {
-                    statuses.push(live(v));
-                    v
-                }
-                Outcome::RollingOut => {
-                    let (new, step) = rollout_step(d)?;
-                    statuses.push((State::InProgress, step));
-                    Some(new)
-                }
-                Outcome::Failed if report.image_digest.is_some() || report.image_tag.is_some() => {
-                    statuses.push((State::Failure, failure(d)));
-                    None
-                }
-                _ => return None,
-            };
-            Some(Plan {
-                which,
-                version,
-                statuses,
-            })
-        }
+        ActionKind::Deploy | ActionKind::PromoteStage | ActionKind::Reconcile => push(report, d),
         ActionKind::Advance | ActionKind::Promote => {
             let r = d.rollout.as_ref()?;
             let status = match d.outcome {
@@ -178,19 +122,73 @@ pub fn plan(report: &Report, d: &Deployment) -> Option<Plan> {
     }
 }
 
+/// What a push's run (a deploy, a stage's promotion, a reconcile's redeploy) tells GitHub.
+fn push(report: &Report, d: &Deployment) -> Option<Plan> {
+    let v = d.version;
+    // Created with `in_progress` when the deployment started: only the end is left.
+    let (which, mut statuses) = match d.at_start.sink(SINK) {
+        Some(Told::Created(id)) => (Which::Started(id), vec![]),
+        // Nothing GitHub could be told (no commit): the start's warning says why.
+        Some(Told::Nothing) => return None,
+        // The run ended before its start (an image check), or GitHub gave no deployment
+        // then (down, 500, no answer): created now, so a brief outage loses none.
+        Some(Told::Failed) | None => (
+            Which::New,
+            vec![(
+                State::InProgress,
+                describe(&format!("deploying to {}", d.function.name())),
+            )],
+        ),
+    };
+    let live = |v: Option<Version>| {
+        (
+            State::Success,
+            describe(&format!("v{} live on {}", opt(v), d.alias)),
+        )
+    };
+    let version = match d.outcome {
+        Outcome::Deployed => {
+            statuses.push(live(v));
+            v
+        }
+        // Another run of the same push moved the alias first: live all the same.
+        Outcome::AlreadyLive if which != Which::New => {
+            statuses.push(live(v));
+            v
+        }
+        Outcome::RollingOut => {
+            let (new, step) = rollout_step(d)?;
+            statuses.push((State::InProgress, step));
+            Some(new)
+        }
+        Outcome::Failed if report.image_digest.is_some() || report.image_tag.is_some() => {
+            statuses.push((State::Failure, failure(d)));
+            None
+        }
+        _ => return None,
+    };
+    Some(Plan {
+        which,
+        version,
+        statuses,
+    })
+}
+
+/// A rollout's version and its step's description ("10% on v42").
+fn rollout_step(d: &Deployment) -> Option<(Version, String)> {
+    d.rollout.as_ref().map(|r| {
+        (
+            r.new_version,
+            describe(&format!("{} on v{}", pct(r.weight), r.new_version)),
+        )
+    })
+}
+
 fn opt(v: Option<Version>) -> String {
     v.map_or("?".into(), |v| v.to_string())
 }
 
-/// The image's `org.opencontainers.image.created` label as a time: `None` when it is missing or
-/// not RFC 3339 (another tool's label is never trusted to parse).
-pub fn created_label(labels: &serde_json::Map<String, Value>) -> Option<DateTime<Utc>> {
-    let text = labels.get(CREATED)?.as_str()?;
-    Some(DateTime::parse_from_rfc3339(text.trim()).ok()?.to_utc())
-}
-
-pub const REVISION: &str = "org.opencontainers.image.revision";
-pub const CREATED: &str = "org.opencontainers.image.created";
+pub use crate::types::labels::{CREATED, REVISION, created_label};
 
 /// A revision label fit to be a `ref`: a commit SHA, or a branch or tag name.
 pub fn is_ref(s: &str) -> bool {
@@ -370,12 +368,12 @@ mod tests {
     fn a_deployment_created_at_the_start_gets_only_its_end() {
         let r = report(ActionKind::Deploy);
         let mut d = dep(Outcome::Deployed, 2);
-        d.at_start.sinks.push((SINK, Some(7)));
+        d.at_start.sinks.push((SINK, Told::Created(7)));
         let p = plan(&r, &d).unwrap();
         assert_eq!(p.which, Which::Started(7));
         assert_eq!(p.statuses, vec![(State::Success, "v2 live on live".into())]);
         let mut failed = dep(Outcome::Failed, 1);
-        failed.at_start.sinks.push((SINK, Some(7)));
+        failed.at_start.sinks.push((SINK, Told::Created(7)));
         failed.failed_step = Some(Step::SmokeTest);
         failed.reason = Some("status 500".into());
         let p = plan(&r, &failed).unwrap();
@@ -388,12 +386,25 @@ mod tests {
         );
         // Another run of the push moved the alias first: live, so the start's deployment succeeds.
         let mut other = dep(Outcome::AlreadyLive, 2);
-        other.at_start.sinks.push((SINK, Some(7)));
+        other.at_start.sinks.push((SINK, Told::Created(7)));
         assert_eq!(plan(&r, &other).unwrap().statuses[0].0, State::Success);
         assert_eq!(plan(&r, &dep(Outcome::AlreadyLive, 2)), None, "a duplicate");
-        // Tried at the start and GitHub did not take it: nothing more at the end.
-        d.at_start.sinks = vec![(SINK, None)];
+        // Nothing to tell at the start (no commit): nothing more at the end.
+        d.at_start.sinks = vec![(SINK, Told::Nothing)];
         assert_eq!(plan(&r, &d), None);
+        // GitHub failed at the start: the end creates the deployment, `in_progress` then its end.
+        d.at_start.sinks = vec![(SINK, Told::Failed)];
+        let p = plan(&r, &d).unwrap();
+        assert_eq!(
+            (p.which, p.statuses),
+            (
+                Which::New,
+                vec![
+                    (State::InProgress, "deploying to api".into()),
+                    (State::Success, "v2 live on live".into())
+                ]
+            )
+        );
     }
 
     #[test]
@@ -430,7 +441,7 @@ mod tests {
                 .unwrap()
                 .clone()
         };
-        let want = DateTime::parse_from_rfc3339("2026-11-26T05:00:00Z")
+        let want = chrono::DateTime::parse_from_rfc3339("2026-11-26T05:00:00Z")
             .unwrap()
             .to_utc();
         assert_eq!(

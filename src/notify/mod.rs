@@ -50,8 +50,8 @@ impl Notifier {
     }
 
     /// Tells every sink that `start`'s deployment is about to change its code, at once, and
-    /// writes what they said onto `dep` (ids for their end-of-run delivery, the image's created
-    /// time, warnings). Each sink bounds itself; nothing here can fail the deployment.
+    /// writes what they said onto `dep` (what came of it, for their end-of-run delivery, and
+    /// warnings). Each sink bounds itself; nothing here can fail the deployment.
     pub async fn started(
         &self,
         start: &Start<'_>,
@@ -62,11 +62,8 @@ impl Notifier {
             futures_util::future::join_all(self.sinks.iter().map(|s| s.started(start, deadline)))
                 .await;
         for (sink, s) in self.sinks.iter().zip(said) {
-            if s.tried {
-                dep.at_start.sinks.push((sink.name(), s.id));
-            }
-            if dep.at_start.image_created.is_none() {
-                dep.at_start.image_created = s.image_created;
+            if let Some(told) = s.told {
+                dep.at_start.sinks.push((sink.name(), told));
             }
             dep.warnings.extend(s.warnings);
         }

@@ -17,7 +17,7 @@ pub trait Sink: Send + Sync + std::fmt::Debug {
     }
     /// A function's deployment is about to change its code (after the image checks, before
     /// `UpdateFunctionCode`; never for a dry run, a duplicate or a skip): a sink that tracks runs
-    /// says so now. Bounded by the API timeout and `deadline`; it never stops the deployment. What
+    /// says so now, with the image's labels the run read (no sink reads them again). Bounded by the API timeout and `deadline`; it never stops the deployment. What
     /// it returns goes on the deployment (`AtStart`) for its [`Sink::deliver`] at the end. Most
     /// sinks (SNS) have nothing to say at the start.
     fn started<'a>(
@@ -53,17 +53,16 @@ pub struct Start<'a> {
     pub target: &'a crate::config::Target,
     /// The image going to the function (for an image index, the one chosen for its architecture).
     pub image: &'a crate::types::ImageRef,
+    /// Its labels, read once by the run for every function and sink (or why they could not be).
+    pub labels: &'a crate::types::LabelsRead,
 }
 
 /// What a sink did at a deployment's start.
 #[derive(Debug, Default, PartialEq)]
 pub struct Started {
-    /// Whether the sink tried to tell anything: `false` leaves its end-of-run delivery as it was.
-    pub tried: bool,
-    /// What it created for the deployment (a GitHub deployment's id), for its delivery at the end.
-    pub id: Option<u64>,
-    /// The image's `org.opencontainers.image.created` time, when the sink read the image's config.
-    pub image_created: Option<chrono::DateTime<chrono::Utc>>,
+    /// What came of it, for its delivery at the end; `None` when the sink did not try (its
+    /// end-of-run delivery is as it would be without a start).
+    pub told: Option<crate::report::Told>,
     /// Problems, each for the deployment's warnings (never fail the run).
     pub warnings: Vec<String>,
 }

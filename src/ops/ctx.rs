@@ -30,6 +30,8 @@ pub struct Ctx {
     /// The run's notification sinks, told when a function's deployment starts (GitHub's
     /// `in_progress`); their end-of-run delivery is the engine's.
     pub notifier: crate::notify::Notifier,
+    /// The image labels this run read, once per image (lead time's start, GitHub's commit).
+    pub labels: super::labels::LabelReads,
 }
 
 impl Ctx {

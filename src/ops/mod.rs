@@ -13,6 +13,7 @@ pub mod alias;
 mod ctx;
 mod deps;
 mod failure;
+pub mod labels;
 pub mod provisioned;
 pub mod prune;
 pub mod resolve;

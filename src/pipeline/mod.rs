@@ -135,12 +135,14 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<End, Failure> {
         )));
     }
     run.restore_image = found.code.take().and_then(|c| c.image_uri);
+    let labels = labels(run, job).await;
     // The deployment starts now: the sinks that track runs (GitHub's `in_progress`) hear of it
     // before `$LATEST` changes. Bounded by the API timeout; it never fails the deployment.
     let start = crate::notify::Start {
         function: &run.dep.function.clone(),
         target: job.target,
         image: job.image,
+        labels: &labels,
     };
     let (ctx, deadline) = (run.ctx, run.ctx.deadline);
     ctx.notifier.started(&start, deadline, &mut run.dep).await;
@@ -164,6 +166,28 @@ async fn pipeline(run: &mut Run<'_>, job: &Job<'_>) -> Result<End, Failure> {
         )
         .await?;
     go_live(run, job, &found, version, previous).await
+}
+
+/// The image's labels, read once per run per image (every function of the push shares the read),
+/// for every deployment that changes code: where its lead time counts from (the created label,
+/// kept on the deployment and in the version record), and GitHub's commit. Read before the update,
+/// in sequence: two ECR calls and one small blob against an update of 30-90 s, and GitHub's start
+/// needs the commit first. Unreadable is no problem of the deployment's: lead time then counts from
+/// the push (a target with `github` gets its warning from the GitHub sink).
+async fn labels(run: &mut Run<'_>, job: &Job<'_>) -> crate::types::LabelsRead {
+    let ctx = run.ctx;
+    let read = ctx.labels.of(&ctx.ecr, job.image, ctx.time_left()).await;
+    match &read {
+        Ok(labels) => run.dep.at_start.image_created = crate::types::labels::created_label(labels),
+        Err(why) => tracing::info!(
+            function = %run.dep.function,
+            image = %job.image.digest,
+            reason = %why,
+            "the image's labels were not read: lead time counts from the push"
+        ),
+    }
+    run.dep.at_start.image_labels = Some(read.clone());
+    read
 }
 
 /// Step 1: what does production run? Is this event news? `Ok(Err(end))`: nothing to do.

@@ -2,7 +2,7 @@
 //! `end` or `fail`, never field by field).
 
 use super::{
-    AfterMove, End, Ended, FailureKind, ImageChecksResult, IndexChoice, Outcome, Restore,
+    AfterMove, AtStart, End, Ended, FailureKind, ImageChecksResult, IndexChoice, Outcome, Restore,
     RolloutInfo, SmokeResult, Step, StepTiming,
 };
 use crate::types::{AliasName, FunctionRef, Version};
@@ -55,32 +55,6 @@ pub struct Deployment {
     /// What happened when this deployment started, for what runs at its end (not in the report).
     #[serde(skip)]
     pub at_start: AtStart,
-}
-
-/// What a deployment learned at its start (before `$LATEST` changed) that its end needs: the
-/// sinks that tried to tell about it then, and what the image's config said.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AtStart {
-    /// Each sink that tried, by name, with the id it got back (a GitHub deployment), or `None`
-    /// when it could not (its warning is on the deployment; it does not try again at the end).
-    pub sinks: Vec<(&'static str, Option<u64>)>,
-    /// The image's `org.opencontainers.image.created` label, when its config was read and the
-    /// label is an RFC 3339 time: where lead time counts from.
-    pub image_created: Option<chrono::DateTime<chrono::Utc>>,
-    /// The image of the version this run is about, when the run read it (a rollback's target):
-    /// how an earlier GitHub deployment created at a run's start, before its version was known,
-    /// is found.
-    pub image_digest: Option<String>,
-}
-
-impl AtStart {
-    /// What `sink` did at the start: `None` when it did not try.
-    pub fn sink(&self, name: &str) -> Option<Option<u64>> {
-        self.sinks
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, id)| *id)
-    }
 }
 
 impl Deployment {

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+mod at_start;
 mod deployment;
 mod end;
 mod failure;
@@ -13,7 +14,8 @@ mod rollout;
 mod stage;
 mod summary;
 
-pub use deployment::{AtStart, Deployment};
+pub use at_start::{AtStart, Told};
+pub use deployment::Deployment;
 pub use end::{End, Ended, Level};
 pub use failure::FailureKind;
 pub use fleet::FleetSummary;

@@ -7,6 +7,7 @@ mod arn;
 #[cfg(test)]
 mod arn_tests;
 mod image;
+pub mod labels;
 pub mod manifest;
 mod names;
 mod scan;
@@ -15,6 +16,7 @@ mod version;
 pub use action::{ACTIONS, ActionDef, ActionKind};
 pub use arn::{Arn, FunctionArn, RoleArn};
 pub use image::{Digest, ImageRef, Repository, Tag, TagPattern};
+pub use labels::{Labels, LabelsRead};
 pub use manifest::{Architecture, Index, IndexImage, Manifest, ManifestKind};
 pub use names::{Account, AliasName, FunctionRef, Reason, Region};
 pub use scan::{Severity, SigningProfileArn};

@@ -43,6 +43,8 @@ class Seen:
 @dataclass
 class FakeGitHub:
     mode: str = "normal"  # normal | 401 | 403 | 500 | hang
+    # The next this many deployment creates answer 500 (GitHub failing briefly), then it works.
+    fail_creates: int = 0
     app_public_key: rsa.RSAPublicKey | None = None
     app_id: str | None = None
     seen: list[Seen] = field(default_factory=list)
@@ -100,6 +102,9 @@ class FakeGitHub:
         with self.lock:
             self.seen.append(Seen(method, h.path, h.headers.get("Authorization", ""), body))
             mode = self.mode
+            if method == "POST" and url.path.endswith("/deployments") and self.fail_creates > 0:
+                self.fail_creates -= 1
+                mode = "500"
         if mode == "hang":
             self.release.wait(60)
             return

@@ -148,9 +148,28 @@ def test_github_down_changes_no_outcome(world, github, mode, says):
     assert run.report["outcome"] == "deployed"
     assert world.alias_version("api-dev") == "2"
     got = warnings(run)
-    assert len(got) == 1 and says in got[0], got
+    # The start's warning, then the end's: it tried again to create the deployment.
+    assert len(got) == 2 and all(says in w for w in got), got
     body = json.loads(world.messages()[0]["Body"])
     assert body["outcome"] == "deployed"
+
+
+def test_github_failing_at_the_start_gets_the_deployment_created_at_the_end(world, github):
+    gh = github(fail_creates=1)
+    targets, env = setup(world, gh)
+    run, digest = push(world, targets, env, 1)
+    assert run.code == 0, run.stderr
+    assert run.report["outcome"] == "deployed"
+    creates = [s for s in gh.seen if s.method == "POST" and s.path == "/repos/acme/api/deployments"]
+    assert len(creates) == 2, "tried at the start, then at the end"
+    assert len(gh.deployments) == 1
+    d = gh.deployments[0]
+    assert d["sha"] == SHA[1]
+    assert gh.statuses(d) == [("in_progress", "deploying to api-dev"), ("success", "v2 live on live")]
+    assert d["payload"] == {"function": "api-dev", "version": "2", "digest": digest}
+    # The start's warning stays in the report.
+    got = warnings(run)
+    assert len(got) == 1 and "GitHub failed (500)" in got[0], got
 
 
 def test_the_app_flow_exchanges_a_verified_jwt_for_an_installation_token(world, github):

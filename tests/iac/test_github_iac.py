@@ -59,3 +59,28 @@ def test_terraform_grants_the_one_secret_only_and_only_when_set():
         assert re.search(rf"\b{f}\s*=", github), f"Terraform's github lacks {f}"
     locals_ = {k: v for b in tf["locals"] for k, v in b.items()}
     assert "github = t.github" in locals_["targets_json"]
+
+
+def _statement(statements, sid):
+    return next(s for s in statements if s.get("Sid") == sid)
+
+
+def test_every_repositorys_image_labels_are_readable_with_or_without_github():
+    """Lead time counts from the image's created label for every target (src/ops/labels.rs reads
+    it for every deployment): BatchGetImage and GetDownloadUrlForLayer on every configured
+    repository, in the deployer's own policy, never only when GitHub is configured."""
+    wanted = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
+    own = translate()["Resources"]["DeployerRole"]["Properties"]["Policies"]
+    sam = _statement([s for p in own for s in p["PolicyDocument"]["Statement"]], "ReadTargetImages")
+    assert wanted <= set(sam["Action"]) and "Condition" not in sam
+    assert sam["Resource"] == {"Ref": "TargetRepositoryArns"}
+    tf = terraform_module()
+    policy = hcl_value(tf_resource(tf, "aws_iam_role_policy", "deployer")["policy"])
+    terraform = _statement(policy["Statement"], "ReadTargetImages")
+    assert wanted <= set(terraform["Action"]) and "Condition" not in terraform
+    assert "local.repositories" in json.dumps(terraform["Resource"])
+    # The read itself asks nothing of the target: it is not GitHub's.
+    pipeline = src_text("pipeline", "mod.rs")
+    body = pipeline[pipeline.index("async fn labels("):]
+    body = body[:body.index("\n}\n")]
+    assert "ctx.labels.of(" in body and "github" not in body

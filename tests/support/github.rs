@@ -32,6 +32,10 @@ struct State {
     deployments: Vec<Value>,
     /// What `GET /blobs/config` answers: an image config (an ECR layer's download address).
     blob: Option<Value>,
+    /// How many times the blob was fetched (not in `seen`: the blob is ECR's storage, not GitHub).
+    blob_gets: usize,
+    /// The next this many `POST /deployments` answer 500 (GitHub failing briefly).
+    failing_creates: usize,
 }
 
 /// A look at the world, taken as each status arrives and kept with it.
@@ -77,6 +81,16 @@ impl FakeGitHub {
 
     pub fn set_blob(&self, config: Value) {
         self.state.lock().unwrap().blob = Some(config);
+    }
+
+    /// How many times an image config blob was fetched.
+    pub fn blob_gets(&self) -> usize {
+        self.state.lock().unwrap().blob_gets
+    }
+
+    /// The next `n` deployment creates answer 500, then GitHub works again.
+    pub fn fail_creates(&self, n: usize) {
+        self.state.lock().unwrap().failing_creates = n;
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -134,8 +148,24 @@ async fn serve(
         Some(look) if method == "POST" && path.ends_with("/statuses") => look(),
         _ => Value::Null,
     };
+    if method == "GET" && path == "/blobs/config" {
+        // ECR's layer storage, served here for convenience: GitHub's modes do not apply.
+        let answer = {
+            let mut st = state.lock().unwrap();
+            st.blob_gets += 1;
+            match &st.blob {
+                Some(b) => (200, "", b.clone()),
+                None => (404, "", json!({"message": "BlobUnknown"})),
+            }
+        };
+        return reply(stream, answer).await;
+    }
     let (status, extra, answer) = {
         let mut st = state.lock().unwrap();
+        let failing = method == "POST" && path.ends_with("/deployments") && st.failing_creates > 0;
+        if failing {
+            st.failing_creates -= 1;
+        }
         st.seen.push(Seen {
             method: method.clone(),
             path: path.clone(),
@@ -143,6 +173,7 @@ async fn serve(
             body: body.clone(),
         });
         match st.mode.unwrap_or(Mode::Normal) {
+            _ if failing => (500, "", json!({"message": "Server Error"})),
             Mode::Hang => (0, "", Value::Null),
             Mode::Unauthorized => (401, "", json!({"message": "Bad credentials"})),
             Mode::RateLimited => (
@@ -158,6 +189,10 @@ async fn serve(
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         return;
     }
+    reply(stream, (status, extra, answer)).await;
+}
+
+async fn reply(mut stream: TcpStream, (status, extra, answer): (u16, &str, Value)) {
     let text = answer.to_string();
     let reply = format!(
         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{text}",
@@ -177,10 +212,6 @@ fn normal(
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, parts.as_slice()) {
-        ("GET", ["blobs", "config"]) => match &st.blob {
-            Some(b) => (200, "", b.clone()),
-            None => (404, "", json!({"message": "BlobUnknown"})),
-        },
         ("POST", ["app", "installations", _, "access_tokens"]) => (
             201,
             "",

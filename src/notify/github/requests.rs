@@ -1,20 +1,18 @@
 //! The GitHub sink's requests: creating a deployment, posting its statuses, finding a rollout's,
-//! and what the image says of itself (its commit and created time, from one read of its config).
+//! and the commit the image was built from (from the labels the run read, or one read here when the
+//! run ended before its deployment started).
 
 use super::GitHubSink;
 use crate::gateway::github::{GitHubApi, GitHubErrorKind};
 use crate::gateway::secrets::SecretText;
-use crate::notify::github_plan::{
-    REVISION, State, commit_of_tag, created_label, describe, is_ref, unversioned,
-};
-use chrono::{DateTime, Utc};
+use crate::notify::github_plan::{REVISION, State, commit_of_tag, describe, is_ref, unversioned};
+use crate::types::LabelsRead;
 use hyper::Method;
 use serde_json::{Value, json};
 
 /// What the image says of itself (its config's labels), or why nothing was read.
 pub(super) struct ImageFacts {
     pub(super) commit: Result<String, String>,
-    pub(super) created: Option<DateTime<Utc>>,
     /// Said on the deployment even when a commit was found (the config unreadable, the tag used).
     pub(super) note: Option<String>,
 }
@@ -120,9 +118,8 @@ impl GitHubSink {
         r.map_err(|e| e.message)
     }
 
-    /// What the image says of itself, from one read of its config: the commit it was built from
-    /// (its revision label, else its tag when that is a full commit SHA, with a note when the
-    /// config could not be read) and when it was created (its created label, if it parses).
+    /// What the image says of itself when the run did not read it (it failed before its
+    /// deployment started): one read of its config here.
     pub(super) async fn image_facts(
         &self,
         api: &GitHubApi,
@@ -131,42 +128,51 @@ impl GitHubSink {
         digest: Option<&str>,
         tag: Option<&str>,
     ) -> ImageFacts {
-        let mut facts = ImageFacts {
-            commit: Err(String::new()),
-            created: None,
-            note: None,
+        let read = match (&self.ecr, digest.filter(|_| !repo.is_empty())) {
+            (Some(ecr), Some(digest)) => ecr
+                .labels(api, registry, repo, digest)
+                .await
+                .map(std::sync::Arc::new),
+            _ => Err(String::new()),
         };
-        let mut label = "no org.opencontainers.image.revision label was read";
-        if let (Some(ecr), Some(digest)) = (&self.ecr, digest.filter(|_| !repo.is_empty())) {
-            match ecr.labels(api, registry, repo, digest).await {
-                Ok(labels) => {
-                    facts.created = created_label(&labels);
-                    match labels
-                        .get(REVISION)
-                        .and_then(Value::as_str)
-                        .filter(|r| is_ref(r))
-                    {
-                        Some(rev) => {
-                            facts.commit = Ok(rev.to_owned());
-                            return facts;
-                        }
-                        None => label = "the image has no org.opencontainers.image.revision label",
-                    }
+        commit_from(&read, tag)
+    }
+}
+
+/// The commit the image was built from: its revision label, else its tag when that is a full
+/// commit SHA (with a note when the config could not be read, `Err("")` when it was not tried).
+pub(super) fn commit_from(read: &LabelsRead, tag: Option<&str>) -> ImageFacts {
+    let mut facts = ImageFacts {
+        commit: Err(String::new()),
+        note: None,
+    };
+    let mut label = "no org.opencontainers.image.revision label was read";
+    match read {
+        Ok(labels) => {
+            match labels
+                .get(REVISION)
+                .and_then(Value::as_str)
+                .filter(|r| is_ref(r))
+            {
+                Some(rev) => {
+                    facts.commit = Ok(rev.to_owned());
+                    return facts;
                 }
-                Err(e) if commit_of_tag(tag.unwrap_or_default()).is_some() => {
-                    facts.note = Some(format!(
-                        "the image's config could not be read ({e}): the commit is its tag"
-                    ));
-                }
-                Err(_) => {}
+                None => label = "the image has no org.opencontainers.image.revision label",
             }
         }
-        facts.commit = match tag {
-            Some(tag) => commit_of_tag(tag).ok_or_else(|| {
-                format!("no commit: {label} and the tag {tag:?} is not a 40-hex commit SHA, no deployment created")
-            }),
-            None => Err(format!("no commit: {label} and the image has no tag, no deployment created")),
-        };
-        facts
+        Err(e) if !e.is_empty() && commit_of_tag(tag.unwrap_or_default()).is_some() => {
+            facts.note = Some(format!(
+                "the image's config could not be read ({e}): the commit is its tag"
+            ));
+        }
+        Err(_) => {}
     }
+    facts.commit = match tag {
+        Some(tag) => commit_of_tag(tag).ok_or_else(|| {
+            format!("no commit: {label} and the tag {tag:?} is not a 40-hex commit SHA, no deployment created")
+        }),
+        None => Err(format!("no commit: {label} and the image has no tag, no deployment created")),
+    };
+    facts
 }

@@ -191,7 +191,8 @@ resource "aws_iam_role_policy" "deployer" {
         Resource = [for f in local.functions : "${local.lambda_prefix}:${f}"]
       },
       {
-        # Lambda checks that whoever calls UpdateFunctionCode may pull the image.
+        # Lambda checks that whoever calls UpdateFunctionCode may pull the image; every deployment
+        # reads the image's labels from its config blob (lead time, GitHub's commit).
         Sid      = "ReadTargetImages"
         Effect   = "Allow"
         Action   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages"]

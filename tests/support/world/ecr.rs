@@ -193,7 +193,8 @@ impl World {
             .with_rule(&self.describe_images())
             .with_rule(&self.describe_image_scan_findings())
             .with_rule(&self.describe_image_signing_status())
-            .with_rule(&self.batch_get_image());
+            .with_rule(&self.batch_get_image())
+            .with_rule(&self.get_download_url_for_layer());
         let conf = aws_sdk_ecr::Config::builder()
             .with_test_defaults_v2()
             .region(aws_sdk_ecr::config::Region::new(REGION))

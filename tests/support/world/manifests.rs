@@ -153,4 +153,47 @@ impl World {
             },
         ))
     }
+
+    /// Every image's config blob is served at `url` (ECR's pre-signed layer address).
+    pub fn config_blob(&self, url: &str) {
+        self.lock().config_blob_url = Some(url.to_owned());
+    }
+
+    /// GetDownloadUrlForLayer: the config blob's address, or `LayersNotFoundException` when the
+    /// world has no blobs (as on moto).
+    pub(super) fn get_download_url_for_layer(&self) -> aws_smithy_mocks::Rule {
+        use aws_sdk_ecr::operation::get_download_url_for_layer::{
+            GetDownloadUrlForLayerError, GetDownloadUrlForLayerOutput,
+        };
+        let st = self.state.clone();
+        mock!(aws_sdk_ecr::Client::get_download_url_for_layer).then_compute_response(lossy(
+            st.clone(),
+            move |req: &aws_sdk_ecr::operation::get_download_url_for_layer::GetDownloadUrlForLayerInput| {
+                let mut s = st.lock().expect("lock");
+                if let Some(f) = s.begin(Call {
+                    op: "GetDownloadUrlForLayer",
+                    function: req.repository_name().unwrap_or_default().to_owned(),
+                    qualifier: req.layer_digest().map(str::to_owned),
+                    registry_id: req.registry_id().map(str::to_owned),
+                    ..Default::default()
+                }) {
+                    return s.faulted(f, GetDownloadUrlForLayerError::generic);
+                }
+                match &s.config_blob_url {
+                    Some(url) => MockResponse::Output(
+                        GetDownloadUrlForLayerOutput::builder()
+                            .download_url(url)
+                            .layer_digest(req.layer_digest().unwrap_or_default())
+                            .build(),
+                    ),
+                    None => MockResponse::Error(GetDownloadUrlForLayerError::generic(
+                        aws_smithy_types::error::ErrorMetadata::builder()
+                            .code("LayersNotFoundException")
+                            .message("The specified layers could not be found")
+                            .build(),
+                    )),
+                }
+            },
+        ))
+    }
 }

@@ -70,6 +70,9 @@ pub struct WorldState {
     pub signings: ecr::Signings,
     /// ECR manifests that are not plain images (indexes): digest → (media type, body).
     pub manifests: HashMap<String, (String, String)>,
+    /// Where GetDownloadUrlForLayer sends every image config blob (a local server, e.g. the fake
+    /// GitHub's `/blobs/config`); `None`: no blobs, as on moto, and the call fails.
+    pub config_blob_url: Option<String>,
     pub calls: Vec<Call>,
     pub answers: HashMap<String, Answer>,
     /// EventBridge Scheduler: name → schedule (one group is enough for the deployer).
@@ -171,6 +174,7 @@ impl World {
             scans: HashMap::new(),
             signings: HashMap::new(),
             manifests: HashMap::new(),
+            config_blob_url: None,
             calls: Vec::new(),
             answers: HashMap::new(),
             schedules: Default::default(),
