@@ -132,11 +132,11 @@ impl GitHubApi {
             .header(header::USER_AGENT, "self-deployer")
             .body(Full::new(Bytes::new()))
             .map_err(|e| GitHubError::new(GitHubErrorKind::Unreachable, format!("bad URL: {e}")))?;
-        let (status, headers, body) = self.send(req, "GET image config").await?;
+        let (status, _, body) = self.send(req, "GET image config").await?;
         if status.is_success() {
             Ok(body)
         } else {
-            Err(classify("GET image config", status, &headers, &body))
+            Err(blob_refused(status))
         }
     }
 
@@ -242,9 +242,40 @@ fn classify(
     GitHubError::new(kind, format!("{what}: {meaning} ({code}){said}"))
 }
 
+/// The registry's blob store (S3 behind ECR's download address) would not give the image
+/// config: said as the registry's answer, never as GitHub's.
+fn blob_refused(status: StatusCode) -> GitHubError {
+    let kind = if status.is_server_error() {
+        GitHubErrorKind::Server
+    } else {
+        GitHubErrorKind::Refused
+    };
+    GitHubError::new(
+        kind,
+        format!(
+            "GET image config: the registry's download address answered {}",
+            status.as_u16()
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_config_download_that_fails_names_the_registry_not_github() {
+        let e = blob_refused(StatusCode::NOT_FOUND);
+        assert_eq!(
+            e.message,
+            "GET image config: the registry's download address answered 404"
+        );
+        assert!(!e.message.contains("GitHub"));
+        assert_eq!(
+            blob_refused(StatusCode::BAD_GATEWAY).kind,
+            GitHubErrorKind::Server
+        );
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> header::HeaderMap {
         let mut h = header::HeaderMap::new();
