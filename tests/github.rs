@@ -485,12 +485,9 @@ async fn deploy_with_config(blob: Value) -> (Report, Value, String) {
         .with_github(sink);
     let r = run(&s, &push("api", 'b', Some(SHA_B))).await;
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
-    let dora = lines
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .find(|r| r.get("LeadTimeSeconds").is_some())
+    let dora = TestEngine::lead_time_records(&lines)
+        .into_iter()
+        .next()
         .expect("a DORA record with a lead time");
     (r, dora, s.w.version_description("api-dev", 2))
 }

@@ -45,14 +45,7 @@ async fn deploy(w: &World) -> (Report, Vec<Value>) {
         .build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
     assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
-    let dora = lines
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|r| r.get("LeadTimeSeconds").is_some())
-        .collect();
-    (r, dora)
+    (r, TestEngine::lead_time_records(&lines))
 }
 
 fn seconds_since(record: &Value, t: &str) -> Value {

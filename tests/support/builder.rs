@@ -86,6 +86,17 @@ impl<'w> TestEngine<'w> {
         self
     }
 
+    /// The EMF records collected by [`metrics`](Self::metrics) that carry a DORA lead time.
+    pub fn lead_time_records(lines: &Arc<Mutex<Vec<String>>>) -> Vec<serde_json::Value> {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|r| r.get("LeadTimeSeconds").is_some())
+            .collect()
+    }
+
     /// Deployment events on `BUS`, through an EventBridge client whose PutEvents answers by `put`.
     pub fn events(mut self, put: &Rule) -> Self {
         let client = mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, [put]);
