@@ -42,7 +42,10 @@ pub struct VersionRecord {
 
 impl VersionRecord {
     /// `self-deployer digest=sha256:… previous=41 pushed=2026-11-26T07:00:00Z tag=v1.2`, at most
-    /// 256 characters. The tag goes last so that only it is shortened when a long tag would not fit.
+    /// 256 characters. The tag goes last so that only it is shortened when a long tag would not fit;
+    /// the created time gives way when it alone would cut the tag (a 40-hex commit tag names the
+    /// commit GitHub deploys and a stage promotion carries on; without `created`, history's lead
+    /// time counts from `pushed`).
     pub fn to_description(&self) -> String {
         let mut s = String::from(MARK);
         if self.pinned {
@@ -61,7 +64,13 @@ impl VersionRecord {
             s.push_str(&format!(" index={ix}"));
         }
         if let Some(t) = self.created {
-            s.push_str(&format!(" created={}", rfc3339(t)));
+            let created = format!(" created={}", rfc3339(t));
+            let tag = self.tag.as_ref().map_or(0, |t| " tag=".len() + t.len());
+            let whole_tag_fits = |extra: usize| s.len() + extra + tag <= MAX_DESCRIPTION;
+            // Left out only when it alone would cut a tag that fits whole without it.
+            if whole_tag_fits(created.len()) || !whole_tag_fits(0) {
+                s.push_str(&created);
+            }
         }
         if let Some(tag) = &self.tag {
             let room = MAX_DESCRIPTION.saturating_sub(s.len() + " tag=".len());
@@ -308,6 +317,26 @@ mod tests {
             (back.digest, back.index),
             (r.digest.clone(), r.index.clone())
         );
+    }
+
+    #[test]
+    fn a_commit_tag_keeps_its_place_before_the_created_time() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let at = "2026-11-26T06:40:00Z".parse().unwrap();
+        let with_index = VersionRecord {
+            index: Some(Digest::parse(&format!("sha256:{}", "f".repeat(64))).unwrap()),
+            ..rec(Some(sha))
+        }
+        .created(Some(at));
+        let d = with_index.to_description();
+        assert!(d.len() <= MAX_DESCRIPTION, "{}", d.len());
+        let back = VersionRecord::parse(&d).unwrap();
+        assert_eq!(back.tag.as_deref(), Some(sha), "{d}");
+        assert_eq!(back.created, None, "{d}");
+        // With room for both, both are kept.
+        let plain = rec(Some(sha)).created(Some(at)).to_description();
+        let back = VersionRecord::parse(&plain).unwrap();
+        assert_eq!((back.tag.as_deref(), back.created), (Some(sha), Some(at)));
     }
 
     #[test]

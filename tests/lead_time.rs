@@ -87,13 +87,24 @@ async fn a_target_without_github_counts_lead_time_from_the_images_created_label(
 }
 
 #[tokio::test]
-async fn an_unreadable_config_or_no_label_counts_from_the_push_without_a_warning() {
+async fn an_unreadable_config_or_no_usable_label_counts_from_the_push_without_a_warning() {
     // (case, the image's config blob, whether BatchGetImage is refused)
     let cases = [
         ("no blobs", None, false),
         ("no permission", Some(labels(json!(CREATED))), true),
         ("no label", Some(json!({"config": {"Labels": {}}})), false),
         ("no time", Some(labels(json!("last tuesday"))), false),
+        // Reproducible builds stamp the Unix epoch; a build clock ahead of the push is wrong.
+        (
+            "epoch stamp",
+            Some(labels(json!("1970-01-01T00:00:01Z"))),
+            false,
+        ),
+        (
+            "after the push",
+            Some(labels(json!("2099-01-01T00:00:00Z"))),
+            false,
+        ),
     ];
     for (case, blob, refused) in cases {
         let (w, _blobs) = world(blob).await;

@@ -377,7 +377,8 @@ async fn report_mode_and_dry_runs_deploy_nothing() {
 #[tokio::test]
 async fn a_sweep_short_of_time_defers_deployments_to_the_next() {
     let w = world_with_v2();
-    // 600 s update timeout + 60 s smoke test + 60 s of calls: 300 s left is not enough.
+    // 600 s update timeout + 60 s smoke test + 60 s of calls + 40 s for the image's labels: 300 s
+    // left is not enough.
     let e = TestEngine::new(&w).build();
     let inv = Invocation {
         request_id: None,
@@ -393,7 +394,7 @@ async fn a_sweep_short_of_time_defers_deployments_to_the_next() {
     let d = only(&r);
     assert_eq!(d.outcome, Outcome::Deferred, "{d:#?}");
     let why = d.reason.as_deref().unwrap();
-    assert!(why.contains("next sweep") && why.contains("720 s"), "{why}");
+    assert!(why.contains("next sweep") && why.contains("760 s"), "{why}");
     assert!(!r.is_failure());
     assert!(w.mutating_calls().is_empty());
 

@@ -57,7 +57,7 @@ pub(crate) async fn send(
                     .invoke_event(target_arn, payload.to_string().into_bytes())
                     .await
                     .err()
-                    .map(|e| (FailureKind::from(e.kind), format!("not dispatched: {e}"))),
+                    .map(|e| super::undelivered(&e)),
             };
             for d in &mut deps_of_batch {
                 match &failed {

@@ -11,7 +11,7 @@
 //! not the waiting, is what limits a large fleet), and a summary check (`summary.rs`).
 
 use crate::config::Target;
-use crate::gateway::ErrorKind;
+use crate::gateway::{ApiError, ErrorKind};
 use crate::input::{DeployRequest, DeploySource, Payload};
 use crate::input::{FleetRequest, Request};
 use crate::ops::Deps;
@@ -195,20 +195,10 @@ async fn dispatch_each(
                 Ok(()) => {
                     d.end(End::dispatched());
                 }
-                // The call went out and its answer never came: Lambda may well have queued it.
-                // Unknown, so the run still fails (someone must look), but never "not sent".
-                Err(e) if e.is(ErrorKind::TimedOut) => {
-                    tracing::warn!(function = %function, error = %e, "maybe dispatched");
-                    d.fail_outside_steps(FailureKind::TimedOut, format!(
-                        "may have been dispatched: {e}; Lambda may have queued it, and then its own run deploys it: a repeat is harmless (the same push deploys once, a second run ends already_live)"
-                    ));
-                }
                 Err(e) => {
-                    tracing::warn!(function = %function, error = %e, "not dispatched");
-                    d.fail_outside_steps(
-                        FailureKind::from(e.kind),
-                        format!("not dispatched: {e}"),
-                    );
+                    tracing::warn!(function = %function, error = %e, "not dispatched, or maybe");
+                    let (kind, why) = undelivered(&e);
+                    d.fail_outside_steps(kind, why);
                 }
             }
             d
@@ -216,6 +206,21 @@ async fn dispatch_each(
         .buffered(DISPATCH_PARALLEL)
         .collect()
         .await
+}
+
+/// Why an asynchronous Invoke did not hand its work over, as the failure it is reported as. A
+/// call whose answer never came may well have been queued: unknown, so the run still fails
+/// (someone must look), but never "not sent", and a repeat is harmless (the same push deploys
+/// once; a rollback finds the alias no longer on what it takes away and leaves it alone).
+pub(crate) fn undelivered(e: &ApiError) -> (FailureKind, String) {
+    if e.is(ErrorKind::TimedOut) {
+        let why = format!(
+            "may have been dispatched: {e}; Lambda may have queued it, and then its own run does it: a repeat is harmless (the same push deploys once, a second run ends already_live)"
+        );
+        (FailureKind::TimedOut, why)
+    } else {
+        (FailureKind::from(e.kind), format!("not dispatched: {e}"))
+    }
 }
 
 /// The manual deploy payload one function's run is invoked with (see input/manual.rs). The push

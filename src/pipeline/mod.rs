@@ -178,7 +178,11 @@ async fn labels(run: &mut Run<'_>, job: &Job<'_>) -> crate::types::LabelsRead {
     let ctx = run.ctx;
     let read = ctx.labels.of(&ctx.ecr, job.image, ctx.time_left()).await;
     match &read {
-        Ok(labels) => run.dep.at_start.image_created = crate::types::labels::created_label(labels),
+        Ok(labels) => {
+            let latest = job.pushed.unwrap_or_else(|| ctx.clock().now_utc());
+            run.dep.at_start.image_created =
+                crate::types::labels::created_for_lead_time(labels, latest);
+        }
         Err(why) => tracing::info!(
             function = %run.dep.function,
             image = %job.image.digest,

@@ -23,16 +23,23 @@ use std::time::Duration;
 const STEP_CALLS: Duration = Duration::from_secs(60);
 
 /// The longest one deployment to `target` can take: the wait for Lambda to apply the update, the
-/// smoke test, the wait for a scan, and the calls around them. A sweep starts a deployment only
-/// with this much left (beyond the pipeline's own reserve), so that none is cut off halfway: a
-/// cut-off deployment is a failure, while a deferred one is simply done by the next sweep.
-pub fn worst_case(update_timeout: Duration, target: &Target) -> Duration {
+/// smoke test, the wait for a scan, the calls around them, and what runs before the update (the
+/// image's labels and GitHub's start, each bounded by twice `api_timeout`). A sweep starts a
+/// deployment only with this much left (beyond the pipeline's own reserve), so that none is cut
+/// off halfway: a cut-off deployment is a failure, while a deferred one is done by the next sweep.
+pub fn worst_case(update_timeout: Duration, api_timeout: Duration, target: &Target) -> Duration {
     let scan = target
         .image_checks
         .as_ref()
         .map(|c| c.scan_wait())
         .unwrap_or_default();
-    update_timeout + Duration::from_secs(target.smoke.timeout_secs) + scan + STEP_CALLS
+    let starts = if target.github.is_some() { 2 } else { 1 };
+    let before_update = api_timeout * 2 * starts;
+    update_timeout
+        + Duration::from_secs(target.smoke.timeout_secs)
+        + scan
+        + STEP_CALLS
+        + before_update
 }
 
 /// One sweep's settings.
@@ -175,13 +182,13 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
                 d.prefix_reason(&format!("missed push of {}", label(&m.image)), report.reason);
                 return (m.slot, d);
             }
-            let needed = worst_case(deps.ctx.update_timeout, m.target);
+            let needed = worst_case(deps.ctx.update_timeout, deps.config.api_timeout, m.target);
             let left = deps.ctx.time_left();
             if !m.dry_run && let Some(left) = left.filter(|l| *l < needed) {
                 let mut d = Deployment::new(m.function, m.target.alias.clone());
                 (d.version, d.previous_version) = (m.live, m.live);
                 d.end(End::deferred(format!(
-                    "the newest image {} was not deployed: {} s of this invocation were left and a deployment can take {} s (update timeout, smoke test, scan wait and API calls); the next sweep deploys it",
+                    "the newest image {} was not deployed: {} s of this invocation were left and a deployment can take {} s (update timeout, smoke test, scan wait, image labels, GitHub and API calls); the next sweep deploys it",
                     label(&m.image),
                     left.as_secs(),
                     needed.as_secs()
@@ -206,4 +213,38 @@ async fn deploy_missed(deps: &Deps<'_>, missed: Vec<Missed<'_>>) -> Vec<(usize, 
         .buffered(deps.config.max_parallel)
         .collect()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn target(json: &str, github: bool) -> Target {
+        let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gh-AbCdEf";
+        Config::from_lookup(|k| match k {
+            "DEPLOYER_TARGETS" => Some(json.to_owned()),
+            "DEPLOYER_GITHUB_TOKEN_SECRET_ARN" if github => Some(secret.to_owned()),
+            _ => None,
+        })
+        .unwrap()
+        .targets
+        .remove(0)
+    }
+
+    /// What runs before the update (the image's labels; GitHub's start when the target has
+    /// github) counts in the time a sweep keeps for a deployment.
+    #[test]
+    fn the_worst_case_counts_the_label_read_and_githubs_start() {
+        let (update, api) = (Duration::from_secs(600), Duration::from_secs(20));
+        let plain = target(r#"[{"repository": "api", "functions": ["f"]}]"#, false);
+        // 600 update + 60 smoke + 60 calls + 40 labels.
+        assert_eq!(worst_case(update, api, &plain), Duration::from_secs(760));
+        let told = target(
+            r#"[{"repository": "api", "functions": ["f"], "github": {"repository": "o/r"}}]"#,
+            true,
+        );
+        // ... + 40 GitHub's start.
+        assert_eq!(worst_case(update, api, &told), Duration::from_secs(800));
+    }
 }

@@ -28,12 +28,19 @@ impl WorldState {
         payload: &str,
     ) -> MockResponse<InvokeOutput, InvokeError> {
         let body: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
-        let named = body["function"].as_str().unwrap_or_default().to_owned();
-        if let Some(f) = self.dispatch.faults.get(&named).copied() {
+        // A function's own payload names it; a batch's lists its functions.
+        let named: Vec<String> = std::iter::once(&body["function"])
+            .chain(body["functions"].as_array().into_iter().flatten())
+            .filter_map(|f| f.as_str().map(str::to_owned))
+            .collect();
+        if let Some(f) = named
+            .iter()
+            .find_map(|n| self.dispatch.faults.get(n).copied())
+        {
             return self.faulted(f, InvokeError::generic);
         }
         self.dispatch.accepted.push(body);
-        if self.dispatch.hung.contains(&named) {
+        if named.iter().any(|n| self.dispatch.hung.contains(n)) {
             // Queued; the 202 goes over HTTP, which the connector never delivers (see FaultyHttp).
             self.timeout_next
                 .store(true, std::sync::atomic::Ordering::SeqCst);
