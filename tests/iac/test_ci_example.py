@@ -36,7 +36,7 @@ def test_the_workflow_pushes_by_oidc_and_does_nothing_else():
     for secret in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "aws-access-key-id", "secrets."):
         assert secret not in text, f"{secret}: no long-lived keys"
     steps = wf["jobs"]["build-and-push"]["steps"]
-    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
     assert uses[:6] == [
         "actions/checkout",
         "aws-actions/configure-aws-credentials",
@@ -45,15 +45,24 @@ def test_the_workflow_pushes_by_oidc_and_does_nothing_else():
         "docker/setup-buildx-action",
         "docker/build-push-action",
     ]
-    creds = steps[1]["with"]
+    by_action = {s["uses"].split("@")[0]: s for s in steps if "uses" in s}
+    creds = by_action["aws-actions/configure-aws-credentials"]["with"]
     assert creds["role-to-assume"] == "${{ vars.AWS_PUSH_ROLE_ARN }}"
-    push = steps[5]["with"]
+    push = by_action["docker/build-push-action"]["with"]
     assert push["push"] is True
     assert push["tags"].endswith(":${{ github.sha }}"), "tagged with the commit SHA"
     # Issue 24: the deployer resolves an image index per function architecture, so the example
     # builds every platform with BuildKit's attestations left on (they were switched off while
     # Lambda's refusal of an index reached the deployer).
     assert push["platforms"].split(",") == ["linux/amd64", "linux/arm64"]
+    # Issue 27: the commit (GitHub deployments) and the build time (lead time) as OCI labels, the
+    # build time from a step before the push.
+    labels = push["labels"].splitlines()
+    assert "org.opencontainers.image.revision=${{ github.sha }}" in labels
+    assert "org.opencontainers.image.created=${{ steps.built.outputs.at }}" in labels
+    built = next(i for i, s in enumerate(steps) if s.get("id") == "built")
+    assert built < steps.index(by_action["docker/build-push-action"])
+    assert "date -u +%Y-%m-%dT%H:%M:%SZ" in steps[built]["run"]
     assert "provenance" not in push and "sbom" not in push, "attestations left on"
     # The deployer takes it from there: no step deploys, nothing runs the aws CLI.
     scripts = "\n".join(s.get("run", "") for s in steps)
