@@ -129,11 +129,6 @@ impl End {
     pub fn outcome(&self) -> Outcome {
         self.outcome
     }
-
-    /// The sentence, if this ending has one of its own.
-    pub fn reason(&self) -> Option<&str> {
-        self.reason.as_deref()
-    }
 }
 
 #[cfg(test)]
@@ -169,9 +164,12 @@ mod tests {
         assert_eq!(End::skipped("x").outcome(), Outcome::Skipped);
         assert_eq!(End::rolled_back("x").outcome(), Outcome::RolledBack);
         assert_eq!(End::drift("x").outcome(), Outcome::Drift);
-        assert_eq!(End::deferred("x").reason(), Some("x"));
-        assert_eq!(End::dispatched().reason(), None);
-        assert_eq!(End::would_deploy("a").and(", b").reason(), Some("a, b"));
-        assert_eq!(End::deployed_as_is().and(", b").reason(), None);
+        assert_eq!(End::deferred("x").reason.as_deref(), Some("x"));
+        assert_eq!(End::dispatched().reason, None);
+        assert_eq!(
+            End::would_deploy("a").and(", b").reason.as_deref(),
+            Some("a, b")
+        );
+        assert_eq!(End::deployed_as_is().and(", b").reason, None);
     }
 }
