@@ -7,11 +7,10 @@ use crate::config::Target;
 use crate::input::AdvanceRequest;
 use crate::ops::{Ctx, StepError, timed};
 use crate::report::{Deployment, End, Ended, RolloutInfo, Step};
-use crate::rollout::standing::{Standing, standing};
+use crate::rollout::standing::{Standing, of_check};
 use crate::rollout::stop::{gate_failed, stop};
 use crate::rollout::{self, forward, verdict};
 use crate::types::FunctionRef;
-use chrono::SecondsFormat;
 
 pub async fn check(
     ctx: &Ctx,
@@ -47,13 +46,7 @@ pub async fn check(
     // Read from the alias, not from the payload: a weight whose answer was lost is taken on from
     // where it is, and a step's clock starts when its weight was really set (a check replayed into
     // a later rollout of the same version never counts time from the earlier one).
-    let Some(at) = standing(
-        &current,
-        a.stable_version,
-        a.version,
-        cfg,
-        Some((a.step, a.started)),
-    ) else {
+    let Some(at) = of_check(&current, a, cfg) else {
         return superseded(dep, a, &current, weight);
     };
     let now = ctx.clock().now_utc();
@@ -152,7 +145,7 @@ async fn unreadable(
         Ok((_, due)) => format!(
             "{}; nothing was changed, and this check runs again at {}",
             e.reason,
-            due.to_rfc3339_opts(SecondsFormat::Secs, true)
+            super::rfc3339(due)
         ),
         Err(s) => format!(
             "{}; nothing was changed, and the check could not be scheduled again ({}): {}",

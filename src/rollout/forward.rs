@@ -4,6 +4,7 @@
 //! again, always has a check coming, and that check reads from the alias what really happened.
 
 use super::next::{cannot_schedule, lost_alias, rolling, schedule_next};
+use super::rfc3339;
 use crate::config::{Rollout, Target};
 use crate::gateway::{AliasState, ApiError};
 use crate::input::AdvanceRequest;
@@ -12,13 +13,9 @@ use crate::ops::settle::{self, Settled};
 use crate::ops::{Ctx, Failure, StepError, shift, timed};
 use crate::record::MoveKind;
 use crate::report::{Deployment, End, Ended, Provisioned, RolloutInfo, Step};
-use crate::rollout::standing::{of_check, standing};
+use crate::rollout::standing::of_check;
 use crate::rollout::{self, stop};
-use chrono::{DateTime, SecondsFormat, Utc};
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+use chrono::{DateTime, Utc};
 
 /// Step `this.step` has lasted and passed its gates: the next step's check, then its weight.
 pub(super) async fn shift_next(
@@ -77,13 +74,7 @@ pub(super) async fn shift_next(
     };
     // Where is the alias now? The check just scheduled reads it again either way.
     match ctx.lambda.get_alias(f, &this.alias).await {
-        Ok(Some(s)) => match standing(
-            &s,
-            this.stable_version,
-            this.version,
-            cfg,
-            Some((this.step, this.started)),
-        ) {
+        Ok(Some(s)) => match of_check(&s, this, cfg) {
             Some(st) if st.step == next.step => moved_to(dep, info, next.step, next_weight),
             Some(_) => {
                 // Not moved, still ours: the next step's check finds this step and tries again.

@@ -10,7 +10,6 @@ use crate::rollout::{
     self,
     stop::{gate_failed, stop},
 };
-use chrono::SecondsFormat;
 
 /// Schedules `next` and reports the rollout as it stands (`kept`: why the weight did not move,
 /// told only once a check is really coming); if no check can be scheduled, the rollout is rolled
@@ -31,7 +30,7 @@ pub(super) async fn schedule_next(
     .await
     {
         Ok((name, due)) => {
-            info.next_check_at = Some(due.to_rfc3339_opts(SecondsFormat::Secs, true));
+            info.next_check_at = Some(super::rfc3339(due));
             info.schedule = Some(name);
             if let Some(why) = kept {
                 dep.warnings.push(format!(

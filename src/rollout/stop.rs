@@ -10,7 +10,6 @@ use crate::report::{Deployment, Ended, FailureKind, Step};
 use crate::rollout;
 use crate::rollout::standing::standing;
 use crate::types::Version;
-use chrono::SecondsFormat;
 
 /// A gate failed (or the rollout cannot go on): all traffic back on `stable` (guarded), pending
 /// checks deleted, `$LATEST` put back on the stable image as after a failed smoke test.
@@ -126,10 +125,7 @@ async fn not_taken_back(
                     tally: Default::default(),
                 };
                 match rollout::schedule_check(ctx, &c, cfg).await {
-                    Ok((_, due)) => format!(
-                        "; a check at {} tries again",
-                        due.to_rfc3339_opts(SecondsFormat::Secs, true)
-                    ),
+                    Ok((_, due)) => format!("; a check at {} tries again", super::rfc3339(due)),
                     Err(e) => format!(
                         "; no check could be scheduled either ({e}): {}",
                         rollout::may_still_send(&dep.function, &alias, v, w)
