@@ -28,7 +28,7 @@ pub async fn on_promote(deps: &Deps<'_>, p: &PromoteRequest) -> Result<Report, I
             (Some(stable), Some((new, weight))) => {
                 dep.previous_version = Some(stable);
                 dep.version = Some(stable);
-                let pc = settle::provisioned_before(ctx, &mut dep, true).await;
+                let pc = settle::provisioned_before(ctx, &mut dep).await;
                 let moved = timed(
                     ctx,
                     &mut dep.steps,

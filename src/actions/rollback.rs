@@ -99,7 +99,7 @@ async fn run(
             "dry run: would move alias {alias} {moves}"
         )));
     }
-    let pc = settle::provisioned_before(ctx, dep, true).await;
+    let pc = settle::provisioned_before(ctx, dep).await;
     let promoted = timed(
         ctx,
         &mut dep.steps,

@@ -20,16 +20,9 @@ pub enum Settled {
     AllocationFailed(Failure),
 }
 
-/// Before the move: whether alias `dep.alias` (when it `exists`) has provisioned concurrency to
-/// wait for. A read that fails is a warning, not a failure: the move itself does not depend on it.
-pub async fn provisioned_before(
-    ctx: &Ctx,
-    dep: &mut Deployment,
-    exists: bool,
-) -> Option<Provisioned> {
-    if !exists {
-        return None;
-    }
+/// Before the move: whether alias `dep.alias` has provisioned concurrency to wait for. A read
+/// that fails is a warning, not a failure: the move itself does not depend on it.
+pub async fn provisioned_before(ctx: &Ctx, dep: &mut Deployment) -> Option<Provisioned> {
     let f = dep.function.as_str().to_owned();
     match ctx.lambda.provisioned(&f, &dep.alias).await {
         Ok(pc) => pc,

@@ -11,11 +11,6 @@ use crate::record::MoveKind;
 use crate::report::Provisioned;
 use crate::types::{AliasTarget, Version};
 
-/// Before the move: whether the alias (when it `exists`) has provisioned concurrency to wait for.
-pub(super) async fn provisioned_before(run: &mut Run<'_>, exists: bool) -> Option<Provisioned> {
-    settle::provisioned_before(run.ctx, &mut run.dep, exists).await
-}
-
 /// After our move to `version` (from `previous`): [`settle::settle`]. `Err`: the allocation
 /// `FAILED`; the alias was moved back (guarded) and the failure says how that went.
 pub(super) async fn settle(

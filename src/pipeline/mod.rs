@@ -306,7 +306,11 @@ async fn go_live(
         run.dep.rollout = Some(info);
         return Ok(rolling);
     }
-    let pc = after_move::provisioned_before(run, found.alias.is_some()).await;
+    // A new alias has no provisioned concurrency yet: nothing to read.
+    let pc = match found.alias {
+        Some(_) => crate::ops::settle::provisioned_before(run.ctx, &mut run.dep).await,
+        None => None,
+    };
     let f = run.function();
     let f = f.as_str();
     let mut replaced = None;

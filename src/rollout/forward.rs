@@ -145,7 +145,7 @@ pub(super) async fn finish(
     mut info: RolloutInfo,
 ) -> Ended {
     let f = a.function.as_str();
-    let pc = settle::provisioned_before(ctx, dep, true).await;
+    let pc = settle::provisioned_before(ctx, dep).await;
     let moved = timed(
         ctx,
         &mut dep.steps,
