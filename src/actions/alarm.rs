@@ -94,12 +94,7 @@ async fn roll_back_rollout(
                 dep.rollout = Some(RolloutInfo {
                     stable_version: stable,
                     new_version: new,
-                    step: t
-                        .rollout
-                        .steps
-                        .iter()
-                        .position(|p| (f64::from(*p) / 100.0 - weight).abs() < 1e-6)
-                        .map_or(0, |i| i + 1),
+                    step: t.rollout.step_of(weight).unwrap_or(0),
                     steps: t.rollout.steps.clone(),
                     weight,
                     weight_changed: false,

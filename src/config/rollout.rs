@@ -120,6 +120,14 @@ impl Rollout {
             .map(|p| f64::from(*p) / 100.0)
     }
 
+    /// The step (1-based) whose weight `weight` (0-1) is, as Lambda reports it back.
+    pub fn step_of(&self, weight: f64) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|p| (f64::from(*p) / 100.0 - weight).abs() < 1e-6)
+            .map(|i| i + 1)
+    }
+
     /// Whether a check reads the new version's own metrics (and so needs `min_invocations` of
     /// evidence): any metric gate, or synthetic traffic, which exists only to supply that evidence.
     /// With alarms alone, the alarms are the evidence.

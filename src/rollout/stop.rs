@@ -108,11 +108,7 @@ async fn not_taken_back(
     if let (Some(s), Some(cfg)) = (now.as_ref(), cfg)
         && let Some((v, w)) = s.canary().filter(|(v, _)| *v == new)
     {
-        let by_weight = cfg
-            .steps
-            .iter()
-            .position(|p| (f64::from(*p) / 100.0 - w).abs() < 1e-6)
-            .map(|i| (i + 1, ctx.clock().now_utc()));
+        let by_weight = cfg.step_of(w).map(|n| (n, ctx.clock().now_utc()));
         again = match standing(s, stable, v, cfg, by_weight) {
             Some(at) => {
                 let c = AdvanceRequest {

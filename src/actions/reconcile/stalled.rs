@@ -33,13 +33,7 @@ pub(super) async fn stalled(
         let old = a
             .record()
             .filter(|r| r.kind == MoveKind::Rollout)
-            .and_then(|r| {
-                let i = cfg
-                    .steps
-                    .iter()
-                    .position(|p| (f64::from(*p) / 100.0 - weight).abs() < 1e-6)?;
-                Some((i + 1, r.moved))
-            });
+            .and_then(|r| Some((cfg.step_of(weight)?, r.moved)));
         standing(a, stable, new, cfg, old).map(|st| (stable, st))
     });
     let stuck = rollout::may_still_send(function, &target.alias, new, weight);
