@@ -96,8 +96,6 @@ pub struct Budget {
     get_function: Arc<Mutex<Bucket>>,
     throttles: Arc<AtomicU32>,
     deadline: Option<SystemTime>,
-    /// Calls per second for this run (for the report and logs).
-    share: f64,
 }
 
 impl Budget {
@@ -111,13 +109,7 @@ impl Budget {
             get_function: Arc::new(Mutex::new(Bucket::new(GET_FUNCTION_RPS / runs))),
             throttles: Arc::new(AtomicU32::new(0)),
             deadline,
-            share,
         }
-    }
-
-    /// Control-plane calls per second this run may make.
-    pub fn share(&self) -> f64 {
-        self.share
     }
 
     /// Throttles this run has met so far.
@@ -235,18 +227,9 @@ impl aws_sdk_lambda::config::retry::ClassifyRetry for ThrottlesToTheBudget {
     }
 }
 
-/// A throttle by its error code (the same codes [`super::ErrorKind::Throttled`] classifies).
+/// A throttle by its error code (the codes [`super::ErrorKind::Throttled`] classifies).
 fn is_throttle<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
-    matches!(
-        e.code(),
-        Some(
-            "TooManyRequestsException"
-                | "ThrottlingException"
-                | "Throttling"
-                | "ThrottledException"
-                | "RequestLimitExceeded"
-        )
-    )
+    super::is_throttle_code(e.code())
 }
 
 /// Lambda's `retryAfterSeconds`, which it sends as the `Retry-After` header: whole seconds.
@@ -297,8 +280,9 @@ mod tests {
 
     #[test]
     fn the_budget_is_split_across_runs() {
-        assert_eq!(Budget::new(10, 8, None).share(), 1.25);
-        assert_eq!(Budget::new(10, 1, None).share(), 10.0);
-        assert_eq!(Budget::new(10, 0, None).share(), 10.0);
+        let share = |b: Budget| b.control.lock().unwrap().rate;
+        assert_eq!(share(Budget::new(10, 8, None)), 1.25);
+        assert_eq!(share(Budget::new(10, 1, None)), 10.0);
+        assert_eq!(share(Budget::new(10, 0, None)), 10.0);
     }
 }

@@ -167,13 +167,7 @@ impl ApiError {
             Some("PreconditionFailedException") => ErrorKind::PreconditionFailed,
             Some("ResourceConflictException") => ErrorKind::Conflict,
             Some("ResourceNotFoundException") => ErrorKind::NotFound,
-            Some(
-                "TooManyRequestsException"
-                | "ThrottlingException"
-                | "Throttling"
-                | "ThrottledException"
-                | "RequestLimitExceeded",
-            ) => ErrorKind::Throttled,
+            code if is_throttle_code(code) => ErrorKind::Throttled,
             Some("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation") => {
                 ErrorKind::AccessDenied
             }
@@ -197,4 +191,17 @@ impl ApiError {
     pub fn is(&self, kind: ErrorKind) -> bool {
         self.kind == kind
     }
+}
+/// The error codes AWS services throttle with (Lambda's 429 is `TooManyRequestsException`).
+pub(crate) fn is_throttle_code(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "TooManyRequestsException"
+                | "ThrottlingException"
+                | "Throttling"
+                | "ThrottledException"
+                | "RequestLimitExceeded"
+        )
+    )
 }
