@@ -24,7 +24,7 @@ pub async fn on_fleet_rollback(
     let n = functions.len();
     // A dry run only reads, so this run does it all: nothing to gain from dispatching it.
     if n <= deps.config.inline_max || r.dry_run {
-        let mut report = Box::pin(roll_back_all(
+        let report = Box::pin(roll_back_all(
             deps,
             &r.repository,
             &functions,
@@ -33,7 +33,6 @@ pub async fn on_fleet_rollback(
             r.dry_run,
         ))
         .await?;
-        report.request_reason = r.reason.clone();
         return Ok(report);
     }
     let mut report = Report::new(ActionKind::Rollback);
@@ -74,14 +73,11 @@ pub async fn on_fleet_rollback(
     let runs = if n > PER_FUNCTION_MAX { FANOUT_RUNS } else { n };
     let batches = batches(deps, r, functions, runs, summary_key);
     let deployments = batch::send(deps, target_arn, batches).await;
-    let warnings = std::mem::take(&mut report.warnings);
     let batched = (n > PER_FUNCTION_MAX).then(|| Batched {
         runs: FANOUT_RUNS.min(n),
         does: "rolls back",
     });
-    report = report.with_dispatches(deployments, batched);
-    report.warnings = warnings;
-    Ok(report)
+    Ok(report.with_dispatches(deployments, batched))
 }
 
 /// `functions` in at most `runs` batches: each one's `rollback_batch` payload, and its functions

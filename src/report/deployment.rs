@@ -87,20 +87,20 @@ impl Deployment {
     /// Marks this deployment failed at `step`, of `kind`, for `reason`: the one way a failure is
     /// written into a report.
     pub fn fail(&mut self, step: Step, kind: FailureKind, reason: impl Into<String>) -> Ended {
-        self.outcome = Outcome::Failed;
-        self.failed_step = Some(step);
-        self.failure_kind = Some(kind);
-        self.reason = Some(reason.into());
-        Ended::written()
+        self.failed(Some(step), kind, reason.into())
     }
 
     /// Marks this deployment failed before any of its steps ran (a fan-out that could not hand
     /// it to its own run): the kind, and the reason.
     pub fn fail_outside_steps(&mut self, kind: FailureKind, reason: impl Into<String>) -> Ended {
+        self.failed(None, kind, reason.into())
+    }
+
+    fn failed(&mut self, step: Option<Step>, kind: FailureKind, reason: String) -> Ended {
         self.outcome = Outcome::Failed;
-        self.failed_step = None;
+        self.failed_step = step;
         self.failure_kind = Some(kind);
-        self.reason = Some(reason.into());
+        self.reason = Some(reason);
         Ended::written()
     }
 

@@ -18,11 +18,6 @@ impl FunctionRef {
         self.0.rsplit(':').next().unwrap_or(&self.0)
     }
 
-    /// The function's ARN, when it was configured as one.
-    pub fn arn(&self) -> Option<super::FunctionArn> {
-        self.0.parse().ok()
-    }
-
     pub fn is_arn(&self) -> bool {
         self.0.starts_with("arn:")
     }
@@ -230,7 +225,11 @@ mod tests {
                 .contains("not a Lambda function ARN")
         );
         assert_eq!(
-            arn.arn().map(|a| a.region().to_owned()).as_deref(),
+            arn.as_str()
+                .parse::<super::super::FunctionArn>()
+                .ok()
+                .map(|a| a.region().to_owned())
+                .as_deref(),
             Some("eu-west-1")
         );
         assert!(FunctionRef::parse("").is_err());

@@ -158,15 +158,16 @@ pub fn subject(report: &Report, d: Option<&Deployment>) -> String {
                     ),
                 },
                 Outcome::RollingOut => match &d.rollout {
-                    Some(r) if r.notice_line().is_some() => {
-                        let (word, detail) = r.notice_line().unwrap_or_default();
-                        format!("{word} {f} at {}%: {detail}", (r.weight * 100.0).round())
-                    }
-                    Some(r) => with_label(format!(
-                        "ROLLING OUT {f} v{} ({}%)",
-                        r.new_version,
-                        (r.weight * 100.0).round()
-                    )),
+                    Some(r) => match r.notice_line() {
+                        Some((word, detail)) => {
+                            format!("{word} {f} at {}%: {detail}", (r.weight * 100.0).round())
+                        }
+                        None => with_label(format!(
+                            "ROLLING OUT {f} v{} ({}%)",
+                            r.new_version,
+                            (r.weight * 100.0).round()
+                        )),
+                    },
                     None => with_label(format!("ROLLING OUT {f}")),
                 },
                 Outcome::AlreadyLive => with_label(format!("ALREADY LIVE {f} v{}", v(d.version))),
