@@ -179,7 +179,8 @@ async fn deploy(f: &Fleet) -> Measured {
         played.longest_run
     );
     let m = Measured::of(f, &played, 0, 0, f.longest_update);
-    assert!(m.peak_runs <= RESERVED_CONCURRENCY);
+    // No assertion on m.peak_runs: support::queue::play never starts more than it is given, so
+    // `peak_runs <= RESERVED_CONCURRENCY` could not fail; the figure is reported, not tested.
     assert!(
         m.reported_throttles as usize >= m.throttled,
         "every 429 the world answered is counted in a report: {} of {}",

@@ -65,6 +65,10 @@ async fn a_run_without_throttles_has_no_throttle_field_or_record() {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let e = TestEngine::new(&w).metrics("Team/Deploys", &lines).build();
     let r = e.handle(&push("api", 'b', Some("v2"))).await.report();
+    // A run that did its calls (an early failure would also have no throttles) and wrote its
+    // records: otherwise "no line mentions Throttles" holds of nothing.
+    assert_eq!(r.outcome, Outcome::Deployed, "{r:#?}");
+    assert!(!lines.lock().unwrap().is_empty());
     assert_eq!(r.throttles, 0);
     assert!(serde_json::to_value(&r).unwrap().get("throttles").is_none());
     assert!(
