@@ -57,7 +57,10 @@ pub(crate) async fn send(
                     .invoke_event(target_arn, payload.to_string().into_bytes())
                     .await
                     .err()
-                    .map(|e| super::undelivered(&e)),
+                    .map(|e| {
+                        tracing::warn!(functions = deps_of_batch.len(), error = %e, "not dispatched, or maybe");
+                        super::undelivered(&e)
+                    }),
             };
             for d in &mut deps_of_batch {
                 match &failed {

@@ -171,41 +171,25 @@ async fn dispatch_each(
         pushed,
         reason,
     } = to;
-    futures_util::stream::iter(jobs)
-        .map(|(function, target)| async move {
-            let mut d = Deployment::new(function.clone(), target.alias.clone());
-            if dry_run {
-                return d.ended(End::would_dispatch(format!(
+    if dry_run {
+        return jobs
+            .into_iter()
+            .map(|(function, target)| {
+                Deployment::new(function, target.alias.clone()).ended(End::would_dispatch(format!(
                     "would be dispatched to {target_arn}"
-                )));
-            }
-            // Each Invoke is quick, but a hung endpoint could eat the invocation: what was not
-            // sent in time is reported, not silently dropped.
-            if let Some(why) = deps.ctx.out_of_time() {
-                d.fail_outside_steps(FailureKind::OutOfTime, format!("not dispatched: {why}"));
-                return d;
-            }
-            let body = payload(&function, image, pushed, reason).to_string();
-            match deps
-                .ctx
-                .lambda
-                .invoke_event(target_arn, body.into_bytes())
-                .await
-            {
-                Ok(()) => {
-                    d.end(End::dispatched());
-                }
-                Err(e) => {
-                    tracing::warn!(function = %function, error = %e, "not dispatched, or maybe");
-                    let (kind, why) = undelivered(&e);
-                    d.fail_outside_steps(kind, why);
-                }
-            }
-            d
+                )))
+            })
+            .collect();
+    }
+    // Each function a batch of one: the same sending, deadline and failure handling as batches.
+    let one_each = jobs
+        .into_iter()
+        .map(|(function, target)| {
+            let body = payload(&function, image, pushed, reason);
+            (body, vec![Deployment::new(function, target.alias.clone())])
         })
-        .buffered(DISPATCH_PARALLEL)
-        .collect()
-        .await
+        .collect();
+    batch::send(deps, target_arn, one_each).await
 }
 
 /// Why an asynchronous Invoke did not hand its work over, as the failure it is reported as. A
