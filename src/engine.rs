@@ -41,7 +41,7 @@ pub struct Engine {
     /// Roles of targets in other accounts, assumed once per engine.
     accounts: crate::ops::accounts::Accounts,
     /// The HTTPS client image config blobs are fetched with (each run reads an image's labels once).
-    blobs: Result<crate::gateway::github::GitHubApi, String>,
+    blobs: Result<crate::gateway::https::Https, String>,
 }
 
 /// What one invocation brings besides its payload.

@@ -2,7 +2,7 @@
 //! BatchGetImage, then the config blob's address with GetDownloadUrlForLayer, fetched over HTTPS.
 
 use super::ApiError;
-use super::github::GitHubApi;
+use super::https::Https;
 use crate::types::Labels;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
@@ -62,7 +62,7 @@ impl EcrConfig {
     /// index) and the config blob.
     pub async fn labels(
         &self,
-        http: &GitHubApi,
+        http: &Https,
         registry: Option<&str>,
         repo: &str,
         digest: &str,
@@ -93,7 +93,7 @@ impl EcrConfig {
             .map_err(|e| ApiError::from_sdk("GetDownloadUrlForLayer", &e).to_string())?
             .download_url
             .ok_or("GetDownloadUrlForLayer returned no address")?;
-        let blob = http.get_url(&url).await.map_err(|e| e.message)?;
+        let blob = http.get(&url).await?;
         let config: Value =
             serde_json::from_slice(&blob).map_err(|_| "the image config is not JSON".to_owned())?;
         Ok(config["config"]["Labels"]

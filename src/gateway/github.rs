@@ -1,19 +1,13 @@
-//! The GitHub REST API over HTTPS: hyper with rustls (aws-lc-rs), the stack the AWS SDK already
-//! builds, on the same tokio runtime. Every call is bounded by a timeout; failures come back as one
-//! line that never contains the token.
+//! The GitHub REST API over [`Https`]: its headers, its token, and what its refusals mean. Every
+//! call is bounded by the client's timeout; failures come back as one line that never contains
+//! the token.
 
-use http_body_util::{BodyExt, Full, Limited};
+use super::https::Https;
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode, header};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use std::time::Duration;
-
-/// The largest answer read (GitHub's deployment objects are a few KB; an image config tens).
-const MAX_BODY: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GitHubErrorKind {
@@ -52,31 +46,25 @@ impl GitHubError {
 #[derive(Clone, Debug)]
 pub struct GitHubApi {
     base: String,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
-    timeout: Duration,
+    https: Https,
 }
 
 impl GitHubApi {
     /// `base` without a trailing slash; `timeout` bounds each call, answer included.
     pub fn new(base: &str, timeout: Duration) -> Result<Self, String> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(super::CONNECT_TIMEOUT));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("no TLS root certificates: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
-            client: Client::builder(TokioExecutor::new()).build(https),
-            timeout,
+            https: Https::new(timeout)?,
         })
     }
 
+    /// The HTTPS client under it (an image config's blob is fetched with the same one).
+    pub fn https(&self) -> &Https {
+        &self.https
+    }
+
     pub fn timeout(&self) -> Duration {
-        self.timeout
+        self.https.timeout()
     }
 
     /// `method` on `path` (from the API root) with `Authorization: Bearer {token}`; the answer's JSON.
@@ -124,58 +112,19 @@ impl GitHubApi {
         Err(classify(&what, status, &headers, &body))
     }
 
-    /// A plain GET of a full URL (an ECR layer's pre-signed address), no token: the body.
-    pub async fn get_url(&self, url: &str) -> Result<Bytes, GitHubError> {
-        let req = Request::builder()
-            .method(Method::GET)
-            .uri(url)
-            .header(header::USER_AGENT, "self-deployer")
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| GitHubError::new(GitHubErrorKind::Unreachable, format!("bad URL: {e}")))?;
-        let (status, _, body) = self.send(req, "GET image config").await?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(blob_refused(status))
-        }
-    }
-
     async fn send(
         &self,
         req: Request<Full<Bytes>>,
         what: &str,
     ) -> Result<(StatusCode, header::HeaderMap, Bytes), GitHubError> {
-        let exchange = async {
-            let resp = self.client.request(req).await.map_err(|e| {
-                GitHubError::new(
-                    GitHubErrorKind::Unreachable,
-                    format!("{what}: could not reach {}: {}", self.host(), innermost(&e)),
-                )
-            })?;
-            let (parts, body) = resp.into_parts();
-            let body = Limited::new(body, MAX_BODY)
-                .collect()
-                .await
-                .map_err(|e| {
-                    GitHubError::new(
-                        GitHubErrorKind::Unreachable,
-                        format!("{what}: the answer could not be read: {e}"),
-                    )
-                })?
-                .to_bytes();
-            Ok((parts.status, parts.headers, body))
-        };
-        match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(r) => r,
-            Err(_) => Err(GitHubError::new(
-                GitHubErrorKind::Timeout,
-                format!(
-                    "{what}: no answer from {} within {} s",
-                    self.host(),
-                    self.timeout.as_secs()
-                ),
-            )),
-        }
+        self.https.send(req, what, self.host()).await.map_err(|e| {
+            let kind = if e.timed_out {
+                GitHubErrorKind::Timeout
+            } else {
+                GitHubErrorKind::Unreachable
+            };
+            GitHubError::new(kind, e.message)
+        })
     }
 
     fn host(&self) -> &str {
@@ -185,14 +134,6 @@ impl GitHubApi {
             .and_then(|r| r.split('/').next())
             .unwrap_or(&self.base)
     }
-}
-
-fn innermost(e: &dyn std::error::Error) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    crate::text::truncate(&crate::text::one_line(&cause.to_string()), 200)
 }
 
 /// What GitHub's refusal means, with its own message (bounded) and, when rate limited, until when.
@@ -242,40 +183,9 @@ fn classify(
     GitHubError::new(kind, format!("{what}: {meaning} ({code}){said}"))
 }
 
-/// The registry's blob store (S3 behind ECR's download address) would not give the image
-/// config: said as the registry's answer, never as GitHub's.
-fn blob_refused(status: StatusCode) -> GitHubError {
-    let kind = if status.is_server_error() {
-        GitHubErrorKind::Server
-    } else {
-        GitHubErrorKind::Refused
-    };
-    GitHubError::new(
-        kind,
-        format!(
-            "GET image config: the registry's download address answered {}",
-            status.as_u16()
-        ),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_image_config_download_that_fails_names_the_registry_not_github() {
-        let e = blob_refused(StatusCode::NOT_FOUND);
-        assert_eq!(
-            e.message,
-            "GET image config: the registry's download address answered 404"
-        );
-        assert!(!e.message.contains("GitHub"));
-        assert_eq!(
-            blob_refused(StatusCode::BAD_GATEWAY).kind,
-            GitHubErrorKind::Server
-        );
-    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> header::HeaderMap {
         let mut h = header::HeaderMap::new();

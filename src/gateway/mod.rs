@@ -22,6 +22,7 @@ pub mod ecr_config;
 mod ecr_manifest;
 pub mod events;
 pub mod github;
+pub mod https;
 pub mod lambda;
 pub mod scheduler;
 pub mod secrets;

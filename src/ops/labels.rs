@@ -4,7 +4,7 @@
 //! A read that fails is remembered too: the run does not ask again for every function.
 
 use crate::gateway::ecr::Ecr;
-use crate::gateway::github::GitHubApi;
+use crate::gateway::https::Https;
 use crate::types::{ImageRef, LabelsRead};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,14 +16,14 @@ use tokio::sync::OnceCell;
 pub struct LabelReads {
     /// Fetches the config blob from the address ECR gives (plain HTTPS, no token); `Err` when no
     /// HTTPS client could be built (then no label is ever read, and lead time counts from the push).
-    blobs: Result<GitHubApi, String>,
+    blobs: Result<Https, String>,
     /// Bounds one read (two ECR calls and the blob): the deployment waits for it.
     budget: Duration,
     reads: Arc<Mutex<HashMap<String, Arc<OnceCell<LabelsRead>>>>>,
 }
 
 impl LabelReads {
-    pub fn new(blobs: Result<GitHubApi, String>, budget: Duration) -> Self {
+    pub fn new(blobs: Result<Https, String>, budget: Duration) -> Self {
         Self {
             blobs,
             budget,
@@ -32,9 +32,8 @@ impl LabelReads {
     }
 
     /// The HTTPS client config blobs are fetched with, its calls bounded by `timeout`.
-    pub fn blob_client(timeout: Duration) -> Result<GitHubApi, String> {
-        // Not GitHub: the base only names where a failed fetch went in its message.
-        GitHubApi::new("ECR's layer storage", timeout)
+    pub fn blob_client(timeout: Duration) -> Result<Https, String> {
+        Https::new(timeout)
     }
 
     /// `image`'s labels through `ecr` (the target's credentials), read by the first function of

@@ -130,7 +130,7 @@ impl GitHubSink {
     ) -> ImageFacts {
         let read = match (&self.ecr, digest.filter(|_| !repo.is_empty())) {
             (Some(ecr), Some(digest)) => ecr
-                .labels(api, registry, repo, digest)
+                .labels(api.https(), registry, repo, digest)
                 .await
                 .map(std::sync::Arc::new),
             _ => Err(String::new()),
