@@ -120,14 +120,9 @@ fn batches(
 
 /// Every function configured for `repository`, each once, in configuration order.
 fn functions_of(deps: &Deps<'_>, repository: &Repository) -> Result<Vec<FunctionRef>, InputError> {
-    let targets = deps.targets_of(repository)?;
-    let mut out: Vec<FunctionRef> = Vec::new();
-    for f in targets.iter().flat_map(|t| t.functions.iter()) {
-        if !out.contains(f) {
-            out.push(f.clone());
-        }
-    }
-    Ok(out)
+    deps.targets_of(repository)?;
+    let configured = crate::fanout::members::configured(deps.config, repository);
+    Ok(configured.into_iter().map(|(f, _)| f).collect())
 }
 
 /// Rolls back `functions` in this run, all at once (the rate budget paces them). With `digest`,

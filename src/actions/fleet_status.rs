@@ -75,14 +75,7 @@ pub async fn on_fleet_status(
         Some(d) => d.clone(),
         None => newest(deps, &r.repository, targets[0].registry_account.as_ref()).await?,
     };
-    let mut functions: Vec<(FunctionRef, AliasName)> = Vec::new();
-    for t in &targets {
-        for f in &t.functions {
-            if !functions.iter().any(|(g, _)| g == f) {
-                functions.push((f.clone(), t.alias.clone()));
-            }
-        }
-    }
+    let functions = crate::fanout::members::configured(deps.config, &r.repository);
     let rows: Vec<FunctionProgress> = futures_util::stream::iter(functions)
         .map(|(f, alias)| {
             let digest = &digest;
