@@ -5,7 +5,7 @@
 use super::next::schedule_next;
 use crate::config::Target;
 use crate::input::AdvanceRequest;
-use crate::ops::{Ctx, StepError, timed};
+use crate::ops::{Ctx, timed};
 use crate::report::{Deployment, End, Ended, RolloutInfo, Step};
 use crate::rollout::standing::{Standing, of_check};
 use crate::rollout::stop::{gate_failed, stop};
@@ -135,12 +135,7 @@ async fn unreadable(
 ) -> Ended {
     let function = &a.function;
     // Nothing was changed. Someone must come back: the same check, one period later.
-    let again = timed(ctx, &mut dep.steps, Step::Rollout, async {
-        rollout::schedule_check(ctx, a, cfg)
-            .await
-            .map_err(StepError::new)
-    })
-    .await;
+    let again = super::next::schedule_step(ctx, dep, a, cfg).await;
     let reason = match again {
         Ok((_, due)) => format!(
             "{}; nothing was changed, and this check runs again at {}",

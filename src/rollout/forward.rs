@@ -3,14 +3,14 @@
 //! weight is set, so a move that fails, or whose answer is lost while the alias cannot be read
 //! again, always has a check coming, and that check reads from the alias what really happened.
 
-use super::next::{cannot_schedule, lost_alias, rolling, schedule_next};
+use super::next::{cannot_schedule, lost_alias, rolling, schedule_next, schedule_step};
 use super::rfc3339;
 use crate::config::{Rollout, Target};
 use crate::gateway::{AliasState, ApiError};
 use crate::input::AdvanceRequest;
 use crate::ops::alias::{Promoted, Weight, set_weight};
 use crate::ops::settle::{self, Settled};
-use crate::ops::{Ctx, Failure, StepError, shift, timed};
+use crate::ops::{Ctx, Failure, shift, timed};
 use crate::record::MoveKind;
 use crate::report::{Deployment, End, Ended, Provisioned, RolloutInfo, Step};
 use crate::rollout::standing::of_check;
@@ -36,12 +36,7 @@ pub(super) async fn shift_next(
         tally: Default::default(),
         ..this.clone()
     };
-    let scheduled = timed(ctx, &mut dep.steps, Step::Rollout, async {
-        rollout::schedule_check(ctx, &next, cfg)
-            .await
-            .map_err(StepError::new)
-    })
-    .await;
+    let scheduled = schedule_step(ctx, dep, &next, cfg).await;
     let (name, due) = match scheduled {
         Ok(s) => s,
         Err(e) => {

@@ -22,13 +22,7 @@ pub(super) async fn schedule_next(
     mut info: RolloutInfo,
     kept: Option<String>,
 ) -> Ended {
-    match timed(ctx, &mut dep.steps, Step::Rollout, async {
-        rollout::schedule_check(ctx, next, cfg)
-            .await
-            .map_err(StepError::new)
-    })
-    .await
-    {
+    match schedule_step(ctx, dep, next, cfg).await {
         Ok((name, due)) => {
             info.next_check_at = Some(super::rfc3339(due));
             info.schedule = Some(name);
@@ -52,6 +46,21 @@ pub(super) async fn schedule_next(
             cannot_schedule(ctx, dep, next, cfg, info, why).await
         }
     }
+}
+
+/// Schedules check `c`, timed as a step of the rollout: the name and when it comes.
+pub(super) async fn schedule_step(
+    ctx: &Ctx,
+    dep: &mut Deployment,
+    c: &AdvanceRequest,
+    cfg: &crate::config::Rollout,
+) -> Result<(String, chrono::DateTime<chrono::Utc>), crate::ops::Failure> {
+    timed(ctx, &mut dep.steps, Step::Rollout, async {
+        rollout::schedule_check(ctx, c, cfg)
+            .await
+            .map_err(StepError::new)
+    })
+    .await
 }
 
 /// The rollout stands at `info` and a check is coming: `rolling_out`, with what the gates said
