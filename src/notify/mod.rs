@@ -12,7 +12,6 @@ pub mod sink;
 pub mod sns;
 
 use crate::report::{NotificationStatus, Report};
-use crate::types::FunctionRef;
 pub use render::{Message, RenderSettings};
 pub use sink::{Delivery, Sink, Start, Started};
 pub use sns::{NotifySettings, SnsSink};
@@ -72,7 +71,8 @@ impl Notifier {
     /// Gives the report to every sink, at once (one slow channel must not hold up the others
     /// inside the invocation's time). Returns the report's `notification`, the first status a sink
     /// gave (only SNS gives one), and each sink's warnings prefixed with its name, so a reader
-    /// knows which channel missed.
+    /// knows which channel missed. (What the tests read; a run uses [`Notifier::notify_within`].)
+    #[cfg(test)]
     pub async fn notify(&self, report: &Report) -> (Option<NotificationStatus>, Vec<String>) {
         let n = self.notify_within(report, &Ok(report.clone()), None).await;
         let mut warnings = n.warnings;
@@ -89,7 +89,7 @@ impl Notifier {
         report: &Report,
         for_people: &Result<Report, NotificationStatus>,
         deadline: Option<SystemTime>,
-    ) -> Notified {
+    ) -> Delivery {
         let deliveries = futures_util::future::join_all(self.sinks.iter().map(|s| async move {
             match (s.tells_people(), for_people) {
                 (false, _) => s.deliver(report, deadline).await,
@@ -101,7 +101,7 @@ impl Notifier {
             }
         }))
         .await;
-        let mut n = Notified::default();
+        let mut n = Delivery::default();
         for (sink, delivery) in self.sinks.iter().zip(deliveries) {
             if n.status.is_none() {
                 n.status = delivery.status;
@@ -117,30 +117,6 @@ impl Notifier {
             n.per_function.extend(delivery.per_function);
         }
         n
-    }
-}
-
-/// What the sinks said of one report.
-#[derive(Debug, Default)]
-pub struct Notified {
-    pub status: Option<NotificationStatus>,
-    /// About the run as a whole.
-    pub warnings: Vec<String>,
-    /// About one function's part.
-    pub per_function: Vec<(FunctionRef, String)>,
-}
-
-impl Notified {
-    /// Writes what the sinks said into `report`: each function's warnings on its deployment.
-    pub fn into_report(self, report: &mut Report) {
-        report.notification = self.status;
-        report.warnings.extend(self.warnings);
-        for (f, w) in self.per_function {
-            match report.deployments.iter_mut().find(|d| d.function == f) {
-                Some(d) => d.warnings.push(w),
-                None => report.warnings.push(w),
-            }
-        }
     }
 }
 

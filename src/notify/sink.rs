@@ -66,3 +66,17 @@ pub struct Started {
     /// Problems, each for the deployment's warnings (never fail the run).
     pub warnings: Vec<String>,
 }
+
+impl Delivery {
+    /// Writes what the sinks said into `report`: each function's warnings on its deployment.
+    pub fn into_report(self, report: &mut crate::report::Report) {
+        report.notification = self.status;
+        report.warnings.extend(self.warnings);
+        for (f, w) in self.per_function {
+            match report.deployments.iter_mut().find(|d| d.function == f) {
+                Some(d) => d.warnings.push(w),
+                None => report.warnings.push(w),
+            }
+        }
+    }
+}
